@@ -1,0 +1,1 @@
+//! The metricsmith schema compiler.

@@ -1,0 +1,1 @@
+//! `metricsmith::schema!`: compile a metricsmith schema inline.

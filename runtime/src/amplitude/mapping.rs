@@ -1,0 +1,265 @@
+//! The data that drives the Amplitude transform: what a compiled schema hands the runtime.
+//!
+//! A [`Mapping`] is built once per service (generated code keeps it in a `LazyLock`; the CLI
+//! builds it from a schema at start-up) and then used for every event.
+//! Every string in it is already resolved: group keys became prefixes (`login` ->
+//! `fxa_login`), table names became [`TableId`]s, and patterns were checked by the compiler.
+
+use std::collections::HashMap;
+
+/// Index of a lookup table inside [`Mapping::tables`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableId(pub usize);
+
+/// A capture group of the rule that matched.
+///
+/// JavaScript's transform sets `category` to group 1 when the pattern has at least one group,
+/// and `target` to group 2 only when the pattern has exactly two groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Group 1.
+    Category,
+    /// Group 2, only for patterns with exactly two groups.
+    Target,
+}
+
+/// One piece of an event-name template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A capture; an absent capture renders as `undefined`, as a JavaScript template does.
+    Capture(Capture),
+}
+
+/// How the group prefix of a target is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupExpr {
+    /// A fixed prefix such as `fxa_login`.
+    Fixed(String),
+    /// `table[capture]`, whose values are prefixes; a miss drops the event.
+    Lookup {
+        /// The table (its values are already prefixes).
+        table: TableId,
+        /// The capture used as the key.
+        key: Capture,
+    },
+}
+
+/// A value that a property rule or condition reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A literal string.
+    Literal(String),
+    /// A capture of the matched rule.
+    Capture(Capture),
+    /// `data[key]` as it is (any JSON value); absent when the key is absent.
+    Data(String),
+    /// `table[capture]`; absent on a miss.
+    Lookup {
+        /// The table.
+        table: TableId,
+        /// The capture used as the key.
+        key: Capture,
+    },
+    /// `table[data[key]]` with JavaScript property-key conversion of the data value.
+    LookupData {
+        /// The table.
+        table: TableId,
+        /// The data key whose value is the lookup key.
+        key: String,
+    },
+}
+
+/// A condition; all conditions of a list must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cond {
+    /// The value is present and truthy in the JavaScript sense.
+    Truthy(Value),
+    /// The resolved event name (the part after `<group> - `) equals this text.
+    EventIs(String),
+}
+
+/// One amplitude event that a source event produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The group prefix.
+    pub group: GroupExpr,
+    /// The event name; an empty result drops the event.
+    pub event: Vec<Part>,
+    /// Conditions on the captures; when one fails the event is dropped.
+    pub when: Vec<Cond>,
+    /// Added to the event time with JavaScript `+` (so a string time is concatenated).
+    pub time_offset: Option<i64>,
+}
+
+/// An ordered regex rule (JavaScript flavour, translated by [`crate::jsregex`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The pattern as written in the schema (JavaScript syntax).
+    pub pattern: String,
+    /// What the rule produces.
+    pub targets: Vec<Target>,
+}
+
+/// A property rule: `name` is set to `value` when every condition in `when` holds and the
+/// value is present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyRule {
+    /// The property name.
+    pub name: String,
+    /// Where the value comes from.
+    pub value: Value,
+    /// Conditions for this property alone.
+    pub when: Vec<Cond>,
+}
+
+/// Event properties that one group adds (FxA's `EVENT_PROPERTIES[group]`); not pruned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupProperties {
+    /// The group prefix these apply to.
+    pub prefix: String,
+    /// When one fails, the group adds nothing.
+    pub when: Vec<Cond>,
+    /// The properties, in output order.
+    pub set: Vec<PropertyRule>,
+}
+
+/// Where a pruned field of the output comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `data[key]` as it is.
+    Data(String),
+    /// The configured app version.
+    AppVersion,
+    /// The service name derived by [`ServiceRule`].
+    ServiceName,
+    /// The OAuth client id derived by [`ServiceRule`].
+    OauthClientId,
+    /// `data[key]` when it is a non-empty array of `{choice, group}`: each item becomes
+    /// `snake(choice) + "_" + snake(group)`.
+    Experiments(String),
+    /// `data[key]` when it is a non-empty array, as it is.
+    NonEmptyArray(String),
+    /// A literal string.
+    Literal(String),
+}
+
+/// A named field and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The output key.
+    pub name: String,
+    /// The source.
+    pub source: Source,
+}
+
+/// How `data.service` becomes a service name and an OAuth client id (spec 4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRule {
+    /// The data key holding the service (`service`).
+    pub data: String,
+    /// Values that give neither a name nor a client id (`content-server`).
+    pub ignore: Vec<String>,
+    /// Values that are their own name and no client id (`sync`).
+    pub passthrough: Vec<String>,
+    /// The name of a client id missing from the configured map (`undefined_oauth`).
+    pub unknown: String,
+}
+
+/// Device counts in user properties (spec 4.5): only when `data[data]` is an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCounts {
+    /// The data key holding the device list (`devices`).
+    pub data: String,
+    /// The key of each device's last access time (`lastAccessTime`).
+    pub time_key: String,
+    /// The output key of the device count (`sync_device_count`).
+    pub count: String,
+    /// Output key and window in ms: devices with `time >= now - window`.
+    pub windows: Vec<(String, i64)>,
+}
+
+/// The newsletter state in user properties (spec 4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Newsletter {
+    /// The output key (`newsletter_state`).
+    pub name: String,
+    /// Category -> state (`optIn` -> `subscribed`), checked first.
+    pub by_category: Vec<(String, String)>,
+    /// The data key of the boolean opt-in (`marketingOptIn`), read only when strictly boolean.
+    pub data: String,
+    /// The state for `true`.
+    pub when_true: String,
+    /// The state for `false`.
+    pub when_false: String,
+}
+
+/// The shape of every amplitude event of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Layout {
+    /// Top-level fields after `op`, `event_type` and `time`, pruned of falsy values except `false`.
+    pub fields: Vec<Field>,
+    /// The service rule behind [`Source::ServiceName`] and [`Source::OauthClientId`].
+    pub service: Option<ServiceRule>,
+    /// Base event properties, pruned; group properties are merged after them.
+    pub event_properties: Vec<Field>,
+    /// Base user properties, pruned.
+    pub user_properties: Vec<Field>,
+    /// Entries of `$append`, each only when present; `$append` is absent when none is.
+    pub append: Vec<Field>,
+    /// Sync device counts.
+    pub device_counts: Option<DeviceCounts>,
+    /// Keys added after the device counts when present (`sync_engines`).
+    pub user_properties_tail: Vec<Field>,
+    /// Newsletter state.
+    pub newsletter: Option<Newsletter>,
+}
+
+/// A rewrite of a source event name before matching (FxA's `flow.complete` + flowType).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The exact source name that is rewritten.
+    pub event: String,
+    /// The new name: text and data values converted with JavaScript `String()`.
+    pub to: Vec<RewritePart>,
+}
+
+/// A piece of a rewritten name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewritePart {
+    /// Literal text.
+    Text(String),
+    /// `String(data[key])`; `undefined` when absent.
+    Data(String),
+}
+
+/// Per-service policies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// A missing or falsy event time becomes the clock's now (the auth wrapper).
+    pub time_falls_back_to_now: bool,
+    /// An event is logged only when `user_id` or `device_id` is truthy (the auth logger).
+    pub require_user_or_device: bool,
+    /// Name rewrites applied before matching.
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// Everything the transform needs for one service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MappingSpec {
+    /// The service name (for messages).
+    pub service: String,
+    /// Lookup tables; [`TableId`] indexes this.
+    pub tables: Vec<Vec<(String, String)>>,
+    /// Exact source names and their targets.
+    pub exact: Vec<(String, Vec<Target>)>,
+    /// Ordered regex rules: the first that matches wins.
+    pub rules: Vec<Rule>,
+    /// Group properties by prefix.
+    pub group_properties: Vec<GroupProperties>,
+    /// The event shape.
+    pub layout: Layout,
+    /// Policies.
+    pub policy: Policy,
+}

@@ -1,0 +1,5 @@
+//! The Amplitude transform (spec §4.2-§4.6), driven by a [`MappingSpec`].
+
+mod mapping;
+
+pub use mapping::*;
