@@ -1,1 +1,48 @@
-fn main() {}
+//! The `metricsmith` command-line tool: a thin shell over the codegen and runtime libraries.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod flow_id;
+mod map;
+
+/// Typed, reviewed metrics events: check schemas, generate code and docs, try mappings.
+#[derive(Debug, Parser)]
+#[command(name = "metricsmith", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check schema files and report every problem.
+    Check(check::Args),
+    /// Map JSON Lines events through a schema's Amplitude mapping.
+    Map(map::Args),
+    /// Sign or verify flow ids.
+    #[command(name = "flow-id", subcommand)]
+    FlowId(flow_id::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout with success; usage errors exit 2.
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Map(args) => map::run(&args),
+        Command::FlowId(command) => flow_id::run(&command),
+    }
+}
