@@ -1,1 +1,3 @@
 //! The metricsmith schema compiler.
+
+pub mod model;

@@ -1,0 +1,589 @@
+//! The validated model: what backends consume.
+//!
+//! A [`Model`] is only ever built by the front end after every check passed, so backends trust
+//! it and never re-validate.
+//! Every collection is a `BTreeMap` or a sorted `Vec`, so output never depends on hash order.
+//!
+//! The Amplitude part mirrors `metricsmith::amplitude::mapping` (the runtime's `MappingSpec`)
+//! variant for variant: converting one into the other is mechanical.
+//! The only differences are that the model keeps what reviewers need (descriptions, group keys,
+//! table names, source locations, shadowing) and that `also` targets are already flattened.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Every service found in the loaded schema files, by service name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Model {
+    /// Services by name (the `service:` of each entry file).
+    pub services: BTreeMap<String, Service>,
+}
+
+/// One service: an entry file and everything it includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The `service:` name, e.g. `auth-server`.
+    pub name: String,
+    /// The entry file's description.
+    pub description: Option<String>,
+    /// Every file that contributed, entry file first, then includes in load order
+    /// (for `cargo:rerun-if-changed`).
+    pub files: Vec<PathBuf>,
+    /// Where mozlog lines go.
+    pub mozlog: Option<Mozlog>,
+    /// Events by dotted name.
+    pub events: BTreeMap<String, Event>,
+    /// Event families by id.
+    pub families: BTreeMap<String, Family>,
+    /// The Amplitude mapping.
+    pub amplitude: Amplitude,
+}
+
+/// The mozlog logger of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mozlog {
+    /// The logger name, e.g. `fxa-auth-server`.
+    pub logger: String,
+    /// The stream the lines are written to.
+    pub stream: Stream,
+}
+
+/// An output stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A place in a schema file, for generated docs and messages.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// The file as it was named to the loader (relative paths stay relative).
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+}
+
+/// The kinds of an event (FxA spec §2-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Kinds {
+    /// An activity event (`activityEvent` line).
+    pub activity: bool,
+    /// Whether the event is a flow event.
+    pub flow: FlowKind,
+    /// An email event (`emailEvent` line).
+    pub email: bool,
+}
+
+/// Whether an event belongs to a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum FlowKind {
+    /// Always a flow event (`flow`).
+    Required,
+    /// A flow event when flow data is present (`optional-flow`).
+    Optional,
+    /// Never a flow event (`not-flow`, or no flow kind at all).
+    #[default]
+    None,
+}
+
+/// A calendar date (proleptic Gregorian), ordered chronologically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// The year, e.g. 2026.
+    pub year: u16,
+    /// The month, 1-12.
+    pub month: u8,
+    /// The day of the month, 1-31.
+    pub day: u8,
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// When an event expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expiry {
+    /// On this date (`YYYY-MM-DD`).
+    Date(Date),
+    /// With this version of the service (`vNNN`).
+    Version(u32),
+    /// Never (`never`).
+    Never,
+}
+
+impl fmt::Display for Expiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expiry::Date(date) => date.fmt(f),
+            Expiry::Version(version) => write!(f, "v{version}"),
+            Expiry::Never => f.write_str("never"),
+        }
+    }
+}
+
+/// Governance metadata, after merging defaults (entry file, then includes) under the event's own.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Governance {
+    /// Owners' notification emails.
+    pub owners: Vec<String>,
+    /// Bug links.
+    pub bugs: Vec<String>,
+    /// Data-review links.
+    pub data_reviews: Vec<String>,
+    /// When the event expires; `None` only when a `missing-governance` lint was allowed.
+    pub expires: Option<Expiry>,
+    /// The version that introduced the event.
+    pub version: Option<u32>,
+}
+
+/// A validated event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The dotted name, e.g. `account.login`.
+    pub name: String,
+    /// The Rust type name, e.g. `AccountLogin` (from [`crate::ident`]).
+    pub rust_name: String,
+    /// What the event means.
+    pub description: String,
+    /// Its kinds.
+    pub kinds: Kinds,
+    /// Its properties, sorted by name.
+    pub properties: Vec<Property>,
+    /// Governance metadata.
+    pub governance: Governance,
+    /// The mozlog logger suffix (`<service logger>.<logger>`), if any.
+    pub logger: Option<String>,
+    /// Where the event is defined.
+    pub location: Location,
+    /// How the Amplitude mapping treats this event's name, when it can be decided statically.
+    pub amplitude: Option<MappedBy>,
+}
+
+/// A validated event family: events whose names vary by typed parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    /// The family id, e.g. `route`.
+    pub id: String,
+    /// The Rust type name of the family, e.g. `Route`.
+    pub rust_name: String,
+    /// The name template, e.g. `route.{path}.{status}`.
+    pub name_template: Vec<TemplatePart>,
+    /// The template as written.
+    pub name: String,
+    /// The parameters, in the order they first appear in the template.
+    pub parameters: Vec<Property>,
+    /// What the events mean.
+    pub description: String,
+    /// Their kinds.
+    pub kinds: Kinds,
+    /// Their properties, sorted by name.
+    pub properties: Vec<Property>,
+    /// Governance metadata.
+    pub governance: Governance,
+    /// The mozlog logger suffix, if any.
+    pub logger: Option<String>,
+    /// Where the family is defined.
+    pub location: Location,
+}
+
+/// A piece of a family's name template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TemplatePart {
+    /// Literal text.
+    Text(String),
+    /// A parameter, by name.
+    Parameter(String),
+}
+
+/// A typed property (or family parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    /// The name in the event data, e.g. `marketingOptIn`.
+    pub name: String,
+    /// The Rust field name, e.g. `marketing_opt_in` (from [`crate::ident`]).
+    pub rust_name: String,
+    /// The type and its constraints.
+    pub ty: PropertyType,
+    /// Whether every event carries it (parameters are always required).
+    pub required: bool,
+    /// Its data-sensitivity class.
+    pub sensitivity: Sensitivity,
+    /// What it means.
+    pub description: Option<String>,
+}
+
+/// A property type with its constraints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PropertyType {
+    /// A string, optionally matching a pattern and bounded in length (in characters).
+    String {
+        /// The pattern the value must match.
+        pattern: Option<Pattern>,
+        /// The maximum length in characters.
+        max_length: Option<u64>,
+    },
+    /// Lowercase hexadecimal of a fixed length, if given.
+    Hex {
+        /// The exact length in characters.
+        length: Option<u64>,
+    },
+    /// A signed integer in an inclusive range.
+    Integer {
+        /// The minimum.
+        min: Option<i64>,
+        /// The maximum.
+        max: Option<i64>,
+    },
+    /// `true` or `false`.
+    Boolean,
+    /// One of a fixed set of strings.
+    Enum {
+        /// The values, in declared order.
+        values: Vec<EnumValue>,
+    },
+    /// A list of items of one type.
+    List {
+        /// The item type.
+        items: Box<PropertyType>,
+    },
+}
+
+/// One value of an enum property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumValue {
+    /// The value as it appears in data, e.g. `send_code`.
+    pub value: String,
+    /// The Rust variant name, e.g. `SendCode`.
+    pub rust_name: String,
+}
+
+/// A regex written in the JavaScript flavour and its Rust translation (see [`crate::jsregex`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pattern {
+    /// As written in the schema.
+    pub js: String,
+    /// The same language in `regex` crate syntax.
+    pub rust: String,
+    /// The number of capture groups.
+    pub captures: usize,
+}
+
+/// A data-sensitivity class (Mozilla's data collection categories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Sensitivity {
+    /// Category 1: technical data.
+    #[default]
+    Technical,
+    /// Category 2: interaction data.
+    Interaction,
+    /// Category 3: stored content or identifiers.
+    Identifier,
+    /// Category 4: highly sensitive data.
+    Sensitive,
+}
+
+/// How the Amplitude mapping handles an event's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MappedBy {
+    /// An `exact` entry.
+    Exact,
+    /// The rule at this index (the first that matches).
+    Rule(usize),
+    /// Nothing maps it: the transform drops it.
+    Unmapped,
+}
+
+/// The Amplitude mapping of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Amplitude {
+    /// Groups by key, e.g. `login` -> `fxa_login`.
+    pub groups: BTreeMap<String, Group>,
+    /// Lookup tables; [`TableId`] indexes this (sorted by name).
+    pub tables: Vec<Table>,
+    /// Exact source names and the amplitude events each produces (`also` flattened).
+    pub exact: BTreeMap<String, Vec<Target>>,
+    /// Ordered regex rules: the first that matches wins.
+    pub rules: Vec<Rule>,
+    /// The event shape, when the schema declares one.
+    pub layout: Option<Layout>,
+    /// Per-service policies.
+    pub policy: Policy,
+}
+
+/// An Amplitude group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The key, e.g. `login`.
+    pub key: String,
+    /// The prefix, e.g. `fxa_login`.
+    pub prefix: String,
+    /// What the group covers.
+    pub description: String,
+    /// The event properties the group adds (spec §4.3).
+    pub event_properties: Option<GroupProperties>,
+}
+
+/// Event properties that one group adds (FxA's `EVENT_PROPERTIES[group]`); not pruned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupProperties {
+    /// When one fails, the group adds nothing.
+    pub when: Vec<Cond>,
+    /// The properties, in output (declared) order.
+    pub set: Vec<PropertyRule>,
+}
+
+/// `name` is set to `value` when every condition in `when` holds and the value is present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyRule {
+    /// The property name.
+    pub name: String,
+    /// Where the value comes from.
+    pub value: Value,
+    /// Conditions for this property alone.
+    pub when: Vec<Cond>,
+}
+
+/// Index of a lookup table inside [`Amplitude::tables`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableId(pub usize);
+
+/// A lookup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The table name, e.g. `email_types`.
+    pub name: String,
+    /// What it maps.
+    pub description: String,
+    /// Whether the values were group keys (now resolved to prefixes).
+    pub values_are_groups: bool,
+    /// Key -> value, sorted by key; group keys already resolved to prefixes.
+    pub entries: Vec<(String, String)>,
+}
+
+/// A capture group of the rule that matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capture {
+    /// Group 1 (`category`).
+    Category,
+    /// Group 2 (`target`), only for patterns with exactly two groups.
+    Target,
+}
+
+/// One piece of an event-name template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A capture.
+    Capture(Capture),
+}
+
+/// How the group prefix of a target is found.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GroupExpr {
+    /// A fixed prefix such as `fxa_login`.
+    Fixed(String),
+    /// `table[capture]`, whose values are prefixes; a miss drops the event.
+    Lookup {
+        /// The table (its values are already prefixes).
+        table: TableId,
+        /// The capture used as the key.
+        key: Capture,
+    },
+}
+
+/// A value that a property rule or condition reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// A literal string.
+    Literal(String),
+    /// A capture of the matched rule.
+    Capture(Capture),
+    /// `data[key]` as it is.
+    Data(String),
+    /// `table[capture]`; absent on a miss.
+    Lookup {
+        /// The table.
+        table: TableId,
+        /// The capture used as the key.
+        key: Capture,
+    },
+    /// `table[data[key]]`.
+    LookupData {
+        /// The table.
+        table: TableId,
+        /// The data key whose value is the lookup key.
+        key: String,
+    },
+}
+
+/// A condition; all conditions of a list must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Cond {
+    /// The value is present and truthy in the JavaScript sense.
+    Truthy(Value),
+    /// The resolved event name (after `<group> - `) equals this text.
+    EventIs(String),
+}
+
+/// One amplitude event that a source event produces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The group prefix.
+    pub group: GroupExpr,
+    /// The event name; an empty result drops the event.
+    pub event: Vec<Part>,
+    /// Conditions; when one fails the event is dropped.
+    pub when: Vec<Cond>,
+    /// Added to the event time.
+    pub time_offset: Option<i64>,
+}
+
+/// An ordered regex rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Its position in `rules` (0-based).
+    pub index: usize,
+    /// The pattern as written (JavaScript syntax); this is what the runtime's `Rule::pattern` gets.
+    pub js_pattern: String,
+    /// The pattern in `regex` crate syntax.
+    pub rust_pattern: String,
+    /// The number of capture groups.
+    pub captures: usize,
+    /// What the rule is for.
+    pub description: Option<String>,
+    /// What it produces (`also` flattened after the main target).
+    pub targets: Vec<Target>,
+    /// Whether earlier rules match every name this rule matches (it can never win).
+    pub shadowed: bool,
+    /// Where the rule is defined.
+    pub location: Location,
+}
+
+/// Where a pruned output field comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// `data[key]` as it is.
+    Data(String),
+    /// The configured app version (`app_version()`).
+    AppVersion,
+    /// The service name (`service_name()`).
+    ServiceName,
+    /// The OAuth client id (`oauth_client_id()`).
+    OauthClientId,
+    /// `experiments(data.key)`.
+    Experiments(String),
+    /// `non_empty(data.key)`.
+    NonEmptyArray(String),
+    /// A literal string.
+    Literal(String),
+}
+
+/// A named output field and its source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The output key.
+    pub name: String,
+    /// The source.
+    pub source: Source,
+}
+
+/// How `data.service` becomes a service name and an OAuth client id (spec §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRule {
+    /// The data key holding the service.
+    pub data: String,
+    /// Values that give neither a name nor a client id.
+    pub ignore: Vec<String>,
+    /// Values that are their own name and no client id.
+    pub passthrough: Vec<String>,
+    /// The name of an unknown client id.
+    pub unknown: String,
+}
+
+/// Device counts in user properties (spec §4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCounts {
+    /// The data key holding the device list.
+    pub data: String,
+    /// The key of each device's last access time.
+    pub time_key: String,
+    /// The output key of the device count.
+    pub count: String,
+    /// Output key and window in milliseconds, in declared order.
+    pub windows: Vec<(String, i64)>,
+}
+
+/// The newsletter state in user properties (spec §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Newsletter {
+    /// The output key.
+    pub name: String,
+    /// Category -> state, checked first.
+    pub by_category: Vec<(String, String)>,
+    /// The data key of the boolean opt-in.
+    pub data: String,
+    /// The state for `true`.
+    pub when_true: String,
+    /// The state for `false`.
+    pub when_false: String,
+}
+
+/// The shape of every amplitude event of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Layout {
+    /// Top-level fields after `op`, `event_type` and `time`.
+    pub fields: Vec<Field>,
+    /// The rule behind [`Source::ServiceName`] and [`Source::OauthClientId`].
+    pub service: Option<ServiceRule>,
+    /// Base event properties.
+    pub event_properties: Vec<Field>,
+    /// Base user properties.
+    pub user_properties: Vec<Field>,
+    /// Entries of `$append`.
+    pub append: Vec<Field>,
+    /// Sync device counts.
+    pub device_counts: Option<DeviceCounts>,
+    /// Keys added after the device counts when present.
+    pub user_properties_tail: Vec<Field>,
+    /// Newsletter state.
+    pub newsletter: Option<Newsletter>,
+}
+
+/// A rewrite of a source event name before matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The exact source name that is rewritten.
+    pub event: String,
+    /// The new name.
+    pub to: Vec<RewritePart>,
+}
+
+/// A piece of a rewritten name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RewritePart {
+    /// Literal text.
+    Text(String),
+    /// `String(data[key])`.
+    Data(String),
+}
+
+/// Per-service policies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// `time: event_or_now`: a missing or falsy event time becomes now.
+    pub time_falls_back_to_now: bool,
+    /// `require: user_or_device`: an event needs a truthy `user_id` or `device_id`.
+    pub require_user_or_device: bool,
+    /// Name rewrites applied before matching, sorted by source name.
+    pub rewrites: Vec<Rewrite>,
+}
