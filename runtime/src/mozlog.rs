@@ -1,1 +1,687 @@
-//! TODO(owner): module mozlog.
+//! mozlog lines exactly as FxA's mozlog 2.2.0 heka formatter wrote them (spec §1.2).
+//!
+//! A line is one JSON object with the keys `Timestamp` (ms × 1,000,000), `Logger`, `Type`,
+//! `Hostname` (only when configured: FxA's lines lack it), `Severity`, `Pid`, `EnvVersion`
+//! (`"2.0"`) and `Fields`, in that order, followed by `\n`.
+//! In `Fields`, numbers, strings and booleans are copied, while `null`, objects and arrays
+//! become their JSON text as a string.
+//! Numbers are written the way JavaScript's `JSON.stringify` writes them (`1.0` as `1`,
+//! `1e21` as `1e+21`).
+//!
+//! ```
+//! use metricsmith::mozlog::{self, Record, Severity};
+//! use serde_json::json;
+//!
+//! let fields = json!({"op": "amplitudeEvent", "event_properties": {"service": "sync"}, "x": null});
+//! let line = mozlog::format_line(&Record {
+//!     timestamp_ms: 1_551_700_123_460,
+//!     logger: "fxa-auth-server",
+//!     type_name: "amplitudeEvent",
+//!     hostname: None,
+//!     severity: Severity::Info,
+//!     pid: 4242,
+//!     fields: fields.as_object(),
+//! });
+//! assert_eq!(
+//!     line,
+//!     concat!(
+//!         r#"{"Timestamp":1551700123460000000,"Logger":"fxa-auth-server","Type":"amplitudeEvent","#,
+//!         r#""Severity":6,"Pid":4242,"EnvVersion":"2.0","Fields":{"op":"amplitudeEvent","#,
+//!         r#""event_properties":"{\"service\":\"sync\"}","x":"null"}}"#,
+//!         "\n"
+//!     )
+//! );
+//! ```
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{Map, Number, Value};
+
+use crate::clock::{Clock, SystemClock};
+
+/// Why a line could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The sink failed.
+    #[error("cannot write a mozlog line: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// mozlog severities as heka (syslog) numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Severity {
+    /// intel CRITICAL: 0.
+    Critical = 0,
+    /// intel ERROR: 2 (mozlog's table, not syslog's 3).
+    Error = 2,
+    /// intel WARN: 4.
+    Warn = 4,
+    /// intel INFO: 6; every metrics line.
+    Info = 6,
+    /// intel DEBUG, VERBOSE and TRACE: 7.
+    Debug = 7,
+}
+
+impl Severity {
+    /// The number written in `Severity`.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Everything one line holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// When the line is logged, ms since the epoch; written × 1,000,000.
+    pub timestamp_ms: i64,
+    /// `Logger`: the app name.
+    pub logger: &'a str,
+    /// `Type`: the logger-name suffix and the op, joined by `.`.
+    pub type_name: &'a str,
+    /// `Hostname`; FxA's lines lack it, so `None` unless configured.
+    pub hostname: Option<&'a str>,
+    /// `Severity`.
+    pub severity: Severity,
+    /// `Pid`.
+    pub pid: u32,
+    /// The payload; `Fields` is absent when `None`.
+    pub fields: Option<&'a Map<String, Value>>,
+}
+
+/// Formats one line, `\n` included.
+pub fn format_line(record: &Record<'_>) -> String {
+    let mut out = Vec::with_capacity(512);
+    write_line(&mut out, record);
+    // Only UTF-8 goes in: `str`s, JSON escapes and ASCII digits.
+    String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+}
+
+/// Appends one line, `\n` included, to `out`.
+pub fn write_line(out: &mut Vec<u8>, record: &Record<'_>) {
+    out.extend_from_slice(b"{\"Timestamp\":");
+    // i128: ms × 10^6 overflows i64 after the year 2262; JavaScript prints the digits.
+    push_display(out, i128::from(record.timestamp_ms) * 1_000_000);
+    out.extend_from_slice(b",\"Logger\":");
+    write_str(out, record.logger, Depth::Top);
+    out.extend_from_slice(b",\"Type\":");
+    write_str(out, record.type_name, Depth::Top);
+    if let Some(hostname) = record.hostname {
+        out.extend_from_slice(b",\"Hostname\":");
+        write_str(out, hostname, Depth::Top);
+    }
+    out.extend_from_slice(b",\"Severity\":");
+    push_display(out, record.severity.code());
+    out.extend_from_slice(b",\"Pid\":");
+    push_display(out, record.pid);
+    out.extend_from_slice(b",\"EnvVersion\":\"2.0\"");
+    if let Some(fields) = record.fields {
+        out.extend_from_slice(b",\"Fields\":{");
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, key, Depth::Top);
+            out.push(b':');
+            match value {
+                Value::Number(n) => write_number(out, n),
+                Value::String(s) => write_str(out, s, Depth::Top),
+                Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+                Value::Null => out.extend_from_slice(b"\"null\""),
+                Value::Array(_) | Value::Object(_) => {
+                    out.push(b'"');
+                    write_value(out, value, Depth::Nested);
+                    out.push(b'"');
+                }
+            }
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// The heka formatter's `Fields` conversion of a payload object.
+///
+/// ```
+/// use metricsmith::mozlog::heka_fields;
+/// use serde_json::json;
+///
+/// let fields = heka_fields(json!({"a": 1, "b": null, "c": [1.0, "x"]}).as_object().unwrap());
+/// assert_eq!(serde_json::Value::Object(fields), json!({"a": 1, "b": "null", "c": "[1,\"x\"]"}));
+/// ```
+pub fn heka_fields(payload: &Map<String, Value>) -> Map<String, Value> {
+    payload
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Value::Number(_) | Value::String(_) | Value::Bool(_) => value.clone(),
+                Value::Null => Value::String("null".to_owned()),
+                Value::Array(_) | Value::Object(_) => Value::String(to_js_json(value)),
+            };
+            (key.clone(), value)
+        })
+        .collect()
+}
+
+/// `JSON.stringify(value)`: compact, JavaScript number formatting.
+pub fn to_js_json(value: &Value) -> String {
+    let mut out = Vec::new();
+    write_value(&mut out, value, Depth::Top);
+    String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+}
+
+/// Whether text lands directly in the line or inside a JSON string (stringified objects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Top,
+    Nested,
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, depth: Depth) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_str(out, s, depth),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item, depth);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, key, depth);
+                out.push(b':');
+                write_value(out, item, depth);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Writes a JSON string literal; at [`Depth::Nested`] the literal itself is escaped again,
+/// because it sits inside the string that holds the stringified object.
+fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
+    let quote: &[u8] = match depth {
+        Depth::Top => b"\"",
+        Depth::Nested => b"\\\"",
+    };
+    out.extend_from_slice(quote);
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match (b, depth) {
+            (b'"', Depth::Top) => b"\\\"",
+            (b'\\', Depth::Top) => b"\\\\",
+            (b'\n', Depth::Top) => b"\\n",
+            (b'\r', Depth::Top) => b"\\r",
+            (b'\t', Depth::Top) => b"\\t",
+            (0x08, Depth::Top) => b"\\b",
+            (0x0c, Depth::Top) => b"\\f",
+            (b'"', Depth::Nested) => b"\\\\\\\"",
+            (b'\\', Depth::Nested) => b"\\\\\\\\",
+            (b'\n', Depth::Nested) => b"\\\\n",
+            (b'\r', Depth::Nested) => b"\\\\r",
+            (b'\t', Depth::Nested) => b"\\\\t",
+            (0x08, Depth::Nested) => b"\\\\b",
+            (0x0c, Depth::Nested) => b"\\\\f",
+            (0..0x20, _) => {
+                out.extend_from_slice(&bytes[start..i]);
+                if depth == Depth::Nested {
+                    out.push(b'\\');
+                }
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0x0f)]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(quote);
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
+/// JavaScript's `Number.prototype.toString`, which is what `JSON.stringify` prints.
+fn write_number(out: &mut Vec<u8>, n: &Number) {
+    const SAFE: u64 = 1 << 53;
+    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
+        push_display(out, i);
+    } else if let Some(u) = n.as_u64().filter(|u| *u <= SAFE) {
+        push_display(out, u);
+    } else if let Some(f) = n.as_f64() {
+        push_js_float(out, f);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// ECMAScript `Number::toString(10)` from Rust's shortest round-trip digits.
+fn push_js_float(out: &mut Vec<u8>, f: f64) {
+    if !f.is_finite() {
+        // JSON.stringify writes NaN and ±Infinity as null; serde_json never holds them.
+        out.extend_from_slice(b"null");
+        return;
+    }
+    if f == 0.0 {
+        out.push(b'0');
+        return;
+    }
+    // `{:e}` gives the shortest digits that round-trip: `d[.ddd]e[-]x`.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let k = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    let n = exp + 1;
+    if f < 0.0 {
+        out.push(b'-');
+    }
+    if k <= n && n <= 21 {
+        out.extend_from_slice(&digits);
+        out.extend(std::iter::repeat_n(b'0', usize::try_from(n - k).unwrap_or(0)));
+    } else if 0 < n && n <= 21 {
+        let (int, frac) = digits.split_at(usize::try_from(n).unwrap_or(0));
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', usize::try_from(-n).unwrap_or(0)));
+        out.extend_from_slice(&digits);
+    } else {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.extend_from_slice(first);
+        if !rest.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(rest);
+        }
+        out.push(b'e');
+        out.push(if n - 1 < 0 { b'-' } else { b'+' });
+        push_display(out, (n - 1).unsigned_abs());
+    }
+}
+
+fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{value}");
+}
+
+/// Where a [`Logger`] writes.
+struct Sink {
+    out: Box<dyn Write + Send>,
+    buf: Vec<u8>,
+}
+
+/// A mozlog logger: formats each record into a reused buffer and writes the whole line with
+/// one `write_all` under a mutex, so lines never interleave across threads.
+///
+/// ```
+/// use std::sync::Arc;
+/// use metricsmith::clock::FixedClock;
+/// use metricsmith::mozlog::{Logger, MemorySink};
+/// use serde_json::json;
+///
+/// let sink = MemorySink::new();
+/// let log = Logger::builder("fxa-oauth-server.grant")
+///     .clock(Arc::new(FixedClock::new(1)))
+///     .pid(7)
+///     .writer(sink.clone())
+///     .build();
+/// log.info("amplitudeEvent", json!({"n": 1}).as_object()).unwrap();
+/// assert_eq!(
+///     sink.lines(),
+///     [r#"{"Timestamp":1000000,"Logger":"fxa-oauth-server","Type":"grant.amplitudeEvent","Severity":6,"Pid":7,"EnvVersion":"2.0","Fields":{"n":1}}"#]
+/// );
+/// ```
+pub struct Logger {
+    app: String,
+    type_prefix: String,
+    hostname: Option<String>,
+    pid: u32,
+    clock: Arc<dyn Clock>,
+    sink: Mutex<Sink>,
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("app", &self.app)
+            .field("type_prefix", &self.type_prefix)
+            .field("hostname", &self.hostname)
+            .field("pid", &self.pid)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Logger {
+    /// Starts a logger named like an intel logger: `app[.suffix...]`.
+    ///
+    /// The first segment becomes `Logger`; the rest is prepended to every op in `Type`.
+    /// Defaults: stderr (the auth server's stream), the system clock, this process's pid and
+    /// no `Hostname`.
+    pub fn builder(name: &str) -> LoggerBuilder {
+        let (app, type_prefix) = name.split_once('.').unwrap_or((name, ""));
+        LoggerBuilder {
+            app: app.to_owned(),
+            type_prefix: type_prefix.to_owned(),
+            hostname: None,
+            pid: std::process::id(),
+            clock: Arc::new(SystemClock),
+            out: Box::new(io::stderr()),
+        }
+    }
+
+    /// The app name written in `Logger`.
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    /// The clock behind `Timestamp`.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Writes one line with `Type` = the logger suffix and `op`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the sink fails.
+    pub fn log(
+        &self,
+        severity: Severity,
+        op: &str,
+        fields: Option<&Map<String, Value>>,
+    ) -> Result<(), Error> {
+        let timestamp_ms = self.clock.now_ms();
+        let mut type_name_buf;
+        let type_name = if self.type_prefix.is_empty() {
+            op
+        } else {
+            type_name_buf = String::with_capacity(self.type_prefix.len() + 1 + op.len());
+            type_name_buf.push_str(&self.type_prefix);
+            type_name_buf.push('.');
+            type_name_buf.push_str(op);
+            type_name_buf.as_str()
+        };
+        let record = Record {
+            timestamp_ms,
+            logger: &self.app,
+            type_name,
+            hostname: self.hostname.as_deref(),
+            severity,
+            pid: self.pid,
+            fields,
+        };
+        // The buffer is cleared before use, so a poisoned lock holds nothing half-written.
+        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        let Sink { out, buf } = &mut *sink;
+        buf.clear();
+        write_line(buf, &record);
+        out.write_all(buf)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// [`Logger::log`] at [`Severity::Info`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the sink fails.
+    pub fn info(&self, op: &str, fields: Option<&Map<String, Value>>) -> Result<(), Error> {
+        self.log(Severity::Info, op, fields)
+    }
+
+    /// [`Logger::log`] at [`Severity::Error`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the sink fails.
+    pub fn error(&self, op: &str, fields: Option<&Map<String, Value>>) -> Result<(), Error> {
+        self.log(Severity::Error, op, fields)
+    }
+}
+
+/// Options of a [`Logger`].
+pub struct LoggerBuilder {
+    app: String,
+    type_prefix: String,
+    hostname: Option<String>,
+    pid: u32,
+    clock: Arc<dyn Clock>,
+    out: Box<dyn Write + Send>,
+}
+
+impl fmt::Debug for LoggerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggerBuilder")
+            .field("app", &self.app)
+            .field("type_prefix", &self.type_prefix)
+            .field("hostname", &self.hostname)
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoggerBuilder {
+    /// Writes `Hostname` (FxA's lines lack it).
+    pub fn hostname(mut self, hostname: impl Into<String>) -> Self {
+        self.hostname = Some(hostname.into());
+        self
+    }
+
+    /// Sets `Pid` (default: this process).
+    pub fn pid(mut self, pid: u32) -> Self {
+        self.pid = pid;
+        self
+    }
+
+    /// Sets the clock behind `Timestamp`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Writes to stderr (the default; the auth server's stream).
+    pub fn stderr(mut self) -> Self {
+        self.out = Box::new(io::stderr());
+        self
+    }
+
+    /// Writes to stdout (mozlog's default; the content and oauth servers' stream).
+    pub fn stdout(mut self) -> Self {
+        self.out = Box::new(io::stdout());
+        self
+    }
+
+    /// Writes to any sink.
+    pub fn writer(mut self, out: impl Write + Send + 'static) -> Self {
+        self.out = Box::new(out);
+        self
+    }
+
+    /// Builds the logger.
+    pub fn build(self) -> Logger {
+        Logger {
+            app: self.app,
+            type_prefix: self.type_prefix,
+            hostname: self.hostname,
+            pid: self.pid,
+            clock: self.clock,
+            sink: Mutex::new(Sink {
+                out: self.out,
+                buf: Vec::with_capacity(1024),
+            }),
+        }
+    }
+}
+
+/// A cloneable in-memory sink: every clone appends to the same buffer; for tests.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Everything written so far, split into lines without their `\n`.
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.contents())
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Empties the sink.
+    pub fn clear(&self) {
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl Write for MemorySink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn js(value: Value) -> String {
+        to_js_json(&value)
+    }
+
+    #[test]
+    fn numbers_like_javascript() {
+        let cases: [(Value, &str); 14] = [
+            (json!(0), "0"),
+            (json!(-0.0), "0"),
+            (json!(1.0), "1"),
+            (json!(1.5), "1.5"),
+            (json!(-2.25), "-2.25"),
+            (json!(0.1), "0.1"),
+            (json!(1e21), "1e+21"),
+            (json!(1e20), "100000000000000000000"),
+            (json!(1.5e-7), "1.5e-7"),
+            (json!(0.000001), "0.000001"),
+            (json!(1551700123456.5), "1551700123456.5"),
+            (json!(u64::MAX), "18446744073709552000"),
+            (json!(i64::MIN), "-9223372036854776000"),
+            (json!(9_007_199_254_740_993_u64), "9007199254740992"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(js(value.clone()), text, "{value:?}");
+        }
+        assert_eq!(js(json!(123_456_789e-30)), "1.23456789e-22");
+    }
+
+    #[test]
+    fn strings_are_escaped_once_at_top_and_twice_when_nested() {
+        let s = "q\"b\\n\nt\tc\u{1}u\u{2028}é";
+        assert_eq!(js(json!(s)), serde_json::to_string(s).unwrap());
+        let fields = json!({"s": s, "o": {"k": s}});
+        let line = format_line(&Record {
+            timestamp_ms: 0,
+            logger: "a",
+            type_name: "b",
+            hostname: None,
+            severity: Severity::Info,
+            pid: 1,
+            fields: fields.as_object(),
+        });
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["Fields"]["s"], json!(s));
+        let inner: Value = serde_json::from_str(parsed["Fields"]["o"].as_str().unwrap()).unwrap();
+        assert_eq!(inner, json!({"k": s}));
+    }
+
+    #[test]
+    fn envelope_with_hostname_and_without_fields() {
+        let line = format_line(&Record {
+            timestamp_ms: 1,
+            logger: "app",
+            type_name: "op",
+            hostname: Some("h"),
+            severity: Severity::Error,
+            pid: 2,
+            fields: None,
+        });
+        assert_eq!(
+            line,
+            "{\"Timestamp\":1000000,\"Logger\":\"app\",\"Type\":\"op\",\"Hostname\":\"h\",\"Severity\":2,\"Pid\":2,\"EnvVersion\":\"2.0\"}\n"
+        );
+        let far = format_line(&Record {
+            timestamp_ms: i64::MAX,
+            fields: None,
+            hostname: None,
+            ..Record {
+                timestamp_ms: 0,
+                logger: "a",
+                type_name: "b",
+                hostname: None,
+                severity: Severity::Debug,
+                pid: 0,
+                fields: None,
+            }
+        });
+        assert!(far.starts_with("{\"Timestamp\":9223372036854775807000000,"));
+    }
+
+    #[test]
+    fn severities() {
+        let codes: Vec<u8> = [
+            Severity::Critical,
+            Severity::Error,
+            Severity::Warn,
+            Severity::Info,
+            Severity::Debug,
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        assert_eq!(codes, [0, 2, 4, 6, 7]);
+    }
+}
