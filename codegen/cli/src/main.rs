@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod docs;
 mod flow_id;
+mod generate;
 mod map;
 
 /// Typed, reviewed metrics events: check schemas, generate code and docs, try mappings.
@@ -20,6 +22,10 @@ struct Cli {
 enum Command {
     /// Check schema files and report every problem.
     Check(check::Args),
+    /// Generate Rust code, tests, reviewer docs and JSON Schemas for a schema.
+    Generate(generate::Args),
+    /// Generate only the reviewer docs for a schema.
+    Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
     /// Sign or verify flow ids.
@@ -42,6 +48,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
     }
