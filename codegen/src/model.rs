@@ -453,9 +453,9 @@ pub struct Target {
 pub struct Rule {
     /// Its position in `rules` (0-based).
     pub index: usize,
-    /// The pattern as written (JavaScript syntax); this is what the runtime's `Rule::pattern` gets.
+    /// The pattern as written (JavaScript syntax), for docs and messages.
     pub js_pattern: String,
-    /// The pattern in `regex` crate syntax.
+    /// The pattern in `regex` crate syntax; this is what the runtime's `Rule::pattern` gets.
     pub rust_pattern: String,
     /// The number of capture groups.
     pub captures: usize,

@@ -92,10 +92,11 @@ pub struct Target {
     pub time_offset: Option<i64>,
 }
 
-/// An ordered regex rule (JavaScript flavour, translated by [`crate::jsregex`]).
+/// An ordered regex rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    /// The pattern as written in the schema (JavaScript syntax).
+    /// The pattern in `regex` crate syntax: the compiler translated the schema's JavaScript
+    /// pattern (ASCII `\w`, `.` not matching line terminators, ...).
     pub pattern: String,
     /// What the rule produces.
     pub targets: Vec<Target>,
