@@ -14,6 +14,7 @@ pub mod emit;
 pub mod flow_id;
 pub mod js;
 pub mod mozlog;
+pub mod types;
 
 #[cfg(feature = "macros")]
 pub use metricsmith_macros::schema;
