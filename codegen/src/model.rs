@@ -465,6 +465,8 @@ pub struct Rule {
     pub targets: Vec<Target>,
     /// Whether earlier rules match every name this rule matches (it can never win).
     pub shadowed: bool,
+    /// When shadowed, the indices of the earlier rules that match names this rule matches.
+    pub shadowed_by: Vec<usize>,
     /// Where the rule is defined.
     pub location: Location,
 }

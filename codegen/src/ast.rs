@@ -1,0 +1,545 @@
+//! The abstract syntax tree: serde types that mirror the YAML exactly.
+//!
+//! Every value a user may be told about carries its byte range ([`Spanned`]).
+//! The same types derive `JsonSchema`, so the JSON Schema editors use is generated from the
+//! types that parse.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+
+/// A value and the byte range of its YAML node (quotes included) in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Byte range inside the file.
+    pub range: Range<usize>,
+    /// 1-based line and column as the parser reported them (used when bytes are unknown).
+    pub line_col: (usize, usize),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        let location = spanned.referenced;
+        let span = location.span();
+        let start = span.byte_offset().unwrap_or(u64::MAX);
+        let len = span.byte_len().unwrap_or(0);
+        let start = usize::try_from(start).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(len).unwrap_or(0));
+        Ok(Spanned {
+            value: spanned.value,
+            range: start..end,
+            line_col: (
+                usize::try_from(location.line()).unwrap_or(1),
+                usize::try_from(location.column()).unwrap_or(1),
+            ),
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+/// A YAML mapping whose order and key spans are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Map<V>(pub Vec<(Spanned<String>, V)>);
+
+impl<V> Default for Map<V> {
+    fn default() -> Self {
+        Map(Vec::new())
+    }
+}
+
+impl<V> Map<V> {
+    /// The entries in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &(Spanned<String>, V)> {
+        self.0.iter()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<V> {
+            type Value = Map<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Map<V>, E> {
+                Ok(Map::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = access.next_key::<Spanned<String>>()? {
+                    entries.push((key, access.next_value()?));
+                }
+                Ok(Map(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for Map<V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", V::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let values = generator.subschema_for::<V>();
+        schemars::json_schema!({
+            "type": "object",
+            "additionalProperties": values,
+        })
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// One schema file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "metricsmith schema file")]
+pub struct File {
+    /// The format version; must be `1`.
+    pub metricsmith: Option<Spanned<u32>>,
+    /// The service this entry file describes; include-only files have none.
+    pub service: Option<Spanned<String>>,
+    /// What the file contains.
+    pub description: Option<String>,
+    /// Files to include, relative to this file.
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    /// Governance defaults for every event and family of the service.
+    pub defaults: Option<Spanned<Governance>>,
+    /// The mozlog logger of the service.
+    pub mozlog: Option<Spanned<Mozlog>>,
+    /// Shared typed properties, referenced by name from events.
+    #[serde(default)]
+    pub properties: Map<PropertyDef>,
+    /// Events by dotted name.
+    #[serde(default)]
+    pub events: Map<EventDef>,
+    /// Event families by id.
+    #[serde(default)]
+    pub families: Map<FamilyDef>,
+    /// The Amplitude mapping.
+    pub amplitude: Option<Amplitude>,
+}
+
+/// Governance metadata.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Governance {
+    /// Owners' notification emails.
+    pub owners: Option<Vec<Spanned<String>>>,
+    /// Bug links.
+    pub bugs: Option<Vec<Spanned<String>>>,
+    /// Data-review links.
+    pub data_reviews: Option<Vec<Spanned<String>>>,
+    /// `YYYY-MM-DD`, `vNNN` or `never`.
+    pub expires: Option<Spanned<String>>,
+}
+
+/// The mozlog logger.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mozlog {
+    /// The logger name.
+    pub logger: Spanned<String>,
+    /// `stdout` or `stderr`.
+    pub stream: Spanned<Stream>,
+}
+
+/// An output stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A property type name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TypeName {
+    /// A string.
+    String,
+    /// Lowercase hex.
+    Hex,
+    /// An integer.
+    Integer,
+    /// A boolean.
+    Boolean,
+    /// One of `values`.
+    Enum,
+    /// A list of `items`.
+    List,
+}
+
+/// A data-sensitivity class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sensitivity {
+    /// Technical data.
+    Technical,
+    /// Interaction data.
+    Interaction,
+    /// Identifiers.
+    Identifier,
+    /// Highly sensitive data.
+    Sensitive,
+}
+
+/// A property definition, or (without `type`) a reference to a shared property.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyDef {
+    /// The type; absent in a reference.
+    #[serde(rename = "type")]
+    pub ty: Option<Spanned<TypeName>>,
+    /// The shared property this entry refers to (default: the entry's own name).
+    #[serde(rename = "use")]
+    pub use_: Option<Spanned<String>>,
+    /// `string`: a JavaScript regex the value must match.
+    pub pattern: Option<Spanned<String>>,
+    /// `string`: the maximum length in characters.
+    pub max_length: Option<Spanned<u64>>,
+    /// `hex`: the exact length.
+    pub length: Option<Spanned<u64>>,
+    /// `integer`: the minimum.
+    pub min: Option<Spanned<i64>>,
+    /// `integer`: the maximum.
+    pub max: Option<Spanned<i64>>,
+    /// `enum`: the values.
+    pub values: Option<Vec<Spanned<String>>>,
+    /// `list`: the item type.
+    pub items: Option<Box<Spanned<PropertyDef>>>,
+    /// The data-sensitivity class (default `technical`).
+    pub sensitivity: Option<Spanned<Sensitivity>>,
+    /// What it means.
+    pub description: Option<String>,
+    /// Whether every event carries it (default `false`).
+    pub required: Option<Spanned<bool>>,
+}
+
+/// An event kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// An activity event.
+    Activity,
+    /// Always a flow event.
+    Flow,
+    /// A flow event when flow data is present.
+    OptionalFlow,
+    /// Never a flow event.
+    NotFlow,
+    /// An email event.
+    Email,
+}
+
+/// An event.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventDef {
+    /// What the event means.
+    pub description: Spanned<String>,
+    /// Its kinds.
+    #[serde(default)]
+    pub kinds: Vec<Spanned<Kind>>,
+    /// Its properties.
+    #[serde(default)]
+    pub properties: Map<PropertyDef>,
+    /// The mozlog logger suffix.
+    pub logger: Option<Spanned<String>>,
+    /// Owners' notification emails.
+    pub owners: Option<Vec<Spanned<String>>>,
+    /// Bug links.
+    pub bugs: Option<Vec<Spanned<String>>>,
+    /// Data-review links.
+    pub data_reviews: Option<Vec<Spanned<String>>>,
+    /// `YYYY-MM-DD`, `vNNN` or `never`.
+    pub expires: Option<Spanned<String>>,
+    /// The version that introduced it.
+    pub version: Option<Spanned<u32>>,
+    /// Lints allowed for this event.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+}
+
+/// An event family.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyDef {
+    /// The name template, e.g. `route.{path}.{status}`.
+    pub name: Spanned<String>,
+    /// What the events mean.
+    pub description: Spanned<String>,
+    /// Their kinds.
+    #[serde(default)]
+    pub kinds: Vec<Spanned<Kind>>,
+    /// The typed parameters of the name.
+    #[serde(default)]
+    pub parameters: Map<PropertyDef>,
+    /// Their properties.
+    #[serde(default)]
+    pub properties: Map<PropertyDef>,
+    /// The mozlog logger suffix.
+    pub logger: Option<Spanned<String>>,
+    /// Owners' notification emails.
+    pub owners: Option<Vec<Spanned<String>>>,
+    /// Bug links.
+    pub bugs: Option<Vec<Spanned<String>>>,
+    /// Data-review links.
+    pub data_reviews: Option<Vec<Spanned<String>>>,
+    /// `YYYY-MM-DD`, `vNNN` or `never`.
+    pub expires: Option<Spanned<String>>,
+    /// The version that introduced it.
+    pub version: Option<Spanned<u32>>,
+    /// Lints allowed for this family.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+}
+
+/// The Amplitude mapping.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Amplitude {
+    /// Groups by key.
+    #[serde(default)]
+    pub groups: Map<GroupDef>,
+    /// Lookup tables by name.
+    #[serde(default)]
+    pub tables: Map<TableDef>,
+    /// Exact source names and their target.
+    #[serde(default)]
+    pub exact: Map<TargetDef>,
+    /// Ordered regex rules.
+    #[serde(default)]
+    pub rules: Vec<Spanned<RuleDef>>,
+    /// The event shape.
+    pub layout: Option<Spanned<LayoutDef>>,
+    /// Per-service policies.
+    pub policy: Option<Spanned<PolicyDef>>,
+}
+
+/// A group.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupDef {
+    /// The prefix, e.g. `fxa_login`.
+    pub prefix: Spanned<String>,
+    /// What the group covers.
+    pub description: String,
+    /// The event properties the group adds.
+    pub event_properties: Option<GroupPropertiesDef>,
+}
+
+/// Event properties a group adds.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPropertiesDef {
+    /// Conditions: all must hold.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Property name -> `VALUE [if COND]`.
+    #[serde(default)]
+    pub set: Map<Spanned<String>>,
+}
+
+/// What the values of a table are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TableValues {
+    /// Group keys, resolved to prefixes.
+    Group,
+}
+
+/// A lookup table.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    /// What it maps.
+    pub description: String,
+    /// `group` when the values are group keys.
+    pub values: Option<Spanned<TableValues>>,
+    /// Key -> value.
+    #[serde(default)]
+    pub entries: Map<Spanned<String>>,
+}
+
+/// An amplitude event that a source event produces.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetDef {
+    /// A group key, or `table[category|target]`.
+    pub group: Spanned<String>,
+    /// The event name template.
+    pub event: Spanned<String>,
+    /// Conditions: all must hold.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Added to the event time.
+    pub time_offset: Option<i64>,
+    /// Further events produced.
+    #[serde(default)]
+    pub also: Vec<TargetDef>,
+}
+
+/// An ordered regex rule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// A JavaScript regex.
+    pub pattern: Spanned<String>,
+    /// What the rule is for.
+    pub description: Option<String>,
+    /// A group key, or `table[category|target]`.
+    pub group: Spanned<String>,
+    /// The event name template.
+    pub event: Spanned<String>,
+    /// Conditions: all must hold.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Lints allowed for this rule.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// Further events produced.
+    #[serde(default)]
+    pub also: Vec<TargetDef>,
+}
+
+/// The shape of amplitude events.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutDef {
+    /// Top-level fields: name -> VALUE.
+    #[serde(default)]
+    pub fields: Map<Spanned<String>>,
+    /// How `data.service` becomes a service name.
+    pub service: Option<ServiceRuleDef>,
+    /// Base event properties.
+    #[serde(default)]
+    pub event_properties: Map<Spanned<String>>,
+    /// Base user properties.
+    #[serde(default)]
+    pub user_properties: Map<Spanned<String>>,
+    /// `$append` entries.
+    #[serde(default)]
+    pub append: Map<Spanned<String>>,
+    /// Sync device counts.
+    pub device_counts: Option<DeviceCountsDef>,
+    /// User properties after the device counts.
+    #[serde(default)]
+    pub user_properties_tail: Map<Spanned<String>>,
+    /// Newsletter state.
+    pub newsletter: Option<NewsletterDef>,
+}
+
+/// The service rule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRuleDef {
+    /// The data key.
+    pub data: String,
+    /// Values giving neither name nor client id.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Values that are their own name.
+    #[serde(default)]
+    pub passthrough: Vec<String>,
+    /// The name of an unknown client id.
+    pub unknown: String,
+}
+
+/// Device counts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceCountsDef {
+    /// The data key of the device list.
+    pub data: String,
+    /// The key of each device's last access time.
+    pub time_key: String,
+    /// The output key of the count.
+    pub count: String,
+    /// Output key -> window (`1d`, `12h`, `30m`, `500ms`).
+    #[serde(default)]
+    pub windows: Map<Spanned<String>>,
+}
+
+/// Newsletter state.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewsletterDef {
+    /// The output key.
+    pub name: String,
+    /// Category -> state.
+    #[serde(default)]
+    pub by_category: Map<String>,
+    /// The data key of the boolean opt-in.
+    pub data: String,
+    /// The state for `true`.
+    pub when_true: String,
+    /// The state for `false`.
+    pub when_false: String,
+}
+
+/// Per-service policies.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDef {
+    /// `event` (default) or `event_or_now`.
+    pub time: Option<TimePolicy>,
+    /// `none` (default) or `user_or_device`.
+    pub require: Option<RequirePolicy>,
+    /// Source name -> new name template with `{data.<key>}`.
+    #[serde(default)]
+    pub rewrites: Map<Spanned<String>>,
+}
+
+/// Where the event time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimePolicy {
+    /// The event's own time.
+    Event,
+    /// The event's time, or now when it is missing.
+    EventOrNow,
+}
+
+/// What an event needs to be logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirePolicy {
+    /// Nothing.
+    None,
+    /// A truthy `user_id` or `device_id`.
+    UserOrDevice,
+}
+
+/// The JSON Schema of a schema file, pretty-printed with a trailing newline.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(File);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
