@@ -347,7 +347,7 @@ impl Report {
                 .chain(d.secondary.iter().map(|l| (l, false)))
                 .filter(|(l, _)| l.span.file == file);
             if source.text.is_empty() {
-                group = group.element(snippets::Origin::path(name).line(1).char_column(0));
+                group = group.element(snippets::Origin::path(name).line(1).char_column(1));
                 continue;
             }
             let mut snippet = snippets::Snippet::source(source.text.as_str()).path(name);

@@ -1,11 +1,86 @@
-//! `metricsmith check`.
+//! `metricsmith check`: load schema files, report every problem.
+//!
+//! Exit status: 0 when there is no error (warnings allowed unless `--deny-warnings`), 1 when
+//! the schema has errors, 2 on a usage error or when a path on the command line cannot be read.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use metricsmith_codegen::{Code, Loader, Report, Style};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-like text on stderr.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
 
 /// Arguments of `metricsmith check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Schema files or directories (every `*.yaml` under a directory).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// The largest schema file accepted, in bytes.
+    #[arg(long, default_value_t = metricsmith_codegen::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// The current service version, for `expires: vNNN`.
+    #[arg(long)]
+    pub current_version: Option<u32>,
+}
 
-pub fn run(_args: &Args) -> ExitCode {
-    ExitCode::from(2)
+/// Runs the check and returns the exit status.
+pub fn run(args: &Args) -> ExitCode {
+    let mut loader = Loader::new();
+    loader
+        .max_file_size(args.max_file_size)
+        .current_version(args.current_version);
+    let (report, services) = match loader.load_all(&args.paths) {
+        Ok(checked) => (checked.report, checked.model.services.len()),
+        Err(report) => (report, 0),
+    };
+    match args.format {
+        Format::Json => {
+            // A closed pipe is not worth a panic.
+            let _ = writeln!(std::io::stdout(), "{}", report.to_json());
+        }
+        Format::Human => {
+            let style = if std::io::stderr().is_terminal() {
+                Style::Styled
+            } else {
+                Style::Plain
+            };
+            let text = report.render(style);
+            if text.is_empty() {
+                eprintln!("ok: {services} service(s) checked, no problems");
+            } else {
+                eprint!("{text}");
+            }
+        }
+    }
+    exit_status(&report, args.deny_warnings)
+}
+
+fn exit_status(report: &Report, deny_warnings: bool) -> ExitCode {
+    let unreadable_argument = report
+        .diagnostics
+        .iter()
+        .any(|d| matches!(d.code, Code::Io | Code::NotAFile) && d.primary.span.start == 0 && d.primary.span.end == 0
+            && report.sources.get(d.primary.span.file).is_some_and(|s| s.text.is_empty()));
+    if unreadable_argument {
+        ExitCode::from(2)
+    } else if report.has_errors() || (deny_warnings && report.warnings() > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
