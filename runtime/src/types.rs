@@ -25,7 +25,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::amplitude::{Env, Mapping, OauthClients, SourceEvent};
+use crate::amplitude::{Env, GroupExpr, Mapping, OauthClients, Part, SourceEvent, Target};
+use crate::emit::{Emitter, EventKinds, Outcome, Request};
 
 /// Why a value was rejected by a validated type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +55,14 @@ pub enum InvalidValue {
     Pattern {
         /// The pattern (regex crate syntax).
         pattern: &'static str,
+        /// The rejected value.
+        value: String,
+    },
+    /// Not one of the enum's values.
+    #[error("{value:?} is not one of {expected:?}")]
+    Enum {
+        /// The allowed values.
+        expected: &'static [&'static str],
         /// The rejected value.
         value: String,
     },
@@ -336,6 +345,10 @@ impl<T: ToJson> ToJson for Vec<T> {
 
 /// A typed metrics event: generated code implements it for every event and family.
 pub trait Event {
+    /// The lines the event produces.
+    const KINDS: EventKinds;
+    /// The mozlog logger suffix of the event, if the schema gives one (`grant`).
+    const LOGGER: Option<&'static str>;
     /// The event name, e.g. `account.login` or `route./account/login.200`.
     fn name(&self) -> Cow<'_, str>;
     /// Adds the event's properties to a data bag.
@@ -352,6 +365,31 @@ pub trait Event {
 pub fn put<T: ToJson + ?Sized>(data: &mut Map<String, Value>, key: &str, value: &T) {
     if let Some(value) = value.to_json() {
         data.insert(key.to_owned(), value);
+    }
+}
+
+/// Emits a typed event: its name, its properties as the call-site data and its kinds.
+///
+/// The same as `emitter.emit(&event.name(), request, &event.data(), E::KINDS)`.
+pub fn emit<E: Event + ?Sized>(emitter: &Emitter, event: &E, request: &Request<'_>) -> Outcome {
+    emitter.emit(&event.name(), request, &event.data(), E::KINDS)
+}
+
+/// Owned key-value pairs from a static table: generated mapping specs keep tables as data.
+pub fn pairs(entries: &[(&str, &str)]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The most common amplitude target: a fixed group prefix and a literal event name.
+pub fn target(group: &str, event: &str) -> Target {
+    Target {
+        group: GroupExpr::Fixed(group.to_owned()),
+        event: vec![Part::Text(event.to_owned())],
+        when: Vec::new(),
+        time_offset: None,
     }
 }
 

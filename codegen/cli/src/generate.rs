@@ -1,11 +1,60 @@
-//! `metricsmith generate`.
+//! `metricsmith generate`: Rust code with its tests, reviewer docs and JSON Schemas.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use metricsmith_codegen::Builder;
 
 /// Arguments of `metricsmith generate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A schema entry file, or a directory whose `*.yaml` files are entry files.
+    #[arg(long, required = true)]
+    pub schema: Vec<PathBuf>,
+    /// The output directory, laid out as a crate: `src/`, `docs/`.
+    #[arg(long)]
+    pub out: PathBuf,
+}
 
-pub fn run(_args: &Args) -> ExitCode {
-    ExitCode::from(2)
+pub fn run(args: &Args) -> ExitCode {
+    let mut builder = Builder::new();
+    for schema in &args.schema {
+        builder.schema(schema);
+    }
+    builder
+        .tests(true)
+        .docs(true)
+        .json_schema(true)
+        .crate_layout(true);
+    write(&builder, &args.out)
+}
+
+/// Generates with `builder` and writes the files that changed under `out`.
+pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
+    let generated = match builder.generate() {
+        Ok(generated) => generated,
+        Err(err) => {
+            eprint!("{err}");
+            if !err.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    eprint!("{}", generated.warnings);
+    match metricsmith_codegen::driver::write_all(out, &generated.files) {
+        Ok(written) => {
+            eprintln!(
+                "{} files generated in {} ({} changed)",
+                generated.files.len(),
+                out.display(),
+                written.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
