@@ -12,7 +12,9 @@
 //! ```
 
 pub mod ast;
+pub mod backend;
 pub mod diagnostic;
+pub mod driver;
 pub mod expr;
 pub mod ident;
 pub mod jsregex;
@@ -24,6 +26,7 @@ pub mod shadow;
 pub mod source;
 mod suggest;
 
+pub use driver::{Builder, Error, Generated, GeneratedFile, compile};
 
 pub use ast::json_schema;
 pub use diagnostic::{Code, Diagnostic, Label, Report, Severity, Style};
