@@ -35,7 +35,8 @@ pub struct Translated {
 
 const WORD: &str = "0-9A-Za-z_";
 const DIGIT: &str = "0-9";
-const DOT: &str = r"[^\n\r\u{2028}\u{2029}]";
+// JavaScript (no `u` flag) matches one UTF-16 code unit: never a whole astral character.
+const DOT: &str = r"[^\n\r\u{2028}\u{2029}\u{10000}-\u{10FFFF}]";
 
 struct Out {
     rust: String,
@@ -176,7 +177,11 @@ pub fn translate(js: &str) -> Result<(String, usize, Vec<usize>), JsRegexError> 
                             i += 3;
                             continue;
                         }
-                        (Some('=' | '!'), _) | (Some('<'), Some('=' | '!')) => {
+                        (Some('=' | '!'), _) => {
+                            return unsupported("lookaround is not supported", at..end);
+                        }
+                        (Some('<'), Some('=' | '!')) => {
+                            let end = chars.get(i + 4).map_or(js.len(), |&(p, _)| p);
                             return unsupported("lookaround is not supported", at..end);
                         }
                         (Some('<'), _) => {
@@ -288,7 +293,7 @@ mod tests {
         let cases = [
             (r"^email\.(\w+)\.sent$", r"^email\.([0-9A-Za-z_]+)\.sent$", 1),
             (r"^flow\.([\w-]+)\.engage$", r"^flow\.([0-9A-Za-z_-]+)\.engage$", 1),
-            (r"a.b", r"a[^\n\r\u{2028}\u{2029}]b", 0),
+            (r"a.b", r"a[^\n\r\u{2028}\u{2029}\u{10000}-\u{10FFFF}]b", 0),
             (r"(?:x)(y)(z)", r"(?:x)(y)(z)", 2),
             (r"\d{2,3}", r"[0-9]{2,3}", 0),
             (r"a{", r"a\{", 0),

@@ -322,9 +322,10 @@ impl Mapping {
             Json::Object(ctx.user_properties(layout)),
         );
 
+        // Pruning keeps `false`, so presence is not enough: the logger tests truthiness.
         let logged = !self.spec.policy.require_user_or_device
-            || event.contains_key("user_id")
-            || event.contains_key("device_id");
+            || js::truthy_opt(event.get("user_id"))
+            || js::truthy_opt(event.get("device_id"));
         Some(AmplitudeEvent { event, logged })
     }
 }

@@ -1,0 +1,54 @@
+//! Loading a schema for commands that run it (`map`, benchmarks, tests).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use metricsmith::amplitude::{Mapping, MappingSpec};
+use metricsmith_codegen::{Loader, Model, Style};
+
+use crate::lower;
+
+/// Loads and checks a schema; on errors returns the rendered diagnostics (styled when stderr is
+/// a terminal), on success prints nothing and returns the model.
+///
+/// # Errors
+/// The rendered report when the schema has errors or cannot be read.
+pub fn load_or_report(path: &Path) -> Result<Model, String> {
+    let style = if std::io::stderr().is_terminal() {
+        Style::Styled
+    } else {
+        Style::Plain
+    };
+    Loader::new()
+        .load(path)
+        .map(|checked| checked.model)
+        .map_err(|report| report.render(style).trim_end().to_owned())
+}
+
+/// The runtime mapping of the one service of an entry file.
+///
+/// # Errors
+/// A message when the file has errors, declares no service or several, or its mapping does
+/// not compile.
+pub fn load_mapping(path: &Path) -> Result<(Model, Mapping), String> {
+    let model = load_or_report(path)?;
+    let spec = only_service_spec(&model, path)?;
+    let mapping = Mapping::new(spec).map_err(|err| err.to_string())?;
+    Ok((model, mapping))
+}
+
+fn only_service_spec(model: &Model, path: &Path) -> Result<MappingSpec, String> {
+    let mut services = model.services.values();
+    match (services.next(), services.next()) {
+        (Some(service), None) => Ok(lower::mapping_spec(service)),
+        (None, _) => Err(format!(
+            "{} declares no service: pass an entry file (one with `service:`)",
+            path.display()
+        )),
+        (Some(_), Some(_)) => Err(format!(
+            "{} holds {} services: pass one entry file",
+            path.display(),
+            model.services.len()
+        )),
+    }
+}
