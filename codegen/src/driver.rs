@@ -29,6 +29,7 @@ use quote::quote;
 
 use crate::backend;
 use crate::diagnostic::{Report, Style};
+use crate::loader::Loader;
 use crate::model::{Model, Service};
 
 /// Why code generation failed.
@@ -147,6 +148,7 @@ pub struct Builder {
     krate: bool,
     code: Option<bool>,
     emit_rerun: bool,
+    loader: Loader,
 }
 
 /// Generates the Rust modules of the schema at `path` into `OUT_DIR`, as a build script does.
@@ -167,8 +169,7 @@ impl Builder {
         Self::default()
     }
 
-    /// Adds a schema: an entry file, or a directory whose `*.yaml` files are entry files
-    /// (their includes live in subdirectories).
+    /// Adds a schema: an entry file, or a directory of schema files.
     pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.schemas.push(path.as_ref().to_owned());
         self
@@ -177,6 +178,12 @@ impl Builder {
     /// Where [`compile`](Self::compile) writes (default: `OUT_DIR`).
     pub fn out_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.out_dir = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// The loader options (today's date for the `expired` lint, the current version).
+    pub fn loader(&mut self, loader: Loader) -> &mut Self {
+        self.loader = loader;
         self
     }
 
@@ -325,59 +332,44 @@ impl Builder {
         }
     }
 
-    fn entry_files(&self) -> Result<Vec<PathBuf>, Error> {
+    fn load(&self) -> Result<(Model, Vec<PathBuf>, String), Error> {
         if self.schemas.is_empty() {
             return Err(Error::NoSchema);
         }
-        let mut entries = Vec::new();
-        for path in &self.schemas {
-            if path.is_dir() {
-                let read = |source| Error::Read {
-                    path: path.clone(),
-                    source,
-                };
-                let mut found = Vec::new();
-                for entry in std::fs::read_dir(path).map_err(read)? {
-                    let entry = entry.map_err(read)?.path();
-                    if entry.is_file()
-                        && entry.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                    {
-                        found.push(entry);
-                    }
-                }
-                found.sort();
-                entries.extend(found);
-            } else {
-                entries.push(path.clone());
-            }
-        }
-        Ok(entries)
-    }
-
-    fn load(&self) -> Result<(Model, Vec<PathBuf>, String), Error> {
-        let entries = self.entry_files()?;
-        let (model, report) = load_all(&entries);
+        let result = self.loader.load_all(&self.schemas);
+        let report = match &result {
+            Ok(checked) => &checked.report,
+            Err(report) => report,
+        };
+        // Every file read, even on failure: fixing any of them must rerun the build script.
         let mut inputs: Vec<PathBuf> = report.sources.iter().map(|(_, f)| f.name.clone()).collect();
-        for entry in &entries {
-            if !inputs.contains(entry) {
-                inputs.push(entry.clone());
-            }
+        if let Ok(checked) = &result {
+            inputs.extend(
+                checked
+                    .model
+                    .services
+                    .values()
+                    .flat_map(|s| s.files.iter().cloned()),
+            );
         }
+        inputs.extend(self.schemas.iter().cloned());
+        inputs.sort();
+        inputs.dedup();
         if self.emit_rerun {
             for input in &inputs {
                 println!("cargo:rerun-if-changed={}", input.display());
             }
         }
-        match model {
-            Some(model) if !report.has_errors() => {
-                let warnings = if report.diagnostics.is_empty() {
+        match result {
+            Ok(checked) => {
+                let warnings = if checked.report.diagnostics.is_empty() {
                     String::new()
                 } else {
-                    report.render(Style::Plain)
+                    checked.report.render(Style::Plain)
                 };
-                Ok((model, inputs, warnings))
+                Ok((checked.model, inputs, warnings))
             }
-            _ => {
+            Err(report) => {
                 let rendered = report.render(Style::Plain);
                 Err(Error::Schema {
                     report: Box::new(report),
@@ -386,93 +378,6 @@ impl Builder {
             }
         }
     }
-}
-
-// Until the front end exposes its filesystem loader, the driver reads entry files and their
-// includes itself and runs the front end's parse and lower passes.
-fn load_all(entries: &[PathBuf]) -> (Option<Model>, Report) {
-    use crate::diagnostic::{Code, Diagnostic};
-    use crate::lower::{Options, UnitFile, lower};
-    use crate::parse::parse_file;
-    use crate::source::{SourceFile, Span};
-
-    let mut report = Report::default();
-    let mut model = Model::default();
-    let mut failed = false;
-    for entry in entries {
-        let mut ids = Vec::new();
-        let mut asts = Vec::new();
-        let mut queue = vec![(entry.clone(), None)];
-        while let Some((path, from)) = queue.pop() {
-            if ids.iter().any(|id| {
-                report
-                    .sources
-                    .get(*id)
-                    .is_some_and(|f: &SourceFile| f.name == path)
-            }) {
-                continue;
-            }
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(err) => {
-                    let span =
-                        from.unwrap_or_else(|| Span::new(crate::source::FileId(usize::MAX), 0..0));
-                    report.diagnostics.push(Diagnostic::new(
-                        Code::Io,
-                        span,
-                        format!("cannot read `{}`: {err}", path.display()),
-                    ));
-                    failed = true;
-                    continue;
-                }
-            };
-            let id = report.sources.add(SourceFile::new(path.clone(), text));
-            let Some(source) = report.sources.get(id).cloned() else {
-                continue;
-            };
-            let (ast, diagnostics) = parse_file(id, &source);
-            report.diagnostics.extend(diagnostics);
-            if let Some(ast) = ast {
-                let dir = path.parent().map(Path::to_owned).unwrap_or_default();
-                for include in ast.include.iter().rev() {
-                    queue.push((
-                        dir.join(&include.value),
-                        Some(crate::parse::span_of(id, &source, include)),
-                    ));
-                }
-                ids.push(id);
-                asts.push((id, source, ast));
-            } else {
-                failed = true;
-            }
-        }
-        let units: Vec<UnitFile<'_>> = asts
-            .iter()
-            .map(|(id, source, ast)| UnitFile {
-                id: *id,
-                source,
-                ast,
-            })
-            .collect();
-        let options = Options {
-            today: crate::model::Date {
-                year: 2026,
-                month: 11,
-                day: 29,
-            },
-            current_version: None,
-        };
-        let (service, diagnostics) = lower(&units, &options);
-        report.diagnostics.extend(diagnostics);
-        match service {
-            Some(service) => {
-                model.services.insert(service.name.clone(), service);
-            }
-            None => failed = true,
-        }
-    }
-    report.sort();
-    (if failed { None } else { Some(model) }, report)
 }
 
 /// The file name of a path, for headers (never an absolute path).

@@ -343,6 +343,9 @@ impl<T: ToJson> ToJson for Vec<T> {
     }
 }
 
+/// An event's data bag: property name -> JSON value, in insertion order.
+pub type Data = Map<String, Value>;
+
 /// A typed metrics event: generated code implements it for every event and family.
 pub trait Event {
     /// The lines the event produces.
@@ -351,8 +354,10 @@ pub trait Event {
     const LOGGER: Option<&'static str>;
     /// The event name, e.g. `account.login` or `route./account/login.200`.
     fn name(&self) -> Cow<'_, str>;
-    /// Adds the event's properties to a data bag.
-    fn write_data(&self, data: &mut Map<String, Value>);
+    /// Adds the event's properties to a data bag (by default none).
+    fn write_data(&self, data: &mut Data) {
+        let _ = data;
+    }
     /// The event's properties as a data bag.
     fn data(&self) -> Map<String, Value> {
         let mut data = Map::new();

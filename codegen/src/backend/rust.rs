@@ -357,6 +357,17 @@ fn int_lit(n: i64) -> TokenStream {
 fn kinds_tokens(kinds: &Kinds) -> TokenStream {
     // emailEvent lines are written by the mailer integration, not by the emitter.
     let Kinds { activity, flow, .. } = kinds;
+    let named = match (activity, flow) {
+        (true, FlowKind::None) => Some(quote!(ACTIVITY)),
+        (false, FlowKind::Required) => Some(quote!(FLOW)),
+        (true, FlowKind::Required) => Some(quote!(HYBRID)),
+        (true, FlowKind::Optional) => Some(quote!(HYBRID_OPTIONAL)),
+        (false, FlowKind::None) => Option::None,
+        (false, FlowKind::Optional) => Option::None,
+    };
+    if let Some(named) = named {
+        return quote!(::metricsmith::emit::EventKinds::#named);
+    }
     let flow = match flow {
         FlowKind::Required => quote!(Required),
         FlowKind::Optional => quote!(Optional),
@@ -403,16 +414,12 @@ fn puts<'a>(properties: impl Iterator<Item = &'a Property>) -> Vec<TokenStream> 
 }
 
 fn write_data(puts: &[TokenStream]) -> TokenStream {
-    let data = if puts.is_empty() {
-        quote!(_data)
-    } else {
-        quote!(data)
-    };
+    // The trait's default writes nothing.
+    if puts.is_empty() {
+        return TokenStream::new();
+    }
     quote! {
-        fn write_data(
-            &self,
-            #data: &mut ::metricsmith::__private::serde_json::Map<::std::string::String, ::metricsmith::__private::serde_json::Value>,
-        ) {
+        fn write_data(&self, data: &mut ::metricsmith::types::Data) {
             #(#puts)*
         }
     }
@@ -499,7 +506,7 @@ fn parameter_arg(p: &Property, types: &ValueTypes) -> (TokenStream, TokenStream)
 }
 
 fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
-    let doc = event_doc(&family.description, &family.name);
+    let family_doc = event_doc(&family.description, &family.name);
     let ty = ident(&family.rust_name);
     let template = &family.name;
     let kinds = kinds_tokens(&family.kinds);
@@ -533,31 +540,37 @@ fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
     }
     let example = family.name.clone();
     let new_doc = if fallible {
-        format!(
-            " The `{example}` event of these parameters.\n\n # Errors\n A parameter that does not satisfy its type."
-        )
+        doc(&format!(
+            "The `{example}` event of these parameters.\n\n# Errors\nA parameter that does not satisfy its type."
+        ))
     } else {
-        format!(" The `{example}` event of these parameters.")
+        doc(&format!("The `{example}` event of these parameters."))
+    };
+    // Clippy's default limit is seven.
+    let allow = if args.len() > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        TokenStream::new()
     };
     let constructor = if fallible {
         quote! {
-            #[doc = #new_doc]
-            #[allow(clippy::too_many_arguments)] // one argument per schema parameter
+            #new_doc
+            #allow
             pub fn new(#(#args),*) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
                 ::core::result::Result::Ok(Self { #(#inits),* })
             }
         }
     } else {
         quote! {
-            #[doc = #new_doc]
-            #[allow(clippy::too_many_arguments)] // one argument per schema parameter
+            #new_doc
+            #allow
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits),* }
             }
         }
     };
     quote! {
-        #doc
+        #family_doc
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct #ty { #(#fields)* }
         impl #ty {
