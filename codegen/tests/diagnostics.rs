@@ -1,0 +1,133 @@
+//! The diagnostics corpus: one fixture per rule under `tests/invalid/`, each rendered plain and
+//! snapshotted. Run `INSTA_UPDATE=always cargo test -p metricsmith-codegen --test diagnostics`
+//! after an intended change and review the `.snap` files.
+
+use std::path::{Path, PathBuf};
+
+use metricsmith_codegen::{Code, Date, Loader, Report, Style};
+
+/// Each fixture and the code it must produce.
+const FIXTURES: &[(&str, &str)] = &[
+    ("yaml_syntax", "E0005"),
+    ("unknown_key", "E0007"),
+    ("invalid_value", "E0008"),
+    ("missing_format_version", "E0009"),
+    ("empty_file", "E0009"),
+    ("unsupported_format_version", "E0009"),
+    ("missing_include", "E0010"),
+    ("include_cycle", "E0011"),
+    ("duplicate_event", "E0012"),
+    ("duplicate_key", "E0012"),
+    ("invalid_regex", "E0013"),
+    ("unsupported_regex", "E0014"),
+    ("unknown_group", "E0015"),
+    ("unknown_table", "E0016"),
+    ("unknown_property", "E0017"),
+    ("ident_collision", "E0018"),
+    ("invalid_kinds", "E0019"),
+    ("family_parameters", "E0020"),
+    ("invalid_expression", "E0021"),
+    ("capture_unavailable", "E0022"),
+    ("function_not_allowed", "E0023"),
+    ("table_not_groups", "E0024"),
+    ("invalid_expiry", "E0025"),
+    ("invalid_constraint", "E0026"),
+    ("service_in_include", "E0027"),
+    ("duplicate_service", "E0028"),
+    ("unknown_lint", "E0029"),
+    ("not_a_file", "E0002"),
+    ("missing_governance", "W0001"),
+    ("expired", "W0002"),
+    ("naming", "W0003"),
+    ("unescaped_dot", "W0004"),
+    ("shadowed_rule", "W0005"),
+    ("unmatchable_rule", "W0006"),
+    ("exact_also_matched", "I0001"),
+    ("analysis_too_large", "I0002"),
+];
+
+fn loader() -> Loader {
+    let mut loader = Loader::new();
+    loader.today(Date {
+        year: 2026,
+        month: 6,
+        day: 1,
+    });
+    loader
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    let dir = Path::new("tests/invalid").join(name);
+    if dir.is_dir() {
+        dir
+    } else {
+        Path::new("tests/invalid").join(format!("{name}.yaml"))
+    }
+}
+
+#[track_caller]
+fn check(name: &str) -> Report {
+    match loader().load(fixture_path(name)) {
+        Ok(checked) => checked.report,
+        Err(report) => report,
+    }
+}
+
+#[test]
+fn every_fixture_breaks_its_rule() {
+    for &(name, code) in FIXTURES {
+        let report = check(name);
+        assert!(
+            report.diagnostics.iter().any(|d| d.code.as_str() == code),
+            "{name} should produce {code}, got:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn every_code_has_a_fixture() {
+    // I/O-level codes are covered by the generated hostile inputs in tests/hostile.rs.
+    let generated = ["E0001", "E0003", "E0004", "E0006"];
+    for code in Code::ALL {
+        assert!(
+            generated.contains(&code.as_str()) || FIXTURES.iter().any(|(_, c)| *c == code.as_str()),
+            "{code} has no fixture"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_file_is_listed() {
+    for entry in std::fs::read_dir("tests/invalid").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('_') {
+            continue;
+        }
+        assert!(
+            FIXTURES.iter().any(|(n, _)| *n == name),
+            "{} is not listed in FIXTURES",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn rendered_reports() {
+    for &(name, _) in FIXTURES {
+        let rendered = check(name).render(Style::Plain);
+        insta::assert_snapshot!(name, rendered);
+    }
+}
+
+#[test]
+fn json_reports_have_positions() {
+    let json = check("unknown_group").to_json();
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["code"], "E0015");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["line"], 12);
+    assert_eq!(first["column"], 28);
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["warnings"], 0);
+}
