@@ -778,7 +778,7 @@ impl AccountReminder {
     pub const TEMPLATE: &'static str = "account.reminder.{reminder}";
     /// The `account.reminder.{reminder}` event of these parameters.
     pub fn new(reminder: values::Reminder) -> Self {
-        Self { reminder: reminder }
+        Self { reminder }
     }
 }
 impl ::metricsmith::types::Event for AccountReminder {
@@ -915,7 +915,7 @@ impl FlowCompleteTyped {
     pub const TEMPLATE: &'static str = "flow.complete.{flow_type}";
     /// The `flow.complete.{flow_type}` event of these parameters.
     pub fn new(flow_type: values::FlowType) -> Self {
-        Self { flow_type: flow_type }
+        Self { flow_type }
     }
 }
 impl ::metricsmith::types::Event for FlowCompleteTyped {
@@ -966,7 +966,7 @@ impl PasswordForgot {
     pub const TEMPLATE: &'static str = "password.forgot.{step}.{state}";
     /// The `password.forgot.{step}.{state}` event of these parameters.
     pub fn new(step: values::Step, state: values::State) -> Self {
-        Self { step: step, state: state }
+        Self { step, state }
     }
 }
 impl ::metricsmith::types::Event for PasswordForgot {

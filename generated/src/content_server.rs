@@ -404,7 +404,7 @@ impl ConnectDeviceView {
         source: &str,
     ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
-            flow: flow,
+            flow,
             source: <values::Source>::new(source)?,
         })
     }
@@ -513,7 +513,7 @@ impl Newsletter {
     pub const TEMPLATE: &'static str = "settings.communication-preferences.{choice}.success";
     /// The `settings.communication-preferences.{choice}.success` event of these parameters.
     pub fn new(choice: values::Choice) -> Self {
-        Self { choice: choice }
+        Self { choice }
     }
 }
 impl ::metricsmith::types::Event for Newsletter {
@@ -545,7 +545,7 @@ impl PasswordStrength {
         outcome: &str,
     ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
-            arm: arm,
+            arm,
             outcome: <values::Source>::new(outcome)?,
         })
     }
@@ -1307,17 +1307,17 @@ mod tests {
         );
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
-    /// Rule 14 (`^([\w-]+).verification.clicked$`) with `complete-reset-passwordaverificationaclicked`.
+    /// Rule 14 (`^([\w-]+).verification.clicked$`) with `complete-reset-password.verification.clicked`.
     #[test]
     fn rule_14() {
         assert_eq!(
-            super::mapping().resolve("complete-reset-passwordaverificationaclicked"),
+            super::mapping().resolve("complete-reset-password.verification.clicked"),
             Some(::metricsmith::amplitude::Matched::Rule(14usize))
         );
         let data = ::metricsmith::__private::serde_json::Map::new();
         let types = ::metricsmith::types::event_types(
             super::mapping(),
-            "complete-reset-passwordaverificationaclicked",
+            "complete-reset-password.verification.clicked",
             &data,
         );
         assert_eq!(types, ["fxa_email - click"]);

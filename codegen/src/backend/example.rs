@@ -250,6 +250,12 @@ fn push_example(
         HirKind::Literal(lit) => out.push_str(&String::from_utf8_lossy(&lit.0)),
         HirKind::Class(Class::Unicode(class)) => {
             let ranges = class.ranges();
+            let has = |c: char| ranges.iter().any(|r| r.start() <= c && c <= r.end());
+            // A class that takes almost anything (JavaScript's `.`) reads best as a dot.
+            if has('.') && has('a') && has('!') && has(' ') {
+                out.push('.');
+                return;
+            }
             let pick = PREFERRED
                 .chars()
                 .find(|c| ranges.iter().any(|r| r.start() <= *c && *c <= r.end()))

@@ -488,7 +488,8 @@ fn validated(ty: &PropertyType) -> bool {
     }
 }
 
-/// The constructor argument type of a family parameter and how it becomes the field value.
+/// The constructor argument type of a family parameter and how it becomes the field value
+/// (empty when the argument is the value).
 fn parameter_arg(p: &Property, types: &ValueTypes) -> (TokenStream, TokenStream) {
     let name = ident(&p.rust_name);
     match &p.ty {
@@ -501,7 +502,7 @@ fn parameter_arg(p: &Property, types: &ValueTypes) -> (TokenStream, TokenStream)
             let ty = types.rust_type(ty);
             (quote!(i64), quote!(<#ty>::new(#name)?))
         }
-        ty => (types.rust_type(ty), quote!(#name)),
+        ty => (types.rust_type(ty), TokenStream::new()),
     }
 }
 
@@ -530,7 +531,11 @@ fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
         let name = ident(&p.rust_name);
         let (arg, init) = parameter_arg(p, types);
         args.push(quote!(#name: #arg));
-        inits.push(quote!(#name: #init));
+        if init.is_empty() {
+            inits.push(quote!(#name));
+        } else {
+            inits.push(quote!(#name: #init));
+        }
     }
     for p in &family.properties {
         let name = ident(&p.rust_name);
