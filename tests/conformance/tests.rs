@@ -46,6 +46,49 @@ fn content_corpus_through_the_loaded_schema() {
     );
 }
 
+#[test]
+fn auth_corpus_through_the_generated_crate() {
+    assert_all_pass(
+        "amplitude-auth.jsonl",
+        metricsmith_fxa::auth_server::mapping(),
+        "the generated crate",
+    );
+}
+
+#[test]
+fn content_corpus_through_the_generated_crate() {
+    assert_all_pass(
+        "amplitude-content.jsonl",
+        metricsmith_fxa::content_server::mapping(),
+        "the generated crate",
+    );
+}
+
+/// The generated mapping and the loaded one are the same data.
+#[test]
+fn generated_and_loaded_mappings_agree() {
+    for (entry, generated) in [
+        (
+            "schema/fxa/auth-server.yaml",
+            metricsmith_fxa::auth_server::mapping(),
+        ),
+        (
+            "schema/fxa/content-server.yaml",
+            metricsmith_fxa::content_server::mapping(),
+        ),
+        (
+            "schema/fxa/oauth-server.yaml",
+            metricsmith_fxa::oauth_server::mapping(),
+        ),
+        (
+            "schema/fxa/payments-server.yaml",
+            metricsmith_fxa::payments_server::mapping(),
+        ),
+    ] {
+        assert_eq!(generated.spec(), loaded(entry).spec(), "{entry}");
+    }
+}
+
 /// The quirk cases are not reproduced; the port's own behaviour for them is pinned here
 /// (see the table in tests/conformance/README.md).
 #[test]
