@@ -54,7 +54,7 @@ pub fn parse_file(id: FileId, source: &SourceFile) -> (Option<ast::File>, Vec<Di
             ));
         return (None, vec![diagnostic]);
     }
-    match serde_saphyr::from_str_with_options::<ast::File>(&source.text, options()) {
+    match deserialize(&source.text) {
         Ok(file) => {
             let mut diagnostics = Vec::new();
             match &file.metricsmith {
@@ -80,6 +80,27 @@ pub fn parse_file(id: FileId, source: &SourceFile) -> (Option<ast::File>, Vec<Di
         }
         Err(error) => (None, vec![yaml_diagnostic(id, source, &error)]),
     }
+}
+
+/// Stack for the parser thread: deserializing [`limits::MAX_DEPTH`] levels of the AST takes
+/// more than the 2 MiB of a test thread in debug builds.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
+/// Deserializes on a thread with a known, large stack, so that the depth budget, not the
+/// caller's stack size, decides how deep a file may nest.
+fn deserialize(text: &str) -> Result<ast::File, YamlError> {
+    let run = || serde_saphyr::from_str_with_options::<ast::File>(text, options());
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("metricsmith-parse".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, run)
+        {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread available: parse here (the depth budget still bounds recursion).
+            Err(_) => run(),
+        }
+    })
 }
 
 /// Whether a file holds no YAML document (only blanks and comments).
@@ -148,9 +169,13 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
                         .join(", ")
                 ))
             });
-            Diagnostic::new(Code::InvalidValue, word, format!("unknown value `{variant}`"))
-                .label("not a value here")
-                .maybe_help(help)
+            Diagnostic::new(
+                Code::InvalidValue,
+                word,
+                format!("unknown value `{variant}`"),
+            )
+            .label("not a value here")
+            .maybe_help(help)
         }
         YamlError::SerdeMissingField { field, .. } => {
             Diagnostic::new(Code::InvalidValue, point, format!("missing key `{field}`"))
@@ -165,14 +190,18 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         YamlError::Budget { breach, .. } => Diagnostic::new(
             Code::ResourceLimit,
             point,
-            format!("the file exceeds a parser limit: {}", lower(&format!("{breach:?}"))),
+            format!(
+                "the file exceeds a parser limit: {}",
+                lower(&format!("{breach:?}"))
+            ),
         )
         .label("limit reached here")
         .help("see the limits in docs/schema-language.md"),
         YamlError::AliasReplayLimitExceeded { .. }
         | YamlError::AliasExpansionLimitExceeded { .. }
         | YamlError::AliasReplayStackDepthExceeded { .. }
-        | YamlError::AliasReplayCounterOverflow { .. } => Diagnostic::new(
+        | YamlError::AliasReplayCounterOverflow { .. }
+        | YamlError::AliasError { .. } => Diagnostic::new(
             Code::ResourceLimit,
             point,
             "the file expands aliases beyond the parser limit",
@@ -193,15 +222,14 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
             Diagnostic::new(Code::InvalidValue, point, lower(&message(error)))
                 .label("invalid value")
         }
-        _ => Diagnostic::new(Code::YamlSyntax, point, lower(&message(error)))
-            .label("invalid YAML"),
+        _ => Diagnostic::new(Code::YamlSyntax, point, lower(&message(error))).label("invalid YAML"),
     }
 }
 
 /// The parser's message without its ` at line L, column C` suffix.
 fn message(error: &YamlError) -> String {
     let text = error.to_string();
-    match text.rfind(" at line ") {
+    match text.find(" at line ") {
         Some(i) => text[..i].to_string(),
         None => text,
     }
