@@ -1,0 +1,105 @@
+//! The generated events emit the lines FxA wrote (spec §1.2).
+
+use std::sync::Arc;
+
+use metricsmith::clock::FixedClock;
+use metricsmith::emit::{Emitter, Request};
+use metricsmith::mozlog::{Logger, MemorySink};
+use metricsmith::types::{Hex, InvalidValue, emit};
+use metricsmith_test_build_script::{auth_server, oauth_server};
+
+fn emitter(sink: &MemorySink) -> Emitter {
+    let log = Logger::builder("fxa-auth-server")
+        .clock(Arc::new(FixedClock::new(1_551_700_123_460)))
+        .pid(4242)
+        .writer(sink.clone())
+        .build();
+    Emitter::builder(Arc::new(log))
+        .transform(Arc::new(auth_server::transform(Default::default(), None)))
+        .build()
+}
+
+fn request() -> Request<'static> {
+    Request {
+        country: Some("United States"),
+        region: Some("California"),
+        user_agent: Some("Mozilla/5.0 (...) Firefox/65.0"),
+        ..Request::default()
+    }
+}
+
+#[test]
+fn device_created_writes_the_activity_line() -> Result<(), InvalidValue> {
+    let sink = MemorySink::new();
+    let event = auth_server::DeviceCreated {
+        uid: Hex::new("0123456789abcdef0123456789abcdef")?,
+        device_id: Hex::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")?,
+        is_placeholder: false,
+    };
+    let outcome = emit(&emitter(&sink), &event, &request());
+    assert!(outcome.activity);
+    assert_eq!(outcome.amplitude, 0);
+    // The schema lists properties by name, so the data bag is in that order.
+    assert_eq!(
+        sink.lines(),
+        [concat!(
+            r#"{"Timestamp":1551700123460000000,"Logger":"fxa-auth-server","Type":"activityEvent","#,
+            r#""Severity":6,"Pid":4242,"EnvVersion":"2.0","Fields":{"country":"United States","#,
+            r#""event":"device.created","region":"California","userAgent":"Mozilla/5.0 (...) Firefox/65.0","#,
+            r#""device_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","is_placeholder":false,"#,
+            r#""uid":"0123456789abcdef0123456789abcdef"}}"#
+        )]
+    );
+    Ok(())
+}
+
+#[test]
+fn account_login_maps_to_amplitude() -> Result<(), InvalidValue> {
+    let sink = MemorySink::new();
+    let event = auth_server::AccountLogin {
+        uid: Hex::new("0123456789abcdef0123456789abcdef")?,
+    };
+    let outcome = emit(&emitter(&sink), &event, &request());
+    assert_eq!(outcome.amplitude, 1);
+    let lines = sink.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(r#""Type":"amplitudeEvent""#)
+                && l.contains(r#""event_type":"fxa_login - success""#)),
+        "{lines:#?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn families_validate_their_parameters() {
+    let route = auth_server::Route::new("/account/login", "200");
+    assert_eq!(
+        route
+            .as_ref()
+            .map(|r| metricsmith::types::Event::name(r).into_owned()),
+        Ok("route./account/login.200".to_owned())
+    );
+    assert!(matches!(
+        auth_server::Route::new("account/login", "200"),
+        Err(InvalidValue::Pattern { .. })
+    ));
+    assert!(matches!(
+        auth_server::Route::new("/account/login", "20"),
+        Err(InvalidValue::Pattern { .. })
+    ));
+}
+
+#[test]
+fn every_service_has_its_mapping() {
+    assert_eq!(oauth_server::SERVICE, "oauth-server");
+    assert_eq!(
+        metricsmith::types::event_types(
+            oauth_server::mapping(),
+            "token.created",
+            &Default::default()
+        ),
+        ["fxa_activity - access_token_created"]
+    );
+}
