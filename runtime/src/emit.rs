@@ -312,9 +312,9 @@ impl EmitterBuilder {
     /// Builds the emitter.
     pub fn build(self) -> Emitter {
         let clock = self.clock.unwrap_or_else(|| Arc::clone(self.log.clock()));
-        let contexts = self.contexts.unwrap_or_else(|| {
-            Contexts::new(Arc::new(MemoryStore::new(Arc::clone(&clock))))
-        });
+        let contexts = self
+            .contexts
+            .unwrap_or_else(|| Contexts::new(Arc::new(MemoryStore::new(Arc::clone(&clock)))));
         Emitter {
             log: self.log,
             clock,
@@ -379,7 +379,10 @@ impl Emitter {
         );
         if is_flow && completes {
             let mut complete = gathered.clone();
-            complete.insert("event".to_owned(), Value::String("flow.complete".to_owned()));
+            complete.insert(
+                "event".to_owned(),
+                Value::String("flow.complete".to_owned()),
+            );
             out.flow_complete = self.flow_line(&mut out, complete);
             self.emit_amplitude(&mut out, "flow.complete", request, data, &gathered);
             if let Some(token) = request.context_token
@@ -657,7 +660,10 @@ pub fn data_bag(
     overlay(&mut bag, "emailService", data.get("email_service").cloned());
     let service = first_truthy(
         first_truthy(
-            first_truthy(data.get("service").cloned(), string(request.payload_service)),
+            first_truthy(
+                data.get("service").cloned(),
+                string(request.payload_service),
+            ),
             string(request.query_service),
         ),
         context.get("service").cloned(),
@@ -672,7 +678,11 @@ pub fn data_bag(
     }
     if truthy_str(request.ua.browser) {
         overlay(&mut bag, "browser", string(request.ua.browser));
-        overlay(&mut bag, "browserVersion", string(request.ua.browser_version));
+        overlay(
+            &mut bag,
+            "browserVersion",
+            string(request.ua.browser_version),
+        );
     }
     if truthy_str(request.country) || truthy_str(request.region) {
         overlay(&mut bag, "country", string(request.country));
@@ -753,6 +763,9 @@ mod tests {
         overlay(&mut map, "b", None);
         overlay(&mut map, "a", Some(json!(9)));
         overlay(&mut map, "d", Some(json!(4)));
-        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"a":9,"c":3,"d":4}"#);
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            r#"{"a":9,"c":3,"d":4}"#
+        );
     }
 }

@@ -143,7 +143,13 @@ impl Validation {
 /// `1..=expiry_ms`, not an even number of hex digits, then the signature: the hex-decoded
 /// characters 32..96 compared in constant time with the first 16 bytes of the HMAC of the first
 /// 32 characters (a length mismatch is a mismatch).
-pub fn validate(key: &str, flow_id: &str, begin_ms: i64, now_ms: i64, expiry_ms: i64) -> Validation {
+pub fn validate(
+    key: &str,
+    flow_id: &str,
+    begin_ms: i64,
+    now_ms: i64,
+    expiry_ms: i64,
+) -> Validation {
     if flow_id.is_empty() {
         return Validation::invalid(Reason::MissingFlowId);
     }
@@ -156,7 +162,7 @@ pub fn validate(key: &str, flow_id: &str, begin_ms: i64, now_ms: i64, expiry_ms:
         return Validation::invalid(Reason::ExpiredFlowBeginTime);
     }
     let bytes = flow_id.as_bytes();
-    if bytes.len() % 2 != 0 || !bytes.iter().all(u8::is_ascii_hexdigit) {
+    if !bytes.len().is_multiple_of(2) || !bytes.iter().all(u8::is_ascii_hexdigit) {
         return Validation::invalid(Reason::InvalidFlowId);
     }
     // Every byte is an ASCII hex digit now, so byte offsets are character offsets and both

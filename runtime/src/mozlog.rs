@@ -97,7 +97,8 @@ pub fn format_line(record: &Record<'_>) -> String {
     let mut out = Vec::with_capacity(512);
     write_line(&mut out, record);
     // Only UTF-8 goes in: `str`s, JSON escapes and ASCII digits.
-    String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+    String::from_utf8(out)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
 /// Appends one line, `\n` included, to `out`.
@@ -170,7 +171,8 @@ pub fn heka_fields(payload: &Map<String, Value>) -> Map<String, Value> {
 pub fn to_js_json(value: &Value) -> String {
     let mut out = Vec::new();
     write_value(&mut out, value, Depth::Top);
-    String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+    String::from_utf8(out)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
 /// Whether text lands directly in the line or inside a JSON string (stringified objects).
@@ -298,7 +300,10 @@ fn push_js_float(out: &mut Vec<u8>, f: f64) {
     }
     if k <= n && n <= 21 {
         out.extend_from_slice(&digits);
-        out.extend(std::iter::repeat_n(b'0', usize::try_from(n - k).unwrap_or(0)));
+        out.extend(std::iter::repeat_n(
+            b'0',
+            usize::try_from(n - k).unwrap_or(0),
+        ));
     } else if 0 < n && n <= 21 {
         let (int, frac) = digits.split_at(usize::try_from(n).unwrap_or(0));
         out.extend_from_slice(int);

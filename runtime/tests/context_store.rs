@@ -1,6 +1,9 @@
 //! One store test suite, run against every [`ContextStore`]: the memory store and, with the
 //! `memcached` feature, a real memcached that the test starts itself.
 
+// A test crate: helpers outside #[test] fns unwrap too, and a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

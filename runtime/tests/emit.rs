@@ -1,5 +1,8 @@
 //! Emission order and exact lines: spec §8.5 V01–V08, the data bag, store failures.
 
+// A test crate: helpers outside #[test] fns unwrap too, and a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::{Arc, Mutex};
 
 use metricsmith::amplitude::{AmplitudeEvent, Mapping, MappingSpec, SourceEvent};
@@ -25,10 +28,13 @@ fn line(type_name: &str, severity: u8, fields: &str) -> String {
     format!(r#"{{"Timestamp":{T}000000,{envelope},"Fields":{fields}}}"#)
 }
 
+/// One transform call: the event name, its time and the data bag.
+type Call = (String, Option<Value>, Map<String, Value>);
+
 /// A transform that records every call and answers with canned events.
 #[derive(Debug, Default)]
 struct FakeTransform {
-    calls: Mutex<Vec<(String, Option<Value>, Map<String, Value>)>>,
+    calls: Mutex<Vec<Call>>,
 }
 
 impl Transform for FakeTransform {
@@ -52,7 +58,10 @@ impl Transform for FakeTransform {
         let mut event = Map::new();
         event.insert("op".into(), json!("amplitudeEvent"));
         event.insert("event_type".into(), json!(event_type));
-        event.insert("time".into(), event.get("time").cloned().unwrap_or(json!(T)));
+        event.insert(
+            "time".into(),
+            event.get("time").cloned().unwrap_or(json!(T)),
+        );
         if let Some(uid) = data.get("uid") {
             event.insert("user_id".into(), uid.clone());
         }
@@ -173,9 +182,12 @@ fn v02_activity_event_without_uid_is_an_error_line() {
         payload_service: Some("bar"),
         ..geo()
     };
-    let out = h
-        .emitter
-        .emit("device.created", &request, &Map::new(), EventKinds::ACTIVITY);
+    let out = h.emitter.emit(
+        "device.created",
+        &request,
+        &Map::new(),
+        EventKinds::ACTIVITY,
+    );
     assert_eq!(
         h.sink.lines(),
         [line(
@@ -456,9 +468,7 @@ fn v08_account_signed_from_content_server_is_not_a_flow_event() {
 #[test]
 fn empty_event_name_is_one_error_line() {
     let h = harness();
-    let out = h
-        .emitter
-        .emit("", &geo(), &Map::new(), EventKinds::HYBRID);
+    let out = h.emitter.emit("", &geo(), &Map::new(), EventKinds::HYBRID);
     assert_eq!(
         h.sink.lines(),
         [line(
@@ -483,8 +493,12 @@ fn flow_time_zero_is_flow_missing_data() {
         metrics_context: Some(&context),
         ..Request::default()
     };
-    h.emitter
-        .emit("email.verification.sent", &request, &Map::new(), EventKinds::FLOW);
+    h.emitter.emit(
+        "email.verification.sent",
+        &request,
+        &Map::new(),
+        EventKinds::FLOW,
+    );
     assert_eq!(
         h.sink.lines(),
         [line(
@@ -576,9 +590,23 @@ fn data_bag_follows_the_auth_wrapper() {
     assert_eq!(
         keys,
         [
-            "email_domain", "deviceId", "os", "templateVersion", "devices", "formFactor", "uid",
-            "flowId", "flowBeginTime", "lang", "emailDomain", "service", "flowType", "browser",
-            "browserVersion", "country", "region"
+            "email_domain",
+            "deviceId",
+            "os",
+            "templateVersion",
+            "devices",
+            "formFactor",
+            "uid",
+            "flowId",
+            "flowBeginTime",
+            "lang",
+            "emailDomain",
+            "service",
+            "flowType",
+            "browser",
+            "browserVersion",
+            "country",
+            "region"
         ]
     );
 }

@@ -81,12 +81,7 @@ fn every_flow_id_validate_jsonl_case_gives_the_same_result_and_reason() {
             case.expiry_ms,
         );
         assert_eq!(v.valid, case.valid, "{}", case.id);
-        assert_eq!(
-            v.reason.map(|r| r.to_string()),
-            case.reason,
-            "{}",
-            case.id
-        );
+        assert_eq!(v.reason.map(|r| r.to_string()), case.reason, "{}", case.id);
         // The serialized form is what `metricsmith flow-id verify` prints.
         let json: serde_json::Value = serde_json::to_value(v).unwrap();
         assert_eq!(json["reason"], serde_json::to_value(&case.reason).unwrap());
@@ -95,7 +90,12 @@ fn every_flow_id_validate_jsonl_case_gives_the_same_result_and_reason() {
 
 #[test]
 fn k01_content_server_vector() {
-    let id = flow_id::create("S3CR37", 1_451_566_800_000, &FixedSalt(*b"MozillaFirefox!!")).unwrap();
+    let id = flow_id::create(
+        "S3CR37",
+        1_451_566_800_000,
+        &FixedSalt(*b"MozillaFirefox!!"),
+    )
+    .unwrap();
     assert_eq!(
         id.flow_id,
         "4d6f7a696c6c6146697265666f7821212a204a6d26b009b26b3116f643d84c6f"
@@ -122,10 +122,7 @@ fn k01_content_server_vector() {
 #[test]
 fn k02_auth_server_vector() {
     let id = "1234567890abcdef1234567890abcdef06146f1d05e7ae215885a4e45b66ff1f";
-    assert_eq!(
-        flow_id::sign("S3CR37", &id[..32], 1_451_566_800_000),
-        id
-    );
+    assert_eq!(flow_id::sign("S3CR37", &id[..32], 1_451_566_800_000), id);
     let begin = 1_451_566_800_000;
     assert!(flow_id::validate("S3CR37", id, begin, begin + 59_999, 60_000).valid);
     assert!(flow_id::validate("S3CR37", id, begin, begin + 60_000, 60_000).valid);
@@ -139,6 +136,10 @@ fn created_flow_ids_are_random_and_valid() {
     let b = flow_id::create("", 5, &metricsmith::clock::OsRng).unwrap();
     assert_ne!(a.flow_id, b.flow_id);
     assert_eq!(a.flow_id.len(), 64);
-    assert!(a.flow_id.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+    assert!(
+        a.flow_id
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    );
     assert!(flow_id::validate("", &a.flow_id, 5, 6, 10).valid);
 }

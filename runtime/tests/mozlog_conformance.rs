@@ -1,5 +1,8 @@
 //! The heka `Fields` conversion against `mozlog_fields` in `shared/conformance/amplitude-*.jsonl`.
 
+// A test crate: helpers outside #[test] fns unwrap too, and a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use metricsmith::mozlog::{self, Record, Severity};
@@ -55,7 +58,15 @@ fn check_file(name: &str) -> usize {
                 .collect();
             assert_eq!(
                 envelope,
-                ["Timestamp", "Logger", "Type", "Severity", "Pid", "EnvVersion", "Fields"]
+                [
+                    "Timestamp",
+                    "Logger",
+                    "Type",
+                    "Severity",
+                    "Pid",
+                    "EnvVersion",
+                    "Fields"
+                ]
             );
             let fields = parsed["Fields"].as_object().unwrap();
             assert_eq!(fields, want, "{id}[{i}]: line");

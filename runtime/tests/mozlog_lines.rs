@@ -43,8 +43,18 @@ fn concurrent_lines_never_interleave() {
 #[test]
 fn logger_name_suffix_goes_into_type() {
     for (name, op, logger, type_name) in [
-        ("fxa-auth-server", "amplitudeEvent", "fxa-auth-server", "amplitudeEvent"),
-        ("fxa-oauth-server.grant", "amplitudeEvent", "fxa-oauth-server", "grant.amplitudeEvent"),
+        (
+            "fxa-auth-server",
+            "amplitudeEvent",
+            "fxa-auth-server",
+            "amplitudeEvent",
+        ),
+        (
+            "fxa-oauth-server.grant",
+            "amplitudeEvent",
+            "fxa-oauth-server",
+            "grant.amplitudeEvent",
+        ),
         (
             "fxa-oauth-server.routes.verify",
             "amplitudeEvent",
@@ -79,10 +89,13 @@ fn hostname_only_when_configured() {
         .pid(3)
         .writer(sink.clone())
         .build();
-    log.log(Severity::Warn, "op", json!({}).as_object()).unwrap();
+    log.log(Severity::Warn, "op", json!({}).as_object())
+        .unwrap();
     assert_eq!(
         sink.lines(),
-        [r#"{"Timestamp":2000000,"Logger":"app","Type":"op","Hostname":"web-1","Severity":4,"Pid":3,"EnvVersion":"2.0","Fields":{}}"#]
+        [
+            r#"{"Timestamp":2000000,"Logger":"app","Type":"op","Hostname":"web-1","Severity":4,"Pid":3,"EnvVersion":"2.0","Fields":{}}"#
+        ]
     );
 }
 
@@ -113,7 +126,10 @@ fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
         }
         _ => a == b,
     }

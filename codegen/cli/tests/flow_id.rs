@@ -12,7 +12,11 @@ const K02_ID: &str = "1234567890abcdef1234567890abcdef06146f1d05e7ae215885a4e45b
 fn sign_with_salt_prints_the_vector() {
     metricsmith()
         .args(["flow-id", "sign", "--key", "S3CR37", "--salt"])
-        .args(["1234567890abcdef1234567890abcdef", "--begin", "1451566800000"])
+        .args([
+            "1234567890abcdef1234567890abcdef",
+            "--begin",
+            "1451566800000",
+        ])
         .assert()
         .success()
         .stdout(format!("{K02_ID}\n"))
@@ -24,7 +28,11 @@ fn sign_with_empty_key_and_uppercase_salt() {
     // fid-007 style: an empty key is allowed; the salt is used verbatim.
     let out = metricsmith()
         .args(["flow-id", "sign", "--key", "", "--salt"])
-        .args(["05323445590fb42056320695308ebd95", "--begin", "1551651903984"])
+        .args([
+            "05323445590fb42056320695308ebd95",
+            "--begin",
+            "1551651903984",
+        ])
         .assert()
         .success();
     assert_eq!(
@@ -37,7 +45,10 @@ fn sign_with_empty_key_and_uppercase_salt() {
         .assert()
         .success();
     let text = String::from_utf8_lossy(&upper.get_output().stdout).into_owned();
-    assert!(text.starts_with("ABCDEF0123456789ABCDEF0123456789"), "{text}");
+    assert!(
+        text.starts_with("ABCDEF0123456789ABCDEF0123456789"),
+        "{text}"
+    );
     assert_eq!(text.len(), 65, "{text}");
 }
 
@@ -72,7 +83,14 @@ fn sign_without_salt_is_random_and_verifies() {
 fn verify_valid_k02() {
     metricsmith()
         .args(["flow-id", "verify", "--key", "S3CR37", "--flow-id", K02_ID])
-        .args(["--begin", "1451566800000", "--now", "1451566859999", "--expiry", "60000"])
+        .args([
+            "--begin",
+            "1451566800000",
+            "--now",
+            "1451566859999",
+            "--expiry",
+            "60000",
+        ])
         .assert()
         .success()
         .stdout("{\"valid\":true,\"reason\":null}\n");
@@ -83,9 +101,19 @@ fn verify_prints_each_reason() {
     let cases: [(&str, &str, &str, &str); 5] = [
         ("", "1451566800000", "1451566801000", "missing flowId"),
         (K02_ID, "0", "1451566801000", "missing flowBeginTime"),
-        (K02_ID, "1451566800000", "1451566800000", "expired flowBeginTime"),
+        (
+            K02_ID,
+            "1451566800000",
+            "1451566800000",
+            "expired flowBeginTime",
+        ),
         ("zz", "1451566800000", "1451566801000", "invalid flowId"),
-        (&K02_ID[..32], "1451566800000", "1451566801000", "invalid signature"),
+        (
+            &K02_ID[..32],
+            "1451566800000",
+            "1451566801000",
+            "invalid signature",
+        ),
     ];
     for (id, begin, now, reason) in cases {
         metricsmith()
@@ -112,13 +140,31 @@ fn bad_arguments_exit_2_with_a_message() {
     let bad: [&[&str]; 6] = [
         &["flow-id", "sign", "--key", "k"],
         &["flow-id", "sign", "--key", "k", "--begin", "soon"],
-        &["flow-id", "sign", "--key", "k", "--begin", "1", "--salt", "xyz"],
-        &["flow-id", "sign", "--key", "k", "--begin", "1", "--salt", "abcd"],
-        &["flow-id", "verify", "--key", "k", "--flow-id", "x", "--begin", "1"],
+        &[
+            "flow-id", "sign", "--key", "k", "--begin", "1", "--salt", "xyz",
+        ],
+        &[
+            "flow-id", "sign", "--key", "k", "--begin", "1", "--salt", "abcd",
+        ],
+        &[
+            "flow-id",
+            "verify",
+            "--key",
+            "k",
+            "--flow-id",
+            "x",
+            "--begin",
+            "1",
+        ],
         &["flow-id", "frobnicate"],
     ];
     for args in bad {
-        let out = metricsmith().args(args).assert().code(2).get_output().clone();
+        let out = metricsmith()
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
         assert!(out.stdout.is_empty(), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
