@@ -6,7 +6,7 @@ use metricsmith::amplitude::{
     MappingSpec, Newsletter, OauthClients, Part, PropertyRule, Rule, ServiceRule, Source,
     SourceEvent, TableId, Target, Value,
 };
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
 const NOW: i64 = 1_551_700_200_000;
 const DAY: i64 = 86_400_000;
@@ -118,20 +118,33 @@ fn mapping() -> Mapping {
             vec![("verifySecondaryEmail".into(), "secondary_email".into())],
         ],
         exact: vec![
-            ("sourceEvent1".into(), vec![target("fxa_activity", text("wibble"))]),
+            (
+                "sourceEvent1".into(),
+                vec![target("fxa_activity", text("wibble"))],
+            ),
             ("sourceEvent2".into(), vec![target("fxa_sms", text("blee"))]),
         ],
         rules: vec![
             rule("3", target("fxa_login", text("targetEvent3"))),
-            rule("^(wibble)\\.(blee)", target("fxa_reg", text("targetEvent4"))),
+            rule(
+                "^(wibble)\\.(blee)",
+                target("fxa_reg", text("targetEvent4")),
+            ),
             rule(
                 "wobble\\.(\\w+)\\.(\\w+)",
                 target(
                     "fxa_login",
-                    vec![cat(), Part::Text(".".into()), Part::Capture(Capture::Target)],
+                    vec![
+                        cat(),
+                        Part::Text(".".into()),
+                        Part::Capture(Capture::Target),
+                    ],
                 ),
             ),
-            rule("(sms)\\.(\\w+)", target("fxa_connect_device", text("cadEvent"))),
+            rule(
+                "(sms)\\.(\\w+)",
+                target("fxa_connect_device", text("cadEvent")),
+            ),
             rule(
                 "(verifySecondaryEmail)\\.(\\w+)",
                 target("fxa_email", text("emailEvent")),
@@ -229,8 +242,9 @@ fn mapping() -> Mapping {
     Mapping::new(spec).expect("the test mapper compiles")
 }
 
-#[track_caller]
-fn check(event: Json, data: Option<Json>, want: Option<Json>) {
+/// The cases of fxa-shared's test, shared with the YAML version of this mapper in tests/.
+#[test]
+fn hand_built_test_mapper_reproduces_fxa_shared_tests() {
     let mapping = mapping();
     let clients: OauthClients = [("foo", "bar"), ("baz", "qux")]
         .into_iter()
@@ -241,144 +255,33 @@ fn check(event: Json, data: Option<Json>, want: Option<Json>) {
         app_version: None,
         now_ms: NOW,
     };
-    let source = SourceEvent {
-        name: event.get("type"),
-        time: event.get("time"),
-    };
-    let bag: Map<String, Json> = match data {
-        Some(Json::Object(m)) => m,
-        _ => Map::new(),
-    };
-    let got = mapping.transform(source, &bag, &env);
-    match want {
-        None => assert!(got.is_empty(), "expected nothing, got {got:?}"),
-        Some(want) => {
-            assert_eq!(got.len(), 1, "{got:?}");
-            // Key order matters: compare the serialized text.
-            assert_eq!(
-                serde_json::to_string(&got[0].event).unwrap(),
-                serde_json::to_string(&want).unwrap()
-            );
-        }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/schemas/shared-test.cases.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut count = 0;
+    for line in text.lines() {
+        let case: Json = serde_json::from_str(line).unwrap();
+        let event = case["event"].as_object().unwrap();
+        let source = SourceEvent {
+            name: event.get("type"),
+            time: event.get("time"),
+        };
+        let got: Vec<Json> = match case.get("data") {
+            Some(Json::Object(data)) => mapping
+                .transform(source, data, &env)
+                .into_iter()
+                .map(|e| Json::Object(e.event))
+                .collect(),
+            _ => Vec::new(),
+        };
+        // Key order matters: compare the serialized text.
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&case["output"]).unwrap(),
+            "{}",
+            case["id"]
+        );
+        count += 1;
     }
-}
-
-#[test]
-fn s01_simple_event_with_every_field() {
-    let devices = json!([
-        {"lastAccessTime": NOW - DAY + 1000},
-        {"lastAccessTime": NOW - DAY - 1},
-        {"lastAccessTime": NOW - 7 * DAY + 1000},
-        {"lastAccessTime": NOW - 7 * DAY - 1},
-        {"lastAccessTime": NOW - 28 * DAY + 1000},
-        {"lastAccessTime": NOW - 28 * DAY - 1},
-    ]);
-    check(
-        json!({"type":"sourceEvent2","time":42}),
-        Some(
-            json!({"browser":"a","browserVersion":"b","country":"c","deviceId":"d","devices":devices,"emailDomain":"e","entrypoint":"f","experiments":[{"choice":"g","group":"h"},{"choice":"iI","group":"jJ-J"}],"flowBeginTime":"k","flowId":"l","formFactor":"m","lang":"n","marketingOptIn":"o","os":"p","osVersion":"q","region":"r","service":"baz","templateVersion":"s","uid":"t","utm_campaign":"u","utm_content":"v","utm_medium":"w","utm_source":"x","utm_term":"y"}),
-        ),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_sms - blee","time":42,"user_id":"t","device_id":"d","session_id":"k","language":"n","country":"c","region":"r","os_name":"p","os_version":"q","device_model":"m","event_properties":{"service":"qux","oauth_client_id":"baz"},"user_properties":{"entrypoint":"f","flow_id":"l","ua_browser":"a","ua_version":"b","utm_campaign":"u","utm_content":"v","utm_medium":"w","utm_source":"x","utm_term":"y","$append":{"fxa_services_used":"qux","experiments":["g_h","i_i_j_j_j"]},"sync_device_count":6,"sync_active_devices_day":1,"sync_active_devices_week":3,"sync_active_devices_month":5}}),
-        ),
-    );
-}
-
-#[test]
-fn s02_unanchored_pattern_without_groups() {
-    check(
-        json!({"type":"sourceEvent3","time":1}),
-        Some(json!({"deviceId":"a","flowBeginTime":"b","flowId":"c","uid":"d"})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_login - targetEvent3","time":1,"user_id":"d","device_id":"a","session_id":"b","event_properties":{},"user_properties":{"flow_id":"c"}}),
-        ),
-    );
-}
-
-#[test]
-fn s03_to_s11_rules_and_services() {
-    check(
-        json!({"type":"wibble.blee"}),
-        Some(json!({})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_reg - targetEvent4","event_properties":{},"user_properties":{}}),
-        ),
-    );
-    check(
-        json!({"type":"wobble.glick.gluck"}),
-        Some(json!({})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_login - glick.gluck","event_properties":{},"user_properties":{}}),
-        ),
-    );
-    check(
-        json!({"type":"sms.ios"}),
-        Some(json!({})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_connect_device - cadEvent","event_properties":{"connect_device_flow":"sms","connect_device_os":"ios"},"user_properties":{}}),
-        ),
-    );
-    check(
-        json!({"type":"verifySecondaryEmail.wibble"}),
-        Some(
-            json!({"emailDomain":"foo","emailSender":"ses","emailService":"fxa-email-service","templateVersion":"bar"}),
-        ),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_email - emailEvent","event_properties":{"email_type":"secondary_email","email_provider":"foo","email_sender":"ses","email_service":"fxa-email-service","email_template":"verifySecondaryEmail","email_version":"bar"},"user_properties":{}}),
-        ),
-    );
-    check(
-        json!({"type":"disconnect.wibble.blee"}),
-        Some(json!({})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_pref - disconnect_device","event_properties":{"reason":"wibble"},"user_properties":{}}),
-        ),
-    );
-    check(
-        json!({"type":"newsletter.optIn.wibble"}),
-        Some(json!({})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_pref - newsletterEvent","event_properties":{},"user_properties":{"newsletter_state":"subscribed"}}),
-        ),
-    );
-    check(
-        json!({"type":"wibble.blee"}),
-        Some(json!({"service":"gribble"})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_reg - targetEvent4","event_properties":{"service":"undefined_oauth","oauth_client_id":"gribble"},"user_properties":{"$append":{"fxa_services_used":"undefined_oauth"}}}),
-        ),
-    );
-    check(
-        json!({"type":"wibble.blee"}),
-        Some(json!({"service":"sync"})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_reg - targetEvent4","event_properties":{"service":"sync"},"user_properties":{"$append":{"fxa_services_used":"sync"}}}),
-        ),
-    );
-    check(
-        json!({"type":"wibble.blee"}),
-        Some(json!({"service":"content-server"})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_reg - targetEvent4","event_properties":{},"user_properties":{}}),
-        ),
-    );
-}
-
-#[test]
-fn extra_cases_prune_and_drop() {
-    check(
-        json!({"type":"wibble.bleep","time":5}),
-        Some(json!({"marketingOptIn":false,"uid":"u"})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_reg - targetEvent4","time":5,"user_id":"u","event_properties":{},"user_properties":{"newsletter_state":"unsubscribed"}}),
-        ),
-    );
-    check(
-        json!({"type":"sourceEvent1","time":5}),
-        Some(json!({"uid":"u","experiments":[],"lang":"","country":null,"os":0})),
-        Some(
-            json!({"op":"amplitudeEvent","event_type":"fxa_activity - wibble","time":5,"user_id":"u","event_properties":{},"user_properties":{}}),
-        ),
-    );
-    check(json!({"type":"nothing.here"}), Some(json!({})), None);
+    assert_eq!(count, 15);
 }
