@@ -264,7 +264,11 @@ pub fn compile(js: &str) -> Result<Translated, JsRegexError> {
         let span = err.span();
         let start = map(span.start.offset);
         let end = map(span.end.offset.max(span.start.offset + 1) - 1);
-        let end = js[end..].chars().next().map_or(end, |c| end + c.len_utf8()).max(start);
+        let end = js[end..]
+            .chars()
+            .next()
+            .map_or(end, |c| end + c.len_utf8())
+            .max(start);
         return invalid(err.kind().to_string(), start..end);
     }
     match regex::Regex::new(&rust) {
@@ -278,7 +282,12 @@ pub fn compile(js: &str) -> Result<Translated, JsRegexError> {
             t
         }),
         Err(err) => invalid(
-            err.to_string().lines().last().unwrap_or("invalid regex").trim().to_lowercase(),
+            err.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .to_lowercase(),
             0..js.len(),
         ),
     }
@@ -291,8 +300,16 @@ mod tests {
     #[test]
     fn translations() {
         let cases = [
-            (r"^email\.(\w+)\.sent$", r"^email\.([0-9A-Za-z_]+)\.sent$", 1),
-            (r"^flow\.([\w-]+)\.engage$", r"^flow\.([0-9A-Za-z_-]+)\.engage$", 1),
+            (
+                r"^email\.(\w+)\.sent$",
+                r"^email\.([0-9A-Za-z_]+)\.sent$",
+                1,
+            ),
+            (
+                r"^flow\.([\w-]+)\.engage$",
+                r"^flow\.([0-9A-Za-z_-]+)\.engage$",
+                1,
+            ),
             (r"a.b", r"a[^\n\r\u{2028}\u{2029}\u{10000}-\u{10FFFF}]b", 0),
             (r"(?:x)(y)(z)", r"(?:x)(y)(z)", 2),
             (r"\d{2,3}", r"[0-9]{2,3}", 0),
@@ -326,7 +343,105 @@ mod tests {
         ];
         for (js, range, is_unsupported) in cases {
             let err = compile(js).unwrap_err();
-            assert_eq!((err.range.clone(), err.unsupported), (range, is_unsupported), "{js}: {err:?}");
+            assert_eq!(
+                (err.range.clone(), err.unsupported),
+                (range, is_unsupported),
+                "{js}: {err:?}"
+            );
+        }
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn js_word(c: char) -> bool {
+            c.is_ascii_alphanumeric() || c == '_'
+        }
+
+        fn js_line_terminator(c: char) -> bool {
+            matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    proptest::char::range('a', 'z'),
+                    proptest::char::range('A', 'Z'),
+                    proptest::char::range('0', '9'),
+                    Just('_'),
+                    Just('-'),
+                    Just('.'),
+                    Just('\n'),
+                    Just('\r'),
+                    Just('\u{2028}'),
+                    Just('é'),
+                    Just('ß'),
+                    Just('٣'),
+                    Just('Ⅻ'),
+                    Just(' '),
+                ],
+                0..12,
+            )
+            .prop_map(|chars| chars.into_iter().collect())
+        }
+
+        /// A piece of a JavaScript pattern and the number of groups it opens.
+        fn piece() -> impl Strategy<Value = (String, usize)> {
+            let leaf = prop_oneof![
+                Just((r"\w".to_string(), 0)),
+                Just((r"\d".to_string(), 0)),
+                Just((r"\W".to_string(), 0)),
+                Just((".".to_string(), 0)),
+                Just((r"\.".to_string(), 0)),
+                Just((r"[\w-]".to_string(), 0)),
+                Just((r"[^\d]".to_string(), 0)),
+                "[a-z]{1,3}".prop_map(|s| (s, 0)),
+            ];
+            leaf.prop_recursive(3, 12, 3, |inner| {
+                prop_oneof![
+                    (inner.clone(), prop_oneof![Just(""), Just("+"), Just("*"), Just("?"), Just("{1,2}")])
+                        .prop_map(|((p, n), q)| (format!("(?:{p}){q}"), n)),
+                    inner.clone().prop_map(|(p, n)| (format!("({p})"), n + 1)),
+                    (inner.clone(), inner).prop_map(|((a, n), (b, m))| (format!("{a}{b}"), n + m)),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn word_and_digit_classes_are_ascii(s in text()) {
+                let word = compile(r"^\w*$").unwrap().regex;
+                prop_assert_eq!(word.is_match(&s), s.chars().all(js_word));
+                let digits = compile(r"^\d*$").unwrap().regex;
+                prop_assert_eq!(digits.is_match(&s), s.chars().all(|c| c.is_ascii_digit()));
+                let class = compile(r"^[\w-]*$").unwrap().regex;
+                prop_assert_eq!(class.is_match(&s), s.chars().all(|c| js_word(c) || c == '-'));
+                let not_word = compile(r"^\W*$").unwrap().regex;
+                prop_assert_eq!(not_word.is_match(&s), s.chars().all(|c| !js_word(c)));
+            }
+
+            #[test]
+            fn dot_excludes_only_line_terminators(s in text()) {
+                let dot = compile("^.*$").unwrap().regex;
+                prop_assert_eq!(dot.is_match(&s), !s.chars().any(js_line_terminator));
+            }
+
+            #[test]
+            fn dollar_is_end_of_input(s in text()) {
+                let end = compile("x$").unwrap().regex;
+                prop_assert_eq!(end.is_match(&s), s.ends_with('x'));
+            }
+
+            #[test]
+            fn generated_patterns_translate_and_count_groups((pattern, groups) in piece()) {
+                let translated = compile(&pattern).unwrap();
+                prop_assert_eq!(translated.captures, groups);
+                let (_, counted, origin) = translate(&pattern).unwrap();
+                prop_assert_eq!(counted, groups);
+                prop_assert_eq!(origin.len(), translated.rust.len());
+                prop_assert!(origin.iter().all(|&o| o < pattern.len()));
+            }
         }
     }
 }
