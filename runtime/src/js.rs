@@ -75,12 +75,15 @@ fn write_string(value: &Value, out: &mut String) {
 }
 
 /// JavaScript `Number.prototype.toString()` of a JSON number.
+///
+/// Integers beyond 2^53 are not exact in JavaScript: they print as the double they round to.
 pub fn number_to_string(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
+    const SAFE: u64 = 1 << 53;
+    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
         return i.to_string();
     }
-    if let Some(u) = n.as_u64() {
-        return format_f64(u as f64);
+    if let Some(u) = n.as_u64().filter(|u| *u <= SAFE) {
+        return u.to_string();
     }
     n.as_f64().map_or_else(|| "NaN".to_owned(), format_f64)
 }
@@ -114,7 +117,7 @@ pub fn format_f64(x: f64) -> String {
     } else if -6 < n && n <= 0 {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
-        let exp_sign = if n - 1 >= 0 { "+" } else { "-" };
+        let exp_sign = if n > 0 { "+" } else { "-" };
         let (first, rest) = digits.split_at(1);
         if rest.is_empty() {
             format!("{first}e{exp_sign}{}", (n - 1).abs())
@@ -151,9 +154,14 @@ pub fn to_number(value: Option<&Value>) -> f64 {
 fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
-        '\u{9}' | '\u{A}' | '\u{B}' | '\u{C}' | '\u{D}' | ' ' | '\u{A0}' | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+        '\u{9}' | '\u{A}' | '\u{B}' | '\u{C}' | '\u{D}' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
     )
 }
 
@@ -163,7 +171,14 @@ pub fn string_to_number(s: &str) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
         if let Some(rest) = t.strip_prefix(prefix) {
             if rest.is_empty() || !rest.chars().all(|c| c.is_digit(radix)) {
                 return f64::NAN;
@@ -309,6 +324,7 @@ mod tests {
             (123456789012345680000.0, "123456789012345680000"),
             (0.1 + 0.2, "0.30000000000000004"),
             (f64::NAN, "NaN"),
+            (9_007_199_254_740_993.0, "9007199254740992"),
             (-0.0, "0"),
         ];
         for (x, want) in cases {

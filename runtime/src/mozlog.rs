@@ -265,64 +265,10 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
 /// JavaScript's `Number.prototype.toString`, which is what `JSON.stringify` prints.
 fn write_number(out: &mut Vec<u8>, n: &Number) {
-    const SAFE: u64 = 1 << 53;
-    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
-        push_display(out, i);
-    } else if let Some(u) = n.as_u64().filter(|u| *u <= SAFE) {
-        push_display(out, u);
-    } else if let Some(f) = n.as_f64() {
-        push_js_float(out, f);
-    } else {
-        out.extend_from_slice(b"null");
-    }
-}
-
-/// ECMAScript `Number::toString(10)` from Rust's shortest round-trip digits.
-fn push_js_float(out: &mut Vec<u8>, f: f64) {
-    if !f.is_finite() {
-        // JSON.stringify writes NaN and ±Infinity as null; serde_json never holds them.
-        out.extend_from_slice(b"null");
-        return;
-    }
-    if f == 0.0 {
-        out.push(b'0');
-        return;
-    }
-    // `{:e}` gives the shortest digits that round-trip: `d[.ddd]e[-]x`.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let k = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    let n = exp + 1;
-    if f < 0.0 {
-        out.push(b'-');
-    }
-    if k <= n && n <= 21 {
-        out.extend_from_slice(&digits);
-        out.extend(std::iter::repeat_n(
-            b'0',
-            usize::try_from(n - k).unwrap_or(0),
-        ));
-    } else if 0 < n && n <= 21 {
-        let (int, frac) = digits.split_at(usize::try_from(n).unwrap_or(0));
-        out.extend_from_slice(int);
-        out.push(b'.');
-        out.extend_from_slice(frac);
-    } else if -6 < n && n <= 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', usize::try_from(-n).unwrap_or(0)));
-        out.extend_from_slice(&digits);
-    } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.extend_from_slice(first);
-        if !rest.is_empty() {
-            out.push(b'.');
-            out.extend_from_slice(rest);
-        }
-        out.push(b'e');
-        out.push(if n - 1 < 0 { b'-' } else { b'+' });
-        push_display(out, (n - 1).unsigned_abs());
+    // JSON.stringify writes NaN and ±Infinity as null; serde_json never holds them.
+    match n.as_f64() {
+        Some(f) if !f.is_finite() => out.extend_from_slice(b"null"),
+        _ => out.extend_from_slice(crate::js::number_to_string(n).as_bytes()),
     }
 }
 

@@ -173,8 +173,11 @@ fn map_line(
     out.extend_from_slice(mozlog::to_js_json(&Value::Array(array)).as_bytes());
 }
 
-/// An input line's `event` and `data` objects.
-fn parse_input(line: &[u8]) -> Result<(Map<String, Value>, Option<Map<String, Value>>), String> {
+/// An input line's `event` object and its `data` bag (`None` when absent).
+type Input = (Map<String, Value>, Option<Map<String, Value>>);
+
+/// Parses an input line.
+fn parse_input(line: &[u8]) -> Result<Input, String> {
     let value: Value =
         serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
     let Value::Object(mut object) = value else {

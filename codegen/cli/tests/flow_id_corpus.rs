@@ -1,5 +1,8 @@
 //! Every flow-id case of ../shared/conformance through the `metricsmith flow-id` binary.
 
+// Test helpers: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 

@@ -1,5 +1,8 @@
 //! `metricsmith map` end to end: the whole conformance corpus through the binary.
 
+// Test helpers: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -5,7 +5,7 @@
 //! Every string in it is already resolved: group keys became prefixes (`login` ->
 //! `fxa_login`), table names became [`TableId`]s, and patterns were checked by the compiler.
 
-/// Index of a lookup table inside [`Mapping::tables`].
+/// Index of a lookup table inside [`MappingSpec::tables`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableId(pub usize);
 
