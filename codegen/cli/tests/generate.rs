@@ -1,0 +1,125 @@
+//! `metricsmith generate` and `metricsmith docs`: deterministic output, errors as reports.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metricsmith-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every file under `dir`, relative path -> bytes, sorted.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let (Ok(rel), Ok(bytes)) = (path.strip_prefix(dir), std::fs::read(&path)) {
+                out.push((rel.to_owned(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn generate(out: &Path) {
+    Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .current_dir(workspace())
+        .args(["generate", "--schema", "schema/fxa", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn generate_twice_gives_identical_bytes() {
+    let (a, b) = (scratch("a"), scratch("b"));
+    generate(&a);
+    generate(&b);
+    let (first, second) = (snapshot(&a), snapshot(&b));
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p == Path::new("src/auth_server.rs"))
+    );
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p == Path::new("docs/auth-server-rules.md"))
+    );
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p == Path::new("docs/auth-server.amplitude-event.schema.json"))
+    );
+    assert_eq!(first, second);
+    // And it is what generated/ holds.
+    for (path, bytes) in &first {
+        let checked_in = std::fs::read(workspace().join("generated").join(path));
+        assert_eq!(
+            checked_in.ok().as_ref(),
+            Some(bytes),
+            "generated/{} differs",
+            path.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn docs_writes_only_docs() {
+    let out = scratch("docs");
+    Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .current_dir(workspace())
+        .args(["docs", "--schema", "schema/fxa/oauth-server.yaml", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let files: Vec<PathBuf> = snapshot(&out).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        files,
+        [
+            "README.md",
+            "oauth-server-rules.md",
+            "oauth-server.amplitude-event.schema.json",
+            "oauth-server.md"
+        ]
+        .map(PathBuf::from)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn schema_errors_are_rendered_reports() {
+    let dir = scratch("bad");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let schema = dir.join("bad.yaml");
+    std::fs::write(&schema, "metricsmith: 1\nservice: svc\nevents:\n  a: [\n").expect("a schema");
+    let output = Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .args(["generate", "--schema"])
+        .arg(&schema)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .expect("the command runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[E"), "{stderr}");
+    assert!(stderr.contains("bad.yaml:4:"), "{stderr}");
+    assert!(!dir.join("out").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
