@@ -1,0 +1,255 @@
+//! Mapping throughput as the number of regex rules grows (issue 6) and for a mix of exact hits,
+//! rule hits and misses (issue 4).
+//!
+//! The spec is built here, like the synthetic schema of `metricsmith-bench synth`: rule `r`
+//! is `^aRRRR\.(obj[0-9]{5})\.(view|submit|engage|fail)$` (distinct, anchored, two captures),
+//! and 200 exact names `xNNN.done`. The layout is FxA's, so `transform` builds a realistic
+//! amplitude event.
+//!
+//! `resolve` is the name lookup alone (one hash lookup, then one `RegexSet` pass); `transform`
+//! is the whole event. Throughput is in events, so criterion reports events per second.
+//!
+//! Run: `cargo bench -p metricsmith --bench mapping` (add `-- resolve` or `-- transform` to
+//! filter).
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use metricsmith::amplitude::{
+    Capture, Env, Field, GroupExpr, Layout, Mapping, MappingSpec, Matched, OauthClients, Part,
+    Rule, ServiceRule, Source, SourceEvent, Target,
+};
+use serde_json::{Map, Value};
+
+const RULE_COUNTS: [usize; 3] = [10, 100, 1000];
+const EXACT_NAMES: usize = 200;
+
+fn target(prefix: &str, event: Vec<Part>) -> Target {
+    Target {
+        group: GroupExpr::Fixed(prefix.to_owned()),
+        event,
+        when: Vec::new(),
+        time_offset: None,
+    }
+}
+
+fn text(s: &str) -> Part {
+    Part::Text(s.to_owned())
+}
+
+fn field(name: &str, source: Source) -> Field {
+    Field {
+        name: name.to_owned(),
+        source,
+    }
+}
+
+fn data(key: &str) -> Source {
+    Source::Data(key.to_owned())
+}
+
+fn rule_name(rule: usize, action: &str) -> String {
+    format!("a{rule:04}.obj{:05}.{action}", rule * 4 + 1)
+}
+
+/// FxA's layout (schema/fxa/common/amplitude.yaml) without device counts.
+fn layout() -> Layout {
+    Layout {
+        fields: vec![
+            field("user_id", data("uid")),
+            field("device_id", data("deviceId")),
+            field("session_id", data("flowBeginTime")),
+            field("app_version", Source::AppVersion),
+            field("language", data("lang")),
+            field("country", data("country")),
+            field("region", data("region")),
+            field("os_name", data("os")),
+            field("os_version", data("osVersion")),
+        ],
+        service: Some(ServiceRule {
+            data: "service".to_owned(),
+            ignore: vec!["content-server".to_owned()],
+            passthrough: vec!["sync".to_owned()],
+            unknown: "undefined_oauth".to_owned(),
+        }),
+        event_properties: vec![
+            field("service", Source::ServiceName),
+            field("oauth_client_id", Source::OauthClientId),
+        ],
+        user_properties: vec![
+            field("entrypoint", data("entrypoint")),
+            field("flow_id", data("flowId")),
+            field("ua_browser", data("browser")),
+            field("ua_version", data("browserVersion")),
+            field("utm_campaign", data("utm_campaign")),
+        ],
+        append: vec![
+            field("fxa_services_used", Source::ServiceName),
+            field("experiments", Source::Experiments("experiments".to_owned())),
+        ],
+        ..Layout::default()
+    }
+}
+
+fn spec(rules: usize) -> MappingSpec {
+    let exact = (0..EXACT_NAMES)
+        .map(|i| {
+            (
+                format!("x{i:03}.done"),
+                vec![target("bench_login", vec![text("done")])],
+            )
+        })
+        .collect();
+    let rules = (0..rules)
+        .map(|r| Rule {
+            pattern: format!(r"^a{r:04}\.(obj[0-9]{{5}})\.(view|submit|engage|fail)$"),
+            targets: vec![target(
+                "bench_engagement",
+                vec![
+                    Part::Capture(Capture::Category),
+                    text("_"),
+                    Part::Capture(Capture::Target),
+                ],
+            )],
+        })
+        .collect();
+    MappingSpec {
+        service: "bench".to_owned(),
+        exact,
+        rules,
+        layout: layout(),
+        ..MappingSpec::default()
+    }
+}
+
+fn data_bag() -> Map<String, Value> {
+    let json = serde_json::json!({
+        "uid": "0123456789abcdef0123456789abcdef",
+        "deviceId": "fedcba9876543210fedcba9876543210",
+        "flowBeginTime": 1_551_700_000_000_i64,
+        "flowId": "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef",
+        "lang": "en-US",
+        "country": "United States",
+        "region": "California",
+        "os": "Windows",
+        "osVersion": "10",
+        "browser": "Firefox",
+        "browserVersion": "65.0",
+        "service": "dcdb5ae7add825d2",
+    });
+    match json {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The four paths: name, and what it must resolve to (checked once, outside the timing).
+fn cases(rules: usize) -> [(&'static str, String, Option<Matched>); 4] {
+    [
+        ("exact", "x150.done".to_owned(), Some(Matched::Exact(150))),
+        ("rule_early", rule_name(0, "submit"), Some(Matched::Rule(0))),
+        (
+            "rule_late",
+            rule_name(rules - 1, "submit"),
+            Some(Matched::Rule(rules - 1)),
+        ),
+        // Same shape as a rule hit, but no rule's area.
+        ("miss", rule_name(rules + 7, "submit"), None),
+    ]
+}
+
+fn criterion() -> Criterion {
+    // Short runs: the machine has 2 cores shared with builds; see docs/performance.md.
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+fn resolve(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mapping/resolve");
+    group.throughput(Throughput::Elements(1));
+    for rules in RULE_COUNTS {
+        let mapping = Mapping::new(spec(rules)).expect("the bench spec compiles");
+        for (case, name, expected) in cases(rules) {
+            assert_eq!(
+                mapping.resolve(&name),
+                expected,
+                "{case} with {rules} rules"
+            );
+            group.bench_with_input(BenchmarkId::new(case, rules), &name, |b, name| {
+                b.iter(|| mapping.resolve(black_box(name)));
+            });
+        }
+    }
+    group.finish();
+}
+
+fn transform(c: &mut Criterion) {
+    let clients: OauthClients = HashMap::from([("dcdb5ae7add825d2".to_owned(), "amo".to_owned())]);
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: Some("134"),
+        now_ms: 1_551_700_200_000,
+    };
+    let data = data_bag();
+    let time = Value::from(1_551_700_123_456_i64);
+    let mut group = c.benchmark_group("mapping/transform");
+    group.throughput(Throughput::Elements(1));
+    for rules in RULE_COUNTS {
+        let mapping = Mapping::new(spec(rules)).expect("the bench spec compiles");
+        for (case, name, expected) in cases(rules) {
+            let name = Value::String(name);
+            let event = SourceEvent {
+                name: Some(&name),
+                time: Some(&time),
+            };
+            let produced = mapping.transform(event, &data, &env).len();
+            assert_eq!(produced, usize::from(expected.is_some()), "{case}");
+            group.bench_function(BenchmarkId::new(case, rules), |b| {
+                b.iter(|| mapping.transform(black_box(event), black_box(&data), &env));
+            });
+        }
+    }
+    group.finish();
+
+    // Issue 4's mix: 30% exact hits, 50% rule hits (spread over all rules), 20% misses.
+    let mut group = c.benchmark_group("mapping/mix");
+    for rules in RULE_COUNTS {
+        let mapping = Mapping::new(spec(rules)).expect("the bench spec compiles");
+        let names: Vec<Value> = (0..100)
+            .map(|i| {
+                let name = match i % 10 {
+                    0..=2 => format!("x{:03}.done", (i * 37) % EXACT_NAMES),
+                    3..=7 => rule_name((i * 7919) % rules, "view"),
+                    _ => format!("zz.unmapped{i:03}.view"),
+                };
+                Value::String(name)
+            })
+            .collect();
+        group.throughput(Throughput::Elements(names.len() as u64));
+        group.bench_function(BenchmarkId::new("transform", rules), |b| {
+            b.iter(|| {
+                let mut produced = 0;
+                for name in &names {
+                    let event = SourceEvent {
+                        name: Some(name),
+                        time: Some(&time),
+                    };
+                    produced += mapping.transform(black_box(event), &data, &env).len();
+                }
+                produced
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = criterion();
+    targets = resolve, transform
+}
+criterion_main!(benches);
