@@ -1,6 +1,6 @@
 //! Which regex rules can never win, decided on automata (never by sampling).
 //!
-//! All rules are compiled into one dense DFA over `(?s:.)*(?:P)(?s:.)*` per rule (JavaScript's
+//! All rules are compiled into one dense DFA over `(?s-u:.)*(?:P)(?s-u:.)*` per rule (JavaScript's
 //! `exec` matches anywhere), with every match reported (`MatchKind::All`).
 //! A DFA state reached after reading a whole name, then end of input, tells exactly which
 //! rules match that name.
@@ -42,7 +42,7 @@ pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
     }
     let wrapped: Vec<String> = patterns
         .iter()
-        .map(|p| format!("(?s:.)*(?:{p})(?s:.)*"))
+        .map(|p| format!("(?s-u:.)*(?:{p})(?s-u:.)*"))
         .collect();
     let dfa = dense::Builder::new()
         .configure(
@@ -53,8 +53,14 @@ pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
                 .determinize_size_limit(Some(DFA_SIZE_LIMIT))
                 .minimize(false),
         )
-        .syntax(regex_automata::util::syntax::Config::new().unicode(true).utf8(true))
-        .thompson(regex_automata::nfa::thompson::Config::new().shrink(true))
+        // Any byte may precede or follow a match: a byte-level `.` keeps the DFA small, and the
+        // patterns themselves still match only valid UTF-8.
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(true)
+                .utf8(false),
+        )
+        .thompson(regex_automata::nfa::thompson::Config::new().utf8(false).shrink(false))
         .build_many(&wrapped)
         .map_err(|e| TooLarge(e.to_string()))?;
     let start = dfa
