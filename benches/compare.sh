@@ -50,8 +50,12 @@ log "building metricsmith and metricsmith-bench (release)"
 (cd "$ROOT" && cargo build --release --locked -q -p metricsmith-cli -p metricsmith-bench)
 TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-MS="$TARGET_DIR/release/metricsmith"
-SYNTH="$TARGET_DIR/release/metricsmith-bench"
+# Copies, so that a concurrent build in the shared target dir cannot swap them mid-run.
+mkdir -p "$WORK/bin"
+cp "$TARGET_DIR/release/metricsmith" "$TARGET_DIR/release/metricsmith-bench" "$WORK/bin/"
+MS="$WORK/bin/metricsmith"
+SYNTH="$WORK/bin/metricsmith-bench"
+log "metricsmith built from $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- codegen runtime || echo ' + uncommitted changes in codegen/ or runtime/')"
 
 # --- measuring ---------------------------------------------------------------------------
 # measure KEY N CMD...: runs CMD once with stdout and stderr discarded, records the wall time
