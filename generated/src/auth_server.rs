@@ -58,28 +58,37 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             "fxa_notify"), ("registration", "fxa_reg"), ("settings", "fxa_pref"), ("sms",
             "fxa_sms")])
         ],
-        exact: vec![
-            (String::from("account.confirmed"),
-            vec![::metricsmith::types::target("fxa_login", "email_confirmed")]),
-            (String::from("account.created"),
-            vec![::metricsmith::types::target("fxa_reg", "created")]),
-            (String::from("account.login"),
-            vec![::metricsmith::types::target("fxa_login", "success")]),
-            (String::from("account.login.blocked"),
-            vec![::metricsmith::types::target("fxa_login", "blocked")]),
-            (String::from("account.login.confirmedUnblockCode"),
-            vec![::metricsmith::types::target("fxa_login", "unblock_success")]),
-            (String::from("account.reset"),
-            vec![::metricsmith::types::target("fxa_login", "forgot_complete"), Target {
-            group : GroupExpr::Fixed(String::from("fxa_login")), event :
-            vec![Part::Text(String::from("complete"))], when : Vec::new(), time_offset :
-            Some(1i64) }]), (String::from("account.signed"),
-            vec![::metricsmith::types::target("fxa_activity", "cert_signed")]),
-            (String::from("account.verified"),
-            vec![::metricsmith::types::target("fxa_reg", "email_confirmed")]),
-            (String::from("sms.installFirefox.sent"),
-            vec![::metricsmith::types::target("fxa_sms", "sent")])
-        ],
+        exact: {
+            let mut exact = ::metricsmith::types::exact(
+                &[
+                    ("account.confirmed", "fxa_login", "email_confirmed"),
+                    ("account.created", "fxa_reg", "created"),
+                    ("account.login", "fxa_login", "success"),
+                    ("account.login.blocked", "fxa_login", "blocked"),
+                    (
+                        "account.login.confirmedUnblockCode",
+                        "fxa_login",
+                        "unblock_success",
+                    ),
+                    ("account.signed", "fxa_activity", "cert_signed"),
+                    ("account.verified", "fxa_reg", "email_confirmed"),
+                    ("sms.installFirefox.sent", "fxa_sms", "sent"),
+                ],
+            );
+            exact
+                .extend([
+                    (
+                        String::from("account.reset"),
+                        vec![
+                            ::metricsmith::types::target("fxa_login", "forgot_complete"),
+                            Target { group : GroupExpr::Fixed(String::from("fxa_login")),
+                            event : vec![Part::Text(String::from("complete"))], when :
+                            Vec::new(), time_offset : Some(1i64) }
+                        ],
+                    ),
+                ]);
+            exact
+        },
         rules: vec![
             Rule { pattern : String::from("^email\\.([0-9A-Za-z_]+)\\.bounced$"), targets
             : vec![Target { group : GroupExpr::Fixed(String::from("fxa_email")), event :
@@ -215,7 +224,7 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     }
 }
 /// `account.changedPassword`: The user changed their password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountChangedPassword {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -235,7 +244,7 @@ impl ::metricsmith::types::Event for AccountChangedPassword {
     }
 }
 /// `account.confirmed`: The user confirmed a sign-in from an unverified session (email or code).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountConfirmed {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -255,7 +264,7 @@ impl ::metricsmith::types::Event for AccountConfirmed {
     }
 }
 /// `account.created`: An account was created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountCreated {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -275,7 +284,7 @@ impl ::metricsmith::types::Event for AccountCreated {
     }
 }
 /// `account.deleted`: The user deleted their account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountDeleted {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -295,7 +304,7 @@ impl ::metricsmith::types::Event for AccountDeleted {
     }
 }
 /// `account.keyfetch`: A client fetched the account's encryption keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountKeyfetch {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -315,7 +324,7 @@ impl ::metricsmith::types::Event for AccountKeyfetch {
     }
 }
 /// `account.login`: The user signed in with their password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountLogin {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -391,7 +400,7 @@ impl ::metricsmith::types::Event for AccountLoginSentUnblockCode {
     }
 }
 /// `account.reset`: The user reset their password, after a forgotten-password flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountReset {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
@@ -411,7 +420,7 @@ impl ::metricsmith::types::Event for AccountReset {
     }
 }
 /// `account.signed`: The server signed a certificate for a session (a browser using the account). Not a flow event when the request's query service is `content-server`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountSigned {
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::std::option::Option<::metricsmith::types::Hex<32>>,
@@ -434,7 +443,7 @@ impl ::metricsmith::types::Event for AccountSigned {
     }
 }
 /// `account.verified`: The user verified the email address of a new account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountVerified {
     /// Whether the user opted in to marketing email when confirming the account.
     pub marketing_opt_in: bool,
@@ -471,7 +480,7 @@ impl ::metricsmith::types::Event for CustomsBlocked {
     }
 }
 /// `device.created`: A device record was registered for the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DeviceCreated {
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
@@ -497,7 +506,7 @@ impl ::metricsmith::types::Event for DeviceCreated {
     }
 }
 /// `device.deleted`: A device record was deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DeviceDeleted {
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
@@ -520,7 +529,7 @@ impl ::metricsmith::types::Event for DeviceDeleted {
     }
 }
 /// `device.updated`: A device record was updated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DeviceUpdated {
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
@@ -686,7 +695,7 @@ impl ::metricsmith::types::Event for SmsInstallFirefoxSent {
     }
 }
 /// `sync.sentTabToDevice`: Sync sent a tab to another device of the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SyncSentTabToDevice {
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
@@ -768,7 +777,7 @@ impl ::metricsmith::types::Event for TotpTokenVerified {
     }
 }
 /// `account.reminder.{reminder}`: A verification reminder email was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AccountReminder {
     /// Which reminder.
     pub reminder: values::Reminder,
@@ -789,7 +798,7 @@ impl ::metricsmith::types::Event for AccountReminder {
     }
 }
 /// `email.{template}.bounced`: The mail service reported the email bounced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EmailBounced {
     /// The email template name, e.g. verifyEmail.
     pub template: values::Template,
@@ -817,7 +826,7 @@ impl ::metricsmith::types::Event for EmailBounced {
     }
 }
 /// `email.{template}.delivered`: The mail service reported the email delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EmailDelivered {
     /// The email template name, e.g. verifyEmail.
     pub template: values::Template,
@@ -845,7 +854,7 @@ impl ::metricsmith::types::Event for EmailDelivered {
     }
 }
 /// `email.{kind}.resent`: A verification or confirmation email was sent again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EmailResent {
     /// The kind of email (verification, confirmation, ...).
     pub kind: values::Kind,
@@ -873,7 +882,7 @@ impl ::metricsmith::types::Event for EmailResent {
     }
 }
 /// `email.{template}.sent`: An email was handed to the mail service (one emailEvent line per recipient).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EmailSent {
     /// The email template name, e.g. verifyEmail.
     pub template: values::Template,
@@ -905,7 +914,7 @@ impl ::metricsmith::types::Event for EmailSent {
     }
 }
 /// `flow.complete.{flow_type}`: The rewritten form of flow.complete that the Amplitude mapping sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FlowCompleteTyped {
     /// The flow type of the completed flow.
     pub flow_type: values::FlowType,
@@ -926,7 +935,7 @@ impl ::metricsmith::types::Event for FlowCompleteTyped {
     }
 }
 /// `flow.continued.{flow_id}`: A flow continued in a new session; the name carries the old flow id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FlowContinued {
     /// The flow id being continued.
     pub flow_id: ::metricsmith::types::Hex<64>,
@@ -954,7 +963,7 @@ impl ::metricsmith::types::Event for FlowContinued {
     }
 }
 /// `password.forgot.{step}.{state}`: A step of the forgotten-password flow started or completed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PasswordForgot {
     /// The step.
     pub step: values::Step,
@@ -979,7 +988,7 @@ impl ::metricsmith::types::Event for PasswordForgot {
     }
 }
 /// `route.{path}.{status}`: A request to an auth-server route finished (not for 404s, OPTIONS or the ignored polling routes). The status is the HTTP status, followed by `.<errno>` (999 when unknown) for errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Route {
     /// The route path without the leading /v1.
     pub path: values::Path,
@@ -1011,7 +1020,7 @@ impl ::metricsmith::types::Event for Route {
     }
 }
 /// `route.performance.{path}`: The time a successful (2xx) request took; flow_time is the request duration, not the flow age.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RoutePerformance {
     /// The route path without the leading /v1.
     pub path: values::Path,
@@ -1039,7 +1048,7 @@ impl ::metricsmith::types::Event for RoutePerformance {
     }
 }
 /// `sms.region.{region}`: The region an SMS was sent to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SmsRegion {
     /// The ISO country code.
     pub region: values::Region,
@@ -1067,7 +1076,7 @@ impl ::metricsmith::types::Event for SmsRegion {
     }
 }
 /// `sms.{template}.sent`: A text message was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SmsSent {
     /// The SMS template name.
     pub template: values::Template2,

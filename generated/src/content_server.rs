@@ -40,18 +40,23 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             ("signin", "fxa_login"), ("signup", "fxa_reg"), ("sms",
             "fxa_connect_device")])
         ],
-        exact: vec![
-            (String::from("flow.reset-password.submit"),
-            vec![::metricsmith::types::target("fxa_login", "forgot_submit")]),
-            (String::from("flow.update-firefox.engage"),
-            vec![::metricsmith::types::target("fxa_notify", "update_firefox_engage")]),
-            (String::from("flow.update-firefox.view"),
-            vec![::metricsmith::types::target("fxa_notify", "update_firefox_view")]),
-            (String::from("settings.change-password.success"),
-            vec![::metricsmith::types::target("fxa_pref", "password")]),
-            (String::from("settings.signout.success"),
-            vec![::metricsmith::types::target("fxa_pref", "logout")])
-        ],
+        exact: {
+            let mut exact = ::metricsmith::types::exact(
+                &[
+                    ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
+                    (
+                        "flow.update-firefox.engage",
+                        "fxa_notify",
+                        "update_firefox_engage",
+                    ),
+                    ("flow.update-firefox.view", "fxa_notify", "update_firefox_view"),
+                    ("settings.change-password.success", "fxa_pref", "password"),
+                    ("settings.signout.success", "fxa_pref", "logout"),
+                ],
+            );
+            exact.extend([]);
+            exact
+        },
         rules: vec![
             Rule { pattern :
             String::from("^experiment\\.(?:control|designF|designG)\\.passwordStrength\\.([0-9A-Za-z_]+)$"),
@@ -357,7 +362,7 @@ impl ::metricsmith::types::Event for SettingsSignoutSuccess {
     }
 }
 /// `flow.connect-another-device.link.app-store.{os}`: The user clicked an app-store link on the connect-another-device screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AppStoreLink {
     /// The store's platform, e.g. ios or android.
     pub os: values::Os,
@@ -385,7 +390,7 @@ impl ::metricsmith::types::Event for AppStoreLink {
     }
 }
 /// `flow.{flow}.{source}`: A connect-another-device entry point was shown (install_from or signin_from).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConnectDeviceView {
     /// The connect-device flow.
     pub flow: values::Flow,
@@ -417,7 +422,7 @@ impl ::metricsmith::types::Event for ConnectDeviceView {
     }
 }
 /// `settings.clients.disconnect.submit.{reason}`: The user disconnected a device in settings, giving a reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DisconnectDevice {
     /// The reason the user chose.
     pub reason: values::Reason,
@@ -447,7 +452,7 @@ impl ::metricsmith::types::Event for DisconnectDevice {
     }
 }
 /// `flow.{view}.forgot-password`: The user clicked the forgot-password link on a view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ForgotPassword {
     /// The view name.
     pub view: values::Os,
@@ -475,7 +480,7 @@ impl ::metricsmith::types::Event for ForgotPassword {
     }
 }
 /// `flow.{view}.have-account`: The user clicked the already-have-an-account link on a view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HaveAccount {
     /// The view name.
     pub view: values::Os,
@@ -503,7 +508,7 @@ impl ::metricsmith::types::Event for HaveAccount {
     }
 }
 /// `settings.communication-preferences.{choice}.success`: The user changed their newsletter subscription in settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Newsletter {
     /// Subscribed or unsubscribed.
     pub choice: values::Choice,
@@ -526,7 +531,7 @@ impl ::metricsmith::types::Event for Newsletter {
     }
 }
 /// `experiment.{arm}.passwordStrength.{outcome}`: The password-strength experiment evaluated a password in one of its arms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PasswordStrength {
     /// The experiment arm; only control, designF and designG map to Amplitude.
     pub arm: values::Arm,
@@ -560,7 +565,7 @@ impl ::metricsmith::types::Event for PasswordStrength {
     }
 }
 /// `screen.{view}`: A view was shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Screen {
     /// The view name, with an optional oauth. prefix.
     pub view: values::View,
@@ -588,7 +593,7 @@ impl ::metricsmith::types::Event for Screen {
     }
 }
 /// `{view}.verification.clicked`: The user opened a verification link from an email in the given view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct VerificationClicked {
     /// The view that handled the link, e.g. verify-email.
     pub view: values::Os,
@@ -616,7 +621,7 @@ impl ::metricsmith::types::Event for VerificationClicked {
     }
 }
 /// `flow.{view}.engage`: The user engaged with a view (first interaction with a form).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ViewEngage {
     /// The view name, e.g. signin.
     pub view: values::Os,
@@ -644,7 +649,7 @@ impl ::metricsmith::types::Event for ViewEngage {
     }
 }
 /// `flow.{view}.submit`: The user submitted a view's form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ViewSubmit {
     /// The view name, e.g. signup.
     pub view: values::Os,

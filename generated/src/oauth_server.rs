@@ -35,12 +35,16 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             ("install_from", "store_buttons"), ("signin_from", "signin"), ("sms",
             "sms")]), Vec::new()
         ],
-        exact: vec![
-            (String::from("token.created"),
-            vec![::metricsmith::types::target("fxa_activity", "access_token_created")]),
-            (String::from("verify.success"),
-            vec![::metricsmith::types::target("fxa_activity", "access_token_checked")])
-        ],
+        exact: {
+            let mut exact = ::metricsmith::types::exact(
+                &[
+                    ("token.created", "fxa_activity", "access_token_created"),
+                    ("verify.success", "fxa_activity", "access_token_checked"),
+                ],
+            );
+            exact.extend([]);
+            exact
+        },
         rules: Vec::new(),
         group_properties: vec![
             GroupProperties { prefix : String::from("fxa_connect_device"), when :
@@ -157,7 +161,7 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     }
 }
 /// `token.created`: An OAuth access token was granted to a relying party.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TokenCreated {
     /// The relying service, an OAuth client id (16 hex), `sync` or `content-server`.
     pub service: values::Service,
@@ -186,7 +190,7 @@ impl ::metricsmith::types::Event for TokenCreated {
     }
 }
 /// `verify.success`: A relying party verified an OAuth access token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct VerifySuccess {
     /// The relying service, an OAuth client id (16 hex), `sync` or `content-server`.
     pub service: values::Service,

@@ -42,7 +42,11 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             ("subManage", "fxa_subscribe_manage"), ("subPayManage", "fxa_pay_manage"),
             ("subPaySetup", "fxa_pay_setup"), ("subSupport", "fxa_subscribe_support")])
         ],
-        exact: Vec::new(),
+        exact: {
+            let mut exact = ::metricsmith::types::exact(&[]);
+            exact.extend([]);
+            exact
+        },
         rules: vec![
             Rule { pattern :
             String::from("^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$"), targets :
@@ -165,7 +169,7 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     }
 }
 /// `amplitude.{group}.{event}`: An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event is used verbatim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Amplitude {
     /// The Amplitude group key.
     pub group: values::Group,

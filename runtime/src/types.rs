@@ -388,6 +388,15 @@ pub fn pairs(entries: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Exact names whose one target is a fixed group and a literal event name, from a static table
+/// of `(name, group prefix, event)`: generated mapping specs keep them as data, not code.
+pub fn exact(entries: &[(&str, &str, &str)]) -> Vec<(String, Vec<Target>)> {
+    entries
+        .iter()
+        .map(|&(name, group, event)| (name.to_owned(), vec![target(group, event)]))
+        .collect()
+}
+
 /// The most common amplitude target: a fixed group prefix and a literal event name.
 pub fn target(group: &str, event: &str) -> Target {
     Target {

@@ -443,8 +443,9 @@ fn emit_event(event: &Event, types: &ValueTypes) -> TokenStream {
             pub struct #ty;
         }
     } else {
+        // Only Debug and Clone: every derive is code per event (compile cost).
         quote! {
-            #[derive(Debug, Clone, PartialEq, Eq)]
+            #[derive(Debug, Clone)]
             pub struct #ty { #(#fields)* }
         }
     };
@@ -576,7 +577,7 @@ fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
     };
     quote! {
         #family_doc
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone)]
         pub struct #ty { #(#fields)* }
         impl #ty {
             /// The name template.
@@ -707,14 +708,22 @@ fn cond(c: &Cond) -> TokenStream {
     }
 }
 
-fn target(t: &Target) -> TokenStream {
-    // The common case (a fixed group, a literal name, nothing else) goes through one helper.
-    if let (GroupExpr::Fixed(group), [Part::Text(event)], [], None) = (
+/// The group prefix and event name of a target that is only those.
+fn simple_target(t: &Target) -> Option<(&str, &str)> {
+    match (
         &t.group,
         t.event.as_slice(),
         t.when.as_slice(),
         t.time_offset,
     ) {
+        (GroupExpr::Fixed(group), [Part::Text(event)], [], None) => Some((group, event)),
+        _ => None,
+    }
+}
+
+fn target(t: &Target) -> TokenStream {
+    // The common case (a fixed group, a literal name, nothing else) goes through one helper.
+    if let Some((group, event)) = simple_target(t) {
         return quote!(::metricsmith::types::target(#group, #event));
     }
     let group = match &t.group {
@@ -855,11 +864,25 @@ fn spec_literal(service: &Service) -> TokenStream {
     } = &service.amplitude;
     let name = s(&service.name);
     let tables = list(tables.iter().map(|t| pairs(&t.entries)));
-    let exact = list(exact.iter().map(|(name, targets)| {
+    // Exact names with one simple target are a static table (data, not code: compile cost);
+    // the rest are literals appended to it. Their order does not matter: names are unique.
+    let (simple, complex): (Vec<_>, Vec<_>) = exact
+        .iter()
+        .partition(|(_, targets)| matches!(targets.as_slice(), [t] if simple_target(t).is_some()));
+    let simple = simple.iter().filter_map(|(name, targets)| {
+        let (group, event) = simple_target(targets.first()?)?;
+        Some(quote!((#name, #group, #event)))
+    });
+    let complex = complex.iter().map(|(name, targets)| {
         let name = s(name);
         let targets = list(targets.iter().map(target));
         quote!((#name, #targets))
-    }));
+    });
+    let exact = quote! {{
+        let mut exact = ::metricsmith::types::exact(&[#(#simple),*]);
+        exact.extend([#(#complex),*]);
+        exact
+    }};
     let rules = list(rules.iter().map(|r| {
         let pattern = s(&r.rust_pattern);
         let targets = list(r.targets.iter().map(target));
