@@ -77,6 +77,9 @@ fn frontend(c: &mut Criterion) {
     assert!(checked.report.diagnostics.iter().all(|d| d.code.as_str().starts_with('I')), "{}", checked.report);
     let text = std::fs::read_to_string(&path).expect("read");
     let source = metricsmith_codegen::SourceFile::new("bench.yaml", text);
+    c.bench_function("yaml only (IgnoredAny)", |b| {
+        b.iter(|| black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(&source.text).is_ok()))
+    });
     c.bench_function("parse only", |b| {
         b.iter(|| black_box(metricsmith_codegen::parse::parse_file(metricsmith_codegen::FileId(0), &source).1.len()))
     });
