@@ -1412,7 +1412,6 @@ pub mod values {
 }
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::*;
     /// `account.changedPassword` maps to nothing.
     #[test]

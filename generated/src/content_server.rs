@@ -896,7 +896,6 @@ pub mod values {
 }
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::*;
     /// `flow.reset-password.submit` maps to `fxa_login - forgot_submit`.
     #[test]

@@ -239,7 +239,6 @@ pub mod values {
 }
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::*;
     /// `token.created` maps to `fxa_activity - access_token_created`.
     #[test]

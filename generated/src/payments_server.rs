@@ -239,7 +239,6 @@ pub mod values {
 }
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::*;
     /// `amplitude.a.a` maps to nothing.
     #[test]

@@ -83,6 +83,7 @@ pub fn emit_tests(service: &Service) -> TokenStream {
         let outcome = eval.evaluate(&name, &data);
         tests.push(test_fn(&fname, expr, &outcome, &name));
     }
+    let typed_tests = tests.len();
     for rule in &service.amplitude.rules {
         let Some(name) = rule_example(rule, service, &eval) else {
             continue;
@@ -115,11 +116,18 @@ pub fn emit_tests(service: &Service) -> TokenStream {
     if tests.is_empty() {
         return TokenStream::new();
     }
+    // Event and family tests name the generated types; rule tests only call `super::mapping()`.
+    let glob = if typed_tests > 0 {
+        quote!(
+            use super::*;
+        )
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #[cfg(test)]
         mod tests {
-            #[allow(unused_imports)] // only families and events with properties use it
-            use super::*;
+            #glob
             #(#tests)*
         }
     }
