@@ -500,8 +500,7 @@ fn targets_text(service: &Service, targets: &[Target]) -> String {
         .join(", then ")
 }
 
-fn rule_link(service: &Service, i: usize) -> String {
-    let _ = service;
+fn rule_link(i: usize) -> String {
     format!("[{i}](#{})", anchor("rule", &i.to_string()))
 }
 
@@ -551,7 +550,7 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                     format!(
                         "never wins: every name it matches is taken by rule {}",
                         by.iter()
-                            .map(|i| rule_link(service, *i))
+                            .map(|i| rule_link(*i))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -564,7 +563,7 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
             if let Some(name) = &example {
                 let earlier: Vec<String> = (0..r.index)
                     .filter(|&i| eval.rule_matches(i, name))
-                    .map(|i| rule_link(service, i))
+                    .map(rule_link)
                     .collect();
                 if !earlier.is_empty() {
                     facts.push(row(
@@ -581,7 +580,7 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                         .as_deref()
                         .is_some_and(|n| eval.rule_matches(r.index, n))
                 })
-                .map(|o| rule_link(service, o.index))
+                .map(|o| rule_link(o.index))
                 .collect();
             if !later.is_empty() {
                 facts.push(row(

@@ -479,7 +479,7 @@ fn format_string(parts: &[TemplatePart]) -> String {
 }
 
 /// Whether constructing a value of `ty` from its argument can fail.
-fn validated(ty: &PropertyType) -> bool {
+pub(crate) fn validated(ty: &PropertyType) -> bool {
     match ty {
         PropertyType::String { .. } => text_key(ty).is_some(),
         PropertyType::Hex { .. } => true,

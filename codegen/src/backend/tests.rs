@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 use super::example::{
     Evaluator, Outcome, Resolved, example_for_pattern, example_value, render_template,
 };
-use super::rust::{ValueTypes, ident};
+use super::rust::{ValueTypes, ident, validated};
 use crate::model::{Capture, Cond, GroupExpr, Property, PropertyType, Rule, Service, Value};
 
 /// The test module of a service: `#[cfg(test)] mod tests { ... }`, placed after the items that
@@ -170,18 +170,6 @@ fn check_types(expected: &[String]) -> TokenStream {
         quote!(assert!(types.is_empty(), "expected no amplitude event, got {types:?}");)
     } else {
         quote!(assert_eq!(types, [#(#expected),*]);)
-    }
-}
-
-fn validated(ty: &PropertyType) -> bool {
-    match ty {
-        PropertyType::String {
-            pattern,
-            max_length,
-        } => pattern.is_some() || max_length.is_some(),
-        PropertyType::Hex { .. } => true,
-        PropertyType::Integer { min, max } => min.is_some() || max.is_some(),
-        _ => false,
     }
 }
 
