@@ -20,7 +20,12 @@ fn schema() -> String {
          service: {type: string, pattern: '^(?:sync|[0-9a-f]{16})$', max_length: 32, description: The service.}\n\
          events:\n",
     );
-    let kinds = ["[activity, flow]", "[flow]", "[activity, not-flow]", "[email, flow]"];
+    let kinds = [
+        "[activity, flow]",
+        "[flow]",
+        "[activity, not-flow]",
+        "[email, flow]",
+    ];
     for i in 0..EVENTS {
         let _ = write!(
             text,
@@ -46,7 +51,11 @@ fn schema() -> String {
          exact:\n",
     );
     for i in 0..200 {
-        let _ = writeln!(text, "    area{a}.thing{i}.done: {{group: login, event: thing{i}}}", a = i % 20);
+        let _ = writeln!(
+            text,
+            "    area{a}.thing{i}.done: {{group: login, event: thing{i}}}",
+            a = i % 20
+        );
     }
     text.push_str("  rules:\n");
     for a in 0..20 {
@@ -72,18 +81,39 @@ fn frontend(c: &mut Criterion) {
         month: 1,
         day: 1,
     });
-    let checked = loader.load(&path).unwrap_or_else(|report| panic!("{report}"));
+    let checked = loader
+        .load(&path)
+        .unwrap_or_else(|report| panic!("{report}"));
     assert_eq!(checked.model.services["bench"].events.len(), EVENTS);
-    assert!(checked.report.diagnostics.iter().all(|d| d.code.as_str().starts_with('I')), "{}", checked.report);
+    assert!(
+        checked
+            .report
+            .diagnostics
+            .iter()
+            .all(|d| d.code.as_str().starts_with('I')),
+        "{}",
+        checked.report
+    );
     let text = std::fs::read_to_string(&path).expect("read");
     let source = metricsmith_codegen::SourceFile::new("bench.yaml", text);
     c.bench_function("yaml only (IgnoredAny)", |b| {
         b.iter(|| black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(&source.text).is_ok()))
     });
     c.bench_function("parse only", |b| {
-        b.iter(|| black_box(metricsmith_codegen::parse::parse_file(metricsmith_codegen::FileId(0), &source).1.len()))
+        b.iter(|| {
+            black_box(
+                metricsmith_codegen::parse::parse_file(metricsmith_codegen::FileId(0), &source)
+                    .1
+                    .len(),
+            )
+        })
     });
-    let rules: Vec<String> = checked.model.services["bench"].amplitude.rules.iter().map(|r| r.rust_pattern.clone()).collect();
+    let rules: Vec<String> = checked.model.services["bench"]
+        .amplitude
+        .rules
+        .iter()
+        .map(|r| r.rust_pattern.clone())
+        .collect();
     let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
     c.bench_function("shadow only", |b| {
         b.iter(|| black_box(metricsmith_codegen::shadow::analyse(&rules).map(|r| r.len())))

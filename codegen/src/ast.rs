@@ -84,7 +84,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
             fn visit_unit<E: serde::de::Error>(self) -> Result<Map<V>, E> {
                 Ok(Map::default())
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<Map<V>, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(key) = access.next_key::<Spanned<String>>()? {
                     entries.push((key, access.next_value()?));

@@ -329,8 +329,9 @@ impl Report {
             .lint()
             .filter(|_| d.severity != Severity::Error)
             .map(|lint| format!("`{lint}` can be allowed with `allow: [{lint}]`"));
-        let mut group =
-            snippets::Group::with_title(level.primary_title(d.message.as_str()).id(d.code.as_str()));
+        let mut group = snippets::Group::with_title(
+            level.primary_title(d.message.as_str()).id(d.code.as_str()),
+        );
         // One snippet per file, primary file first, in order of first appearance.
         let mut files = vec![d.primary.span.file];
         for label in &d.secondary {
@@ -388,10 +389,7 @@ impl Report {
                     .map(|l| {
                         let mut span = self.json_span(l.span);
                         span.insert("message".into(), l.message.clone().into());
-                        span.insert(
-                            "primary".into(),
-                            std::ptr::eq(l, &d.primary).into(),
-                        );
+                        span.insert("primary".into(), std::ptr::eq(l, &d.primary).into());
                         serde_json::Value::Object(span)
                     })
                     .collect();

@@ -87,7 +87,9 @@ impl ValueExpr {
     /// The range of the whole value.
     pub fn range(&self) -> Range<usize> {
         match self {
-            ValueExpr::Capture(_, r) | ValueExpr::Data(_, r) | ValueExpr::Literal(_, r) => r.clone(),
+            ValueExpr::Capture(_, r) | ValueExpr::Data(_, r) | ValueExpr::Literal(_, r) => {
+                r.clone()
+            }
             ValueExpr::Lookup {
                 table_range, key, ..
             } => table_range.start..key.range().end + 1,
@@ -362,7 +364,10 @@ impl Parser<'_> {
             return match self.next() {
                 Some((Tok::Str(name), r)) => Ok(CondExpr::EventIs(name, start..r.end)),
                 Some((_, r)) => error("expected a quoted event name after `==`", r),
-                None => error("expected a quoted event name after `==`", self.len..self.len),
+                None => error(
+                    "expected a quoted event name after `==`",
+                    self.len..self.len,
+                ),
             };
         }
         Ok(CondExpr::Truthy(self.value()?))
@@ -522,7 +527,10 @@ mod tests {
         assert_eq!(set.value, ValueExpr::Capture(Capture::Target, 0..6));
         assert_eq!(
             set.cond,
-            Some(CondExpr::Truthy(ValueExpr::Capture(Capture::Target, 10..16)))
+            Some(CondExpr::Truthy(ValueExpr::Capture(
+                Capture::Target,
+                10..16
+            )))
         );
         assert_eq!(
             parse_cond("event == \"disconnect_device\""),
@@ -532,8 +540,14 @@ mod tests {
 
     #[test]
     fn groups_and_templates() {
-        assert_eq!(parse_group("login"), Ok(GroupRef::Key("login".into(), 0..5)));
-        assert!(matches!(parse_group("groups[category]"), Ok(GroupRef::Lookup { .. })));
+        assert_eq!(
+            parse_group("login"),
+            Ok(GroupRef::Key("login".into(), 0..5))
+        );
+        assert!(matches!(
+            parse_group("groups[category]"),
+            Ok(GroupRef::Lookup { .. })
+        ));
         assert_eq!(
             parse_template("password_{category}"),
             Ok(vec![
@@ -543,6 +557,12 @@ mod tests {
         );
         assert_eq!(parse_template("a{b").map_err(|e| e.range), Err(1..2));
         assert_eq!(parse_template("a}b").map_err(|e| e.range), Err(1..2));
-        assert_eq!(parse_template("é{x}"), Ok(vec![Piece::Text("é".into()), Piece::Placeholder("x".into(), 2..5)]));
+        assert_eq!(
+            parse_template("é{x}"),
+            Ok(vec![
+                Piece::Text("é".into()),
+                Piece::Placeholder("x".into(), 2..5)
+            ])
+        );
     }
 }

@@ -75,8 +75,14 @@ mod tests {
     fn table() {
         let cases = [
             (type_name("account.login"), "AccountLogin"),
-            (type_name("flow.reset-password.submit"), "FlowResetPasswordSubmit"),
-            (type_name("account.changedPassword"), "AccountChangedPassword"),
+            (
+                type_name("flow.reset-password.submit"),
+                "FlowResetPasswordSubmit",
+            ),
+            (
+                type_name("account.changedPassword"),
+                "AccountChangedPassword",
+            ),
             (type_name("2fa"), "_2fa"),
             (field_name("marketingOptIn"), "marketing_opt_in"),
             (field_name("uid"), "uid"),

@@ -272,15 +272,15 @@ pub fn compile(js: &str) -> Result<Translated, JsRegexError> {
         return invalid(err.kind().to_string(), start..end);
     }
     match regex::Regex::new(&rust) {
-        Ok(regex) => Ok(Translated {
-            captures: regex.captures_len() - 1,
-            rust,
-            regex,
-        })
-        .map(|t| {
-            debug_assert_eq!(t.captures, captures);
-            t
-        }),
+        Ok(regex) => {
+            // The regex crate counts group 0 (the whole match).
+            debug_assert_eq!(regex.captures_len() - 1, captures);
+            Ok(Translated {
+                captures: regex.captures_len() - 1,
+                rust,
+                regex,
+            })
+        }
         Err(err) => invalid(
             err.to_string()
                 .lines()
@@ -400,7 +400,10 @@ mod tests {
             ];
             leaf.prop_recursive(3, 12, 3, |inner| {
                 prop_oneof![
-                    (inner.clone(), prop_oneof![Just(""), Just("+"), Just("*"), Just("?"), Just("{1,2}")])
+                    (
+                        inner.clone(),
+                        prop_oneof![Just(""), Just("+"), Just("*"), Just("?"), Just("{1,2}")]
+                    )
                         .prop_map(|((p, n), q)| (format!("(?:{p}){q}"), n)),
                     inner.clone().prop_map(|(p, n)| (format!("({p})"), n + 1)),
                     (inner.clone(), inner).prop_map(|((a, n), (b, m))| (format!("{a}{b}"), n + m)),

@@ -160,12 +160,10 @@ impl Loader {
             run.diagnostics.extend(diagnostics);
             if let Some(service) = service {
                 let entry_ast = run.files[entry].ast.as_ref();
-                let span = entry_ast
-                    .and_then(|a| a.service.as_ref())
-                    .and_then(|s| {
-                        let id = run.files[entry].id;
-                        Some(parse::span_of(id, run.sources.get(id)?, s))
-                    });
+                let span = entry_ast.and_then(|a| a.service.as_ref()).and_then(|s| {
+                    let id = run.files[entry].id;
+                    Some(parse::span_of(id, run.sources.get(id)?, s))
+                });
                 if let (Some(first), Some(span)) = (service_spans.get(&service.name), span) {
                     run.diagnostics.push(
                         Diagnostic::new(
@@ -230,7 +228,11 @@ impl Run<'_> {
         let metadata = std::fs::metadata(path);
         let problem = match &metadata {
             Err(err) => Some((
-                if from.is_some() { Code::MissingInclude } else { Code::Io },
+                if from.is_some() {
+                    Code::MissingInclude
+                } else {
+                    Code::Io
+                },
                 format!("cannot read `{}`: {}", name.display(), io_message(err)),
             )),
             Ok(m) if !m.is_file() => Some((
@@ -251,7 +253,10 @@ impl Run<'_> {
         let bytes = match problem {
             None => match std::fs::read(path) {
                 Ok(bytes) => Ok(bytes),
-                Err(err) => Err((Code::Io, format!("cannot read `{}`: {}", name.display(), io_message(&err)))),
+                Err(err) => Err((
+                    Code::Io,
+                    format!("cannot read `{}`: {}", name.display(), io_message(&err)),
+                )),
             },
             Some(problem) => Err(problem),
         };
@@ -261,13 +266,17 @@ impl Run<'_> {
                 let span = match from {
                     Some(span) => span,
                     None => {
-                        let id = self.sources.add(SourceFile::new(name.clone(), String::new()));
+                        let id = self
+                            .sources
+                            .add(SourceFile::new(name.clone(), String::new()));
                         Span::new(id, 0..0)
                     }
                 };
                 let help = match code {
                     Code::TooLarge => "split the schema into files joined with `include:`",
-                    Code::NotAFile => "name a schema file (a directory is accepted on the command line only)",
+                    Code::NotAFile => {
+                        "name a schema file (a directory is accepted on the command line only)"
+                    }
                     _ => "check the path (includes are relative to the including file)",
                 };
                 self.diagnostics.push(
@@ -282,23 +291,28 @@ impl Run<'_> {
             Ok(text) => (text, None),
             Err(err) => {
                 let at = err.utf8_error().valid_up_to();
-                (String::from_utf8_lossy(err.as_bytes()).into_owned(), Some(at))
+                (
+                    String::from_utf8_lossy(err.as_bytes()).into_owned(),
+                    Some(at),
+                )
             }
         };
         let id = self.sources.add(SourceFile::new(name.clone(), text));
         self.order.push(key.clone());
         if let Some(at) = bad_utf8 {
             self.diagnostics.push(
-                Diagnostic::new(Code::NotUtf8, Span::new(id, at..at + 1), format!("`{}` is not valid UTF-8", name.display()))
-                    .label("invalid byte sequence here")
-                    .help("schema files are UTF-8 text"),
+                Diagnostic::new(
+                    Code::NotUtf8,
+                    Span::new(id, at..at + 1),
+                    format!("`{}` is not valid UTF-8", name.display()),
+                )
+                .label("invalid byte sequence here")
+                .help("schema files are UTF-8 text"),
             );
             self.files.insert(key.clone(), Loaded { id, ast: None });
             return Some(key);
         }
-        let Some(source) = self.sources.get(id) else {
-            return None;
-        };
+        let source = self.sources.get(id)?;
         let (ast, diagnostics) = parse::parse_file(id, source);
         self.diagnostics.extend(diagnostics);
         self.files.insert(key.clone(), Loaded { id, ast });
@@ -334,7 +348,9 @@ impl Run<'_> {
             return;
         };
         for include in includes {
-            let Some(source) = self.sources.get(id) else { continue };
+            let Some(source) = self.sources.get(id) else {
+                continue;
+            };
             let span = parse::span_of(id, source, &include);
             let base = name.parent().unwrap_or(Path::new(""));
             let path = base.join(&include.value);
@@ -368,7 +384,10 @@ fn io_message(err: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => {
             let text = err.to_string();
-            text.split(" (os error").next().unwrap_or(&text).to_lowercase()
+            text.split(" (os error")
+                .next()
+                .unwrap_or(&text)
+                .to_lowercase()
         }
     }
 }
@@ -401,10 +420,7 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
         let path = entry.path();
         if path.is_dir() {
             collect_yaml(&path, out, depth + 1);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
     }
@@ -442,14 +458,41 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), Date { year: 1970, month: 1, day: 1 });
-        assert_eq!(civil_from_days(20_819), Date { year: 2027, month: 1, day: 1 });
-        assert_eq!(civil_from_days(11_016), Date { year: 2000, month: 2, day: 29 });
+        assert_eq!(
+            civil_from_days(0),
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
+        assert_eq!(
+            civil_from_days(20_819),
+            Date {
+                year: 2027,
+                month: 1,
+                day: 1
+            }
+        );
+        assert_eq!(
+            civil_from_days(11_016),
+            Date {
+                year: 2000,
+                month: 2,
+                day: 29
+            }
+        );
     }
 
     #[test]
     fn normalizes_paths() {
-        assert_eq!(normalize(Path::new("a/./b/../c.yaml")), PathBuf::from("a/c.yaml"));
-        assert_eq!(normalize(Path::new("../x.yaml")), PathBuf::from("../x.yaml"));
+        assert_eq!(
+            normalize(Path::new("a/./b/../c.yaml")),
+            PathBuf::from("a/c.yaml")
+        );
+        assert_eq!(
+            normalize(Path::new("../x.yaml")),
+            PathBuf::from("../x.yaml")
+        );
     }
 }

@@ -166,9 +166,10 @@ impl<'a> Lower<'a> {
                         format!("unknown lint `{}`", entry.value),
                     )
                     .label("not a lint name")
-                    .help(suggest::help(&entry.value, lints.iter().copied()).unwrap_or_else(
-                        || format!("lints are {}", lints.join(", ")),
-                    )),
+                    .help(
+                        suggest::help(&entry.value, lints.iter().copied())
+                            .unwrap_or_else(|| format!("lints are {}", lints.join(", "))),
+                    ),
                 );
             }
         }
@@ -269,13 +270,15 @@ impl<'a> Lower<'a> {
         }
 
         let defaults = self.defaults();
-        let mozlog = self.single("mozlog", |f| f.mozlog.as_ref()).map(|(_, m)| Mozlog {
-            logger: m.value.logger.value.clone(),
-            stream: match m.value.stream.value {
-                ast::Stream::Stdout => Stream::Stdout,
-                ast::Stream::Stderr => Stream::Stderr,
-            },
-        });
+        let mozlog = self
+            .single("mozlog", |f| f.mozlog.as_ref())
+            .map(|(_, m)| Mozlog {
+                logger: m.value.logger.value.clone(),
+                stream: match m.value.stream.value {
+                    ast::Stream::Stdout => Stream::Stdout,
+                    ast::Stream::Stderr => Stream::Stderr,
+                },
+            });
 
         let shared_defs = self.collect("property", |f| Some(&f.properties));
         let mut shared = BTreeMap::new();
@@ -313,7 +316,11 @@ impl<'a> Lower<'a> {
         Some(Service {
             name,
             description: entry.ast.description.clone(),
-            files: self.files.iter().map(|f| f.source.name.clone()).collect::<Vec<PathBuf>>(),
+            files: self
+                .files
+                .iter()
+                .map(|f| f.source.name.clone())
+                .collect::<Vec<PathBuf>>(),
             mozlog,
             events,
             families,
@@ -504,9 +511,13 @@ impl<'a> Lower<'a> {
         let span = self.span(file, key);
         if kinds.is_empty() {
             self.push(
-                Diagnostic::new(Code::InvalidKinds, span, format!("`{}` has no kinds", key.value))
-                    .label("kinds missing")
-                    .help("add `kinds: [...]` with activity, flow, optional-flow, not-flow or email"),
+                Diagnostic::new(
+                    Code::InvalidKinds,
+                    span,
+                    format!("`{}` has no kinds", key.value),
+                )
+                .label("kinds missing")
+                .help("add `kinds: [...]` with activity, flow, optional-flow, not-flow or email"),
             );
         } else if result.activity && flow.is_none() {
             self.push(
@@ -525,7 +536,13 @@ impl<'a> Lower<'a> {
         result
     }
 
-    fn naming(&mut self, file: usize, key: &Spanned<String>, name: &str, allow: &[Spanned<String>]) {
+    fn naming(
+        &mut self,
+        file: usize,
+        key: &Spanned<String>,
+        name: &str,
+        allow: &[Spanned<String>],
+    ) {
         if let Some(problem) = naming_problem(name) {
             let span = self.span(file, key);
             self.lint(
@@ -533,7 +550,10 @@ impl<'a> Lower<'a> {
                 Diagnostic::new(
                     Code::Naming,
                     span,
-                    format!("`{}` does not follow the naming convention: {problem}", key.value),
+                    format!(
+                        "`{}` does not follow the naming convention: {problem}",
+                        key.value
+                    ),
                 )
                 .label("inconsistent name")
                 .help("event names are dot-separated segments of `[a-z][A-Za-z0-9_-]*`"),
@@ -686,7 +706,10 @@ impl<'a> Lower<'a> {
                 .label("no property of this name in `properties:`")
                 .help(
                     suggest::help(&target.value, shared.keys().map(String::as_str)).unwrap_or_else(
-                        || "define it under the top-level `properties:`, or give it a `type`".into(),
+                        || {
+                            "define it under the top-level `properties:`, or give it a `type`"
+                                .into()
+                        },
                     ),
                 ),
             );
@@ -696,10 +719,7 @@ impl<'a> Lower<'a> {
             name: key.value.clone(),
             rust_name,
             ty: base.ty.clone(),
-            required: def
-                .required
-                .as_ref()
-                .map_or(base.required, |r| r.value),
+            required: def.required.as_ref().map_or(base.required, |r| r.value),
             sensitivity: base.sensitivity,
             description: def.description.clone().or_else(|| base.description.clone()),
         })
@@ -716,7 +736,11 @@ impl<'a> Lower<'a> {
         let name = type_word(ty.value);
         let checks: [(&str, bool, bool); 7] = [
             ("pattern", def.pattern.is_some(), ty.value == T::String),
-            ("max_length", def.max_length.is_some(), ty.value == T::String),
+            (
+                "max_length",
+                def.max_length.is_some(),
+                ty.value == T::String,
+            ),
             ("length", def.length.is_some(), ty.value == T::Hex),
             ("min", def.min.is_some(), ty.value == T::Integer),
             ("max", def.max.is_some(), ty.value == T::Integer),
@@ -739,7 +763,8 @@ impl<'a> Lower<'a> {
                 );
             }
         }
-        if matches!(context, PropertyContext::Parameter) && matches!(ty.value, T::Boolean | T::List) {
+        if matches!(context, PropertyContext::Parameter) && matches!(ty.value, T::Boolean | T::List)
+        {
             let span = self.span(file, ty);
             self.push(
                 Diagnostic::new(
@@ -901,7 +926,11 @@ impl<'a> Lower<'a> {
                 "patterns are JavaScript regexes, as FxA wrote them",
             )
         };
-        self.push(Diagnostic::new(code, span, message).label(err.message.clone()).help(help));
+        self.push(
+            Diagnostic::new(code, span, message)
+                .label(err.message.clone())
+                .help(help),
+        );
     }
 
     fn event(
@@ -1015,9 +1044,11 @@ impl<'a> Lower<'a> {
                                         format!("`{{{name}}}` is not a declared parameter"),
                                     )
                                     .label("undeclared")
-                                    .help(suggest::help(&name, names.iter().copied()).unwrap_or_else(
-                                        || format!("declare `{name}` under `parameters:`"),
-                                    )),
+                                    .help(
+                                        suggest::help(&name, names.iter().copied()).unwrap_or_else(
+                                            || format!("declare `{name}` under `parameters:`"),
+                                        ),
+                                    ),
                                 );
                             } else if used.contains(&name) {
                                 ok = false;
@@ -1050,7 +1081,10 @@ impl<'a> Lower<'a> {
                             )
                             .label("unused")
                             .secondary(name_span, "the name template")
-                            .help(format!("add `{{{}}}` to the name, or remove it", param.value)),
+                            .help(format!(
+                                "add `{{{}}}` to the name, or remove it",
+                                param.value
+                            )),
                         );
                     }
                 }
@@ -1194,7 +1228,8 @@ pub fn parse_date(text: &str) -> Option<Date> {
         month: m.parse().ok()?,
         day: d.parse().ok()?,
     };
-    let leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0;
+    let leap = (date.year.is_multiple_of(4) && !date.year.is_multiple_of(100))
+        || date.year.is_multiple_of(400);
     let days = match date.month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -1221,7 +1256,9 @@ pub fn naming_problem(name: &str) -> Option<String> {
             });
         };
         if first.is_ascii_uppercase() {
-            return Some(format!("segment `{segment}` starts with an uppercase letter"));
+            return Some(format!(
+                "segment `{segment}` starts with an uppercase letter"
+            ));
         }
         if !first.is_ascii_lowercase() {
             return Some(format!("segment `{segment}` does not start with a letter"));
@@ -1252,13 +1289,12 @@ pub fn unescaped_dots(js: &str) -> Vec<usize> {
             b'\\' => escaped = true,
             b'[' => in_class = true,
             b']' => in_class = false,
-            b'.' if !in_class => {
-                if bytes
+            b'.' if !in_class
+                && bytes
                     .get(i + 1)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                {
-                    dots.push(i);
-                }
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
+            {
+                dots.push(i);
             }
             _ => {}
         }
@@ -1297,9 +1333,13 @@ impl<'a> Lower<'a> {
             if name == "groups" {
                 let span = self.span(def.file, def.key);
                 self.push(
-                    Diagnostic::new(Code::InvalidValue, span, "the table name `groups` is reserved")
-                        .label("reserved")
-                        .help("`groups[category]` looks a group up by its key; rename this table"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        span,
+                        "the table name `groups` is reserved",
+                    )
+                    .label("reserved")
+                    .help("`groups[category]` looks a group up by its key; rename this table"),
                 );
                 continue;
             }
@@ -1310,7 +1350,13 @@ impl<'a> Lower<'a> {
                     match groups.get(&v.value) {
                         Some(group) => group.prefix.clone(),
                         None => {
-                            self.unknown_group(def.file, v, &v.value, v.range.clone().len(), &groups);
+                            self.unknown_group(
+                                def.file,
+                                v,
+                                &v.value,
+                                v.range.clone().len(),
+                                &groups,
+                            );
                             continue;
                         }
                     }
@@ -1339,7 +1385,8 @@ impl<'a> Lower<'a> {
                     match expr::parse_set(&value.value) {
                         Err(err) => self.expr_error(def.file, value, err),
                         Ok(parsed) => {
-                            let v = self.value(def.file, value, &parsed.value, Scope::Group, &mut ctx);
+                            let v =
+                                self.value(def.file, value, &parsed.value, Scope::Group, &mut ctx);
                             let cond = match &parsed.cond {
                                 None => Some(None),
                                 Some(c) => self
@@ -1410,7 +1457,13 @@ impl<'a> Lower<'a> {
                     time_offset: None,
                     also: r.also.clone(),
                 };
-                self.target(file_index, &main, Scope::Rule(captures), &mut ctx, &mut targets);
+                self.target(
+                    file_index,
+                    &main,
+                    Scope::Rule(captures),
+                    &mut ctx,
+                    &mut targets,
+                );
                 let index = rules.len();
                 let location = {
                     let f = &self.files[file_index];
@@ -1455,10 +1508,14 @@ impl<'a> Lower<'a> {
         self.exact_also_matched(&exact_defs, &compiled);
 
         let layout = self
-            .single("layout", move |f| get_amp(f).and_then(|a| a.layout.as_ref()))
+            .single("layout", move |f| {
+                get_amp(f).and_then(|a| a.layout.as_ref())
+            })
             .map(|(file, layout)| self.layout(file, &layout.value, &mut ctx));
         let policy = self
-            .single("policy", move |f| get_amp(f).and_then(|a| a.policy.as_ref()))
+            .single("policy", move |f| {
+                get_amp(f).and_then(|a| a.policy.as_ref())
+            })
             .map(|(file, policy)| self.policy(file, &policy.value))
             .unwrap_or_default();
 
@@ -1567,8 +1624,9 @@ impl<'a> Lower<'a> {
         compiled: &[(usize, usize, &'a Spanned<ast::RuleDef>, regex::Regex)],
     ) {
         for (name, def) in exact_defs {
-            if let Some((index, file, rule, _)) =
-                compiled.iter().find(|(_, _, _, regex)| regex.is_match(name))
+            if let Some((index, file, rule, _)) = compiled
+                .iter()
+                .find(|(_, _, _, regex)| regex.is_match(name))
             {
                 let span = self.span(def.file, def.key);
                 let rule_span = self.span(*file, &rule.value.pattern);
@@ -1648,10 +1706,9 @@ impl<'a> Lower<'a> {
                     let tables: Vec<String> = ctx.table_names.keys().cloned().collect();
                     let help = suggest::help(&key, ctx.groups.keys().map(String::as_str))
                         .or_else(|| {
-                            tables
-                                .iter()
-                                .find(|t| **t == key)
-                                .map(|t| format!("to look a group up in `{t}`, write `{t}[category]`"))
+                            tables.iter().find(|t| **t == key).map(|t| {
+                                format!("to look a group up in `{t}`, write `{t}[category]`")
+                            })
                         })
                         .unwrap_or_else(|| "define it under `amplitude: groups:`".into());
                     self.push(
@@ -1677,7 +1734,9 @@ impl<'a> Lower<'a> {
                             format!("table `{table}` does not hold groups"),
                         )
                         .label("used as a group lookup")
-                        .help(format!("add `values: group` to `{table}` if its values are group keys")),
+                        .help(format!(
+                            "add `values: group` to `{table}` if its values are group keys"
+                        )),
                     );
                     return None;
                 }
@@ -1782,7 +1841,9 @@ impl<'a> Lower<'a> {
                 let help = match scope {
                     Scope::Exact => "exact mappings match a whole name, so nothing is captured",
                     Scope::Layout => "the layout applies to every event; use `data.<key>`",
-                    _ => "category is group 1 when the pattern has groups; target is group 2 only with exactly two groups",
+                    _ => {
+                        "category is group 1 when the pattern has groups; target is group 2 only with exactly two groups"
+                    }
                 };
                 self.push(
                     Diagnostic::new(Code::CaptureUnavailable, span, message)
@@ -1794,7 +1855,12 @@ impl<'a> Lower<'a> {
         }
     }
 
-    fn event_template(&mut self, file: usize, scalar: &Spanned<String>, scope: Scope) -> Option<Vec<Part>> {
+    fn event_template(
+        &mut self,
+        file: usize,
+        scalar: &Spanned<String>,
+        scope: Scope,
+    ) -> Option<Vec<Part>> {
         if scalar.value.is_empty() {
             let span = self.span(file, scalar);
             self.push(
@@ -1830,8 +1896,9 @@ impl<'a> Lower<'a> {
                                 )
                                 .label("not a capture")
                                 .help(
-                                    suggest::help(&name, ["category", "target"])
-                                        .unwrap_or_else(|| "event templates use `{category}` and `{target}`".into()),
+                                    suggest::help(&name, ["category", "target"]).unwrap_or_else(
+                                        || "event templates use `{category}` and `{target}`".into(),
+                                    ),
                                 ),
                             );
                             continue;
@@ -1878,7 +1945,9 @@ impl<'a> Lower<'a> {
     ) -> Option<Cond> {
         match cond {
             CondExpr::EventIs(name, _) => Some(Cond::EventIs(name.clone())),
-            CondExpr::Truthy(value) => self.value(file, scalar, value, scope, ctx).map(Cond::Truthy),
+            CondExpr::Truthy(value) => self
+                .value(file, scalar, value, scope, ctx)
+                .map(Cond::Truthy),
         }
     }
 
@@ -2003,8 +2072,9 @@ impl<'a> Lower<'a> {
                     } else {
                         (
                             format!("unknown function `{name}`"),
-                            suggest::help(&name, FUNCTIONS.iter().copied())
-                                .unwrap_or_else(|| format!("functions are {}", FUNCTIONS.join(", "))),
+                            suggest::help(&name, FUNCTIONS.iter().copied()).unwrap_or_else(|| {
+                                format!("functions are {}", FUNCTIONS.join(", "))
+                            }),
                         )
                     };
                     let span = if FUNCTIONS.contains(&name.as_str()) {
@@ -2051,7 +2121,9 @@ impl<'a> Lower<'a> {
                                 format!("invalid time window `{}`", window.value),
                             )
                             .label("not a window")
-                            .help("write a number and a unit: `500ms`, `30s`, `30m`, `12h` or `28d`"),
+                            .help(
+                                "write a number and a unit: `500ms`, `30s`, `30m`, `12h` or `28d`",
+                            ),
                         );
                     }
                 }
@@ -2144,7 +2216,6 @@ struct Amp<'g> {
     tables: Vec<Table>,
     table_names: BTreeMap<String, usize>,
 }
-
 
 /// Parses `500ms`, `30s`, `30m`, `12h`, `28d` into milliseconds.
 pub fn parse_window(text: &str) -> Option<i64> {

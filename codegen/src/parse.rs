@@ -96,7 +96,9 @@ fn deserialize(text: &str) -> Result<ast::File, YamlError> {
             .stack_size(PARSER_STACK)
             .spawn_scoped(scope, run)
         {
-            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // No thread available: parse here (the depth budget still bounds recursion).
             Err(_) => run(),
         }

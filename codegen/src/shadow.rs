@@ -60,7 +60,11 @@ pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
                 .unicode(true)
                 .utf8(false),
         )
-        .thompson(regex_automata::nfa::thompson::Config::new().utf8(false).shrink(false))
+        .thompson(
+            regex_automata::nfa::thompson::Config::new()
+                .utf8(false)
+                .shrink(false),
+        )
         .build_many(&wrapped)
         .map_err(|e| TooLarge(e.to_string()))?;
     let start = dfa

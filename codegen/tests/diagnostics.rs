@@ -131,3 +131,14 @@ fn json_reports_have_positions() {
     assert_eq!(json["errors"], 1);
     assert_eq!(json["warnings"], 0);
 }
+
+#[test]
+fn every_code_is_documented() {
+    let docs = std::fs::read_to_string("../docs/diagnostics.md").unwrap();
+    for code in Code::ALL {
+        assert!(
+            docs.contains(&format!("## {code}\n")),
+            "docs/diagnostics.md has no section for {code}"
+        );
+    }
+}

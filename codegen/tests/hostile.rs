@@ -76,7 +76,9 @@ fn alias_bomb() {
     );
     for i in 1..=12 {
         let items = vec![format!("*t{}", i - 1); 10].join(", ");
-        text.push_str(&format!("    t{i}: &t{i} {{group: g, event: e, also: [{items}]}}\n"));
+        text.push_str(&format!(
+            "    t{i}: &t{i} {{group: g, event: e, also: [{items}]}}\n"
+        ));
     }
     let path = scratch("billion-laughs.yaml");
     std::fs::write(&path, text).unwrap();

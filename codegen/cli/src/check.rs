@@ -71,11 +71,15 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn exit_status(report: &Report, deny_warnings: bool) -> ExitCode {
-    let unreadable_argument = report
-        .diagnostics
-        .iter()
-        .any(|d| matches!(d.code, Code::Io | Code::NotAFile) && d.primary.span.start == 0 && d.primary.span.end == 0
-            && report.sources.get(d.primary.span.file).is_some_and(|s| s.text.is_empty()));
+    let unreadable_argument = report.diagnostics.iter().any(|d| {
+        matches!(d.code, Code::Io | Code::NotAFile)
+            && d.primary.span.start == 0
+            && d.primary.span.end == 0
+            && report
+                .sources
+                .get(d.primary.span.file)
+                .is_some_and(|s| s.text.is_empty())
+    });
     if unreadable_argument {
         ExitCode::from(2)
     } else if report.has_errors() || (deny_warnings && report.warnings() > 0) {

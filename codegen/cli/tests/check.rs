@@ -3,15 +3,23 @@
 use assert_cmd::Command;
 
 fn metricsmith() -> Command {
-    let mut command = Command::cargo_bin("metricsmith").unwrap();
+    let mut command = Command::cargo_bin("metricsmith").expect("the metricsmith binary is built");
     command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     command
 }
 
 #[test]
 fn reference_schema_passes() {
-    let output = metricsmith().args(["check", "schema/fxa"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = metricsmith()
+        .args(["check", "schema/fxa"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("error["), "{stderr}");
     assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
@@ -34,10 +42,19 @@ fn errors_exit_1_with_a_located_plain_report() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("error[E0015]: unknown group `logon`"), "{stderr}");
-    assert!(stderr.contains("--> codegen/tests/invalid/unknown_group.yaml:12:28"), "{stderr}");
+    assert!(
+        stderr.contains("error[E0015]: unknown group `logon`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--> codegen/tests/invalid/unknown_group.yaml:12:28"),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `login`?"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "no colour when stderr is not a terminal");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour when stderr is not a terminal"
+    );
 }
 
 #[test]
@@ -68,9 +85,18 @@ fn json_format() {
     let first = &json["diagnostics"][0];
     assert_eq!(first["code"], "E0020");
     assert_eq!(first["severity"], "error");
-    assert_eq!(first["file"], "codegen/tests/invalid/family_parameters.yaml");
-    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(10), Some(25)));
-    assert_eq!((first["end_line"].as_u64(), first["end_column"].as_u64()), (Some(10), Some(33)));
+    assert_eq!(
+        first["file"],
+        "codegen/tests/invalid/family_parameters.yaml"
+    );
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(10), Some(25))
+    );
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(10), Some(33))
+    );
     assert_eq!(first["help"], "did you mean `status`?");
     assert!(first["labels"].as_array().is_some_and(|l| !l.is_empty()));
 }
