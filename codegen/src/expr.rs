@@ -17,7 +17,8 @@ use std::ops::Range;
 use crate::model::Capture;
 
 /// A parse error: a message and the offending range inside the expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct ExprError {
     /// Lower-case message.
     pub message: String,

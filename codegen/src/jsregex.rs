@@ -12,7 +12,8 @@ use std::ops::Range;
 use regex_syntax::ast::parse::Parser as AstParser;
 
 /// Why a pattern was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct JsRegexError {
     /// Whether the construct is valid JavaScript that metricsmith does not support.
     pub unsupported: bool,

@@ -1141,14 +1141,15 @@ impl<'a> Lower<'a> {
         families: &BTreeMap<String, Family>,
     ) {
         let mut seen: BTreeMap<&str, (usize, &Spanned<String>)> = BTreeMap::new();
+        // Every lowered event and family came from these maps, so the lookups always succeed.
         let all = events
             .values()
-            .map(|e| (e.rust_name.as_str(), &event_defs[&e.name]))
+            .filter_map(|e| Some((e.rust_name.as_str(), event_defs.get(&e.name)?)))
             .map(|(r, d)| (r, d.file, d.key))
             .chain(
                 families
                     .values()
-                    .map(|f| (f.rust_name.as_str(), &family_defs[&f.id]))
+                    .filter_map(|f| Some((f.rust_name.as_str(), family_defs.get(&f.id)?)))
                     .map(|(r, d)| (r, d.file, d.key)),
             );
         let mut found = Vec::new();
