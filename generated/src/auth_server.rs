@@ -59,34 +59,43 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             "fxa_sms")])
         ],
         exact: {
-            let mut exact = ::metricsmith::types::exact(
-                &[
-                    ("account.confirmed", "fxa_login", "email_confirmed"),
-                    ("account.created", "fxa_reg", "created"),
-                    ("account.login", "fxa_login", "success"),
-                    ("account.login.blocked", "fxa_login", "blocked"),
-                    (
-                        "account.login.confirmedUnblockCode",
-                        "fxa_login",
-                        "unblock_success",
-                    ),
-                    ("account.signed", "fxa_activity", "cert_signed"),
-                    ("account.verified", "fxa_reg", "email_confirmed"),
-                    ("sms.installFirefox.sent", "fxa_sms", "sent"),
-                ],
-            );
+            let mut exact = Vec::with_capacity(9usize);
             exact
-                .extend([
-                    (
-                        String::from("account.reset"),
-                        vec![
-                            ::metricsmith::types::target("fxa_login", "forgot_complete"),
-                            Target { group : GroupExpr::Fixed(String::from("fxa_login")),
-                            event : vec![Part::Text(String::from("complete"))], when :
-                            Vec::new(), time_offset : Some(1i64) }
+                .extend(
+                    ::metricsmith::types::exact(
+                        &[
+                            ("account.confirmed", "fxa_login", "email_confirmed"),
+                            ("account.created", "fxa_reg", "created"),
+                            ("account.login", "fxa_login", "success"),
+                            ("account.login.blocked", "fxa_login", "blocked"),
+                            (
+                                "account.login.confirmedUnblockCode",
+                                "fxa_login",
+                                "unblock_success",
+                            ),
                         ],
                     ),
-                ]);
+                );
+            exact
+                .push((
+                    String::from("account.reset"),
+                    vec![
+                        ::metricsmith::types::target("fxa_login", "forgot_complete"),
+                        Target { group : GroupExpr::Fixed(String::from("fxa_login")),
+                        event : vec![Part::Text(String::from("complete"))], when :
+                        Vec::new(), time_offset : Some(1i64) }
+                    ],
+                ));
+            exact
+                .extend(
+                    ::metricsmith::types::exact(
+                        &[
+                            ("account.signed", "fxa_activity", "cert_signed"),
+                            ("account.verified", "fxa_reg", "email_confirmed"),
+                            ("sms.installFirefox.sent", "fxa_sms", "sent"),
+                        ],
+                    ),
+                );
             exact
         },
         rules: vec![

@@ -41,20 +41,27 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             "fxa_connect_device")])
         ],
         exact: {
-            let mut exact = ::metricsmith::types::exact(
-                &[
-                    ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
-                    (
-                        "flow.update-firefox.engage",
-                        "fxa_notify",
-                        "update_firefox_engage",
+            let mut exact = Vec::with_capacity(5usize);
+            exact
+                .extend(
+                    ::metricsmith::types::exact(
+                        &[
+                            ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
+                            (
+                                "flow.update-firefox.engage",
+                                "fxa_notify",
+                                "update_firefox_engage",
+                            ),
+                            (
+                                "flow.update-firefox.view",
+                                "fxa_notify",
+                                "update_firefox_view",
+                            ),
+                            ("settings.change-password.success", "fxa_pref", "password"),
+                            ("settings.signout.success", "fxa_pref", "logout"),
+                        ],
                     ),
-                    ("flow.update-firefox.view", "fxa_notify", "update_firefox_view"),
-                    ("settings.change-password.success", "fxa_pref", "password"),
-                    ("settings.signout.success", "fxa_pref", "logout"),
-                ],
-            );
-            exact.extend([]);
+                );
             exact
         },
         rules: vec![

@@ -36,13 +36,16 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             "sms")]), Vec::new()
         ],
         exact: {
-            let mut exact = ::metricsmith::types::exact(
-                &[
-                    ("token.created", "fxa_activity", "access_token_created"),
-                    ("verify.success", "fxa_activity", "access_token_checked"),
-                ],
-            );
-            exact.extend([]);
+            let mut exact = Vec::with_capacity(2usize);
+            exact
+                .extend(
+                    ::metricsmith::types::exact(
+                        &[
+                            ("token.created", "fxa_activity", "access_token_created"),
+                            ("verify.success", "fxa_activity", "access_token_checked"),
+                        ],
+                    ),
+                );
             exact
         },
         rules: Vec::new(),

@@ -42,11 +42,7 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             ("subManage", "fxa_subscribe_manage"), ("subPayManage", "fxa_pay_manage"),
             ("subPaySetup", "fxa_pay_setup"), ("subSupport", "fxa_subscribe_support")])
         ],
-        exact: {
-            let mut exact = ::metricsmith::types::exact(&[]);
-            exact.extend([]);
-            exact
-        },
+        exact: Vec::new(),
         rules: vec![
             Rule { pattern :
             String::from("^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$"), targets :

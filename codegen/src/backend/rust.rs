@@ -864,25 +864,38 @@ fn spec_literal(service: &Service) -> TokenStream {
     } = &service.amplitude;
     let name = s(&service.name);
     let tables = list(tables.iter().map(|t| pairs(&t.entries)));
-    // Exact names with one simple target are a static table (data, not code: compile cost);
-    // the rest are literals appended to it. Their order does not matter: names are unique.
-    let (simple, complex): (Vec<_>, Vec<_>) = exact
-        .iter()
-        .partition(|(_, targets)| matches!(targets.as_slice(), [t] if simple_target(t).is_some()));
-    let simple = simple.iter().filter_map(|(name, targets)| {
-        let (group, event) = simple_target(targets.first()?)?;
-        Some(quote!((#name, #group, #event)))
-    });
-    let complex = complex.iter().map(|(name, targets)| {
+    // Runs of exact names whose one target is simple are static tables (data, not code: the
+    // compile cost of a 2,000-event crate); the others are literals. Schema order is kept.
+    let mut pieces = Vec::new();
+    let mut run = Vec::new();
+    for (name, targets) in exact {
+        if let [t] = targets.as_slice()
+            && let Some((group, event)) = simple_target(t)
+        {
+            run.push(quote!((#name, #group, #event)));
+            continue;
+        }
+        if !run.is_empty() {
+            pieces.push(quote!(exact.extend(::metricsmith::types::exact(&[#(#run),*]));));
+            run.clear();
+        }
         let name = s(name);
         let targets = list(targets.iter().map(target));
-        quote!((#name, #targets))
-    });
-    let exact = quote! {{
-        let mut exact = ::metricsmith::types::exact(&[#(#simple),*]);
-        exact.extend([#(#complex),*]);
-        exact
-    }};
+        pieces.push(quote!(exact.push((#name, #targets));));
+    }
+    if !run.is_empty() {
+        pieces.push(quote!(exact.extend(::metricsmith::types::exact(&[#(#run),*]));));
+    }
+    let count = exact.len();
+    let exact = if pieces.is_empty() {
+        quote!(Vec::new())
+    } else {
+        quote! {{
+            let mut exact = Vec::with_capacity(#count);
+            #(#pieces)*
+            exact
+        }}
+    };
     let rules = list(rules.iter().map(|r| {
         let pattern = s(&r.rust_pattern);
         let targets = list(r.targets.iter().map(target));
