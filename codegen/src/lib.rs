@@ -10,6 +10,30 @@
 //! });
 //! # let _ = checked;
 //! ```
+//!
+//! # In a build script
+//!
+//! The [`driver`] runs the backends ([`backend`]): `build.rs` generates one module per service
+//! into `OUT_DIR`, rerunning when any schema file changes and printing the diagnostics as
+//! `cargo::error=` lines when there are errors:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), metricsmith_codegen::Error> {
+//!     metricsmith_codegen::compile("schema/fxa/auth-server.yaml")
+//! }
+//! ```
+//!
+//! and the crate includes the module (its items carry no inner attributes):
+//!
+//! ```ignore
+//! pub mod auth_server {
+//!     include!(concat!(env!("OUT_DIR"), "/auth_server.rs"));
+//! }
+//! ```
+//!
+//! [`Builder`] takes several schemas and options (`out_dir`, `tests`, `docs`, `json_schema`);
+//! its `generate()` returns the files in memory, as the CLI and the `schema!` macro use it.
 
 pub mod ast;
 pub mod backend;
