@@ -515,7 +515,7 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
     let views = rules
         .iter()
         .map(|r| {
-            let example = examples[r.index].clone();
+            let example = examples.get(r.index).cloned().flatten();
             let mut facts = Vec::new();
             facts.push(row("Produces", targets_text(service, &r.targets)));
             if r.js_pattern != r.rust_pattern {
@@ -576,8 +576,9 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                 .iter()
                 .filter(|o| o.index > r.index)
                 .filter(|o| {
-                    examples[o.index]
-                        .as_deref()
+                    examples
+                        .get(o.index)
+                        .and_then(Option::as_deref)
                         .is_some_and(|n| eval.rule_matches(r.index, n))
                 })
                 .map(|o| rule_link(o.index))
