@@ -123,5 +123,42 @@ fn frontend(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, frontend);
+/// CPU time of this process (user + system) in milliseconds, from `/proc/self/stat` (Linux),
+/// which a loaded machine inflates much less than wall-clock time.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(ticks * 10.0)
+}
+
+/// `METRICSMITH_CPU_TIME=1 cargo bench -p metricsmith-codegen --bench frontend` also prints the
+/// CPU time per parse+validate.
+fn cpu_time(_: &mut Criterion) {
+    if std::env::var_os("METRICSMITH_CPU_TIME").is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("metricsmith-bench-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("bench.yaml");
+    std::fs::write(&path, schema()).expect("write schema");
+    let loader = Loader::new();
+    let runs = 40;
+    let (Some(before), wall) = (cpu_ms(), std::time::Instant::now()) else {
+        return;
+    };
+    for _ in 0..runs {
+        black_box(loader.load(&path).map(|c| c.model.services.len()).ok());
+    }
+    if let Some(after) = cpu_ms() {
+        println!(
+            "parse+validate 2000 events: {:.1} ms CPU, {:.1} ms wall per run ({runs} runs)",
+            (after - before) / f64::from(runs),
+            wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+        );
+    }
+}
+
+criterion_group!(benches, frontend, cpu_time);
 criterion_main!(benches);
