@@ -6,7 +6,7 @@ use metricsmith_codegen::{Code, Loader, Report};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("metricsmith-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
 }
 
@@ -22,8 +22,8 @@ fn rejected(path: &PathBuf, loader: &Loader, code: Code) -> Report {
         .unwrap_or_else(|| panic!("expected {code}, got:\n{report}"));
     let json = report.to_json();
     let first = &json["diagnostics"][0];
-    assert!(first["line"].as_u64().unwrap() >= 1);
-    assert!(first["column"].as_u64().unwrap() >= 1);
+    assert!(first["line"].as_u64().expect("a line") >= 1);
+    assert!(first["column"].as_u64().expect("a column") >= 1);
     assert!(report.sources.get(diagnostic.primary.span.file).is_some());
     report
 }

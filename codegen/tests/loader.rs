@@ -9,12 +9,12 @@ fn dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir()
         .join(format!("metricsmith-loader-{}", std::process::id()))
         .join(name);
-    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::create_dir_all(dir.join("sub")).expect("temp dir");
     dir
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
+    std::fs::write(dir.join(name), text).expect("write");
 }
 
 fn loader() -> Loader {

@@ -65,7 +65,7 @@ fn apply(text: &str, edits: &[Edit]) -> String {
 fn check(text: String) -> Report {
     let mut sources = Sources::new();
     let id = sources.add(SourceFile::new("mutated.yaml", text));
-    let source = sources.get(id).unwrap().clone();
+    let source = sources.get(id).expect("the file was just added").clone();
     let (ast, mut diagnostics) = parse::parse_file(FileId(0), &source);
     if let Some(ast) = &ast {
         let files = [UnitFile {
