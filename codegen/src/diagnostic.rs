@@ -175,6 +175,8 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// A suggestion.
     pub help: Option<String>,
+    /// Context, such as the services a problem in a shared file was found through.
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
@@ -190,6 +192,7 @@ impl Diagnostic {
             },
             secondary: Vec::new(),
             help: None,
+            notes: Vec::new(),
         }
     }
 
@@ -371,6 +374,9 @@ impl Report {
         if let Some(help) = &d.help {
             group = group.element(snippets::Level::HELP.message(help.as_str()));
         }
+        for note in &d.notes {
+            group = group.element(snippets::Level::NOTE.message(note.as_str()));
+        }
         if let Some(note) = &lint_note {
             group = group.element(snippets::Level::NOTE.message(note.as_str()));
         }
@@ -403,6 +409,7 @@ impl Report {
                     "help".into(),
                     d.help.clone().map_or(serde_json::Value::Null, Into::into),
                 );
+                object.insert("notes".into(), d.notes.clone().into());
                 serde_json::Value::Object(object)
             })
             .collect();

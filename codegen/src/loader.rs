@@ -129,6 +129,7 @@ impl Loader {
             units.push(unit);
         }
         let mut model = Model::default();
+        let mut through: Vec<(Diagnostic, Vec<String>)> = Vec::new();
         let mut service_spans: BTreeMap<String, Span> = BTreeMap::new();
         for unit in units {
             let Some(entry) = unit.first() else { continue };
@@ -157,7 +158,25 @@ impl Loader {
                 continue;
             }
             let (service, diagnostics) = lower::lower(&files, &self.options);
-            run.diagnostics.extend(diagnostics);
+            let entry_id = run.files[entry].id;
+            let service_name = files
+                .first()
+                .and_then(|f| f.ast.service.as_ref())
+                .map(|s| s.value.clone());
+            for diagnostic in diagnostics {
+                // A problem in a shared file may depend on the service that includes it (a
+                // table only one service lacks), so say which services it was found through.
+                let shared = diagnostic.primary.span.file != entry_id;
+                match (&service_name, shared) {
+                    (Some(name), true) => {
+                        match through.iter_mut().find(|(d, _)| *d == diagnostic) {
+                            Some((_, services)) => services.push(name.clone()),
+                            None => through.push((diagnostic, vec![name.clone()])),
+                        }
+                    }
+                    _ => run.diagnostics.push(diagnostic),
+                }
+            }
             if let Some(service) = service {
                 let entry_ast = run.files[entry].ast.as_ref();
                 let span = entry_ast.and_then(|a| a.service.as_ref()).and_then(|s| {
@@ -181,6 +200,19 @@ impl Loader {
                 }
                 model.services.insert(service.name.clone(), service);
             }
+        }
+        for (mut diagnostic, services) in through {
+            let list = services
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            diagnostic.notes.push(if services.len() == 1 {
+                format!("found while checking service {list}")
+            } else {
+                format!("found while checking services {list}")
+            });
+            run.diagnostics.push(diagnostic);
         }
         let mut report = Report {
             sources: run.sources,
