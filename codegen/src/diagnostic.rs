@@ -242,8 +242,9 @@ pub enum Style {
 
 /// Diagnostics together with the sources they point into.
 ///
-/// `Display` renders every diagnostic as plain rustc-like text followed by a summary line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Display` and `Debug` both render every diagnostic as plain rustc-like text followed by a
+/// summary line, so `fn main() -> Result<(), Report>` in a build script prints it readably.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The files read.
     pub sources: Sources,
@@ -447,6 +448,12 @@ pub(crate) fn display_path(path: &Path) -> String {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.render(Style::Plain).trim_end())
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

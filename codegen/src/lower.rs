@@ -1004,6 +1004,36 @@ impl<'a> Lower<'a> {
         let mut properties =
             self.properties(file, &f.properties, || PropertyContext::Event, shared);
         properties.sort_by(|a, b| a.name.cmp(&b.name));
+        // Parameters and properties become fields of the same Rust struct.
+        for property in &properties {
+            let Some(parameter) = parameters_declared
+                .iter()
+                .find(|p| p.rust_name == property.rust_name)
+            else {
+                continue;
+            };
+            let keys = (
+                f.properties.iter().find(|(k, _)| k.value == property.name),
+                f.parameters.iter().find(|(k, _)| k.value == parameter.name),
+            );
+            if let (Some((property_key, _)), Some((parameter_key, _))) = keys {
+                let span = self.span(file, property_key);
+                let first = self.span(file, parameter_key);
+                self.push(
+                    Diagnostic::new(
+                        Code::IdentCollision,
+                        span,
+                        format!(
+                            "property `{}` and parameter `{}` both become the Rust field `{}`",
+                            property.name, parameter.name, property.rust_name
+                        ),
+                    )
+                    .label("this property")
+                    .secondary(first, "collides with this parameter")
+                    .help("rename one of them"),
+                );
+            }
+        }
         let governance = self.governance(
             file,
             key,
@@ -1152,6 +1182,9 @@ impl<'a> Lower<'a> {
                     .filter_map(|f| Some((f.rust_name.as_str(), family_defs.get(&f.id)?)))
                     .map(|(r, d)| (r, d.file, d.key)),
             );
+        // In file order, so "first" is the one a reader meets first.
+        let mut all: Vec<_> = all.collect();
+        all.sort_by_key(|&(_, file, key)| (file, key.range.start));
         let mut found = Vec::new();
         for (rust_name, file, key) in all {
             if let Some(&(first_file, first)) = seen.get(rust_name) {
