@@ -146,3 +146,21 @@ fn oversize_file() {
 fn default_size_limit_is_16_mib() {
     assert_eq!(metricsmith_codegen::DEFAULT_MAX_FILE_SIZE, 16 * 1024 * 1024);
 }
+
+#[test]
+fn ten_thousand_events_fit_the_budgets() {
+    let mut text = String::from(
+        "metricsmith: 1\nservice: s\ndefaults: {owners: [a], bugs: [b], data_reviews: [c], expires: never}\nevents:\n",
+    );
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "  area.event{i}:\n    description: Event {i}.\n    kinds: [activity, flow]\n    properties:\n      count: {{type: integer, min: 0, required: true}}\n"
+        ));
+    }
+    let path = scratch("ten-thousand.yaml");
+    std::fs::write(&path, text).expect("write");
+    let checked = Loader::new()
+        .load(&path)
+        .unwrap_or_else(|report| panic!("{report}"));
+    assert_eq!(checked.model.services["s"].events.len(), 10_000);
+}
