@@ -192,10 +192,7 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         YamlError::Budget { breach, .. } => Diagnostic::new(
             Code::ResourceLimit,
             point,
-            format!(
-                "the file exceeds a parser limit: {}",
-                lower(&format!("{breach:?}"))
-            ),
+            format!("the file exceeds a parser limit: {}", breach_text(breach)),
         )
         .label("limit reached here")
         .help("see the limits in docs/schema-language.md"),
@@ -225,6 +222,20 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
                 .label("invalid value")
         }
         _ => Diagnostic::new(Code::YamlSyntax, point, lower(&message(error))).label("invalid YAML"),
+    }
+}
+
+fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { .. } => format!("nesting deeper than {} levels", limits::MAX_DEPTH),
+        B::Aliases { .. } => format!("more than {} aliases", limits::MAX_ALIASES),
+        B::Anchors { .. } => format!("more than {} anchors", limits::MAX_ANCHORS),
+        B::Nodes { .. } => format!("more than {} nodes", limits::MAX_NODES),
+        B::Events { .. } => format!("more than {} parser events", limits::MAX_EVENTS),
+        B::ScalarBytes { .. } => format!("more than {} bytes of scalars", limits::MAX_SCALAR_BYTES),
+        B::Documents { .. } => "more than one YAML document".to_string(),
+        other => lower(&format!("{other:?}")),
     }
 }
 
