@@ -272,6 +272,10 @@ pub struct EventDef {
     /// Its properties.
     #[serde(default)]
     pub properties: Map<PropertyDef>,
+    /// Request `service` values (query string) for which this flow event is not a flow event
+    /// (FxA's IGNORE_FLOW_EVENTS_FROM_SERVICES: `account.signed` from `content-server`).
+    #[serde(default)]
+    pub not_flow_for_services: Vec<Spanned<String>>,
     /// The mozlog logger suffix.
     pub logger: Option<Spanned<String>>,
     /// Owners' notification emails.

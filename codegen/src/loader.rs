@@ -430,11 +430,14 @@ fn normalize(path: &Path) -> PathBuf {
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // Only a normal component can be undone: `../..` stays `../..`.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -526,5 +529,14 @@ mod tests {
             normalize(Path::new("../x.yaml")),
             PathBuf::from("../x.yaml")
         );
+        assert_eq!(
+            normalize(Path::new("../../x.yaml")),
+            PathBuf::from("../../x.yaml")
+        );
+        assert_eq!(
+            normalize(Path::new("a/../../b/./../c.yaml")),
+            PathBuf::from("../c.yaml")
+        );
+        assert_eq!(normalize(Path::new("/../x.yaml")), PathBuf::from("/x.yaml"));
     }
 }

@@ -467,6 +467,35 @@ impl<'a> Lower<'a> {
         governance
     }
 
+    /// `not_flow_for_services` only makes sense on a flow event.
+    fn not_flow_for_services(
+        &mut self,
+        file: usize,
+        kinds: &Kinds,
+        e: &ast::EventDef,
+    ) -> Vec<String> {
+        if let (Some(first), FlowKind::None) = (e.not_flow_for_services.first(), kinds.flow) {
+            let span = self.span(file, first);
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidKinds,
+                    span,
+                    "`not_flow_for_services` on an event that is never a flow event",
+                )
+                .label("has no effect")
+                .help("add `flow` or `optional-flow` to `kinds`, or remove this list"),
+            );
+        }
+        let mut services: Vec<String> = e
+            .not_flow_for_services
+            .iter()
+            .map(|s| s.value.clone())
+            .collect();
+        services.sort();
+        services.dedup();
+        services
+    }
+
     fn kinds(&mut self, file: usize, key: &Spanned<String>, kinds: &[Spanned<ast::Kind>]) -> Kinds {
         let mut result = Kinds::default();
         let mut flow: Option<&Spanned<ast::Kind>> = None;
@@ -943,9 +972,8 @@ impl<'a> Lower<'a> {
         self.check_allow(file, &e.allow);
         self.naming(file, key, &key.value, &e.allow);
         let kinds = self.kinds(file, key, &e.kinds);
-        let mut properties =
-            self.properties(file, &e.properties, || PropertyContext::Event, shared);
-        properties.sort_by(|a, b| a.name.cmp(&b.name));
+        // Declared order: it is the key order of the event's data in its mozlog lines.
+        let properties = self.properties(file, &e.properties, || PropertyContext::Event, shared);
         let governance = self.governance(
             file,
             key,
@@ -960,12 +988,14 @@ impl<'a> Lower<'a> {
             },
             &e.allow,
         );
+        let not_flow_for_services = self.not_flow_for_services(file, &kinds, e);
         let rust_name = self.type_name(file, key)?;
         Some(Event {
             name: key.value.clone(),
             rust_name,
             description: e.description.value.clone(),
             kinds,
+            not_flow_for_services,
             properties,
             governance,
             logger: e.logger.as_ref().map(|l| l.value.clone()),
@@ -1001,9 +1031,7 @@ impl<'a> Lower<'a> {
         let kinds = self.kinds(file, key, &f.kinds);
         let parameters_declared =
             self.properties(file, &f.parameters, || PropertyContext::Parameter, shared);
-        let mut properties =
-            self.properties(file, &f.properties, || PropertyContext::Event, shared);
-        properties.sort_by(|a, b| a.name.cmp(&b.name));
+        let properties = self.properties(file, &f.properties, || PropertyContext::Event, shared);
         // Parameters and properties become fields of the same Rust struct.
         for property in &properties {
             let Some(parameter) = parameters_declared

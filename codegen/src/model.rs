@@ -156,7 +156,9 @@ pub struct Event {
     pub description: String,
     /// Its kinds.
     pub kinds: Kinds,
-    /// Its properties, sorted by name.
+    /// Request `service` values for which it is not a flow event (sorted).
+    pub not_flow_for_services: Vec<String>,
+    /// Its properties, in declared order (the key order of its data in mozlog lines).
     pub properties: Vec<Property>,
     /// Governance metadata.
     pub governance: Governance,
@@ -185,7 +187,7 @@ pub struct Family {
     pub description: String,
     /// Their kinds.
     pub kinds: Kinds,
-    /// Their properties, sorted by name.
+    /// Their properties, in declared order.
     pub properties: Vec<Property>,
     /// Governance metadata.
     pub governance: Governance,

@@ -431,33 +431,37 @@ impl ::metricsmith::types::Event for AccountReset {
 /// `account.signed`: The server signed a certificate for a session (a browser using the account). Not a flow event when the request's query service is `content-server`.
 #[derive(Debug, Clone)]
 pub struct AccountSigned {
-    /// The Sync device record id (not the metrics-context device id).
-    pub device_id: ::std::option::Option<::metricsmith::types::Hex<32>>,
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
+    /// The Sync device record id (not the metrics-context device id).
+    pub device_id: ::std::option::Option<::metricsmith::types::Hex<32>>,
 }
 impl AccountSigned {
     /// The event name.
     pub const NAME: &'static str = "account.signed";
 }
 impl ::metricsmith::types::Event for AccountSigned {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID_OPTIONAL;
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
+        activity: true,
+        flow: ::metricsmith::emit::FlowKind::Optional,
+        not_flow_for_services: &["content-server"],
+    };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
-        ::metricsmith::types::put(data, "device_id", &self.device_id);
         ::metricsmith::types::put(data, "uid", &self.uid);
+        ::metricsmith::types::put(data, "device_id", &self.device_id);
     }
 }
 /// `account.verified`: The user verified the email address of a new account.
 #[derive(Debug, Clone)]
 pub struct AccountVerified {
-    /// Whether the user opted in to marketing email when confirming the account.
-    pub marketing_opt_in: bool,
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
+    /// Whether the user opted in to marketing email when confirming the account.
+    pub marketing_opt_in: bool,
 }
 impl AccountVerified {
     /// The event name.
@@ -470,8 +474,8 @@ impl ::metricsmith::types::Event for AccountVerified {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
-        ::metricsmith::types::put(data, "marketingOptIn", &self.marketing_opt_in);
         ::metricsmith::types::put(data, "uid", &self.uid);
+        ::metricsmith::types::put(data, "marketingOptIn", &self.marketing_opt_in);
     }
 }
 /// `customs.blocked`: The customs server blocked a request of this flow.
@@ -491,12 +495,12 @@ impl ::metricsmith::types::Event for CustomsBlocked {
 /// `device.created`: A device record was registered for the account.
 #[derive(Debug, Clone)]
 pub struct DeviceCreated {
+    /// The account's uid, 32 lowercase hex characters.
+    pub uid: ::metricsmith::types::Hex<32>,
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
     /// Whether the device record was created as a placeholder before the device registered itself.
     pub is_placeholder: bool,
-    /// The account's uid, 32 lowercase hex characters.
-    pub uid: ::metricsmith::types::Hex<32>,
 }
 impl DeviceCreated {
     /// The event name.
@@ -509,18 +513,18 @@ impl ::metricsmith::types::Event for DeviceCreated {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
+        ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
         ::metricsmith::types::put(data, "is_placeholder", &self.is_placeholder);
-        ::metricsmith::types::put(data, "uid", &self.uid);
     }
 }
 /// `device.deleted`: A device record was deleted.
 #[derive(Debug, Clone)]
 pub struct DeviceDeleted {
-    /// The Sync device record id (not the metrics-context device id).
-    pub device_id: ::metricsmith::types::Hex<32>,
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
+    /// The Sync device record id (not the metrics-context device id).
+    pub device_id: ::metricsmith::types::Hex<32>,
 }
 impl DeviceDeleted {
     /// The event name.
@@ -533,19 +537,19 @@ impl ::metricsmith::types::Event for DeviceDeleted {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
-        ::metricsmith::types::put(data, "device_id", &self.device_id);
         ::metricsmith::types::put(data, "uid", &self.uid);
+        ::metricsmith::types::put(data, "device_id", &self.device_id);
     }
 }
 /// `device.updated`: A device record was updated.
 #[derive(Debug, Clone)]
 pub struct DeviceUpdated {
+    /// The account's uid, 32 lowercase hex characters.
+    pub uid: ::metricsmith::types::Hex<32>,
     /// The Sync device record id (not the metrics-context device id).
     pub device_id: ::metricsmith::types::Hex<32>,
     /// Whether the device record was created as a placeholder before the device registered itself.
     pub is_placeholder: bool,
-    /// The account's uid, 32 lowercase hex characters.
-    pub uid: ::metricsmith::types::Hex<32>,
 }
 impl DeviceUpdated {
     /// The event name.
@@ -558,9 +562,9 @@ impl ::metricsmith::types::Event for DeviceUpdated {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
+        ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
         ::metricsmith::types::put(data, "is_placeholder", &self.is_placeholder);
-        ::metricsmith::types::put(data, "uid", &self.uid);
     }
 }
 /// `email.confirmation.sent`: The sign-in confirmation email was sent.
@@ -1545,12 +1549,12 @@ mod tests {
     #[test]
     fn event_account_signed() {
         let event = AccountSigned {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
             device_id: ::core::option::Option::Some(
                 <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
                     .expect("a valid example"),
             ),
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
         };
         assert_eq!(::metricsmith::types::Event::name(& event), "account.signed");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
@@ -1560,9 +1564,9 @@ mod tests {
     #[test]
     fn event_account_verified() {
         let event = AccountVerified {
-            marketing_opt_in: true,
             uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
                 .expect("a valid example"),
+            marketing_opt_in: true,
         };
         assert_eq!(::metricsmith::types::Event::name(& event), "account.verified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
@@ -1580,13 +1584,13 @@ mod tests {
     #[test]
     fn event_device_created() {
         let event = DeviceCreated {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
             device_id: <::metricsmith::types::Hex<
                 32,
             >>::new("0123456789abcdef0123456789abcdef")
                 .expect("a valid example"),
             is_placeholder: true,
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
         };
         assert_eq!(::metricsmith::types::Event::name(& event), "device.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
@@ -1596,11 +1600,11 @@ mod tests {
     #[test]
     fn event_device_deleted() {
         let event = DeviceDeleted {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
             device_id: <::metricsmith::types::Hex<
                 32,
             >>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
                 .expect("a valid example"),
         };
         assert_eq!(::metricsmith::types::Event::name(& event), "device.deleted");
@@ -1611,13 +1615,13 @@ mod tests {
     #[test]
     fn event_device_updated() {
         let event = DeviceUpdated {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
             device_id: <::metricsmith::types::Hex<
                 32,
             >>::new("0123456789abcdef0123456789abcdef")
                 .expect("a valid example"),
             is_placeholder: true,
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
         };
         assert_eq!(::metricsmith::types::Event::name(& event), "device.updated");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);

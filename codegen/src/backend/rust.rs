@@ -354,7 +354,7 @@ fn int_lit(n: i64) -> TokenStream {
 
 // ---- events ---------------------------------------------------------------------------------
 
-fn kinds_tokens(kinds: &Kinds) -> TokenStream {
+fn kinds_tokens(kinds: &Kinds, not_flow_for_services: &[String]) -> TokenStream {
     // emailEvent lines are written by the mailer integration, not by the emitter.
     let Kinds { activity, flow, .. } = kinds;
     let named = match (activity, flow) {
@@ -365,7 +365,7 @@ fn kinds_tokens(kinds: &Kinds) -> TokenStream {
         (false, FlowKind::None) => Option::None,
         (false, FlowKind::Optional) => Option::None,
     };
-    if let Some(named) = named {
+    if let Some(named) = named.filter(|_| not_flow_for_services.is_empty()) {
         return quote!(::metricsmith::emit::EventKinds::#named);
     }
     let flow = match flow {
@@ -377,7 +377,7 @@ fn kinds_tokens(kinds: &Kinds) -> TokenStream {
         ::metricsmith::emit::EventKinds {
             activity: #activity,
             flow: ::metricsmith::emit::FlowKind::#flow,
-            not_flow_for_services: &[],
+            not_flow_for_services: &[#(#not_flow_for_services),*],
         }
     }
 }
@@ -433,7 +433,7 @@ fn emit_event(event: &Event, types: &ValueTypes) -> TokenStream {
     let doc = event_doc(&event.description, &event.name);
     let ty = ident(&event.rust_name);
     let name = &event.name;
-    let kinds = kinds_tokens(&event.kinds);
+    let kinds = kinds_tokens(&event.kinds, &event.not_flow_for_services);
     let logger = logger_tokens(&event.logger);
     let fields = field_defs(event.properties.iter(), types);
     let write = write_data(&puts(event.properties.iter()));
@@ -511,7 +511,7 @@ fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
     let family_doc = event_doc(&family.description, &family.name);
     let ty = ident(&family.rust_name);
     let template = &family.name;
-    let kinds = kinds_tokens(&family.kinds);
+    let kinds = kinds_tokens(&family.kinds, &[]);
     let logger = logger_tokens(&family.logger);
     let fields = field_defs(family.parameters.iter().chain(&family.properties), types);
     let write = write_data(&puts(family.properties.iter()));

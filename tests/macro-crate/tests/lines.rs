@@ -39,15 +39,15 @@ fn device_created_writes_the_activity_line() -> Result<(), InvalidValue> {
     let outcome = emit(&emitter(&sink), &event, &request());
     assert!(outcome.activity);
     assert_eq!(outcome.amplitude, 0);
-    // The schema lists properties by name, so the data bag is in that order.
+    // Byte for byte the activity line of spec §1.2: the data keys in declared order.
     assert_eq!(
         sink.lines(),
         [concat!(
             r#"{"Timestamp":1551700123460000000,"Logger":"fxa-auth-server","Type":"activityEvent","#,
             r#""Severity":6,"Pid":4242,"EnvVersion":"2.0","Fields":{"country":"United States","#,
             r#""event":"device.created","region":"California","userAgent":"Mozilla/5.0 (...) Firefox/65.0","#,
-            r#""device_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","is_placeholder":false,"#,
-            r#""uid":"0123456789abcdef0123456789abcdef"}}"#
+            r#""uid":"0123456789abcdef0123456789abcdef","#,
+            r#""device_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","is_placeholder":false}}"#
         )]
     );
     Ok(())
