@@ -103,3 +103,31 @@ fn every_service_has_its_mapping() {
         ["fxa_activity - access_token_created"]
     );
 }
+
+/// `account.signed` is not a flow event when the query service is `content-server`
+/// (FxA's IGNORE_FLOW_EVENTS_FROM_SERVICES, declared with `not_flow_for_services`).
+#[test]
+fn account_signed_is_no_flow_event_from_the_content_server() -> Result<(), InvalidValue> {
+    let context = metricsmith::context::MetricsContext::from_payload(&serde_json::json!({
+        "flowId": "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef",
+        "flowBeginTime": 1_551_700_000_000_i64,
+    }))
+    .expect("a valid metrics context");
+    let event = auth_server::AccountSigned {
+        uid: Hex::new("0123456789abcdef0123456789abcdef")?,
+        device_id: None,
+    };
+    for (service, flow) in [("sync", true), ("content-server", false)] {
+        let sink = MemorySink::new();
+        let request = Request {
+            query_service: Some(service),
+            metrics_context: Some(&context),
+            ..request()
+        };
+        let outcome = emit(&emitter(&sink), &event, &request);
+        assert!(outcome.activity, "{service}");
+        assert_eq!(outcome.flow, flow, "{service}: {:#?}", sink.lines());
+        assert_eq!(outcome.amplitude, 1, "{service}");
+    }
+    Ok(())
+}
