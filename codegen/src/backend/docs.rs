@@ -510,8 +510,28 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
         .iter()
         .map(|r| rule_example(r, service, eval))
         .collect();
-    let patterns: Vec<&str> = rules.iter().map(|r| r.rust_pattern.as_str()).collect();
-    let reach = crate::shadow::analyse(&patterns).ok();
+    // One pass of all rules over each example and each exact name, instead of one match per
+    // pair of rules: `matching[i]` holds the rules that match rule i's example, `later[i]` the
+    // later rules whose examples rule i matches, `exact[i]` the exact names rule i matches.
+    let matching: Vec<Vec<usize>> = examples
+        .iter()
+        .map(|e| {
+            e.as_deref()
+                .map_or_else(Vec::new, |n| eval.matching_rules(n))
+        })
+        .collect();
+    let mut later: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+    for (o, by) in matching.iter().enumerate() {
+        for &i in by.iter().filter(|&&i| i < o) {
+            later[i].push(o);
+        }
+    }
+    let mut exact: Vec<Vec<&str>> = vec![Vec::new(); rules.len()];
+    for name in service.amplitude.exact.keys() {
+        for i in eval.matching_rules(name) {
+            exact[i].push(name);
+        }
+    }
     let views = rules
         .iter()
         .map(|r| {
@@ -540,30 +560,32 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
             };
             facts.push(row("Example", example_cell.clone()));
             // Never wins, decided on automata by the front end's analysis.
-            let shadowed_by = reach
-                .as_ref()
-                .and_then(|r2| r2.get(r.index))
-                .and_then(|reach| reach.shadowed_by.clone());
-            match shadowed_by {
-                Some(by) => facts.push(row(
-                    "Shadowed",
-                    format!(
-                        "never wins: every name it matches is taken by rule {}",
-                        by.iter()
-                            .map(|i| rule_link(*i))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )),
-                None if r.shadowed => facts.push(row("Shadowed", "never wins")),
-                None => {}
+            if r.shadowed {
+                if r.shadowed_by.is_empty() {
+                    facts.push(row("Shadowed", "never wins"));
+                } else {
+                    facts.push(row(
+                        "Shadowed",
+                        format!(
+                            "never wins: every name it matches is taken by rule {}",
+                            r.shadowed_by
+                                .iter()
+                                .map(|i| rule_link(*i))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
             }
             // Overlaps shown by examples: earlier rules that match this rule's example, later
             // rules whose examples this rule matches (so it takes them first).
             if let Some(name) = &example {
-                let earlier: Vec<String> = (0..r.index)
-                    .filter(|&i| eval.rule_matches(i, name))
-                    .map(rule_link)
+                let earlier: Vec<String> = matching
+                    .get(r.index)
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&i| i < r.index)
+                    .map(|&i| rule_link(i))
                     .collect();
                 if !earlier.is_empty() {
                     facts.push(row(
@@ -572,16 +594,11 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                     ));
                 }
             }
-            let later: Vec<String> = rules
-                .iter()
-                .filter(|o| o.index > r.index)
-                .filter(|o| {
-                    examples
-                        .get(o.index)
-                        .and_then(Option::as_deref)
-                        .is_some_and(|n| eval.rule_matches(r.index, n))
-                })
-                .map(|o| rule_link(o.index))
+            let later: Vec<String> = later
+                .get(r.index)
+                .into_iter()
+                .flatten()
+                .map(|&o| rule_link(o))
                 .collect();
             if !later.is_empty() {
                 facts.push(row(
@@ -589,11 +606,10 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                     format!("matches the examples of rule {}", later.join(", ")),
                 ));
             }
-            let exact: Vec<String> = service
-                .amplitude
-                .exact
-                .keys()
-                .filter(|n| eval.rule_matches(r.index, n))
+            let exact: Vec<String> = exact
+                .get(r.index)
+                .into_iter()
+                .flatten()
                 .map(|n| code(n))
                 .collect();
             if !exact.is_empty() {

@@ -6,7 +6,11 @@
 //! captures, conditions, table lookups and dropping.
 //! Generated tests then check the runtime against it.
 
-use regex::Regex;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use regex::{Regex, RegexSet};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value as Json};
 
@@ -42,6 +46,9 @@ pub struct Outcome {
 pub struct Evaluator<'a> {
     amplitude: &'a Amplitude,
     regexes: Vec<Option<Regex>>,
+    /// Every rule that compiled, in one set, and the rule index of each of its patterns: one
+    /// pass per name finds all the rules that match it.
+    set: Option<(RegexSet, Vec<usize>)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -92,12 +99,23 @@ fn js_string(v: Option<&Json>) -> String {
 impl<'a> Evaluator<'a> {
     /// Compiles the rules of `amplitude` (already validated by the front end).
     pub fn new(amplitude: &'a Amplitude) -> Self {
-        let regexes = amplitude
+        let regexes: Vec<Option<Regex>> = amplitude
             .rules
             .iter()
             .map(|r| Regex::new(&r.rust_pattern).ok())
             .collect();
-        Self { amplitude, regexes }
+        let (indices, patterns): (Vec<usize>, Vec<&str>) = regexes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
+            .unzip();
+        // A set too large for the regex size limits falls back to trying the rules in turn.
+        let set = RegexSet::new(patterns).ok().map(|set| (set, indices));
+        Self {
+            amplitude,
+            regexes,
+            set,
+        }
     }
 
     /// Whether rule `index` matches `name`.
@@ -108,9 +126,22 @@ impl<'a> Evaluator<'a> {
             .is_some_and(|r| r.is_match(name))
     }
 
+    /// The indices of every rule that matches `name`, in order, ignoring exact names.
+    pub fn matching_rules(&self, name: &str) -> Vec<usize> {
+        match &self.set {
+            Some((set, indices)) => set.matches(name).iter().map(|i| indices[i]).collect(),
+            None => (0..self.regexes.len())
+                .filter(|&i| self.rule_matches(i, name))
+                .collect(),
+        }
+    }
+
     /// The first rule that matches `name`, ignoring exact names.
     pub fn first_rule(&self, name: &str) -> Option<usize> {
-        (0..self.regexes.len()).find(|&i| self.rule_matches(i, name))
+        match &self.set {
+            Some((set, indices)) => set.matches(name).iter().next().map(|i| indices[i]),
+            None => (0..self.regexes.len()).find(|&i| self.rule_matches(i, name)),
+        }
     }
 
     /// What `name` with `data` produces.
@@ -321,12 +352,41 @@ pub fn example_for_pattern(
     pattern: &str,
     fill: &dyn Fn(usize) -> Option<String>,
 ) -> Option<String> {
-    let hir = regex_syntax::parse(pattern).ok()?;
+    let (hir, regex) = &*parsed(pattern)?;
     let mut out = String::new();
     let mut captures = 0;
-    push_example(&hir, &mut out, &mut captures, fill);
-    let regex = Regex::new(pattern).ok()?;
+    push_example(hir, &mut out, &mut captures, fill);
     regex.is_match(&out).then_some(out)
+}
+
+/// A pattern's syntax tree and compiled regex, or `None` when it does not compile.
+type Parsed = Option<Rc<(Hir, Regex)>>;
+
+/// How many patterns [`parsed`] keeps before it starts over (the proc-macro server is a
+/// long-lived process).
+const PARSED_CACHE: usize = 4096;
+
+thread_local! {
+    // Schemas share few distinct patterns among many properties and examples (one per value
+    // type, one per rule): each is parsed and compiled once, not once per use.
+    static PARSED: RefCell<HashMap<String, Parsed>> = RefCell::new(HashMap::new());
+}
+
+fn parsed(pattern: &str) -> Parsed {
+    PARSED.with_borrow_mut(|cache| {
+        if let Some(hit) = cache.get(pattern) {
+            return hit.clone();
+        }
+        let value = regex_syntax::parse(pattern)
+            .ok()
+            .zip(Regex::new(pattern).ok())
+            .map(Rc::new);
+        if cache.len() >= PARSED_CACHE {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), value.clone());
+        value
+    })
 }
 
 /// An example value of a property type, as it appears in event data.
