@@ -347,6 +347,34 @@ pub struct Amplitude {
     pub layout: Option<Spanned<LayoutDef>>,
     /// Per-service policies.
     pub policy: Option<Spanned<PolicyDef>>,
+    /// Worked examples: a source event, its data bag and the amplitude events the service must
+    /// log for it; each becomes a generated test.
+    #[serde(default)]
+    pub examples: Vec<Spanned<ExampleDef>>,
+}
+
+/// A worked example of the mapping.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleDef {
+    /// What the example shows.
+    pub description: Option<String>,
+    /// The source event name.
+    pub event: Spanned<String>,
+    /// The event time (absent: no time).
+    pub time: Option<serde_json::Value>,
+    /// The data bag (absent: the transform gets none and produces nothing).
+    pub data: Option<serde_json::Value>,
+    /// OAuth client id -> service name for this example.
+    #[serde(default)]
+    pub oauth_clients: std::collections::BTreeMap<String, String>,
+    /// The configured app version.
+    pub app_version: Option<String>,
+    /// The clock's now in ms (default 1551700200000).
+    pub now: Option<i64>,
+    /// The amplitude events the service logs, in order, each in FxA key order.
+    #[serde(default)]
+    pub expect: Vec<serde_json::Value>,
 }
 
 /// A group.

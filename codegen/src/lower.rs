@@ -13,6 +13,9 @@ use crate::ident;
 use crate::jsregex;
 use crate::model::*;
 use crate::parse::span_of;
+
+/// The clock of an example that sets no `now` (the FxA corpus' frozen `Date.now`).
+const DEFAULT_EXAMPLE_NOW_MS: i64 = 1_551_700_200_000;
 use crate::shadow;
 use crate::source::{FileId, SourceFile, Span};
 use crate::suggest;
@@ -1605,6 +1608,7 @@ impl<'a> Lower<'a> {
                 group.event_properties = Some(properties);
             }
         }
+        let examples = self.examples();
         Amplitude {
             groups,
             tables,
@@ -1612,7 +1616,55 @@ impl<'a> Lower<'a> {
             rules,
             layout,
             policy,
+            examples,
         }
+    }
+
+    /// Worked examples of every file, entry file first; their JSON must be objects.
+    fn examples(&mut self) -> Vec<Example> {
+        let mut examples = Vec::new();
+        for file_index in 0..self.files.len() {
+            let Some(amp) = &self.files[file_index].ast.amplitude else {
+                continue;
+            };
+            for example in &amp.examples {
+                let e = &example.value;
+                let not_object = |v: &serde_json::Value| !v.is_object();
+                let bad =
+                    e.data.as_ref().is_some_and(not_object) || e.expect.iter().any(not_object);
+                if bad {
+                    let span = self.span(file_index, &e.event);
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            span,
+                            "an example's `data` and each of its `expect` entries must be mappings",
+                        )
+                        .label("in this example")
+                        .help("write `data: {uid: ...}` and `expect: [{op: amplitudeEvent, ...}]`"),
+                    );
+                    continue;
+                }
+                // serde_json keeps the declared key order (feature `preserve_order`).
+                let text = |v: &serde_json::Value| v.to_string();
+                examples.push(Example {
+                    description: e.description.clone(),
+                    event: e.event.value.clone(),
+                    time: e.time.as_ref().map(text),
+                    data: e.data.as_ref().map(text),
+                    oauth_clients: e
+                        .oauth_clients
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    app_version: e.app_version.clone(),
+                    now_ms: e.now.unwrap_or(DEFAULT_EXAMPLE_NOW_MS),
+                    expect: e.expect.iter().map(text).collect(),
+                    location: self.location(file_index, &e.event),
+                });
+            }
+        }
+        examples
     }
 
     fn reach(

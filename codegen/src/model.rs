@@ -319,6 +319,33 @@ pub struct Amplitude {
     pub layout: Option<Layout>,
     /// Per-service policies.
     pub policy: Policy,
+    /// Worked examples, in declared order (entry file first).
+    pub examples: Vec<Example>,
+}
+
+/// A worked example: an input and the amplitude events the service must log for it.
+///
+/// JSON values are kept as compact JSON text (object keys in declared order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// What the example shows.
+    pub description: Option<String>,
+    /// The source event name.
+    pub event: String,
+    /// The event time as JSON text; `None` when absent.
+    pub time: Option<String>,
+    /// The data bag as JSON text (an object); `None` when absent.
+    pub data: Option<String>,
+    /// OAuth client id -> service name, sorted by id.
+    pub oauth_clients: Vec<(String, String)>,
+    /// The configured app version.
+    pub app_version: Option<String>,
+    /// The clock's now in ms.
+    pub now_ms: i64,
+    /// Each expected amplitude event as JSON text.
+    pub expect: Vec<String>,
+    /// Where the example is defined.
+    pub location: Location,
 }
 
 /// An Amplitude group.

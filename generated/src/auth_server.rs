@@ -1912,4 +1912,58 @@ mod tests {
         );
         assert_eq!(types, ["fxa_activity - complete"]);
     }
+    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:357): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
+    #[test]
+    fn example_1() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "account.login",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some(
+                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"service\":\"2\",\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
+            ),
+            &[("0", "amo"), ("1", "pocket")],
+            ::core::option::Option::Some("134"),
+            1551700200000,
+            &[
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_login - success\",\"time\":1551700123456,\"user_id\":\"0123456789abcdef0123456789abcdef\",\"app_version\":\"134\",\"language\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os_name\":\"Mac OS X\",\"os_version\":\"10.13\",\"event_properties\":{\"service\":\"undefined_oauth\",\"oauth_client_id\":\"2\"},\"user_properties\":{\"ua_browser\":\"Firefox\",\"ua_version\":\"57.0\",\"$append\":{\"fxa_services_used\":\"undefined_oauth\"}}}",
+            ],
+        );
+        assert_eq!(got, want);
+    }
+    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:365): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
+    #[test]
+    fn example_2() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "account.reset",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some(
+                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"flowBeginTime\":1551700000000,\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
+            ),
+            &[],
+            ::core::option::Option::Some("134"),
+            1551700200000,
+            &[
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_login - forgot_complete\",\"time\":1551700123456,\"user_id\":\"0123456789abcdef0123456789abcdef\",\"device_id\":\"fedcba9876543210fedcba9876543210\",\"session_id\":1551700000000,\"app_version\":\"134\",\"language\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os_name\":\"Mac OS X\",\"os_version\":\"10.13\",\"event_properties\":{},\"user_properties\":{\"flow_id\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"ua_browser\":\"Firefox\",\"ua_version\":\"57.0\"}}",
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_login - complete\",\"time\":1551700123457,\"user_id\":\"0123456789abcdef0123456789abcdef\",\"device_id\":\"fedcba9876543210fedcba9876543210\",\"session_id\":1551700000000,\"app_version\":\"134\",\"language\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os_name\":\"Mac OS X\",\"os_version\":\"10.13\",\"event_properties\":{},\"user_properties\":{\"flow_id\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"ua_browser\":\"Firefox\",\"ua_version\":\"57.0\"}}",
+            ],
+        );
+        assert_eq!(got, want);
+    }
+    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:373): An event with neither user_id nor device_id is not logged (the auth logger's rule).
+    #[test]
+    fn example_3() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "account.login",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some("{\"lang\":\"en-US\"}"),
+            &[],
+            ::core::option::Option::None,
+            1551700200000,
+            &[],
+        );
+        assert_eq!(got, want);
+    }
 }

@@ -1348,4 +1348,76 @@ mod tests {
         );
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
+    /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:259): Spec §8.3 C04, the disconnect reason comes from the category.
+    #[test]
+    fn example_1() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "settings.clients.disconnect.submit.duplicate",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some(
+                "{\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"uid\":\"0123456789abcdef0123456789abcdef\"}",
+            ),
+            &[],
+            ::core::option::Option::Some("134"),
+            1551700200000,
+            &[
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_pref - disconnect_device\",\"time\":1551700123456,\"user_id\":\"0123456789abcdef0123456789abcdef\",\"device_id\":\"fedcba9876543210fedcba9876543210\",\"session_id\":1551700000000,\"app_version\":\"134\",\"event_properties\":{\"reason\":\"duplicate\"},\"user_properties\":{\"flow_id\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}}",
+            ],
+        );
+        assert_eq!(got, want);
+    }
+    /// Example 2 (`flow.sms.engage`, schema/fxa/content-server.yaml:266): Spec §8.3 C12, the view group of sms is connectDevice, whose flow is sms.
+    #[test]
+    fn example_2() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "flow.sms.engage",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some(
+                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
+            ),
+            &[],
+            ::core::option::Option::Some("134"),
+            1551700200000,
+            &[
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_connect_device - engage\",\"time\":1551700123456,\"session_id\":1551700000000,\"app_version\":\"134\",\"event_properties\":{\"connect_device_flow\":\"sms\"},\"user_properties\":{\"flow_id\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}}",
+            ],
+        );
+        assert_eq!(got, want);
+    }
+    /// Example 3 (`flow.connect-another-device.link.app-store.android`, schema/fxa/content-server.yaml:273): Spec §8.3 C17, the target of an app-store link is the connect_device_os.
+    #[test]
+    fn example_3() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "flow.connect-another-device.link.app-store.android",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some(
+                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
+            ),
+            &[],
+            ::core::option::Option::Some("134"),
+            1551700200000,
+            &[
+                "{\"op\":\"amplitudeEvent\",\"event_type\":\"fxa_connect_device - engage\",\"time\":1551700123456,\"session_id\":1551700000000,\"app_version\":\"134\",\"event_properties\":{\"connect_device_flow\":\"store_buttons\",\"connect_device_os\":\"android\"},\"user_properties\":{\"flow_id\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}}",
+            ],
+        );
+        assert_eq!(got, want);
+    }
+    /// Example 4 (`flow.reset-password.engage`, schema/fxa/content-server.yaml:280): Spec §8.3 C13, reset-password has no view group, so its engage event is dropped.
+    #[test]
+    fn example_4() {
+        let (got, want) = ::metricsmith::types::example_output(
+            super::mapping(),
+            "flow.reset-password.engage",
+            ::core::option::Option::Some("1551700123456"),
+            ::core::option::Option::Some("{\"flowBeginTime\":1551700000000}"),
+            &[],
+            ::core::option::Option::None,
+            1551700200000,
+            &[],
+        );
+        assert_eq!(got, want);
+    }
 }

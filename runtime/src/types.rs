@@ -451,6 +451,61 @@ pub fn event_types(mapping: &Mapping, name: &str, data: &Map<String, Value>) -> 
         .collect()
 }
 
+/// The amplitude events a service logs for a worked example, as JSON text (FxA key order,
+/// JavaScript number formatting), and the expected ones normalized the same way.
+///
+/// Generated tests call this for every `examples:` entry of a schema; JSON arguments are
+/// JSON text as the compiler wrote it.
+///
+/// # Panics
+/// When a JSON argument is not valid JSON: the compiler wrote them, so that is a bug.
+#[allow(clippy::too_many_arguments)] // one argument per field of a schema example
+pub fn example_output(
+    mapping: &Mapping,
+    name: &str,
+    time: Option<&str>,
+    data: Option<&str>,
+    oauth_clients: &[(&str, &str)],
+    app_version: Option<&str>,
+    now_ms: i64,
+    expect: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let parse = |text: &str| -> Value {
+        serde_json::from_str(text)
+            .unwrap_or_else(|err| panic!("invalid example JSON {text}: {err}"))
+    };
+    let name = Value::String(name.to_owned());
+    let time = time.map(parse);
+    let clients: OauthClients = oauth_clients
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version,
+        now_ms,
+    };
+    let source = SourceEvent {
+        name: Some(&name),
+        time: time.as_ref(),
+    };
+    let got = match data.map(parse) {
+        Some(Value::Object(data)) => mapping
+            .transform(source, &data, &env)
+            .into_iter()
+            .filter(|e| e.logged)
+            .map(|e| crate::mozlog::to_js_json(&Value::Object(e.event)))
+            .collect(),
+        // FxA's transform returns nothing without a data bag.
+        _ => Vec::new(),
+    };
+    let want = expect
+        .iter()
+        .map(|text| crate::mozlog::to_js_json(&parse(text)))
+        .collect();
+    (got, want)
+}
+
 /// [`event_types`] of a typed event.
 pub fn event_types_of<E: Event + ?Sized>(mapping: &Mapping, event: &E) -> Vec<String> {
     event_types(mapping, &event.name(), &event.data())

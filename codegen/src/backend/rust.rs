@@ -861,6 +861,8 @@ fn spec_literal(service: &Service) -> TokenStream {
         rules,
         layout: shape,
         policy,
+        // Examples become tests (backend::tests), not part of the mapping.
+        examples: _,
     } = &service.amplitude;
     let name = s(&service.name);
     let tables = list(tables.iter().map(|t| pairs(&t.entries)));

@@ -15,7 +15,9 @@ use super::example::{
     Evaluator, Outcome, Resolved, example_for_pattern, example_value, render_template,
 };
 use super::rust::{ValueTypes, ident, validated};
-use crate::model::{Capture, Cond, GroupExpr, Property, PropertyType, Rule, Service, Value};
+use crate::model::{
+    Capture, Cond, Example, GroupExpr, Property, PropertyType, Rule, Service, Value,
+};
 
 /// The test module of a service: `#[cfg(test)] mod tests { ... }`, placed after the items that
 /// [`super::rust::emit_service`] returns.
@@ -113,6 +115,9 @@ pub fn emit_tests(service: &Service) -> TokenStream {
             }
         });
     }
+    for (index, example) in service.amplitude.examples.iter().enumerate() {
+        tests.push(example_test(index + 1, example));
+    }
     if tests.is_empty() {
         return TokenStream::new();
     }
@@ -129,6 +134,50 @@ pub fn emit_tests(service: &Service) -> TokenStream {
         mod tests {
             #glob
             #(#tests)*
+        }
+    }
+}
+
+/// A declared example: the exact amplitude events (JSON text, key order included).
+fn example_test(number: usize, example: &Example) -> TokenStream {
+    let fname = format_ident!("example_{}", number);
+    let doc = format!(
+        " Example {number} (`{}`, {}:{}){}",
+        example.event,
+        example.location.file.display(),
+        example.location.line,
+        example
+            .description
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    );
+    let opt = |v: &Option<String>| match v {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let name = &example.event;
+    let time = opt(&example.time);
+    let data = opt(&example.data);
+    let app_version = opt(&example.app_version);
+    let clients = example.oauth_clients.iter().map(|(k, v)| quote!((#k, #v)));
+    let now = Literal::i64_unsuffixed(example.now_ms);
+    let expect = &example.expect;
+    quote! {
+        #[doc = #doc]
+        #[test]
+        fn #fname() {
+            let (got, want) = ::metricsmith::types::example_output(
+                super::mapping(),
+                #name,
+                #time,
+                #data,
+                &[#(#clients),*],
+                #app_version,
+                #now,
+                &[#(#expect),*],
+            );
+            assert_eq!(got, want);
         }
     }
 }
