@@ -1,102 +1,15 @@
-//! The generated events emit the lines FxA wrote (spec §1.2).
+//! The generated events emit the lines FxA wrote (spec §1.2), compiled by `schema!`.
 
-use std::sync::Arc;
+use metricsmith_test_macro as fxa;
 
-use metricsmith::clock::FixedClock;
-use metricsmith::emit::{Emitter, Request};
-use metricsmith::mozlog::{Logger, MemorySink};
-use metricsmith::types::{Hex, InvalidValue, emit};
-use metricsmith_test_macro::{auth_server, payments_server};
-
-fn emitter(sink: &MemorySink) -> Emitter {
-    let log = Logger::builder("fxa-auth-server")
-        .clock(Arc::new(FixedClock::new(1_551_700_123_460)))
-        .pid(4242)
-        .writer(sink.clone())
-        .build();
-    Emitter::builder(Arc::new(log))
-        .transform(Arc::new(auth_server::transform(Default::default(), None)))
-        .build()
-}
-
-fn request() -> Request<'static> {
-    Request {
-        country: Some("United States"),
-        region: Some("California"),
-        user_agent: Some("Mozilla/5.0 (...) Firefox/65.0"),
-        ..Request::default()
-    }
-}
-
-#[test]
-fn device_created_writes_the_activity_line() -> Result<(), InvalidValue> {
-    let sink = MemorySink::new();
-    let event = auth_server::DeviceCreated {
-        uid: Hex::new("0123456789abcdef0123456789abcdef")?,
-        device_id: Hex::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")?,
-        is_placeholder: false,
-    };
-    let outcome = emit(&emitter(&sink), &event, &request());
-    assert!(outcome.activity);
-    assert_eq!(outcome.amplitude, 0);
-    // Byte for byte the activity line of spec §1.2: the data keys in declared order.
-    assert_eq!(
-        sink.lines(),
-        [concat!(
-            r#"{"Timestamp":1551700123460000000,"Logger":"fxa-auth-server","Type":"activityEvent","#,
-            r#""Severity":6,"Pid":4242,"EnvVersion":"2.0","Fields":{"country":"United States","#,
-            r#""event":"device.created","region":"California","userAgent":"Mozilla/5.0 (...) Firefox/65.0","#,
-            r#""uid":"0123456789abcdef0123456789abcdef","#,
-            r#""device_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","is_placeholder":false}}"#
-        )]
-    );
-    Ok(())
-}
-
-#[test]
-fn account_login_maps_to_amplitude() -> Result<(), InvalidValue> {
-    let sink = MemorySink::new();
-    let event = auth_server::AccountLogin {
-        uid: Hex::new("0123456789abcdef0123456789abcdef")?,
-    };
-    let outcome = emit(&emitter(&sink), &event, &request());
-    assert_eq!(outcome.amplitude, 1);
-    let lines = sink.lines();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains(r#""Type":"amplitudeEvent""#)
-                && l.contains(r#""event_type":"fxa_login - success""#)),
-        "{lines:#?}"
-    );
-    Ok(())
-}
-
-#[test]
-fn families_validate_their_parameters() {
-    let route = auth_server::Route::new("/account/login", "200");
-    assert_eq!(
-        route
-            .as_ref()
-            .map(|r| metricsmith::types::Event::name(r).into_owned()),
-        Ok("route./account/login.200".to_owned())
-    );
-    assert!(matches!(
-        auth_server::Route::new("account/login", "200"),
-        Err(InvalidValue::Pattern { .. })
-    ));
-    assert!(matches!(
-        auth_server::Route::new("/account/login", "20"),
-        Err(InvalidValue::Pattern { .. })
-    ));
-}
+include!("../../common/fxa_lines.rs");
 
 #[test]
 fn every_service_has_its_mapping() -> Result<(), InvalidValue> {
-    assert_eq!(payments_server::SERVICE, "payments-server");
-    let event = payments_server::Amplitude::new("subPaySetup", "view")?;
+    assert_eq!(fxa::payments_server::SERVICE, "payments-server");
+    let event = fxa::payments_server::Amplitude::new("subPaySetup", "view")?;
     assert_eq!(
-        metricsmith::types::event_types_of(payments_server::mapping(), &event),
+        metricsmith::types::event_types_of(fxa::payments_server::mapping(), &event),
         ["fxa_pay_setup - view"]
     );
     Ok(())
