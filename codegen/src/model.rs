@@ -13,6 +13,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+/// The expression and layout types are the runtime's own (crate `metricsmith-spec`): the model
+/// hands them to the runtime as they are.
+pub use metricsmith_spec::{
+    Capture, Cond, DeviceCounts, Field, GroupExpr, Layout, Newsletter, Part, Policy, PropertyRule,
+    Rewrite, RewritePart, ServiceRule, Source, TableId, Target, Value,
+};
+
 /// Every service found in the loaded schema files, by service name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Model {
@@ -370,20 +377,7 @@ pub struct GroupProperties {
     pub set: Vec<PropertyRule>,
 }
 
-/// `name` is set to `value` when every condition in `when` holds and the value is present.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PropertyRule {
-    /// The property name.
-    pub name: String,
-    /// Where the value comes from.
-    pub value: Value,
-    /// Conditions for this property alone.
-    pub when: Vec<Cond>,
-}
 
-/// Index of a lookup table inside [`Amplitude::tables`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TableId(pub usize);
 
 /// A lookup table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -398,84 +392,11 @@ pub struct Table {
     pub entries: Vec<(String, String)>,
 }
 
-/// A capture group of the rule that matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Capture {
-    /// Group 1 (`category`).
-    Category,
-    /// Group 2 (`target`), only for patterns with exactly two groups.
-    Target,
-}
 
-/// One piece of an event-name template.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Part {
-    /// Literal text.
-    Text(String),
-    /// A capture.
-    Capture(Capture),
-}
 
-/// How the group prefix of a target is found.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum GroupExpr {
-    /// A fixed prefix such as `fxa_login`.
-    Fixed(String),
-    /// `table[capture]`, whose values are prefixes; a miss drops the event.
-    Lookup {
-        /// The table (its values are already prefixes).
-        table: TableId,
-        /// The capture used as the key.
-        key: Capture,
-    },
-}
 
-/// A value that a property rule or condition reads.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Value {
-    /// A literal string.
-    Literal(String),
-    /// A capture of the matched rule.
-    Capture(Capture),
-    /// `data[key]` as it is.
-    Data(String),
-    /// `table[capture]`; absent on a miss.
-    Lookup {
-        /// The table.
-        table: TableId,
-        /// The capture used as the key.
-        key: Capture,
-    },
-    /// `table[data[key]]`.
-    LookupData {
-        /// The table.
-        table: TableId,
-        /// The data key whose value is the lookup key.
-        key: String,
-    },
-}
 
-/// A condition; all conditions of a list must hold.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Cond {
-    /// The value is present and truthy in the JavaScript sense.
-    Truthy(Value),
-    /// The resolved event name (after `<group> - `) equals this text.
-    EventIs(String),
-}
 
-/// One amplitude event that a source event produces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Target {
-    /// The group prefix.
-    pub group: GroupExpr,
-    /// The event name; an empty result drops the event.
-    pub event: Vec<Part>,
-    /// Conditions; when one fails the event is dropped.
-    pub when: Vec<Cond>,
-    /// Added to the event time.
-    pub time_offset: Option<i64>,
-}
 
 /// An ordered regex rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -500,121 +421,11 @@ pub struct Rule {
     pub location: Location,
 }
 
-/// Where a pruned output field comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// `data[key]` as it is.
-    Data(String),
-    /// The configured app version (`app_version()`).
-    AppVersion,
-    /// The service name (`service_name()`).
-    ServiceName,
-    /// The OAuth client id (`oauth_client_id()`).
-    OauthClientId,
-    /// `experiments(data.key)`.
-    Experiments(String),
-    /// `non_empty(data.key)`.
-    NonEmptyArray(String),
-    /// A literal string.
-    Literal(String),
-}
 
-/// A named output field and its source.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Field {
-    /// The output key.
-    pub name: String,
-    /// The source.
-    pub source: Source,
-}
 
-/// How `data.service` becomes a service name and an OAuth client id (spec §4.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRule {
-    /// The data key holding the service.
-    pub data: String,
-    /// Values that give neither a name nor a client id.
-    pub ignore: Vec<String>,
-    /// Values that are their own name and no client id.
-    pub passthrough: Vec<String>,
-    /// The name of an unknown client id.
-    pub unknown: String,
-}
 
-/// Device counts in user properties (spec §4.5).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceCounts {
-    /// The data key holding the device list.
-    pub data: String,
-    /// The key of each device's last access time.
-    pub time_key: String,
-    /// The output key of the device count.
-    pub count: String,
-    /// Output key and window in milliseconds, in declared order.
-    pub windows: Vec<(String, i64)>,
-}
 
-/// The newsletter state in user properties (spec §4.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Newsletter {
-    /// The output key.
-    pub name: String,
-    /// Category -> state, checked first.
-    pub by_category: Vec<(String, String)>,
-    /// The data key of the boolean opt-in.
-    pub data: String,
-    /// The state for `true`.
-    pub when_true: String,
-    /// The state for `false`.
-    pub when_false: String,
-}
 
-/// The shape of every amplitude event of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Layout {
-    /// Top-level fields after `op`, `event_type` and `time`.
-    pub fields: Vec<Field>,
-    /// The rule behind [`Source::ServiceName`] and [`Source::OauthClientId`].
-    pub service: Option<ServiceRule>,
-    /// Base event properties.
-    pub event_properties: Vec<Field>,
-    /// Base user properties.
-    pub user_properties: Vec<Field>,
-    /// Entries of `$append`.
-    pub append: Vec<Field>,
-    /// Sync device counts.
-    pub device_counts: Option<DeviceCounts>,
-    /// Keys added after the device counts when present.
-    pub user_properties_tail: Vec<Field>,
-    /// Newsletter state.
-    pub newsletter: Option<Newsletter>,
-}
 
-/// A rewrite of a source event name before matching.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rewrite {
-    /// The exact source name that is rewritten.
-    pub event: String,
-    /// The new name.
-    pub to: Vec<RewritePart>,
-}
 
-/// A piece of a rewritten name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RewritePart {
-    /// Literal text.
-    Text(String),
-    /// `String(data[key])`.
-    Data(String),
-}
 
-/// Per-service policies.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Policy {
-    /// `time: event_or_now`: a missing or falsy event time becomes now.
-    pub time_falls_back_to_now: bool,
-    /// `require: user_or_device`: an event needs a truthy `user_id` or `device_id`.
-    pub require_user_or_device: bool,
-    /// Name rewrites applied before matching, sorted by source name.
-    pub rewrites: Vec<Rewrite>,
-}

@@ -1,7 +1,9 @@
 //! The Amplitude transform (spec §4.2-§4.6), driven by a [`MappingSpec`].
 
-mod mapping;
 mod transform;
 
-pub use mapping::*;
+// The mapping types live in crate `metricsmith-spec`, shared with the compiler.
+#[allow(unused_imports)] // kept for `super::mapping` paths until transform.rs imports the crate
+use metricsmith_spec as mapping;
+pub use metricsmith_spec::*;
 pub use transform::*;

@@ -1,19 +1,25 @@
 //! The data that drives the Amplitude transform: what a compiled schema hands the runtime.
 //!
+//! Both sides share these types: the compiler's model holds them (so its backends and the CLI
+//! hand them over as they are), and the runtime crate `metricsmith` re-exports them as
+//! `metricsmith::amplitude::*`.
+//! This crate has no dependencies, so the compiler does not depend on the runtime (which
+//! re-exports the compiler's proc-macro).
+//!
 //! A [`Mapping`] is built once per service (generated code keeps it in a `LazyLock`; the CLI
 //! builds it from a schema at start-up) and then used for every event.
 //! Every string in it is already resolved: group keys became prefixes (`login` ->
 //! `fxa_login`), table names became [`TableId`]s, and patterns were checked by the compiler.
 
 /// Index of a lookup table inside [`MappingSpec::tables`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableId(pub usize);
 
 /// A capture group of the rule that matched.
 ///
 /// JavaScript's transform sets `category` to group 1 when the pattern has at least one group,
 /// and `target` to group 2 only when the pattern has exactly two groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Capture {
     /// Group 1.
     Category,
@@ -22,7 +28,7 @@ pub enum Capture {
 }
 
 /// One piece of an event-name template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Part {
     /// Literal text.
     Text(String),
@@ -31,7 +37,7 @@ pub enum Part {
 }
 
 /// How the group prefix of a target is found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GroupExpr {
     /// A fixed prefix such as `fxa_login`.
     Fixed(String),
@@ -45,7 +51,7 @@ pub enum GroupExpr {
 }
 
 /// A value that a property rule or condition reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     /// A literal string.
     Literal(String),
@@ -70,7 +76,7 @@ pub enum Value {
 }
 
 /// A condition; all conditions of a list must hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Cond {
     /// The value is present and truthy in the JavaScript sense.
     Truthy(Value),
@@ -79,7 +85,7 @@ pub enum Cond {
 }
 
 /// One amplitude event that a source event produces.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
     /// The group prefix.
     pub group: GroupExpr,
@@ -125,7 +131,7 @@ pub struct GroupProperties {
 }
 
 /// Where a pruned field of the output comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// `data[key]` as it is.
     Data(String),
@@ -145,7 +151,7 @@ pub enum Source {
 }
 
 /// A named field and its source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Field {
     /// The output key.
     pub name: String,
@@ -225,7 +231,7 @@ pub struct Rewrite {
 }
 
 /// A piece of a rewritten name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RewritePart {
     /// Literal text.
     Text(String),
