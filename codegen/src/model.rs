@@ -4,10 +4,11 @@
 //! it and never re-validate.
 //! Every collection is a `BTreeMap` or a sorted `Vec`, so output never depends on hash order.
 //!
-//! The Amplitude part mirrors `metricsmith::amplitude::mapping` (the runtime's `MappingSpec`)
-//! variant for variant: converting one into the other is mechanical.
-//! The only differences are that the model keeps what reviewers need (descriptions, group keys,
-//! table names, source locations, shadowing) and that `also` targets are already flattened.
+//! The Amplitude part is built from the runtime's own types (crate `metricsmith-spec`, which the
+//! runtime re-exports as `metricsmith::amplitude`): targets, values, conditions and the layout are
+//! handed over as they are.
+//! Around them the model keeps what reviewers need (descriptions, group keys, table names,
+//! source locations, shadowing); `also` targets are already flattened.
 
 use std::collections::BTreeMap;
 use std::fmt;
