@@ -238,28 +238,30 @@ impl Builder {
         for service in model.services.values() {
             let module = module_name(service);
             let source = entry_name(service);
-            if code {
-                let mut tokens = backend::rust::emit_service(service);
-                if self.tests {
-                    tokens.extend(backend::tests::emit_tests(service));
+            // The docs, the tests module and the rest of the Rust module are independent:
+            // each is built on a thread of its own.
+            std::thread::scope(|scope| -> Result<(), Error> {
+                let pages = self
+                    .docs
+                    .then(|| scope.spawn(|| backend::docs::render_service(service)));
+                if code {
+                    let path = format!("{src}{module}.rs");
+                    let contents = format_service(service, self.tests, &source, &path)?;
+                    files.push(GeneratedFile { path, contents });
                 }
-                let path = format!("{src}{module}.rs");
-                let contents = format_rust(&tokens, &source, &path)?;
-                files.push(GeneratedFile { path, contents });
-            }
-            if self.docs {
-                for (name, contents) in
-                    backend::docs::render_service(service).map_err(|message| Error::Internal {
+                if let Some(pages) = pages {
+                    for (name, contents) in join(pages).map_err(|message| Error::Internal {
                         file: format!("{docs}{}", service.name),
                         message,
-                    })?
-                {
-                    files.push(GeneratedFile {
-                        path: format!("{docs}{name}"),
-                        contents,
-                    });
+                    })? {
+                        files.push(GeneratedFile {
+                            path: format!("{docs}{name}"),
+                            contents,
+                        });
+                    }
                 }
-            }
+                Ok(())
+            })?;
             if self.json_schema {
                 files.push(GeneratedFile {
                     path: format!("{docs}{}.amplitude-event.schema.json", service.name),
@@ -401,15 +403,66 @@ pub fn module_name(service: &Service) -> String {
 }
 
 /// Formats `tokens` with prettyplease behind the `@generated` header.
+///
+/// # Errors
+/// [`Error::Internal`] when `tokens` are not a Rust file (a metricsmith bug).
 pub fn format_rust(tokens: &TokenStream, source: &str, file: &str) -> Result<String, Error> {
-    let syntax: syn::File = syn::parse2(tokens.clone()).map_err(|e| Error::Internal {
+    Ok(format!(
+        "{}{}",
+        header(source),
+        unparse(tokens.clone(), file)?
+    ))
+}
+
+fn header(source: &str) -> String {
+    format!("{HEADER} {source}. Do not edit.\n\n")
+}
+
+/// Events or families per part of a service module that is parsed and printed on its own.
+/// A part's tokens and syntax tree are dropped before the next part is built, so memory stays
+/// flat in the size of the schema.
+const EVENTS_PER_PART: usize = 64;
+
+/// The formatted module of `service`, with its tests module when `tests` is set.
+///
+/// prettyplease prints the items of a file one after another, so printing consecutive parts
+/// of the items and concatenating the text gives the same bytes as printing them at once.
+/// The tests module is one item: it is printed whole, on a thread of its own.
+fn format_service(
+    service: &Service,
+    tests: bool,
+    source: &str,
+    file: &str,
+) -> Result<String, Error> {
+    std::thread::scope(|scope| {
+        let tests =
+            tests.then(|| scope.spawn(|| unparse(backend::tests::emit_tests(service), file)));
+        let mut out = header(source);
+        backend::rust::emit_service_in_parts(service, EVENTS_PER_PART, |tokens| {
+            out.push_str(&unparse(tokens, file)?);
+            Ok(())
+        })?;
+        if let Some(tests) = tests {
+            out.push_str(&join(tests)?);
+        }
+        Ok(out)
+    })
+}
+
+/// `tokens` parsed as a file and printed by prettyplease.
+fn unparse(tokens: TokenStream, file: &str) -> Result<String, Error> {
+    let syntax: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal {
         file: file.to_owned(),
         message: e.to_string(),
     })?;
-    Ok(format!(
-        "{HEADER} {source}. Do not edit.\n\n{}",
-        prettyplease::unparse(&syntax)
-    ))
+    Ok(prettyplease::unparse(&syntax))
+}
+
+/// The result of a scoped thread; a panic in it (a metricsmith bug) goes on in this thread.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn crate_root(model: &Model, source: &str) -> Result<String, Error> {

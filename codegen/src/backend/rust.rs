@@ -27,24 +27,47 @@ use crate::model::{
 ///
 /// The items carry no inner attributes, so the result can be `include!`d inside a `mod`.
 pub fn emit_service(service: &Service) -> TokenStream {
+    let mut tokens = TokenStream::new();
+    emit_service_in_parts(service, usize::MAX, |part| {
+        tokens.extend(part);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|never| match never {});
+    tokens
+}
+
+/// [`emit_service`] in consecutive parts of whole items, at most `events` events or families
+/// per part, handed to `sink` in order; stops at the first error of `sink`.
+///
+/// The driver parses and formats each part on its own, so the syntax tree of the whole module
+/// never exists at once: a module of 100,000 lines then costs far less memory and time.
+///
+/// # Errors
+/// The first error `sink` returns.
+pub fn emit_service_in_parts<E>(
+    service: &Service,
+    events: usize,
+    mut sink: impl FnMut(TokenStream) -> Result<(), E>,
+) -> Result<(), E> {
     let types = ValueTypes::collect(service);
     let name = &service.name;
     let mapping = emit_mapping(service);
-    let values = types.emit();
-    let events = service.events.values().map(|e| emit_event(e, &types));
-    let families = service.families.values().map(|f| emit_family(f, &types));
-    quote! {
+    sink(quote! {
         /// The service name.
         pub const SERVICE: &str = #name;
 
         #mapping
-
-        #(#events)*
-
-        #(#families)*
-
-        #values
+    })?;
+    let events = events.max(1);
+    let all: Vec<&Event> = service.events.values().collect();
+    for chunk in all.chunks(events) {
+        sink(chunk.iter().map(|e| emit_event(e, &types)).collect())?;
     }
+    let families: Vec<&Family> = service.families.values().collect();
+    for chunk in families.chunks(events) {
+        sink(chunk.iter().map(|f| emit_family(f, &types)).collect())?;
+    }
+    sink(types.emit())
 }
 
 /// An identifier, raw when the model gave `r#name`.
