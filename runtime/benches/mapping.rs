@@ -6,8 +6,10 @@
 //! and 200 exact names `xNNN.done`. The layout is FxA's, so `transform` builds a realistic
 //! amplitude event.
 //!
-//! `resolve` is the name lookup alone (one hash lookup, then one `RegexSet` pass); `transform`
-//! is the whole event. Throughput is in events, so criterion reports events per second.
+//! `resolve` is the name lookup alone (one hash lookup, then one leftmost-first multi-pattern
+//! search); `transform` is the whole event as a `serde_json::Map`, `*_to_json` the same event
+//! written as JSON bytes into a reused buffer (`Mapping::transform_to`, what `metricsmith map`
+//! does). Throughput is in events, so criterion reports events per second.
 //!
 //! Run: `cargo bench -p metricsmith --bench mapping` (add `-- resolve` or `-- transform` to
 //! filter).
@@ -18,8 +20,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use metricsmith::amplitude::{
-    Capture, Env, Field, GroupExpr, Layout, Mapping, MappingSpec, Matched, OauthClients, Part,
-    Rule, ServiceRule, Source, SourceEvent, Target,
+    Capture, Encoding, Env, Field, GroupExpr, Layout, Mapping, MappingSpec, Matched, OauthClients,
+    Part, Rule, ServiceRule, Source, SourceEvent, Target,
 };
 use serde_json::{Map, Value};
 
@@ -211,6 +213,19 @@ fn transform(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new(case, rules), |b| {
                 b.iter(|| mapping.transform(black_box(event), black_box(&data), &env));
             });
+            let mut out = Vec::with_capacity(1024);
+            group.bench_function(BenchmarkId::new(format!("{case}_to_json"), rules), |b| {
+                b.iter(|| {
+                    out.clear();
+                    mapping.transform_to(
+                        black_box(event),
+                        black_box(&data),
+                        &env,
+                        Encoding::Json,
+                        &mut out,
+                    )
+                });
+            });
         }
     }
     group.finish();
@@ -239,6 +254,27 @@ fn transform(c: &mut Criterion) {
                         time: Some(&time),
                     };
                     produced += mapping.transform(black_box(event), &data, &env).len();
+                }
+                produced
+            });
+        });
+        let mut out = Vec::with_capacity(1024);
+        group.bench_function(BenchmarkId::new("transform_to_json", rules), |b| {
+            b.iter(|| {
+                let mut produced = 0;
+                for name in &names {
+                    let event = SourceEvent {
+                        name: Some(name),
+                        time: Some(&time),
+                    };
+                    out.clear();
+                    produced += mapping.transform_to(
+                        black_box(event),
+                        &data,
+                        &env,
+                        Encoding::Json,
+                        &mut out,
+                    );
                 }
                 produced
             });

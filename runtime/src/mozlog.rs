@@ -103,6 +103,27 @@ pub fn format_line(record: &Record<'_>) -> String {
 
 /// Appends one line, `\n` included, to `out`.
 pub fn write_line(out: &mut Vec<u8>, record: &Record<'_>) {
+    write_head(out, record);
+    if let Some(fields) = record.fields {
+        out.extend_from_slice(b",\"Fields\":{");
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, key, Depth::Top);
+            out.push(b':');
+            write_field_value(out, value);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// The envelope of a line up to `Fields`, without it: `{"Timestamp":..,"EnvVersion":"2.0"`.
+///
+/// The amplitude transform writes its own `Fields` after it (see
+/// [`crate::amplitude::Mapping::transform_to`]), so the envelope has one writer.
+pub(crate) fn write_head(out: &mut Vec<u8>, record: &Record<'_>) {
     out.extend_from_slice(b"{\"Timestamp\":");
     // i128: ms × 10^6 overflows i64 after the year 2262; JavaScript prints the digits.
     push_display(out, i128::from(record.timestamp_ms) * 1_000_000);
@@ -119,29 +140,22 @@ pub fn write_line(out: &mut Vec<u8>, record: &Record<'_>) {
     out.extend_from_slice(b",\"Pid\":");
     push_display(out, record.pid);
     out.extend_from_slice(b",\"EnvVersion\":\"2.0\"");
-    if let Some(fields) = record.fields {
-        out.extend_from_slice(b",\"Fields\":{");
-        for (i, (key, value)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(out, key, Depth::Top);
-            out.push(b':');
-            match value {
-                Value::Number(n) => write_number(out, n),
-                Value::String(s) => write_str(out, s, Depth::Top),
-                Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-                Value::Null => out.extend_from_slice(b"\"null\""),
-                Value::Array(_) | Value::Object(_) => {
-                    out.push(b'"');
-                    write_value(out, value, Depth::Nested);
-                    out.push(b'"');
-                }
-            }
+}
+
+/// One value of `Fields`: scalars as they are, `null` as `"null"`, objects and arrays as
+/// their JSON text in a string.
+pub(crate) fn write_field_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_str(out, s, Depth::Top),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Null => out.extend_from_slice(b"\"null\""),
+        Value::Array(_) | Value::Object(_) => {
+            out.push(b'"');
+            write_value(out, value, Depth::Nested);
+            out.push(b'"');
         }
-        out.push(b'}');
     }
-    out.extend_from_slice(b"}\n");
 }
 
 /// The heka formatter's `Fields` conversion of a payload object.
@@ -177,12 +191,14 @@ pub fn to_js_json(value: &Value) -> String {
 
 /// Whether text lands directly in the line or inside a JSON string (stringified objects).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Depth {
+pub(crate) enum Depth {
+    /// Directly in the output.
     Top,
+    /// Inside a JSON string: every literal is escaped once more.
     Nested,
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value, depth: Depth) {
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, depth: Depth) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -228,19 +244,42 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Writes a JSON string literal; at [`Depth::Nested`] the literal itself is escaped again,
 /// because it sits inside the string that holds the stringified object.
-fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
-    let quote: &[u8] = match depth {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
+    write_quote(out, depth);
+    write_escaped(out, s, depth);
+    write_quote(out, depth);
+}
+
+/// The quote of a string literal at `depth`.
+pub(crate) fn write_quote(out: &mut Vec<u8>, depth: Depth) {
+    out.extend_from_slice(match depth {
         Depth::Top => b"\"",
         Depth::Nested => b"\\\"",
-    };
-    out.extend_from_slice(quote);
+    });
+}
+
+/// The body of a string literal, without quotes, so a literal can be written in pieces.
+pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        // Most bytes need no escape: one table load instead of the match below.
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Most text needs no escape: skip eight such bytes at a time.
+        if let Some(word) = bytes
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            && !word_needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        i += 1;
+        // One table load instead of the match below.
         if !NEEDS_ESCAPE[usize::from(b)] {
             continue;
         }
+        // The byte at `i - 1` is escaped; `start..i - 1` is copied as it is.
+        let i = i - 1;
         let escape: &[u8] = match (b, depth) {
             (b'"', Depth::Top) => b"\\\"",
             (b'\\', Depth::Top) => b"\\\\",
@@ -274,10 +313,23 @@ fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.extend_from_slice(quote);
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Whether any of the eight bytes of `word` needs an escape (exact: no false answers).
+///
+/// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` is non-zero exactly when some
+/// byte of `x` is below `n` (for `n` <= 128), and `x ^ c` has a zero byte where `x` holds `c`.
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
+}
 
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
 /// JavaScript's `Number.prototype.toString`, which is what `JSON.stringify` prints.
@@ -295,7 +347,7 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
     }
 }
 
-fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
+pub(crate) fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{value}");
 }
@@ -642,6 +694,24 @@ mod tests {
             }
         });
         assert!(far.starts_with("{\"Timestamp\":9223372036854775807000000,"));
+    }
+
+    #[test]
+    fn the_word_test_agrees_with_the_byte_table() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                for fill in [b'a', 0xff, b' ', 0x7f] {
+                    let mut word = [fill; 8];
+                    word[at] = b;
+                    let want = word.iter().any(|&x| NEEDS_ESCAPE[usize::from(x)]);
+                    assert_eq!(
+                        word_needs_escape(u64::from_le_bytes(word)),
+                        want,
+                        "{word:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use metricsmith::amplitude::{Env, Mapping, OauthClients, SourceEvent};
+use metricsmith::amplitude::{Encoding, Env, Mapping, OauthClients, SourceEvent};
 use metricsmith::mozlog::{self, Record, Severity};
 use serde_json::{Map, Value};
 
@@ -88,13 +88,34 @@ fn map(args: &Args) -> Result<(), String> {
         pid: std::process::id(),
     };
 
-    let stdin = io::stdin().lock();
-    let mut out = BufWriter::new(io::stdout().lock());
+    let encoding = match args.format {
+        Format::Amplitude => Encoding::Json,
+        Format::Mozlog => Encoding::Mozlog(Record {
+            timestamp_ms: env.now_ms,
+            logger: &log.logger,
+            type_name: "amplitudeEvent",
+            hostname: None,
+            severity: Severity::Info,
+            pid: log.pid,
+            fields: None,
+        }),
+    };
+
+    let mut stdin = io::stdin().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut line = Vec::with_capacity(1024);
     let mut line_out = Vec::with_capacity(1024);
-    for line in stdin.split(b'\n') {
-        let line = line.map_err(|err| format!("reading stdin: {err}"))?;
+    loop {
+        line.clear();
+        let read = stdin
+            .read_until(b'\n', &mut line)
+            .map_err(|err| format!("reading stdin: {err}"))?;
+        if read == 0 {
+            break;
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
         line_out.clear();
-        map_line(&line, &mapping, &env, args.format, &log, &mut line_out);
+        map_line(text, &mapping, &env, encoding, &mut line_out);
         line_out.push(b'\n');
         out.write_all(&line_out)
             .map_err(|err| format!("writing stdout: {err}"))?;
@@ -128,62 +149,162 @@ fn map_line(
     line: &[u8],
     mapping: &Mapping,
     env: &Env<'_>,
-    format: Format,
-    log: &LogInfo,
+    encoding: Encoding<'_>,
     out: &mut Vec<u8>,
 ) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let input = match parse_input(line) {
+    // The common shape parses straight into its parts; anything else (and every error) takes
+    // the general path, whose messages are the ones users see.
+    let input = match serde_json::from_slice::<Input>(line) {
         Ok(input) => input,
-        Err(message) => {
-            let error = Value::Object(Map::from_iter([("error".to_owned(), Value::from(message))]));
-            out.extend_from_slice(mozlog::to_js_json(&error).as_bytes());
-            return;
-        }
+        Err(_) => match parse_input(line) {
+            Ok(input) => input,
+            Err(message) => {
+                let error =
+                    Value::Object(Map::from_iter([("error".to_owned(), Value::from(message))]));
+                out.extend_from_slice(mozlog::to_js_json(&error).as_bytes());
+                return;
+            }
+        },
     };
-    let (event, data) = input;
     let source = SourceEvent {
-        name: event.get("type"),
-        time: event.get("time"),
+        name: input.name.as_ref(),
+        time: input.time.as_ref(),
     };
-    let events = match &data {
-        Some(data) => mapping.transform(source, data, env),
-        None => Vec::new(),
-    };
-    let logged = events.into_iter().filter(|e| e.logged).map(|e| e.event);
-    let array: Vec<Value> = match format {
-        Format::Amplitude => logged.map(Value::Object).collect(),
-        Format::Mozlog => logged
-            .map(|event| {
-                let record = Record {
-                    timestamp_ms: env.now_ms,
-                    logger: &log.logger,
-                    type_name: "amplitudeEvent",
-                    hostname: None,
-                    severity: Severity::Info,
-                    pid: log.pid,
-                    fields: Some(&event),
-                };
-                let line = mozlog::format_line(&record);
-                // The formatter writes valid JSON; parse it back to nest it in the array.
-                serde_json::from_str(line.trim_end()).unwrap_or(Value::Null)
-            })
-            .collect(),
-    };
-    out.extend_from_slice(mozlog::to_js_json(&Value::Array(array)).as_bytes());
+    match &input.data {
+        Some(data) => {
+            mapping.transform_to(source, data, env, encoding, out);
+        }
+        // FxA's transform returns nothing without a data bag.
+        None => out.extend_from_slice(b"[]"),
+    }
 }
 
-/// An input line's `event` object and its `data` bag (`None` when absent).
-type Input = (Map<String, Value>, Option<Map<String, Value>>);
+/// An input line: the event's `type` and `time` and the `data` bag (`None` when absent).
+#[derive(Debug, Default)]
+struct Input {
+    name: Option<Value>,
+    time: Option<Value>,
+    data: Option<Map<String, Value>>,
+}
 
-/// Parses an input line.
+impl<'de> serde::Deserialize<'de> for Input {
+    /// Only the exact shape `{"event":{..},"data":{..}}`, keys in any order, later duplicates
+    /// winning as in a map; anything else is an error, and [`parse_input`] explains it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(LineVisitor)
+    }
+}
+
+struct LineVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LineVisitor {
+    type Value = Input;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {\"event\":{..},\"data\":{..}}")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Input, A::Error> {
+        let mut input = Input::default();
+        let mut event = false;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key.0 {
+                "event" => {
+                    let EventFields { name, time } = map.next_value()?;
+                    (input.name, input.time) = (name, time);
+                    event = true;
+                }
+                "data" => input.data = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !event {
+            return Err(serde::de::Error::missing_field("event"));
+        }
+        Ok(input)
+    }
+}
+
+/// A key that matters (`event`, `data`, `type`, `time`) or the empty string, without
+/// allocating.
+struct Key(&'static str);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl serde::de::Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(Key(match key {
+            "event" => "event",
+            "data" => "data",
+            "type" => "type",
+            "time" => "time",
+            _ => "",
+        }))
+    }
+}
+
+/// The event object's `type` and `time`.
+struct EventFields {
+    name: Option<Value>,
+    time: Option<Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for EventFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EventVisitor {
+    type Value = EventFields;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {\"type\":..,\"time\":..}")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EventFields, A::Error> {
+        let mut event = EventFields {
+            name: None,
+            time: None,
+        };
+        while let Some(key) = map.next_key::<Key>()? {
+            match key.0 {
+                "type" => event.name = Some(map.next_value()?),
+                "time" => event.time = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(event)
+    }
+}
+
+/// Parses an input line, with a message for every way it can be invalid.
 fn parse_input(line: &[u8]) -> Result<Input, String> {
     let value: Value =
         serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
     let Value::Object(mut object) = value else {
         return Err("expected an object {\"event\":{..},\"data\":{..}}".to_owned());
     };
-    let event = match object.remove("event") {
+    let mut event = match object.remove("event") {
         Some(Value::Object(event)) => event,
         Some(_) => return Err("`event` must be an object {\"type\":..,\"time\":..}".to_owned()),
         None => return Err("missing `event`".to_owned()),
@@ -194,5 +315,9 @@ fn parse_input(line: &[u8]) -> Result<Input, String> {
         None => None,
         Some(_) => return Err("`data` must be an object".to_owned()),
     };
-    Ok((event, data))
+    Ok(Input {
+        name: event.remove("type"),
+        time: event.remove("time"),
+        data,
+    })
 }

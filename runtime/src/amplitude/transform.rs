@@ -1,15 +1,19 @@
 //! The compiled mapping and the transform itself (spec §4.2-§4.6).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
+use regex_automata::{Anchored, Input, MatchKind, meta};
+use regex_syntax::hir::Look;
 use serde_json::{Map, Value as Json};
 
-use super::mapping::{
+use crate::js;
+use crate::mozlog::{self, Depth, Record};
+use metricsmith_spec::{
     Capture, Cond, Field, GroupExpr, GroupProperties, Layout, MappingSpec, Part, RewritePart,
     Source, Target, Value,
 };
-use crate::js;
 
 /// OAuth client id -> service name (FxA's `oauth.clientIds`).
 pub type OauthClients = HashMap<String, String>;
@@ -57,6 +61,14 @@ pub enum MappingError {
         /// The regex error.
         source: regex::Error,
     },
+    /// The rules together exceed the limits of the multi-pattern automaton.
+    #[error("service `{service}`: the rules cannot be compiled together: {source}")]
+    Rules {
+        /// The service.
+        service: String,
+        /// The builder's error.
+        source: Box<regex_automata::meta::BuildError>,
+    },
     /// A table id points past the tables.
     #[error("service `{service}`: table id {table} does not exist")]
     Table {
@@ -76,15 +88,31 @@ pub enum Matched {
     Rule(usize),
 }
 
-/// A compiled mapping: exact names in a hash map, all rules in one `RegexSet` pass.
+/// How [`Mapping::transform_to`] writes each logged event.
+#[derive(Debug, Clone, Copy)]
+pub enum Encoding<'a> {
+    /// The amplitude event object, as `JSON.stringify` writes it.
+    Json,
+    /// The complete mozlog object the service would log for the event: `record` with the
+    /// event as its `Fields` (heka conversion: nested objects become JSON text), no newline.
+    /// `record.fields` is ignored.
+    Mozlog(Record<'a>),
+}
+
+/// A compiled mapping: exact names in a hash map, all rules in one leftmost-first automaton.
 #[derive(Debug)]
 pub struct Mapping {
     spec: MappingSpec,
     exact: HashMap<String, usize>,
-    set: RegexSet,
+    /// Every rule, searched at once; `None` without rules.
+    rules: Option<meta::Regex>,
     regexes: Vec<Regex>,
     tables: Vec<HashMap<String, String>>,
     group_properties: HashMap<String, usize>,
+    /// No key of the base layout repeats, so events can be written straight out.
+    distinct: bool,
+    /// Per group properties: whether its keys are distinct from each other and the base ones.
+    distinct_groups: Vec<bool>,
 }
 
 /// The captures of a match, as FxA's transform assigns them.
@@ -104,11 +132,12 @@ impl<'n> Captures<'n> {
 }
 
 impl Mapping {
-    /// Compiles a mapping: builds the exact-name index, one `RegexSet` over every rule and
-    /// the per-rule regexes used for captures.
+    /// Compiles a mapping: builds the exact-name index, one multi-pattern automaton over every
+    /// rule and the per-rule regexes used for captures.
     ///
     /// # Errors
-    /// [`MappingError::Pattern`] when a rule's pattern does not compile and
+    /// [`MappingError::Pattern`] when a rule's pattern does not compile,
+    /// [`MappingError::Rules`] when the rules together exceed the automaton's limits, and
     /// [`MappingError::Table`] when a table id is out of range.
     pub fn new(spec: MappingSpec) -> Result<Self, MappingError> {
         let compile = |index: usize, pattern: &str| {
@@ -124,13 +153,23 @@ impl Mapping {
             .enumerate()
             .map(|(index, rule)| compile(index, &rule.pattern))
             .collect::<Result<Vec<_>, _>>()?;
-        let set = RegexSet::new(spec.rules.iter().map(|rule| rule.pattern.as_str())).map_err(
-            |source| MappingError::Pattern {
-                service: spec.service.clone(),
-                index: 0,
-                source,
-            },
-        )?;
+        let rules = if spec.rules.is_empty() {
+            None
+        } else {
+            let patterns: Vec<String> = spec
+                .rules
+                .iter()
+                .map(|rule| anchored_at_start(&rule.pattern))
+                .collect();
+            let rules = meta::Regex::builder()
+                .configure(meta::Config::new().match_kind(MatchKind::LeftmostFirst))
+                .build_many(&patterns)
+                .map_err(|source| MappingError::Rules {
+                    service: spec.service.clone(),
+                    source: Box::new(source),
+                })?;
+            Some(rules)
+        };
         let tables: Vec<HashMap<String, String>> = spec
             .tables
             .iter()
@@ -149,13 +188,44 @@ impl Mapping {
             .enumerate()
             .map(|(i, g)| (g.prefix.clone(), i))
             .collect();
+        let layout = &spec.layout;
+        let base_event_properties = || layout.event_properties.iter().map(|f| f.name.as_str());
+        let distinct = all_distinct(
+            ["op", "event_type", "time"]
+                .into_iter()
+                .chain(layout.fields.iter().map(|f| f.name.as_str()))
+                .chain(["event_properties", "user_properties"]),
+        ) && all_distinct(base_event_properties())
+            && all_distinct(layout.append.iter().map(|f| f.name.as_str()))
+            && all_distinct(
+                layout
+                    .user_properties
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .chain(["$append"])
+                    .chain(layout.device_counts.iter().flat_map(|d| {
+                        std::iter::once(d.count.as_str())
+                            .chain(d.windows.iter().map(|(name, _)| name.as_str()))
+                    }))
+                    .chain(layout.user_properties_tail.iter().map(|f| f.name.as_str()))
+                    .chain(layout.newsletter.iter().map(|n| n.name.as_str())),
+            );
+        let distinct_groups = spec
+            .group_properties
+            .iter()
+            .map(|g| {
+                all_distinct(base_event_properties().chain(g.set.iter().map(|r| r.name.as_str())))
+            })
+            .collect();
         Ok(Self {
             spec,
             exact,
-            set,
+            rules,
             regexes,
             tables,
             group_properties,
+            distinct,
+            distinct_groups,
         })
     }
 
@@ -164,7 +234,13 @@ impl Mapping {
         &self.spec
     }
 
-    /// Which definition maps `name`: an exact name first, else the first rule that matches.
+    /// Which definition maps `name`: an exact name first, else the first rule (in schema
+    /// order) whose pattern matches anywhere in `name`, as JavaScript's `exec` would find it.
+    ///
+    /// One search over all rules: a pattern that is not anchored at the start is searched as
+    /// `(?s:.)*?(?:P)` anchored at the start, and a leftmost-first search prefers the lowest
+    /// pattern index among those that match there, so the result is the first matching rule
+    /// whatever the number of rules.
     ///
     /// # Examples
     /// ```
@@ -188,8 +264,9 @@ impl Mapping {
         if let Some(&i) = self.exact.get(name) {
             return Some(Matched::Exact(i));
         }
-        // One pass over every rule; the lowest index is the first rule in schema order.
-        self.set.matches(name).iter().next().map(Matched::Rule)
+        let input = Input::new(name).anchored(Anchored::Yes);
+        let found = self.rules.as_ref()?.search_half(&input)?;
+        Some(Matched::Rule(found.pattern().as_usize()))
     }
 
     /// Maps one source event and its data bag to the amplitude events it produces.
@@ -197,49 +274,180 @@ impl Mapping {
     /// Follows fxa-shared's transform plus the service policies: rewrites, the time
     /// fallback, the first matching definition, dropping on a falsy group or event name,
     /// pruning, and the `logged` decision.
+    /// [`Mapping::transform_to`] writes the same events as JSON without building maps.
     pub fn transform(
         &self,
         event: SourceEvent<'_>,
         data: &Map<String, Json>,
         env: &Env<'_>,
     ) -> Vec<AmplitudeEvent> {
+        let mut out = Vec::new();
+        let capacity = self.spec.layout.fields.len() + 5;
+        self.each_target(event, data, env, |ctx, target| {
+            let mut sink = MapSink::new(capacity);
+            let logged = ctx.write_event(target, &mut sink);
+            out.push(AmplitudeEvent {
+                event: sink.finish(),
+                logged,
+            });
+        });
+        out
+    }
+
+    /// Writes the JSON array of the events of [`Mapping::transform`] that are logged, each
+    /// as `encoding` says, to `out`; returns how many it wrote.
+    ///
+    /// The bytes are those of the events `transform` returns, written with JavaScript's
+    /// `JSON.stringify` rules (the [`crate::mozlog`] writer), but the values are written
+    /// straight from the data bag, without building a map per event.
+    /// Reuse `out` across calls: then the transform allocates nothing for most events.
+    ///
+    /// # Examples
+    /// ```
+    /// use metricsmith::amplitude::{Encoding, Env, GroupExpr, Mapping, MappingSpec, Part, SourceEvent, Target};
+    /// use serde_json::json;
+    /// let target = Target {
+    ///     group: GroupExpr::Fixed("fxa_login".into()),
+    ///     event: vec![Part::Text("success".into())],
+    ///     when: vec![],
+    ///     time_offset: None,
+    /// };
+    /// let spec = MappingSpec {
+    ///     exact: vec![("account.login".into(), vec![target])],
+    ///     ..MappingSpec::default()
+    /// };
+    /// let mapping = Mapping::new(spec)?;
+    /// let (name, time) = (json!("account.login"), json!(1551700123456_i64));
+    /// let event = SourceEvent { name: Some(&name), time: Some(&time) };
+    /// let clients = Default::default();
+    /// let env = Env { oauth_clients: &clients, app_version: None, now_ms: 0 };
+    /// let mut out = Vec::new();
+    /// let logged = mapping.transform_to(event, &serde_json::Map::new(), &env, Encoding::Json, &mut out);
+    /// assert_eq!(logged, 1);
+    /// assert_eq!(
+    ///     String::from_utf8(out)?,
+    ///     r#"[{"op":"amplitudeEvent","event_type":"fxa_login - success","time":1551700123456,"event_properties":{},"user_properties":{}}]"#
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transform_to(
+        &self,
+        event: SourceEvent<'_>,
+        data: &Map<String, Json>,
+        env: &Env<'_>,
+        encoding: Encoding<'_>,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        let heka = matches!(encoding, Encoding::Mozlog(_));
+        let mut count = 0;
+        out.push(b'[');
+        self.each_target(event, data, env, |ctx, target| {
+            let start = out.len();
+            if count > 0 {
+                out.push(b',');
+            }
+            match &encoding {
+                Encoding::Json => out.push(b'{'),
+                Encoding::Mozlog(record) => {
+                    mozlog::write_head(out, record);
+                    out.extend_from_slice(b",\"Fields\":{");
+                }
+            }
+            let fast = self.distinct
+                && ctx
+                    .group_index
+                    .is_none_or(|i| self.distinct_groups.get(i).copied().unwrap_or(false));
+            let logged = if fast {
+                ctx.write_event(target, &mut ByteSink::new(out, heka))
+            } else {
+                // A repeated key keeps its first position and its last value, as a map
+                // insert does: build the map, then write it.
+                let mut map = MapSink::new(0);
+                let logged = ctx.write_event(target, &mut map);
+                let mut sink = ByteSink::new(out, heka);
+                for (key, value) in &map.finish() {
+                    sink.field(key, Val::Json(value));
+                }
+                logged
+            };
+            out.push(b'}');
+            if heka {
+                out.push(b'}');
+            }
+            if logged {
+                count += 1;
+            } else {
+                out.truncate(start);
+            }
+        });
+        out.push(b']');
+        count
+    }
+
+    /// Calls `f` for every target of `event` that produces an amplitude event.
+    fn each_target(
+        &self,
+        event: SourceEvent<'_>,
+        data: &Map<String, Json>,
+        env: &Env<'_>,
+        mut f: impl FnMut(&Ctx<'_>, &Target),
+    ) {
         // An absent or falsy name never reaches the transform (FxA's badArgument).
         let Some(raw_name) = event.name.filter(|n| js::truthy(n)) else {
-            return Vec::new();
+            return;
         };
         let mut name = match raw_name {
-            Json::String(s) => s.clone(),
-            other => js::to_string(Some(other)),
+            Json::String(s) => Cow::Borrowed(s.as_str()),
+            other => Cow::Owned(js::to_string(Some(other))),
         };
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
-            name = render_rewrite(&rewrite.to, data);
+            name = Cow::Owned(render_rewrite(&rewrite.to, data));
         }
+        let (targets, captures) = match self.resolve(&name) {
+            None => return,
+            Some(Matched::Exact(i)) => (&self.spec.exact[i].1, Captures::default()),
+            Some(Matched::Rule(i)) => (&self.spec.rules[i].targets, self.captures(i, &name)),
+        };
         let now = Json::from(env.now_ms);
+        let fallback = self.spec.policy.time_falls_back_to_now;
         let time = match event.time {
-            Some(t) if js::truthy(t) || !self.spec.policy.time_falls_back_to_now => Some(t),
-            _ if self.spec.policy.time_falls_back_to_now => Some(&now),
+            Some(t) if js::truthy(t) || !fallback => Some(t),
+            _ if fallback => Some(&now),
             _ => None,
         };
-
-        let (targets, captures) = match self.resolve(&name) {
-            None => return Vec::new(),
-            Some(Matched::Exact(i)) => (&self.spec.exact[i].1, Captures::default()),
-            Some(Matched::Rule(i)) => {
-                let captures = self.captures(i, &name);
-                (&self.spec.rules[i].targets, captures)
-            }
+        let mut event = EventCtx {
+            mapping: self,
+            data,
+            env,
+            time,
+            service: Service::default(),
         };
+        // Derived once per event: four sources read it.
+        event.service = event.derive_service();
 
-        let mut out = Vec::with_capacity(targets.len());
         for (i, target) in targets.iter().enumerate() {
-            match self.build(target, captures, time, data, env) {
-                Some(event) => out.push(event),
+            let event_name = render_template(&target.event, captures);
+            let ctx = Ctx {
+                event: &event,
+                captures,
+                event_name: &event_name,
+                group: "",
+                group_index: None,
+            };
+            match ctx.group(target) {
+                Some((group, group_index)) => f(
+                    &Ctx {
+                        group,
+                        group_index,
+                        ..ctx
+                    },
+                    target,
+                ),
                 // Extra targets are copies of the first: none without it.
-                None if i == 0 => return Vec::new(),
+                None if i == 0 => return,
                 None => {}
             }
         }
-        out
     }
 
     fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
@@ -262,72 +470,28 @@ impl Mapping {
             },
         }
     }
+}
 
-    fn build(
-        &self,
-        target: &Target,
-        captures: Captures<'_>,
-        time: Option<&Json>,
-        data: &Map<String, Json>,
-        env: &Env<'_>,
-    ) -> Option<AmplitudeEvent> {
-        let event_name = render_template(&target.event, captures);
-        if event_name.is_empty() {
-            return None;
-        }
-        let ctx = Ctx {
-            mapping: self,
-            captures,
-            data,
-            env,
-            event_name: &event_name,
-        };
-        if !target.when.iter().all(|c| ctx.cond(c)) {
-            return None;
-        }
-        let group = match &target.group {
-            GroupExpr::Fixed(prefix) => prefix.as_str(),
-            GroupExpr::Lookup { table, key } => {
-                let key = captures.get(*key)?;
-                self.tables.get(table.0)?.get(key)?.as_str()
-            }
-        };
-        if group.is_empty() {
-            return None;
-        }
-
-        let layout = &self.spec.layout;
-        let mut event = Map::new();
-        event.insert("op".to_owned(), Json::from("amplitudeEvent"));
-        event.insert(
-            "event_type".to_owned(),
-            Json::String(format!("{group} - {event_name}")),
-        );
-        if let Some(time) = time {
-            let time = match target.time_offset {
-                Some(offset) => js::plus(time, offset),
-                None => time.clone(),
-            };
-            insert_pruned(&mut event, "time", Some(time));
-        }
-        for field in &layout.fields {
-            insert_pruned(&mut event, &field.name, ctx.source(&field.source));
-        }
-        event.insert(
-            "event_properties".to_owned(),
-            Json::Object(ctx.event_properties(layout, group)),
-        );
-        event.insert(
-            "user_properties".to_owned(),
-            Json::Object(ctx.user_properties(layout)),
-        );
-
-        // Pruning keeps `false`, so presence is not enough: the logger tests truthiness.
-        let logged = !self.spec.policy.require_user_or_device
-            || js::truthy_opt(event.get("user_id"))
-            || js::truthy_opt(event.get("device_id"));
-        Some(AmplitudeEvent { event, logged })
+/// `pattern` as a search anchored at the start finds it: as it is when every match starts at
+/// the start of the input, else behind a lazy `(?s:.)*?`.
+///
+/// Leftmost-first among patterns that all match from offset 0 prefers the lowest index, so an
+/// anchored multi-pattern search returns the first rule that matches anywhere.
+/// A pattern that does not parse is returned as it is (the builder then reports it).
+fn anchored_at_start(pattern: &str) -> String {
+    let anchored = regex_syntax::parse(pattern)
+        .is_ok_and(|hir| hir.properties().look_set_prefix().contains(Look::Start));
+    if anchored {
+        pattern.to_owned()
+    } else {
+        format!("(?s:.)*?(?:{pattern})")
     }
+}
+
+/// Whether no name repeats.
+fn all_distinct<'a>(names: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().all(|name| seen.insert(name))
 }
 
 fn check_tables(spec: &MappingSpec, count: usize) -> Result<(), MappingError> {
@@ -370,7 +534,10 @@ fn check_tables(spec: &MappingSpec, count: usize) -> Result<(), MappingError> {
     Ok(())
 }
 
-fn render_template(parts: &[Part], captures: Captures<'_>) -> String {
+fn render_template<'t>(parts: &'t [Part], captures: Captures<'_>) -> Cow<'t, str> {
+    if let [Part::Text(text)] = parts {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::new();
     for part in parts {
         match part {
@@ -379,7 +546,7 @@ fn render_template(parts: &[Part], captures: Captures<'_>) -> String {
             Part::Capture(c) => out.push_str(captures.get(*c).unwrap_or("undefined")),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 fn render_rewrite(parts: &[RewritePart], data: &Map<String, Json>) -> String {
@@ -387,137 +554,411 @@ fn render_rewrite(parts: &[RewritePart], data: &Map<String, Json>) -> String {
     for part in parts {
         match part {
             RewritePart::Text(text) => out.push_str(text),
-            RewritePart::Data(key) => out.push_str(&js::to_string(data.get(key))),
+            RewritePart::Data(key) => out.push_str(&js::to_string(get(data, key))),
         }
     }
     out
 }
 
-/// Inserts `value` unless it is absent or falsy; `false` itself is kept (FxA's prune).
-fn insert_pruned(map: &mut Map<String, Json>, key: &str, value: Option<Json>) {
-    if let Some(value) = value
-        && (js::truthy(&value) || value == Json::Bool(false))
-    {
-        map.insert(key.to_owned(), value);
+/// `data[key]`.
+///
+/// Data bags are small: a scan of the insertion-ordered entries compares a few short keys,
+/// which is cheaper than hashing the key.
+fn get<'d>(data: &'d Map<String, Json>, key: &str) -> Option<&'d Json> {
+    if data.len() <= 16 {
+        data.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        data.get(key)
     }
 }
 
-/// Everything one evaluation needs.
-struct Ctx<'a> {
+/// JavaScript `String(value)`, borrowed when the value is a string.
+fn key_string(value: Option<&Json>) -> Cow<'_, str> {
+    match value {
+        Some(Json::String(s)) => Cow::Borrowed(s),
+        other => Cow::Owned(js::to_string(other)),
+    }
+}
+
+/// A value of the output, borrowed wherever it can be.
+#[derive(Debug)]
+enum Val<'a> {
+    /// A JSON value of the data bag or the event.
+    Json(&'a Json),
+    /// A string of the mapping, the configuration, a capture or the data bag.
+    Str(&'a str),
+    /// A count.
+    Int(i64),
+    /// A value computed for this event.
+    Owned(Json),
+    /// The event type: `group - name`.
+    EventType(&'a str, &'a str),
+}
+
+impl Val<'_> {
+    fn truthy(&self) -> bool {
+        match self {
+            Val::Json(v) => js::truthy(v),
+            Val::Owned(v) => js::truthy(v),
+            Val::Str(s) => !s.is_empty(),
+            Val::Int(i) => *i != 0,
+            Val::EventType(..) => true,
+        }
+    }
+
+    fn into_json(self) -> Json {
+        match self {
+            Val::Json(v) => v.clone(),
+            Val::Owned(v) => v,
+            Val::Str(s) => Json::String(s.to_owned()),
+            Val::Int(i) => Json::from(i),
+            Val::EventType(group, name) => Json::String(format!("{group} - {name}")),
+        }
+    }
+}
+
+/// FxA's prune: absent and falsy values go, except `false` itself.
+fn pruned(value: Option<Val<'_>>) -> Option<Val<'_>> {
+    value.filter(|v| {
+        v.truthy()
+            || matches!(
+                v,
+                Val::Json(Json::Bool(false)) | Val::Owned(Json::Bool(false))
+            )
+    })
+}
+
+/// Where an event goes: a map for [`Mapping::transform`], bytes for
+/// [`Mapping::transform_to`].
+trait Sink {
+    /// Sets `key` in the current object.
+    fn field(&mut self, key: &str, value: Val<'_>);
+    /// Starts the object at `key` in the current object.
+    fn open(&mut self, key: &str);
+    /// Ends the current object; an empty one is left out unless `keep_empty`.
+    fn close(&mut self, keep_empty: bool);
+}
+
+/// Builds a `serde_json::Map`; a repeated key keeps its first position and its last value.
+struct MapSink {
+    /// The open objects, the event first, with the key each goes to.
+    stack: Vec<(String, Map<String, Json>)>,
+}
+
+impl MapSink {
+    fn new(capacity: usize) -> Self {
+        let mut stack = Vec::with_capacity(3);
+        stack.push((String::new(), Map::with_capacity(capacity)));
+        Self { stack }
+    }
+
+    fn finish(mut self) -> Map<String, Json> {
+        // `close` never pops the event itself.
+        self.stack.swap_remove(0).1
+    }
+}
+
+impl Sink for MapSink {
+    fn field(&mut self, key: &str, value: Val<'_>) {
+        if let Some((_, map)) = self.stack.last_mut() {
+            map.insert(key.to_owned(), value.into_json());
+        }
+    }
+
+    fn open(&mut self, key: &str) {
+        self.stack.push((key.to_owned(), Map::new()));
+    }
+
+    fn close(&mut self, keep_empty: bool) {
+        if self.stack.len() < 2 {
+            return;
+        }
+        if let Some((key, map)) = self.stack.pop()
+            && (keep_empty || !map.is_empty())
+            && let Some((_, parent)) = self.stack.last_mut()
+        {
+            parent.insert(key, Json::Object(map));
+        }
+    }
+}
+
+/// Writes JSON with the mozlog writer (JavaScript number formatting); with `heka`, the
+/// top-level values are converted as mozlog's `Fields` are.
+struct ByteSink<'o> {
+    out: &'o mut Vec<u8>,
+    heka: bool,
+    /// Open objects below the event.
+    level: usize,
+    /// Nothing was written yet in the current object.
+    first: bool,
+    /// Per open object: where its key started and `first` before it.
+    marks: [(usize, bool); 4],
+}
+
+impl<'o> ByteSink<'o> {
+    /// Writes into an event object whose `{` is already written.
+    fn new(out: &'o mut Vec<u8>, heka: bool) -> Self {
+        Self {
+            out,
+            heka,
+            level: 0,
+            first: true,
+            marks: [(0, false); 4],
+        }
+    }
+
+    /// Inside a stringified object, every literal is escaped once more.
+    fn depth(&self) -> Depth {
+        if self.heka && self.level > 0 {
+            Depth::Nested
+        } else {
+            Depth::Top
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        mozlog::write_str(self.out, key, self.depth());
+        self.out.push(b':');
+    }
+}
+
+impl Sink for ByteSink<'_> {
+    fn field(&mut self, key: &str, value: Val<'_>) {
+        self.key(key);
+        let depth = self.depth();
+        let out = &mut *self.out;
+        match value {
+            Val::Json(v) if self.heka && self.level == 0 => mozlog::write_field_value(out, v),
+            Val::Owned(v) if self.heka && self.level == 0 => mozlog::write_field_value(out, &v),
+            Val::Json(v) => mozlog::write_value(out, v, depth),
+            Val::Owned(v) => mozlog::write_value(out, &v, depth),
+            Val::Str(s) => mozlog::write_str(out, s, depth),
+            Val::Int(i) => mozlog::push_display(out, i),
+            Val::EventType(group, name) => {
+                mozlog::write_quote(out, depth);
+                mozlog::write_escaped(out, group, depth);
+                out.extend_from_slice(b" - ");
+                mozlog::write_escaped(out, name, depth);
+                mozlog::write_quote(out, depth);
+            }
+        }
+    }
+
+    fn open(&mut self, key: &str) {
+        if let Some(mark) = self.marks.get_mut(self.level) {
+            *mark = (self.out.len(), self.first);
+        }
+        self.key(key);
+        if self.heka && self.level == 0 {
+            // mozlog writes a nested object as its JSON text.
+            self.out.push(b'"');
+        }
+        self.out.push(b'{');
+        self.level += 1;
+        self.first = true;
+    }
+
+    fn close(&mut self, keep_empty: bool) {
+        self.level = self.level.saturating_sub(1);
+        if self.first
+            && !keep_empty
+            && let Some(&(start, first)) = self.marks.get(self.level)
+        {
+            self.out.truncate(start);
+            self.first = first;
+            return;
+        }
+        self.out.push(b'}');
+        if self.heka && self.level == 0 {
+            self.out.push(b'"');
+        }
+        self.first = false;
+    }
+}
+
+/// What one source event shares between its targets.
+struct EventCtx<'a> {
     mapping: &'a Mapping,
-    captures: Captures<'a>,
     data: &'a Map<String, Json>,
     env: &'a Env<'a>,
-    event_name: &'a str,
+    time: Option<&'a Json>,
+    service: Service<'a>,
 }
 
 /// The service name and OAuth client id derived from `data.service` (spec §4.3).
-struct ServiceInfo {
-    name: Option<String>,
-    client_id: Option<Json>,
+#[derive(Debug, Default, Clone, Copy)]
+struct Service<'a> {
+    name: Option<&'a str>,
+    client_id: Option<&'a Json>,
 }
 
-impl Ctx<'_> {
-    fn value(&self, value: &Value) -> Option<Json> {
+impl<'a> EventCtx<'a> {
+    fn derive_service(&self) -> Service<'a> {
+        let mapping = self.mapping;
+        let Some(rule) = &mapping.spec.layout.service else {
+            return Service::default();
+        };
+        let Some(service) = get(self.data, &rule.data).filter(|s| js::truthy(s)) else {
+            return Service::default();
+        };
+        // Strict equality: only a string can equal `content-server` or `sync`.
+        if let Json::String(s) = service {
+            if rule.ignore.iter().any(|i| i == s) {
+                return Service::default();
+            }
+            if rule.passthrough.iter().any(|p| p == s) {
+                return Service {
+                    name: Some(s),
+                    client_id: None,
+                };
+            }
+        }
+        let clients: &'a OauthClients = self.env.oauth_clients;
+        let name = clients
+            .get(key_string(Some(service)).as_ref())
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&rule.unknown);
+        Service {
+            name: Some(name),
+            client_id: Some(service),
+        }
+    }
+}
+
+/// One target of one event.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    event: &'a EventCtx<'a>,
+    captures: Captures<'a>,
+    event_name: &'a str,
+    group: &'a str,
+    group_index: Option<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The group prefix and its group properties, or `None` when the target is dropped.
+    fn group(&self, target: &'a Target) -> Option<(&'a str, Option<usize>)> {
+        if self.event_name.is_empty() || !target.when.iter().all(|c| self.cond(c)) {
+            return None;
+        }
+        let mapping = self.event.mapping;
+        let group = match &target.group {
+            GroupExpr::Fixed(prefix) => prefix.as_str(),
+            GroupExpr::Lookup { table, key } => {
+                let key = self.captures.get(*key)?;
+                mapping.tables.get(table.0)?.get(key)?.as_str()
+            }
+        };
+        if group.is_empty() {
+            return None;
+        }
+        Some((group, mapping.group_properties.get(group).copied()))
+    }
+
+    /// Writes the event in FxA key order; returns whether it is logged.
+    fn write_event(&self, target: &Target, sink: &mut impl Sink) -> bool {
+        let mapping = self.event.mapping;
+        let layout = &mapping.spec.layout;
+        sink.field("op", Val::Str("amplitudeEvent"));
+        sink.field("event_type", Val::EventType(self.group, self.event_name));
+        if let Some(time) = self.event.time {
+            let time = match target.time_offset {
+                Some(offset) => Val::Owned(js::plus(time, offset)),
+                None => Val::Json(time),
+            };
+            if let Some(time) = pruned(Some(time)) {
+                sink.field("time", time);
+            }
+        }
+        // Pruning keeps `false`, so presence is not enough: the logger tests truthiness of
+        // the last value set.
+        let (mut user, mut device) = (false, false);
+        for field in &layout.fields {
+            if let Some(value) = pruned(self.source(&field.source)) {
+                match field.name.as_str() {
+                    "user_id" => user = value.truthy(),
+                    "device_id" => device = value.truthy(),
+                    _ => {}
+                }
+                sink.field(&field.name, value);
+            }
+        }
+        sink.open("event_properties");
+        self.fields_pruned(&layout.event_properties, sink);
+        if let Some(props) = self
+            .group_index
+            .and_then(|i| mapping.spec.group_properties.get(i))
+        {
+            self.group_properties(props, sink);
+        }
+        sink.close(true);
+        sink.open("user_properties");
+        self.user_properties(layout, sink);
+        sink.close(true);
+        !mapping.spec.policy.require_user_or_device || user || device
+    }
+
+    fn value(&self, value: &'a Value) -> Option<Val<'a>> {
         match value {
-            Value::Literal(s) => Some(Json::String(s.clone())),
-            Value::Capture(c) => self.captures.get(*c).map(Json::from),
-            Value::Data(key) => self.data.get(key).cloned(),
+            Value::Literal(s) => Some(Val::Str(s)),
+            Value::Capture(c) => self.captures.get(*c).map(Val::Str),
+            Value::Data(key) => get(self.event.data, key).map(Val::Json),
             Value::Lookup { table, key } => {
                 let key = self.captures.get(*key)?;
                 self.lookup(table.0, key)
             }
             Value::LookupData { table, key } => {
-                let key = js::to_string(self.data.get(key));
+                let key = key_string(get(self.event.data, key));
                 self.lookup(table.0, &key)
             }
         }
     }
 
-    fn lookup(&self, table: usize, key: &str) -> Option<Json> {
-        self.mapping
+    fn lookup(&self, table: usize, key: &str) -> Option<Val<'a>> {
+        let mapping: &'a Mapping = self.event.mapping;
+        mapping
             .tables
             .get(table)?
             .get(key)
-            .map(|v| Json::String(v.clone()))
+            .map(|v| Val::Str(v.as_str()))
     }
 
-    fn cond(&self, cond: &Cond) -> bool {
+    fn cond(&self, cond: &'a Cond) -> bool {
         match cond {
-            Cond::Truthy(value) => self.value(value).as_ref().is_some_and(js::truthy),
+            Cond::Truthy(value) => self.value(value).is_some_and(|v| v.truthy()),
             Cond::EventIs(name) => self.event_name == name,
         }
     }
 
-    fn service(&self) -> ServiceInfo {
-        let none = ServiceInfo {
-            name: None,
-            client_id: None,
-        };
-        let Some(rule) = &self.mapping.spec.layout.service else {
-            return none;
-        };
-        let Some(service) = self.data.get(&rule.data).filter(|s| js::truthy(s)) else {
-            return none;
-        };
-        // Strict equality: only a string can equal `content-server` or `sync`.
-        if let Json::String(s) = service {
-            if rule.ignore.iter().any(|i| i == s) {
-                return none;
-            }
-            if rule.passthrough.iter().any(|p| p == s) {
-                return ServiceInfo {
-                    name: Some(s.clone()),
-                    client_id: None,
-                };
-            }
-        }
-        let key = js::to_string(Some(service));
-        let name = self
-            .env
-            .oauth_clients
-            .get(&key)
-            .filter(|n| !n.is_empty())
-            .cloned()
-            .unwrap_or_else(|| rule.unknown.clone());
-        ServiceInfo {
-            name: Some(name),
-            client_id: Some(service.clone()),
-        }
-    }
-
-    fn source(&self, source: &Source) -> Option<Json> {
+    fn source(&self, source: &'a Source) -> Option<Val<'a>> {
+        let event = self.event;
         match source {
-            Source::Data(key) => self.data.get(key).cloned(),
-            Source::AppVersion => self.env.app_version.map(Json::from),
-            Source::ServiceName => self.service().name.map(Json::String),
-            Source::OauthClientId => self.service().client_id,
-            Source::Experiments(key) => experiments(self.data.get(key)),
-            Source::NonEmptyArray(key) => self
-                .data
-                .get(key)
+            Source::Data(key) => get(event.data, key).map(Val::Json),
+            Source::AppVersion => event.env.app_version.map(Val::Str),
+            Source::ServiceName => event.service.name.map(Val::Str),
+            Source::OauthClientId => event.service.client_id.map(Val::Json),
+            Source::Experiments(key) => experiments(get(event.data, key)).map(Val::Owned),
+            Source::NonEmptyArray(key) => get(event.data, key)
                 .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
-                .cloned(),
-            Source::Literal(s) => Some(Json::String(s.clone())),
+                .map(Val::Json),
+            Source::Literal(s) => Some(Val::Str(s)),
         }
     }
 
-    fn fields_pruned(&self, fields: &[Field], out: &mut Map<String, Json>) {
+    fn fields_pruned(&self, fields: &'a [Field], sink: &mut impl Sink) {
         for field in fields {
-            insert_pruned(out, &field.name, self.source(&field.source));
+            if let Some(value) = pruned(self.source(&field.source)) {
+                sink.field(&field.name, value);
+            }
         }
     }
 
-    fn event_properties(&self, layout: &Layout, group: &str) -> Map<String, Json> {
-        let mut out = Map::new();
-        self.fields_pruned(&layout.event_properties, &mut out);
-        if let Some(&i) = self.mapping.group_properties.get(group) {
-            self.group_properties(&self.mapping.spec.group_properties[i], &mut out);
-        }
-        out
-    }
-
-    fn group_properties(&self, props: &GroupProperties, out: &mut Map<String, Json>) {
+    fn group_properties(&self, props: &'a GroupProperties, sink: &mut impl Sink) {
         if !props.when.iter().all(|c| self.cond(c)) {
             return;
         }
@@ -526,30 +967,29 @@ impl Ctx<'_> {
             if rule.when.iter().all(|c| self.cond(c))
                 && let Some(value) = self.value(&rule.value)
             {
-                out.insert(rule.name.clone(), value);
+                sink.field(&rule.name, value);
             }
         }
     }
 
-    fn user_properties(&self, layout: &Layout) -> Map<String, Json> {
-        let mut out = Map::new();
-        self.fields_pruned(&layout.user_properties, &mut out);
+    fn user_properties(&self, layout: &'a Layout, sink: &mut impl Sink) {
+        let data = self.event.data;
+        self.fields_pruned(&layout.user_properties, sink);
 
-        let mut append = Map::new();
+        // `$append` is absent when none of its entries is present.
+        sink.open("$append");
         for field in &layout.append {
             if let Some(value) = self.source(&field.source) {
-                append.insert(field.name.clone(), value);
+                sink.field(&field.name, value);
             }
         }
-        if !append.is_empty() {
-            out.insert("$append".to_owned(), Json::Object(append));
-        }
+        sink.close(false);
 
         if let Some(counts) = &layout.device_counts
-            && let Some(Json::Array(devices)) = self.data.get(&counts.data)
+            && let Some(Json::Array(devices)) = get(data, &counts.data)
         {
-            out.insert(counts.count.clone(), Json::from(devices.len()));
-            let now = self.env.now_ms as f64;
+            sink.field(&counts.count, Val::Int(devices.len() as i64));
+            let now = self.event.env.now_ms as f64;
             for (name, window) in &counts.windows {
                 let since = now - *window as f64;
                 let active = devices
@@ -560,11 +1000,11 @@ impl Ctx<'_> {
                         js::to_number(t) >= since
                     })
                     .count();
-                out.insert(name.clone(), Json::from(active));
+                sink.field(name, Val::Int(active as i64));
             }
         }
 
-        self.fields_pruned(&layout.user_properties_tail, &mut out);
+        self.fields_pruned(&layout.user_properties_tail, sink);
 
         if let Some(newsletter) = &layout.newsletter {
             let by_category = self.captures.category.and_then(|c| {
@@ -572,18 +1012,17 @@ impl Ctx<'_> {
                     .by_category
                     .iter()
                     .find(|(k, _)| k == c)
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| v.as_str())
             });
-            let state = by_category.or_else(|| match self.data.get(&newsletter.data) {
-                Some(Json::Bool(true)) => Some(newsletter.when_true.clone()),
-                Some(Json::Bool(false)) => Some(newsletter.when_false.clone()),
+            let state = by_category.or_else(|| match get(data, &newsletter.data) {
+                Some(Json::Bool(true)) => Some(newsletter.when_true.as_str()),
+                Some(Json::Bool(false)) => Some(newsletter.when_false.as_str()),
                 _ => None,
             });
             if let Some(state) = state.filter(|s| !s.is_empty()) {
-                out.insert(newsletter.name.clone(), Json::String(state));
+                sink.field(&newsletter.name, Val::Str(state));
             }
         }
-        out
     }
 }
 

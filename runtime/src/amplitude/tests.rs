@@ -1,0 +1,309 @@
+//! The rule lookup against the naive loop, and the byte writer against the map transform.
+
+use proptest::prelude::*;
+use regex::Regex;
+use serde_json::{Map, Value as Json, json};
+
+use super::*;
+use crate::mozlog::{self, Record, Severity};
+
+fn target(group: GroupExpr, event: Vec<Part>) -> Target {
+    Target {
+        group,
+        event,
+        when: Vec::new(),
+        time_offset: None,
+    }
+}
+
+fn fixed(prefix: &str) -> GroupExpr {
+    GroupExpr::Fixed(prefix.to_owned())
+}
+
+fn text(s: &str) -> Part {
+    Part::Text(s.to_owned())
+}
+
+fn field(name: &str, source: Source) -> Field {
+    Field {
+        name: name.to_owned(),
+        source,
+    }
+}
+
+fn data(key: &str) -> Source {
+    Source::Data(key.to_owned())
+}
+
+fn rules_only(patterns: &[String]) -> Mapping {
+    let rules = patterns
+        .iter()
+        .map(|pattern| Rule {
+            pattern: pattern.clone(),
+            targets: vec![target(fixed("g"), vec![text("e")])],
+        })
+        .collect();
+    let spec = MappingSpec {
+        rules,
+        ..MappingSpec::default()
+    };
+    match Mapping::new(spec) {
+        Ok(mapping) => mapping,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+/// Patterns from pieces that overlap a lot, anchored or not, some with anchors inside an
+/// alternation (which must not count as anchored).
+fn pattern() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "a", "b", "ab", "a+", "b*", ".", "(a|b)", "[ab]{2}", "x?", r"\.", "(a)(b)?",
+    ]);
+    let whole = prop::sample::select(vec!["^a|b", "(?:^|x)a", "b$|^x", "(?m)^b", ""]);
+    prop_oneof![
+        4 => (any::<bool>(), prop::collection::vec(piece, 1..4), any::<bool>()).prop_map(
+            |(start, pieces, end)| {
+                format!(
+                    "{}{}{}",
+                    if start { "^" } else { "" },
+                    pieces.concat(),
+                    if end { "$" } else { "" }
+                )
+            }
+        ),
+        1 => whole.prop_map(str::to_owned),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn resolve_finds_the_first_rule_that_matches_anywhere(
+        patterns in prop::collection::vec(pattern(), 1..12),
+        names in prop::collection::vec("[abx.\n]{0,8}", 1..8),
+    ) {
+        let mapping = rules_only(&patterns);
+        let regexes: Vec<Regex> = patterns
+            .iter()
+            .map(|p| Regex::new(p))
+            .collect::<Result<_, _>>()
+            .map_err(|err| TestCaseError::fail(err.to_string()))?;
+        for name in &names {
+            let naive = regexes.iter().position(|r| r.is_match(name)).map(Matched::Rule);
+            prop_assert_eq!(mapping.resolve(name), naive, "{:?} on {:?}", patterns, name);
+        }
+    }
+}
+
+#[test]
+fn resolve_prefers_the_lower_index_over_the_leftmost_match() {
+    let mapping = rules_only(&["b".to_owned(), "^a".to_owned(), "a".to_owned()]);
+    assert_eq!(mapping.resolve("ab"), Some(Matched::Rule(0)));
+    assert_eq!(mapping.resolve("ax"), Some(Matched::Rule(1)));
+    assert_eq!(mapping.resolve("xa"), Some(Matched::Rule(2)));
+    assert_eq!(mapping.resolve("x"), None);
+}
+
+/// A layout with every kind of source, repeated keys among the group properties of one
+/// group, and the auth logger's policy.
+fn mapping() -> Mapping {
+    let layout = Layout {
+        fields: vec![
+            field("user_id", data("uid")),
+            field("device_id", data("deviceId")),
+            field("session_id", data("flowBeginTime")),
+            field("app_version", Source::AppVersion),
+            field("language", data("lang")),
+            field("entrypoint_list", Source::NonEmptyArray("list".to_owned())),
+            field("literal", Source::Literal("lit\"eral".to_owned())),
+        ],
+        service: Some(ServiceRule {
+            data: "service".to_owned(),
+            ignore: vec!["content-server".to_owned()],
+            passthrough: vec!["sync".to_owned()],
+            unknown: "undefined_oauth".to_owned(),
+        }),
+        event_properties: vec![
+            field("service", Source::ServiceName),
+            field("oauth_client_id", Source::OauthClientId),
+        ],
+        user_properties: vec![
+            field("flow_id", data("flowId")),
+            field("ua_browser", data("browser")),
+        ],
+        append: vec![
+            field("fxa_services_used", Source::ServiceName),
+            field("experiments", Source::Experiments("experiments".to_owned())),
+        ],
+        device_counts: Some(DeviceCounts {
+            data: "devices".to_owned(),
+            time_key: "lastAccessTime".to_owned(),
+            count: "sync_device_count".to_owned(),
+            windows: vec![("sync_active_devices_day".to_owned(), 86_400_000)],
+        }),
+        user_properties_tail: vec![field("sync_engines", data("syncEngines"))],
+        newsletter: Some(Newsletter {
+            name: "newsletter_state".to_owned(),
+            by_category: vec![("optIn".to_owned(), "subscribed".to_owned())],
+            data: "marketingOptIn".to_owned(),
+            when_true: "subscribed".to_owned(),
+            when_false: "unsubscribed".to_owned(),
+        }),
+    };
+    let property = |name: &str, value: Value| PropertyRule {
+        name: name.to_owned(),
+        value,
+        when: Vec::new(),
+    };
+    let spec = MappingSpec {
+        service: "test".to_owned(),
+        tables: vec![vec![("sms".to_owned(), "fxa_sms".to_owned())]],
+        exact: vec![
+            (
+                "account.login".to_owned(),
+                vec![target(fixed("fxa_login"), vec![text("success")])],
+            ),
+            (
+                "twice".to_owned(),
+                vec![
+                    target(fixed("fxa_reg"), vec![text("one")]),
+                    Target {
+                        time_offset: Some(1),
+                        ..target(fixed("fxa_reg"), vec![text("two")])
+                    },
+                ],
+            ),
+        ],
+        rules: vec![Rule {
+            pattern: r"^screen\.(\w+)(?:\.(\w+))?$".to_owned(),
+            targets: vec![target(
+                GroupExpr::Lookup {
+                    table: TableId(0),
+                    key: Capture::Category,
+                },
+                vec![text("view_"), Part::Capture(Capture::Target)],
+            )],
+        }],
+        group_properties: vec![GroupProperties {
+            prefix: "fxa_sms".to_owned(),
+            when: Vec::new(),
+            set: vec![
+                property("service", Value::Literal("overridden".to_owned())),
+                property("where", Value::Capture(Capture::Target)),
+                property("raw", Value::Data("raw".to_owned())),
+            ],
+        }],
+        layout,
+        policy: Policy {
+            time_falls_back_to_now: true,
+            require_user_or_device: true,
+            rewrites: Vec::new(),
+        },
+    };
+    match Mapping::new(spec) {
+        Ok(mapping) => mapping,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+fn bags() -> Vec<Map<String, Json>> {
+    let bags = [
+        json!({}),
+        json!({"uid": "u", "deviceId": "", "flowBeginTime": 1.5e21, "lang": "de\n\u{1}",
+               "service": "sync", "raw": {"a": [null, 1.0, "x\"y"]}, "list": [1],
+               "devices": [{"lastAccessTime": 1_551_700_000_000_i64}, 3], "marketingOptIn": false}),
+        json!({"uid": 0, "deviceId": "d", "service": "0123", "flowId": false,
+               "experiments": [{"choice": "FirstExp", "group": "Group-Two"}, {"choice": 1}],
+               "syncEngines": ["bookmarks"], "raw": null, "browser": "Firefox\\65"}),
+        json!({"uid": "u", "service": 17, "lang": "fr", "list": [], "flowBeginTime": -0.0}),
+    ];
+    bags.into_iter()
+        .filter_map(|bag| match bag {
+            Json::Object(map) => Some(map),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn transform_to_writes_the_logged_events_of_transform() {
+    let mapping = mapping();
+    let clients = OauthClients::from([("0123".to_owned(), "amo".to_owned())]);
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: Some("134"),
+        now_ms: 1_551_700_200_000,
+    };
+    let record = Record {
+        timestamp_ms: env.now_ms,
+        logger: "test",
+        type_name: "amplitudeEvent",
+        hostname: Some("host"),
+        severity: Severity::Info,
+        pid: 7,
+        fields: None,
+    };
+    let names = [
+        json!("account.login"),
+        json!("twice"),
+        json!("screen.sms.here"),
+        json!("screen.sms"),
+        json!("screen.other.x"),
+        json!("nothing"),
+    ];
+    let times = [
+        json!(1_551_700_123_456_i64),
+        json!("t"),
+        json!(0),
+        json!(null),
+    ];
+    let mut out = Vec::new();
+    let mut checked = 0;
+    for bag in bags() {
+        for name in &names {
+            for time in &times {
+                let event = SourceEvent {
+                    name: Some(name),
+                    time: Some(time),
+                };
+                let logged: Vec<Map<String, Json>> = mapping
+                    .transform(event, &bag, &env)
+                    .into_iter()
+                    .filter(|e| e.logged)
+                    .map(|e| e.event)
+                    .collect();
+                let json = Json::Array(logged.iter().cloned().map(Json::Object).collect());
+                out.clear();
+                let count = mapping.transform_to(event, &bag, &env, Encoding::Json, &mut out);
+                assert_eq!(count, logged.len());
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    mozlog::to_js_json(&json),
+                    "{name} {time} {bag:?}"
+                );
+
+                let lines: Vec<String> = logged
+                    .iter()
+                    .map(|event| {
+                        let line = mozlog::format_line(&Record {
+                            fields: Some(event),
+                            ..record
+                        });
+                        line.trim_end().to_owned()
+                    })
+                    .collect();
+                out.clear();
+                mapping.transform_to(event, &bag, &env, Encoding::Mozlog(record), &mut out);
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    format!("[{}]", lines.join(",")),
+                    "{name} {time} {bag:?}"
+                );
+                checked += logged.len();
+            }
+        }
+    }
+    // The cases reach the group with repeated keys, both policies and every source.
+    assert!(checked > 20, "{checked}");
+}
