@@ -246,7 +246,8 @@ impl Builder {
                     .then(|| scope.spawn(|| backend::docs::render_service(service)));
                 if code {
                     let path = format!("{src}{module}.rs");
-                    let contents = format_service(service, self.tests, &source, &path)?;
+                    let contents =
+                        format_service(service, self.tests, &source, &path, EVENTS_PER_PART)?;
                     files.push(GeneratedFile { path, contents });
                 }
                 if let Some(pages) = pages {
@@ -427,21 +428,41 @@ const EVENTS_PER_PART: usize = 64;
 ///
 /// prettyplease prints the items of a file one after another, so printing consecutive parts
 /// of the items and concatenating the text gives the same bytes as printing them at once.
-/// The tests module is one item: it is printed whole, on a thread of its own.
+/// Tokens cannot cross threads, so each thread builds the tokens of the parts it prints: one
+/// per core takes every n-th part, and the tests module, one item, is printed whole on a
+/// thread of its own.
 fn format_service(
     service: &Service,
     tests: bool,
     source: &str,
     file: &str,
+    per_part: usize,
 ) -> Result<String, Error> {
+    let parts = backend::rust::ServiceParts::new(service, per_part);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, parts.len());
+    let format_every = |first: usize| -> Result<Vec<String>, Error> {
+        (first..parts.len())
+            .step_by(workers)
+            .map(|i| unparse(parts.emit(i), file))
+            .collect()
+    };
     std::thread::scope(|scope| {
         let tests =
             tests.then(|| scope.spawn(|| unparse(backend::tests::emit_tests(service), file)));
+        let others: Vec<_> = (1..workers)
+            .map(|first| scope.spawn(move || format_every(first)))
+            .collect();
+        let mut texts = vec![format_every(0)?.into_iter()];
+        for handle in others {
+            texts.push(join(handle)?.into_iter());
+        }
         let mut out = header(source);
-        backend::rust::emit_service_in_parts(service, EVENTS_PER_PART, |tokens| {
-            out.push_str(&unparse(tokens, file)?);
-            Ok(())
-        })?;
+        // Part i is the (i / workers)-th text of worker i % workers.
+        for i in 0..parts.len() {
+            out.extend(texts[i % workers].next());
+        }
         if let Some(tests) = tests {
             out.push_str(&join(tests)?);
         }
@@ -532,6 +553,27 @@ mod tests {
         assert!(!write_if_changed(&path, "x")?);
         assert!(write_if_changed(&path, "y")?);
         std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn formatting_in_parts_gives_the_bytes_of_formatting_at_once() -> Result<(), Error> {
+        let fxa = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fxa");
+        let checked = Loader::default()
+            .load_all(&[fxa])
+            .map_err(|report| Error::Internal {
+                file: "schema/fxa".to_owned(),
+                message: report.to_string(),
+            })?;
+        for service in checked.model.services.values() {
+            let mut tokens = backend::rust::emit_service(service);
+            tokens.extend(backend::tests::emit_tests(service));
+            let whole = format_rust(&tokens, "x.yaml", "x.rs")?;
+            for per_part in [1, 3, 64] {
+                let parts = format_service(service, true, "x.yaml", "x.rs", per_part)?;
+                assert!(parts == whole, "{} in parts of {per_part}", service.name);
+            }
+        }
         Ok(())
     }
 }

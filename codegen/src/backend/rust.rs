@@ -27,47 +27,76 @@ use crate::model::{
 ///
 /// The items carry no inner attributes, so the result can be `include!`d inside a `mod`.
 pub fn emit_service(service: &Service) -> TokenStream {
-    let mut tokens = TokenStream::new();
-    emit_service_in_parts(service, usize::MAX, |part| {
-        tokens.extend(part);
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|never| match never {});
-    tokens
+    let parts = ServiceParts::new(service, usize::MAX);
+    (0..parts.len()).map(|i| parts.emit(i)).collect()
 }
 
-/// [`emit_service`] in consecutive parts of whole items, at most `events` events or families
-/// per part, handed to `sink` in order; stops at the first error of `sink`.
+/// The module of [`emit_service`] in consecutive parts of whole items, at most a given number
+/// of events or families per part.
 ///
-/// The driver parses and formats each part on its own, so the syntax tree of the whole module
-/// never exists at once: a module of 100,000 lines then costs far less memory and time.
-///
-/// # Errors
-/// The first error `sink` returns.
-pub fn emit_service_in_parts<E>(
-    service: &Service,
-    events: usize,
-    mut sink: impl FnMut(TokenStream) -> Result<(), E>,
-) -> Result<(), E> {
-    let types = ValueTypes::collect(service);
-    let name = &service.name;
-    let mapping = emit_mapping(service);
-    sink(quote! {
-        /// The service name.
-        pub const SERVICE: &str = #name;
+/// The driver parses and prints each part on its own, on several threads, so the syntax tree of
+/// the whole module never exists at once.
+#[derive(Debug)]
+pub struct ServiceParts<'a> {
+    service: &'a Service,
+    types: ValueTypes,
+    events: Vec<&'a Event>,
+    families: Vec<&'a Family>,
+    per_part: usize,
+}
 
-        #mapping
-    })?;
-    let events = events.max(1);
-    let all: Vec<&Event> = service.events.values().collect();
-    for chunk in all.chunks(events) {
-        sink(chunk.iter().map(|e| emit_event(e, &types)).collect())?;
+impl<'a> ServiceParts<'a> {
+    /// The parts of `service`, with at most `per_part` events or families each.
+    pub fn new(service: &'a Service, per_part: usize) -> Self {
+        Self {
+            service,
+            types: ValueTypes::collect(service),
+            events: service.events.values().collect(),
+            families: service.families.values().collect(),
+            per_part: per_part.max(1),
+        }
     }
-    let families: Vec<&Family> = service.families.values().collect();
-    for chunk in families.chunks(events) {
-        sink(chunk.iter().map(|f| emit_family(f, &types)).collect())?;
+
+    /// The number of parts.
+    pub fn len(&self) -> usize {
+        2 + self.events.len().div_ceil(self.per_part) + self.families.len().div_ceil(self.per_part)
     }
-    sink(types.emit())
+
+    /// Whether there are no parts (never: the service name and mapping are one).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The items of part `i`, in `0..len()`; empty past the end.
+    pub fn emit(&self, i: usize) -> TokenStream {
+        let event_parts = self.events.len().div_ceil(self.per_part);
+        let family_parts = self.families.len().div_ceil(self.per_part);
+        let chunk = |k: usize, len: usize| k * self.per_part..((k + 1) * self.per_part).min(len);
+        if i == 0 {
+            let name = &self.service.name;
+            let mapping = emit_mapping(self.service);
+            quote! {
+                /// The service name.
+                pub const SERVICE: &str = #name;
+
+                #mapping
+            }
+        } else if i <= event_parts {
+            self.events[chunk(i - 1, self.events.len())]
+                .iter()
+                .map(|e| emit_event(e, &self.types))
+                .collect()
+        } else if i <= event_parts + family_parts {
+            self.families[chunk(i - 1 - event_parts, self.families.len())]
+                .iter()
+                .map(|f| emit_family(f, &self.types))
+                .collect()
+        } else if i == event_parts + family_parts + 1 {
+            self.types.emit()
+        } else {
+            TokenStream::new()
+        }
+    }
 }
 
 /// An identifier, raw when the model gave `r#name`.
@@ -90,6 +119,7 @@ fn doc(text: &str) -> TokenStream {
 
 /// The shared value types of a service: one per distinct constraint, named after the first
 /// property that uses it.
+#[derive(Debug)]
 pub(crate) struct ValueTypes {
     texts: BTreeMap<(String, Option<u64>), String>,
     enums: BTreeMap<Vec<(String, String)>, String>,
@@ -98,6 +128,7 @@ pub(crate) struct ValueTypes {
     order: Vec<ValueType>,
 }
 
+#[derive(Debug)]
 enum ValueType {
     Text {
         name: String,
