@@ -317,6 +317,11 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Whether `s` holds a byte that a JSON string literal escapes.
+pub(crate) fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)])
+}
+
 /// Whether any of the eight bytes of `word` needs an escape (exact: no false answers).
 ///
 /// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` is non-zero exactly when some
@@ -337,7 +342,7 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
     const SAFE: u64 = 1 << 53;
     // Fast path: safe integers print as they are, without an intermediate String.
     if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
-        push_display(out, i);
+        push_int(out, i);
         return;
     }
     // JSON.stringify writes NaN and ±Infinity as null; serde_json never holds them.
@@ -347,7 +352,28 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
     }
 }
 
-pub(crate) fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
+/// An integer in decimal, without the formatting machinery (numbers are most of a line's
+/// values).
+pub(crate) fn push_int(out: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        // `rest % 10` < 10, so the cast is exact.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{value}");
 }
@@ -694,6 +720,15 @@ mod tests {
             }
         });
         assert!(far.starts_with("{\"Timestamp\":9223372036854775807000000,"));
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for i in [0, 7, -7, 10, 1_551_700_123_456, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            push_int(&mut out, i);
+            assert_eq!(out, i.to_string().into_bytes());
+        }
     }
 
     #[test]

@@ -215,7 +215,7 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
                     (input.name, input.time) = (name, time);
                     event = true;
                 }
-                "data" => input.data = Some(map.next_value()?),
+                "data" => input.data = Some(map.next_value::<DataBag>()?.0),
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
@@ -255,6 +255,34 @@ impl serde::de::Visitor<'_> for KeyVisitor {
             "time" => "time",
             _ => "",
         }))
+    }
+}
+
+/// The data bag, built with room for a typical bag so the map does not grow step by step.
+struct DataBag(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for DataBag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DataVisitor)
+    }
+}
+
+struct DataVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DataVisitor {
+    type Value = DataBag;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DataBag, A::Error> {
+        let mut bag = Map::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            // A repeated key keeps its first position and its last value, as in serde_json.
+            bag.insert(key, value);
+        }
+        Ok(DataBag(bag))
     }
 }
 

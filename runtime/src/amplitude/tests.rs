@@ -96,6 +96,29 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn captures_are_those_of_the_regex_crate(
+        patterns in prop::collection::vec(pattern(), 1..4),
+        name in "[abx.\n]{0,8}",
+    ) {
+        let mapping = rules_only(&patterns);
+        for (rule, pattern) in patterns.iter().enumerate() {
+            let regex = Regex::new(pattern).map_err(|err| TestCaseError::fail(err.to_string()))?;
+            let want = regex.captures(&name).map_or_else(Default::default, |caps| {
+                let len = caps.len();
+                transform::Captures {
+                    category: if len >= 2 { caps.get(1).map(|m| m.as_str()) } else { None },
+                    target: if len == 3 { caps.get(2).map(|m| m.as_str()) } else { None },
+                }
+            });
+            prop_assert_eq!(mapping.captures(rule, &name), want, "{:?} on {:?}", pattern, name);
+        }
+    }
+}
+
 #[test]
 fn resolve_prefers_the_lower_index_over_the_leftmost_match() {
     let mapping = rules_only(&["b".to_owned(), "^a".to_owned(), "a".to_owned()]);

@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regex::Regex;
-use regex_automata::{Anchored, Input, MatchKind, meta};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input, MatchKind, PatternID, meta};
 use regex_syntax::hir::Look;
 use serde_json::{Map, Value as Json};
 
@@ -103,23 +105,25 @@ pub enum Encoding<'a> {
 #[derive(Debug)]
 pub struct Mapping {
     spec: MappingSpec,
-    exact: HashMap<String, usize>,
+    exact: FastMap<usize>,
     /// Every rule, searched at once; `None` without rules.
     rules: Option<meta::Regex>,
-    regexes: Vec<Regex>,
-    tables: Vec<HashMap<String, String>>,
-    group_properties: HashMap<String, usize>,
-    /// No key of the base layout repeats, so events can be written straight out.
+    /// Per rule, for its captures.
+    regexes: Vec<meta::Regex>,
+    tables: Vec<FastMap<String>>,
+    group_properties: FastMap<usize>,
+    /// No key of the base layout repeats or needs an escape, so events can be written
+    /// straight out.
     distinct: bool,
     /// Per group properties: whether its keys are distinct from each other and the base ones.
     distinct_groups: Vec<bool>,
 }
 
 /// The captures of a match, as FxA's transform assigns them.
-#[derive(Debug, Clone, Copy, Default)]
-struct Captures<'n> {
-    category: Option<&'n str>,
-    target: Option<&'n str>,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Captures<'n> {
+    pub(super) category: Option<&'n str>,
+    pub(super) target: Option<&'n str>,
 }
 
 impl<'n> Captures<'n> {
@@ -140,11 +144,19 @@ impl Mapping {
     /// [`MappingError::Rules`] when the rules together exceed the automaton's limits, and
     /// [`MappingError::Table`] when a table id is out of range.
     pub fn new(spec: MappingSpec) -> Result<Self, MappingError> {
+        // The regex crate's defaults, without its `Captures` allocation per match; on an
+        // error the regex crate's message is the one reported.
         let compile = |index: usize, pattern: &str| {
-            Regex::new(pattern).map_err(|source| MappingError::Pattern {
-                service: spec.service.clone(),
-                index,
-                source,
+            meta::Regex::new(pattern).map_err(|meta_error| match Regex::new(pattern) {
+                Err(source) => MappingError::Pattern {
+                    service: spec.service.clone(),
+                    index,
+                    source,
+                },
+                Ok(_) => MappingError::Rules {
+                    service: spec.service.clone(),
+                    source: Box::new(meta_error),
+                },
             })
         };
         let regexes = spec
@@ -170,7 +182,7 @@ impl Mapping {
                 })?;
             Some(rules)
         };
-        let tables: Vec<HashMap<String, String>> = spec
+        let tables: Vec<FastMap<String>> = spec
             .tables
             .iter()
             .map(|entries| entries.iter().cloned().collect())
@@ -358,13 +370,13 @@ impl Mapping {
                     .group_index
                     .is_none_or(|i| self.distinct_groups.get(i).copied().unwrap_or(false));
             let logged = if fast {
-                ctx.write_event(target, &mut ByteSink::new(out, heka))
+                ctx.write_event(target, &mut ByteSink::new(out, heka, true))
             } else {
                 // A repeated key keeps its first position and its last value, as a map
                 // insert does: build the map, then write it.
                 let mut map = MapSink::new(0);
                 let logged = ctx.write_event(target, &mut map);
-                let mut sink = ByteSink::new(out, heka);
+                let mut sink = ByteSink::new(out, heka, false);
                 for (key, value) in &map.finish() {
                     sink.field(key, Val::Json(value));
                 }
@@ -450,24 +462,28 @@ impl Mapping {
         }
     }
 
-    fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
-        let regex = &self.regexes[rule];
-        let Some(caps) = regex.captures(name) else {
+    pub(super) fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
+        let Some(regex) = self.regexes.get(rule) else {
             return Captures::default();
         };
         // `match.length` in JavaScript: 1 + the number of groups, participating or not.
-        let len = caps.len();
+        let len = regex.group_info().group_len(PatternID::ZERO);
+        // Groups 0 to 2 are all the transform reads: slots on the stack.
+        let mut slots = [None::<NonMaxUsize>; 6];
+        let used = slots.len().min(2 * len);
+        if regex
+            .search_slots(&Input::new(name), &mut slots[..used])
+            .is_none()
+        {
+            return Captures::default();
+        }
+        let group = |i: usize| match (slots[2 * i], slots[2 * i + 1]) {
+            (Some(start), Some(end)) => name.get(start.get()..end.get()),
+            _ => None,
+        };
         Captures {
-            category: if len >= 2 {
-                caps.get(1).map(|m| m.as_str())
-            } else {
-                None
-            },
-            target: if len == 3 {
-                caps.get(2).map(|m| m.as_str())
-            } else {
-                None
-            },
+            category: if len >= 2 { group(1) } else { None },
+            target: if len == 3 { group(2) } else { None },
         }
     }
 }
@@ -488,10 +504,55 @@ fn anchored_at_start(pattern: &str) -> String {
     }
 }
 
-/// Whether no name repeats.
+/// The mapping's own tables: keys from the schema, looked up once or twice per event.
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<FxHasher>>;
+
+/// rustc's Fx hash: a multiply and a rotate per eight bytes, where SipHash costs more than
+/// the rest of a lookup.
+/// The tables are fixed by the schema, so input can only choose which lookups it makes, not
+/// how the tables are laid out.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Whether no name repeats or needs an escape in JSON, so names can be written as they are,
+/// in order.
 fn all_distinct<'a>(names: impl Iterator<Item = &'a str>) -> bool {
     let mut seen = std::collections::HashSet::new();
-    names.into_iter().all(|name| seen.insert(name))
+    names
+        .into_iter()
+        .all(|name| !mozlog::needs_escape(name) && seen.insert(name))
 }
 
 fn check_tables(spec: &MappingSpec, count: usize) -> Result<(), MappingError> {
@@ -566,7 +627,11 @@ fn render_rewrite(parts: &[RewritePart], data: &Map<String, Json>) -> String {
 /// which is cheaper than hashing the key.
 fn get<'d>(data: &'d Map<String, Json>, key: &str) -> Option<&'d Json> {
     if data.len() <= 16 {
-        data.iter().find_map(|(k, v)| (k == key).then_some(v))
+        // Lengths and first bytes rule out most keys without a call to memcmp.
+        let first = key.as_bytes().first();
+        data.iter().find_map(|(k, v)| {
+            (k.len() == key.len() && k.as_bytes().first() == first && k == key).then_some(v)
+        })
     } else {
         data.get(key)
     }
@@ -693,17 +758,21 @@ struct ByteSink<'o> {
     first: bool,
     /// Per open object: where its key started and `first` before it.
     marks: [(usize, bool); 4],
+    /// Every key is known to need no escape.
+    plain_keys: bool,
 }
 
 impl<'o> ByteSink<'o> {
-    /// Writes into an event object whose `{` is already written.
-    fn new(out: &'o mut Vec<u8>, heka: bool) -> Self {
+    /// Writes into an event object whose `{` is already written; `plain_keys` promises
+    /// that no key needs an escape.
+    fn new(out: &'o mut Vec<u8>, heka: bool, plain_keys: bool) -> Self {
         Self {
             out,
             heka,
             level: 0,
             first: true,
             marks: [(0, false); 4],
+            plain_keys,
         }
     }
 
@@ -721,7 +790,14 @@ impl<'o> ByteSink<'o> {
             self.out.push(b',');
         }
         self.first = false;
-        mozlog::write_str(self.out, key, self.depth());
+        let depth = self.depth();
+        if self.plain_keys {
+            mozlog::write_quote(self.out, depth);
+            self.out.extend_from_slice(key.as_bytes());
+            mozlog::write_quote(self.out, depth);
+        } else {
+            mozlog::write_str(self.out, key, depth);
+        }
         self.out.push(b':');
     }
 }
@@ -737,7 +813,7 @@ impl Sink for ByteSink<'_> {
             Val::Json(v) => mozlog::write_value(out, v, depth),
             Val::Owned(v) => mozlog::write_value(out, &v, depth),
             Val::Str(s) => mozlog::write_str(out, s, depth),
-            Val::Int(i) => mozlog::push_display(out, i),
+            Val::Int(i) => mozlog::push_int(out, i),
             Val::EventType(group, name) => {
                 mozlog::write_quote(out, depth);
                 mozlog::write_escaped(out, group, depth);
