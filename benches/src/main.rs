@@ -5,6 +5,7 @@ use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use metricsmith_bench::{Shape, glean, lines, schema};
@@ -26,6 +27,19 @@ enum Command {
     Synth(SynthArgs),
     /// Write JSON Lines input for `metricsmith map` on the schema of the same shape.
     Lines(LinesArgs),
+    /// Time each stage of `metricsmith generate` on a schema, in this process, one thread per
+    /// stage (the median of RUNS runs), then the whole `generate` as the CLI runs it.
+    Stages(StagesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct StagesArgs {
+    /// The schema: an entry file or a directory, as `metricsmith generate --schema` takes it.
+    #[arg(long)]
+    schema: PathBuf,
+    /// Runs per stage.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +93,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => synth(&args),
         Command::Lines(args) => write_lines(&args),
+        Command::Stages(args) => stages(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +136,65 @@ fn write_lines(args: &LinesArgs) -> Result<(), String> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
     lines::write(&shape, args.count, &mut out)
         .map_err(|err| format!("cannot write {}: {err}", args.out.display()))
+}
+
+fn stages(args: &StagesArgs) -> Result<(), String> {
+    use metricsmith_codegen::{Builder, Loader, backend, driver};
+    let runs = args.runs.max(1);
+    let mut rows: Vec<(&str, Vec<Duration>)> = Vec::new();
+    let mut time =
+        |stage: &'static str, elapsed: Duration| match rows.iter_mut().find(|(s, _)| *s == stage) {
+            Some((_, times)) => times.push(elapsed),
+            None => rows.push((stage, vec![elapsed])),
+        };
+    let mut lines = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let checked = Loader::new()
+            .load_all(std::slice::from_ref(&args.schema))
+            .map_err(|report| report.to_string())?;
+        time("load: parse, validate, lower", start.elapsed());
+        for service in checked.model.services.values() {
+            let start = Instant::now();
+            let mut tokens = backend::rust::emit_service(service);
+            time("emit_service (tokens)", start.elapsed());
+            let start = Instant::now();
+            tokens.extend(backend::tests::emit_tests(service));
+            time("emit_tests (tokens)", start.elapsed());
+            let start = Instant::now();
+            let text = driver::format_rust(&tokens, "bench.yaml", "bench.rs")
+                .map_err(|e| e.to_string())?;
+            time("syn + prettyplease, whole module", start.elapsed());
+            lines = text.lines().count();
+            let start = Instant::now();
+            drop((tokens, text));
+            time("drop tokens and text", start.elapsed());
+            let start = Instant::now();
+            backend::docs::render_service(service)?;
+            time("docs", start.elapsed());
+            let start = Instant::now();
+            backend::json_schema::render(service);
+            time("JSON Schema", start.elapsed());
+        }
+        let start = Instant::now();
+        Builder::new()
+            .schema(&args.schema)
+            .tests(true)
+            .docs(true)
+            .json_schema(true)
+            .crate_layout(true)
+            .generate()
+            .map_err(|e| e.to_string())?;
+        time("Builder::generate, as the CLI (threads)", start.elapsed());
+    }
+    println!("{lines} lines of Rust; median of {runs} runs\n");
+    println!("| stage | ms |\n|---|---:|");
+    for (stage, mut times) in rows {
+        times.sort();
+        let median = times[times.len() / 2];
+        println!("| {stage} | {:.1} |", median.as_secs_f64() * 1000.0);
+    }
+    Ok(())
 }
 
 fn write_file(path: &Path, contents: &str) -> Result<(), String> {
