@@ -420,8 +420,8 @@ fn header(source: &str) -> String {
 }
 
 /// Events or families per part of a service module that is parsed and printed on its own.
-/// A part's tokens and syntax tree are dropped before the next part is built, so memory stays
-/// flat in the size of the schema.
+/// A part's tokens and syntax tree are dropped before the thread builds its next part, so the
+/// tokens and tree of the whole module (the tests module aside) never exist at once.
 const EVENTS_PER_PART: usize = 64;
 
 /// The formatted module of `service`, with its tests module when `tests` is set.
