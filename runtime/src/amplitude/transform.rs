@@ -92,6 +92,7 @@ pub enum Matched {
 
 /// How [`Mapping::transform_to`] writes each logged event.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Encoding<'a> {
     /// The amplitude event object, as `JSON.stringify` writes it.
     Json,
@@ -312,7 +313,8 @@ impl Mapping {
     /// The bytes are those of the events `transform` returns, written with JavaScript's
     /// `JSON.stringify` rules (the [`crate::mozlog`] writer), but the values are written
     /// straight from the data bag, without building a map per event.
-    /// Reuse `out` across calls: then the transform allocates nothing for most events.
+    /// Reuse `out` across calls: then an exact hit allocates nothing, and a rule hit one string
+    /// when its event name uses captures.
     ///
     /// # Examples
     /// ```
