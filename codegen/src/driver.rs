@@ -149,6 +149,7 @@ pub struct Builder {
     code: Option<bool>,
     emit_rerun: bool,
     loader: Loader,
+    sequential: bool,
 }
 
 /// Generates the Rust modules of the schema at `path` into `OUT_DIR`, as a build script does.
@@ -199,6 +200,15 @@ impl Builder {
         self
     }
 
+    /// Whether generation may use a thread per core (default: true).
+    ///
+    /// The proc-macro turns it off: inside a procedural macro, tokens must stay on the
+    /// compiler's thread.
+    pub fn parallel(&mut self, yes: bool) -> &mut Self {
+        self.sequential = !yes;
+        self
+    }
+
     /// Generates reviewer docs in Markdown (default: false).
     pub fn docs(&mut self, yes: bool) -> &mut Self {
         self.docs = yes;
@@ -241,17 +251,31 @@ impl Builder {
             // The docs, the tests module and the rest of the Rust module are independent:
             // each is built on a thread of its own.
             std::thread::scope(|scope| -> Result<(), Error> {
-                let pages = self
-                    .docs
-                    .then(|| scope.spawn(|| backend::docs::render_service(service)));
+                let render = || backend::docs::render_service(service);
+                let pages = match (self.docs, self.sequential) {
+                    (false, _) => None,
+                    (true, false) => Some(Pages::Spawned(scope.spawn(render))),
+                    (true, true) => Some(Pages::Done(render())),
+                };
                 if code {
                     let path = format!("{src}{module}.rs");
-                    let contents =
-                        format_service(service, self.tests, &source, &path, EVENTS_PER_PART)?;
+                    let workers = if self.sequential { Some(1) } else { None };
+                    let contents = format_service(
+                        service,
+                        self.tests,
+                        &source,
+                        &path,
+                        EVENTS_PER_PART,
+                        workers,
+                    )?;
                     files.push(GeneratedFile { path, contents });
                 }
                 if let Some(pages) = pages {
-                    for (name, contents) in join(pages).map_err(|message| Error::Internal {
+                    let pages = match pages {
+                        Pages::Spawned(handle) => join(handle),
+                        Pages::Done(pages) => pages,
+                    };
+                    for (name, contents) in pages.map_err(|message| Error::Internal {
                         file: format!("{docs}{}", service.name),
                         message,
                     })? {
@@ -431,17 +455,30 @@ const EVENTS_PER_PART: usize = 64;
 /// Tokens cannot cross threads, so each thread builds the tokens of the parts it prints: one
 /// per core takes every n-th part, and the tests module, one item, is printed whole on a
 /// thread of its own.
+///
+/// `workers` overrides the number of threads; with one, nothing runs on another thread.
 fn format_service(
     service: &Service,
     tests: bool,
     source: &str,
     file: &str,
     per_part: usize,
+    workers: Option<usize>,
 ) -> Result<String, Error> {
     let parts = backend::rust::ServiceParts::new(service, per_part);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, parts.len());
+    let workers = workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .clamp(1, parts.len().max(1));
+    if workers == 1 {
+        let mut out = header(source);
+        for i in 0..parts.len() {
+            out.push_str(&unparse(parts.emit(i), file)?);
+        }
+        if tests {
+            out.push_str(&unparse(backend::tests::emit_tests(service), file)?);
+        }
+        return Ok(out);
+    }
     let format_every = |first: usize| -> Result<Vec<String>, Error> {
         (first..parts.len())
             .step_by(workers)
@@ -477,6 +514,12 @@ fn unparse(tokens: TokenStream, file: &str) -> Result<String, Error> {
         message: e.to_string(),
     })?;
     Ok(prettyplease::unparse(&syntax))
+}
+
+/// Docs pages rendered on a thread of their own, or in place.
+enum Pages<'scope> {
+    Spawned(std::thread::ScopedJoinHandle<'scope, Result<Vec<(String, String)>, String>>),
+    Done(Result<Vec<(String, String)>, String>),
 }
 
 /// The result of a scoped thread; a panic in it (a metricsmith bug) goes on in this thread.
@@ -570,8 +613,15 @@ mod tests {
             tokens.extend(backend::tests::emit_tests(service));
             let whole = format_rust(&tokens, "x.yaml", "x.rs")?;
             for per_part in [1, 3, 64] {
-                let parts = format_service(service, true, "x.yaml", "x.rs", per_part)?;
-                assert!(parts == whole, "{} in parts of {per_part}", service.name);
+                // One thread per core, and one thread only (the proc-macro's way).
+                for workers in [None, Some(1)] {
+                    let parts = format_service(service, true, "x.yaml", "x.rs", per_part, workers)?;
+                    assert!(
+                        parts == whole,
+                        "{} in parts of {per_part}, workers {workers:?}",
+                        service.name
+                    );
+                }
             }
         }
         Ok(())

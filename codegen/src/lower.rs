@@ -2,7 +2,7 @@
 //!
 //! One pass collects every diagnostic; nothing here touches the filesystem.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -49,6 +49,7 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
         files,
         options,
         diagnostics: Vec::new(),
+        patterns: HashMap::new(),
     };
     let service = lower.service();
     let failed = lower
@@ -62,6 +63,9 @@ struct Lower<'a> {
     files: &'a [UnitFile<'a>],
     options: &'a Options,
     diagnostics: Vec<Diagnostic>,
+    /// Property patterns translated so far: thousands of properties share a few patterns, and
+    /// compiling a regex is the costly part.
+    patterns: HashMap<String, Result<(String, usize), jsregex::JsRegexError>>,
 }
 
 /// A definition and the file it came from.
@@ -930,11 +934,16 @@ impl<'a> Lower<'a> {
     }
 
     fn pattern(&mut self, file: usize, pattern: &Spanned<String>) -> Option<Pattern> {
-        match jsregex::compile(&pattern.value) {
-            Ok(t) => Some(Pattern {
+        let translated = self
+            .patterns
+            .entry(pattern.value.clone())
+            .or_insert_with(|| jsregex::compile(&pattern.value).map(|t| (t.rust, t.captures)))
+            .clone();
+        match translated {
+            Ok((rust, captures)) => Some(Pattern {
                 js: pattern.value.clone(),
-                rust: t.rust,
-                captures: t.captures,
+                rust,
+                captures,
             }),
             Err(err) => {
                 self.regex_error(file, pattern, &err);
@@ -1570,7 +1579,8 @@ impl<'a> Lower<'a> {
         }
 
         self.reach(&mut rules, &compiled);
-        self.exact_also_matched(&exact_defs, &compiled);
+        let first_rule = FirstRule::new(&compiled);
+        self.exact_also_matched(&exact_defs, &compiled, &first_rule);
 
         let layout = self
             .single("layout", move |f| {
@@ -1593,9 +1603,8 @@ impl<'a> Lower<'a> {
                     None
                 } else {
                     Some(
-                        compiled
-                            .iter()
-                            .find(|(_, _, _, regex)| regex.is_match(&event.name))
+                        first_rule
+                            .find(&compiled, &event.name)
                             .map_or(MappedBy::Unmapped, |(i, ..)| MappedBy::Rule(*i)),
                     )
                 };
@@ -1736,12 +1745,10 @@ impl<'a> Lower<'a> {
         &mut self,
         exact_defs: &BTreeMap<String, Def<'a, ast::TargetDef>>,
         compiled: &[(usize, usize, &'a Spanned<ast::RuleDef>, regex::Regex)],
+        first_rule: &FirstRule,
     ) {
         for (name, def) in exact_defs {
-            if let Some((index, file, rule, _)) = compiled
-                .iter()
-                .find(|(_, _, _, regex)| regex.is_match(name))
-            {
+            if let Some((index, file, rule, _)) = first_rule.find(compiled, name) {
                 let span = self.span(def.file, def.key);
                 let rule_span = self.span(*file, &rule.value.pattern);
                 self.lint(
@@ -2321,6 +2328,32 @@ impl<'a> Lower<'a> {
             time_falls_back_to_now: def.time == Some(ast::TimePolicy::EventOrNow),
             require_user_or_device: def.require == Some(ast::RequirePolicy::UserOrDevice),
             rewrites,
+        }
+    }
+}
+
+/// The first compiled rule that matches a name, in one `RegexSet` pass instead of one match
+/// per rule (thousands of names against hundreds of rules).
+struct FirstRule(Option<regex::RegexSet>);
+
+impl FirstRule {
+    fn new<T>(compiled: &[(usize, usize, T, regex::Regex)]) -> FirstRule {
+        // A set too large for the regex size limit falls back to one match per rule.
+        FirstRule(regex::RegexSet::new(compiled.iter().map(|c| c.3.as_str())).ok())
+    }
+
+    fn find<'c, T>(
+        &self,
+        compiled: &'c [(usize, usize, T, regex::Regex)],
+        name: &str,
+    ) -> Option<&'c (usize, usize, T, regex::Regex)> {
+        match &self.0 {
+            Some(set) => set
+                .matches(name)
+                .iter()
+                .next()
+                .and_then(|i| compiled.get(i)),
+            None => compiled.iter().find(|c| c.3.is_match(name)),
         }
     }
 }

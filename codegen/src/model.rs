@@ -378,8 +378,6 @@ pub struct GroupProperties {
     pub set: Vec<PropertyRule>,
 }
 
-
-
 /// A lookup table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -392,12 +390,6 @@ pub struct Table {
     /// Key -> value, sorted by key; group keys already resolved to prefixes.
     pub entries: Vec<(String, String)>,
 }
-
-
-
-
-
-
 
 /// An ordered regex rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -421,12 +413,3 @@ pub struct Rule {
     /// Where the rule is defined.
     pub location: Location,
 }
-
-
-
-
-
-
-
-
-

@@ -40,7 +40,11 @@ fn expand(literal: &LitStr) -> proc_macro2::TokenStream {
         .unwrap_or_default();
     let path = root.join(literal.value());
     let span = literal.span();
-    let generated = metricsmith_codegen::Builder::new().schema(&path).generate();
+    // Tokens must stay on the compiler's thread inside a procedural macro.
+    let generated = metricsmith_codegen::Builder::new()
+        .schema(&path)
+        .parallel(false)
+        .generate();
     let (tokens, inputs) = match generated {
         Ok(generated) => match services(&generated) {
             Ok(code) => (code, generated.inputs),

@@ -3,9 +3,6 @@
 mod transform;
 
 // The mapping types live in crate `metricsmith-spec`, shared with the compiler.
-#[allow(unused_imports)]
-// kept for `super::mapping` paths until transform.rs imports the crate
-use metricsmith_spec as mapping;
 pub use metricsmith_spec::*;
 pub use transform::*;
 
