@@ -3,7 +3,7 @@
 # (default 2,000), generates a crate from it with the metricsmith CLI, and times
 # `cargo build --release` of that crate alone (its dependencies are built first, untimed).
 #
-#   bench/compile-cost.sh [EVENTS] [WORK_DIR]
+#   benches/compile-cost.sh [EVENTS] [WORK_DIR]
 #
 # Each event has a shared 32-hex `uid`, every second one an optional string with a pattern,
 # every fourth an enum; every event has an exact Amplitude mapping, and there are 20 rules.
