@@ -125,8 +125,14 @@ pub fn write_line(out: &mut Vec<u8>, record: &Record<'_>) {
 /// [`crate::amplitude::Mapping::transform_to`]), so the envelope has one writer.
 pub(crate) fn write_head(out: &mut Vec<u8>, record: &Record<'_>) {
     out.extend_from_slice(b"{\"Timestamp\":");
-    // i128: ms × 10^6 overflows i64 after the year 2262; JavaScript prints the digits.
-    push_display(out, i128::from(record.timestamp_ms) * 1_000_000);
+    // ms × 10^6 is the ms digits and six zeros; that also holds past i64 (after the year
+    // 2262), where JavaScript still prints the digits.
+    if record.timestamp_ms == 0 {
+        out.push(b'0');
+    } else {
+        push_int(out, record.timestamp_ms);
+        out.extend_from_slice(b"000000");
+    }
     out.extend_from_slice(b",\"Logger\":");
     write_str(out, record.logger, Depth::Top);
     out.extend_from_slice(b",\"Type\":");
@@ -136,9 +142,9 @@ pub(crate) fn write_head(out: &mut Vec<u8>, record: &Record<'_>) {
         write_str(out, hostname, Depth::Top);
     }
     out.extend_from_slice(b",\"Severity\":");
-    push_display(out, record.severity.code());
+    push_int(out, i64::from(record.severity.code()));
     out.extend_from_slice(b",\"Pid\":");
-    push_display(out, record.pid);
+    push_int(out, i64::from(record.pid));
     out.extend_from_slice(b",\"EnvVersion\":\"2.0\"");
 }
 
@@ -371,11 +377,6 @@ pub(crate) fn push_int(out: &mut Vec<u8>, value: i64) {
         out.push(b'-');
     }
     out.extend_from_slice(&digits[at..]);
-}
-
-fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{value}");
 }
 
 /// Where a [`Logger`] writes.

@@ -178,3 +178,31 @@ proptest! {
         prop_assert!(heka.keys().eq(written.keys()));
     }
 }
+
+/// `Timestamp` is the integer ms x 1,000,000 written out, for any ms.
+#[test]
+fn timestamp_is_ms_times_a_million() {
+    for (ms, want) in [
+        (0_i64, "0"),
+        (1, "1000000"),
+        (-5, "-5000000"),
+        (1_551_700_123_456, "1551700123456000000"),
+        (i64::MAX, "9223372036854775807000000"),
+        (i64::MIN, "-9223372036854775808000000"),
+    ] {
+        let record = Record {
+            timestamp_ms: ms,
+            logger: "app",
+            type_name: "op",
+            hostname: None,
+            severity: Severity::Info,
+            pid: 1,
+            fields: None,
+        };
+        let line = mozlog::format_line(&record);
+        assert!(
+            line.starts_with(&format!("{{\"Timestamp\":{want},")),
+            "{ms}: {line}"
+        );
+    }
+}
