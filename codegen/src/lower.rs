@@ -1714,7 +1714,7 @@ impl<'a> Lower<'a> {
                             Diagnostic::new(
                                 Code::UnmatchableRule,
                                 span,
-                                format!("rule {index} matches no event name"),
+                                format!("rule {} matches no event name", index + 1),
                             )
                             .label("this pattern matches nothing")
                             .help("check the anchors and classes of the pattern"),
@@ -1723,14 +1723,20 @@ impl<'a> Lower<'a> {
                         let mut d = Diagnostic::new(
                             Code::ShadowedRule,
                             span,
-                            format!("rule {index} can never win: earlier rules match every name it matches"),
+                            format!(
+                                "rule {} can never win: earlier rules match every name it matches",
+                                index + 1
+                            ),
                         )
                         .label("shadowed rule")
                         .help("move it before the rules that shadow it, or remove it");
                         for &j in &by {
                             let (_, jf, jr, _) = &compiled[j];
                             let jspan = self.span(*jf, &jr.value.pattern);
-                            d = d.secondary(jspan, format!("rule {} matches first", compiled[j].0));
+                            d = d.secondary(
+                                jspan,
+                                format!("rule {} matches first", compiled[j].0 + 1),
+                            );
                         }
                         rules[*index].shadowed = true;
                         rules[*index].shadowed_by = by.iter().map(|&j| compiled[j].0).collect();
@@ -1756,7 +1762,10 @@ impl<'a> Lower<'a> {
                     Diagnostic::new(
                         Code::ExactAlsoMatched,
                         span,
-                        format!("`{name}` has an exact mapping and also matches rule {index}"),
+                        format!(
+                            "`{name}` has an exact mapping and also matches rule {}",
+                            index + 1
+                        ),
                     )
                     .label("the exact mapping wins")
                     .secondary(rule_span, "this rule also matches"),

@@ -1867,9 +1867,9 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// Rule 0 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
+    /// Rule 1 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
     #[test]
-    fn rule_0() {
+    fn rule_1() {
         assert_eq!(
             super::mapping().resolve("email.lowRecoveryCodesEmail.bounced"),
             Some(::metricsmith::amplitude::Matched::Rule(0usize))
@@ -1882,9 +1882,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email - bounced"]);
     }
-    /// Rule 1 (`^email\.(\w+)\.sent$`) with `email.lowRecoveryCodesEmail.sent`.
+    /// Rule 2 (`^email\.(\w+)\.sent$`) with `email.lowRecoveryCodesEmail.sent`.
     #[test]
-    fn rule_1() {
+    fn rule_2() {
         assert_eq!(
             super::mapping().resolve("email.lowRecoveryCodesEmail.sent"),
             Some(::metricsmith::amplitude::Matched::Rule(1usize))
@@ -1897,9 +1897,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email - sent"]);
     }
-    /// Rule 2 (`^flow\.complete\.(\w+)$`) with `flow.complete.activity`.
+    /// Rule 3 (`^flow\.complete\.(\w+)$`) with `flow.complete.activity`.
     #[test]
-    fn rule_2() {
+    fn rule_3() {
         assert_eq!(
             super::mapping().resolve("flow.complete.activity"),
             Some(::metricsmith::amplitude::Matched::Rule(2usize))

@@ -1108,9 +1108,9 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// Rule 0 (`^experiment\.(?:control|designF|designG)\.passwordStrength\.([\w]+)$`) with `experiment.control.passwordStrength.a`.
+    /// Rule 1 (`^experiment\.(?:control|designF|designG)\.passwordStrength\.([\w]+)$`) with `experiment.control.passwordStrength.a`.
     #[test]
-    fn rule_0() {
+    fn rule_1() {
         assert_eq!(
             super::mapping().resolve("experiment.control.passwordStrength.a"),
             Some(::metricsmith::amplitude::Matched::Rule(0usize))
@@ -1123,9 +1123,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
-    /// Rule 1 (`^flow\.signin-totp-code\.submit$`) with `flow.signin-totp-code.submit`.
+    /// Rule 2 (`^flow\.signin-totp-code\.submit$`) with `flow.signin-totp-code.submit`.
     #[test]
-    fn rule_1() {
+    fn rule_2() {
         assert_eq!(
             super::mapping().resolve("flow.signin-totp-code.submit"),
             Some(::metricsmith::amplitude::Matched::Rule(1usize))
@@ -1138,9 +1138,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_login - totp_code_submit"]);
     }
-    /// Rule 2 (`^screen\.signin-totp-code$`) with `screen.signin-totp-code`.
+    /// Rule 3 (`^screen\.signin-totp-code$`) with `screen.signin-totp-code`.
     #[test]
-    fn rule_2() {
+    fn rule_3() {
         assert_eq!(
             super::mapping().resolve("screen.signin-totp-code"),
             Some(::metricsmith::amplitude::Matched::Rule(2usize))
@@ -1153,9 +1153,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
-    /// Rule 3 (`^flow\.signin-totp-code\.engage$`) with `flow.signin-totp-code.engage`.
+    /// Rule 4 (`^flow\.signin-totp-code\.engage$`) with `flow.signin-totp-code.engage`.
     #[test]
-    fn rule_3() {
+    fn rule_4() {
         assert_eq!(
             super::mapping().resolve("flow.signin-totp-code.engage"),
             Some(::metricsmith::amplitude::Matched::Rule(3usize))
@@ -1168,9 +1168,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
-    /// Rule 4 (`^screen\.settings\.two-step-authentication$`) with `screen.settings.two-step-authentication`.
+    /// Rule 5 (`^screen\.settings\.two-step-authentication$`) with `screen.settings.two-step-authentication`.
     #[test]
-    fn rule_4() {
+    fn rule_5() {
         assert_eq!(
             super::mapping().resolve("screen.settings.two-step-authentication"),
             Some(::metricsmith::amplitude::Matched::Rule(4usize))
@@ -1183,9 +1183,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_pref - two_step_authentication_view"]);
     }
-    /// Rule 5 (`^flow\.([\w-]+)\.engage$`) with `flow.enter-email.engage`.
+    /// Rule 6 (`^flow\.([\w-]+)\.engage$`) with `flow.enter-email.engage`.
     #[test]
-    fn rule_5() {
+    fn rule_6() {
         assert_eq!(
             super::mapping().resolve("flow.enter-email.engage"),
             Some(::metricsmith::amplitude::Matched::Rule(5usize))
@@ -1198,9 +1198,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email_first - engage"]);
     }
-    /// Rule 6 (`^flow\.[\w-]+\.forgot-password$`) with `flow.a.forgot-password`.
+    /// Rule 7 (`^flow\.[\w-]+\.forgot-password$`) with `flow.a.forgot-password`.
     #[test]
-    fn rule_6() {
+    fn rule_7() {
         assert_eq!(
             super::mapping().resolve("flow.a.forgot-password"),
             Some(::metricsmith::amplitude::Matched::Rule(6usize))
@@ -1213,9 +1213,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
-    /// Rule 7 (`^flow\.[\w-]+\.have-account$`) with `flow.a.have-account`.
+    /// Rule 8 (`^flow\.[\w-]+\.have-account$`) with `flow.a.have-account`.
     #[test]
-    fn rule_7() {
+    fn rule_8() {
         assert_eq!(
             super::mapping().resolve("flow.a.have-account"),
             Some(::metricsmith::amplitude::Matched::Rule(7usize))
@@ -1228,9 +1228,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
-    /// Rule 8 (`^flow\.((?:install|signin)_from)\.\w+$`) with `flow.install_from.a`.
+    /// Rule 9 (`^flow\.((?:install|signin)_from)\.\w+$`) with `flow.install_from.a`.
     #[test]
-    fn rule_8() {
+    fn rule_9() {
         assert_eq!(
             super::mapping().resolve("flow.install_from.a"),
             Some(::metricsmith::amplitude::Matched::Rule(8usize))
@@ -1243,9 +1243,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_connect_device - view"]);
     }
-    /// Rule 9 (`^flow\.connect-another-device\.link\.(app-store)\.([\w-]+)$`) with `flow.connect-another-device.link.app-store.a`.
+    /// Rule 10 (`^flow\.connect-another-device\.link\.(app-store)\.([\w-]+)$`) with `flow.connect-another-device.link.app-store.a`.
     #[test]
-    fn rule_9() {
+    fn rule_10() {
         assert_eq!(
             super::mapping().resolve("flow.connect-another-device.link.app-store.a"),
             Some(::metricsmith::amplitude::Matched::Rule(9usize))
@@ -1258,9 +1258,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_connect_device - engage"]);
     }
-    /// Rule 10 (`^flow\.([\w-]+)\.submit$`) with `flow.enter-email.submit`.
+    /// Rule 11 (`^flow\.([\w-]+)\.submit$`) with `flow.enter-email.submit`.
     #[test]
-    fn rule_10() {
+    fn rule_11() {
         assert_eq!(
             super::mapping().resolve("flow.enter-email.submit"),
             Some(::metricsmith::amplitude::Matched::Rule(10usize))
@@ -1273,9 +1273,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email_first - submit"]);
     }
-    /// Rule 11 (`^screen\.(?:oauth\.)?([\w-]+)$`) with `screen.enter-email`.
+    /// Rule 12 (`^screen\.(?:oauth\.)?([\w-]+)$`) with `screen.enter-email`.
     #[test]
-    fn rule_11() {
+    fn rule_12() {
         assert_eq!(
             super::mapping().resolve("screen.enter-email"),
             Some(::metricsmith::amplitude::Matched::Rule(11usize))
@@ -1288,9 +1288,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email_first - view"]);
     }
-    /// Rule 12 (`^settings\.communication-preferences\.(optIn|optOut)\.success$`) with `settings.communication-preferences.optIn.success`.
+    /// Rule 13 (`^settings\.communication-preferences\.(optIn|optOut)\.success$`) with `settings.communication-preferences.optIn.success`.
     #[test]
-    fn rule_12() {
+    fn rule_13() {
         assert_eq!(
             super::mapping().resolve("settings.communication-preferences.optIn.success"),
             Some(::metricsmith::amplitude::Matched::Rule(12usize))
@@ -1303,9 +1303,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_pref - newsletter"]);
     }
-    /// Rule 13 (`^settings\.clients\.disconnect\.submit\.([a-z]+)$`) with `settings.clients.disconnect.submit.a`.
+    /// Rule 14 (`^settings\.clients\.disconnect\.submit\.([a-z]+)$`) with `settings.clients.disconnect.submit.a`.
     #[test]
-    fn rule_13() {
+    fn rule_14() {
         assert_eq!(
             super::mapping().resolve("settings.clients.disconnect.submit.a"),
             Some(::metricsmith::amplitude::Matched::Rule(13usize))
@@ -1318,9 +1318,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
-    /// Rule 14 (`^([\w-]+).verification.clicked$`) with `complete-reset-password.verification.clicked`.
+    /// Rule 15 (`^([\w-]+).verification.clicked$`) with `complete-reset-password.verification.clicked`.
     #[test]
-    fn rule_14() {
+    fn rule_15() {
         assert_eq!(
             super::mapping().resolve("complete-reset-password.verification.clicked"),
             Some(::metricsmith::amplitude::Matched::Rule(14usize))
@@ -1333,9 +1333,9 @@ mod tests {
         );
         assert_eq!(types, ["fxa_email - click"]);
     }
-    /// Rule 15 (`^flow\.signin-totp-code\.success$`) with `flow.signin-totp-code.success`.
+    /// Rule 16 (`^flow\.signin-totp-code\.success$`) with `flow.signin-totp-code.success`.
     #[test]
-    fn rule_15() {
+    fn rule_16() {
         assert_eq!(
             super::mapping().resolve("flow.signin-totp-code.success"),
             Some(::metricsmith::amplitude::Matched::Rule(15usize))

@@ -244,9 +244,9 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// Rule 0 (`^amplitude\.([\w-]+)\.([\w-]+)$`) with `amplitude.activity.a`.
+    /// Rule 1 (`^amplitude\.([\w-]+)\.([\w-]+)$`) with `amplitude.activity.a`.
     #[test]
-    fn rule_0() {
+    fn rule_1() {
         assert_eq!(
             super::mapping().resolve("amplitude.activity.a"),
             Some(::metricsmith::amplitude::Matched::Rule(0usize))

@@ -260,10 +260,12 @@ fn amplitude_text(
     };
     let how = match outcome.resolved {
         Resolved::Exact => " (exact name)".to_owned(),
+        // Rules are numbered from 1 for people, as FxA's docs numbered them.
         Resolved::Rule(i) => format!(
-            " ([rule {i}]({}#{}))",
+            " ([rule {}]({}#{}))",
+            i + 1,
             rules_page(service),
-            anchor("rule", &i.to_string())
+            anchor("rule", &(i + 1).to_string())
         ),
         Resolved::None => " (no exact name or rule matches)".to_owned(),
     };
@@ -396,6 +398,7 @@ struct ServiceView {
 
 #[derive(Serialize)]
 struct RuleView {
+    /// The rule's number, from 1.
     index: usize,
     anchor: String,
     pattern: String,
@@ -500,8 +503,10 @@ fn targets_text(service: &Service, targets: &[Target]) -> String {
         .join(", then ")
 }
 
+/// A link to rule `i` (0-based), shown with its 1-based number.
 fn rule_link(i: usize) -> String {
-    format!("[{i}](#{})", anchor("rule", &i.to_string()))
+    let number = i + 1;
+    format!("[{number}](#{})", anchor("rule", &number.to_string()))
 }
 
 fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
@@ -623,8 +628,8 @@ fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
                 format!("`{}:{}`", r.location.file.display(), r.location.line),
             ));
             RuleView {
-                index: r.index,
-                anchor: anchor("rule", &r.index.to_string()),
+                index: r.index + 1,
+                anchor: anchor("rule", &(r.index + 1).to_string()),
                 pattern: r.js_pattern.clone(),
                 pattern_cell: r.js_pattern.replace('|', "\\|"),
                 description: r.description.as_deref().unwrap_or("").trim().to_owned(),

@@ -91,14 +91,14 @@ pub fn emit_tests(service: &Service) -> TokenStream {
             continue;
         };
         let outcome = eval.evaluate(&name, &Map::new());
-        let fname = format_ident!("rule_{}", rule.index);
+        let fname = format_ident!("rule_{}", rule.index + 1);
         let resolved = match outcome.resolved {
             Resolved::Exact | Resolved::None => quote!(None),
             Resolved::Rule(i) => quote!(Some(::metricsmith::amplitude::Matched::Rule(#i))),
         };
         let check = check_types(&outcome.event_types);
         let pattern = &rule.js_pattern;
-        let doc = format!(" Rule {} (`{pattern}`) with `{name}`.", rule.index);
+        let doc = format!(" Rule {} (`{pattern}`) with `{name}`.", rule.index + 1);
         let resolve_check = if matches!(outcome.resolved, Resolved::Exact) {
             TokenStream::new()
         } else {
