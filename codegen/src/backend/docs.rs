@@ -269,12 +269,32 @@ fn amplitude_text(
         ),
         Resolved::None => " (no exact name or rule matches)".to_owned(),
     };
-    let rewritten = if outcome.name != name {
-        format!(", as {}", code(&outcome.name))
-    } else {
-        String::new()
-    };
-    format!("{types}{how}{rewritten}")
+    // A policy rewrite depends on data the example does not have: say what it does.
+    let rewrite = service
+        .amplitude
+        .policy
+        .rewrites
+        .iter()
+        .find(|r| r.event == name);
+    match rewrite {
+        Some(rewrite) => {
+            let template: String = rewrite
+                .to
+                .iter()
+                .map(|part| match part {
+                    crate::model::RewritePart::Text(text) => text.clone(),
+                    crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
+                })
+                .collect();
+            format!(
+                "rewritten to {} before mapping; without that data, {} gives {types}{how}",
+                code(&template),
+                code(&outcome.name)
+            )
+        }
+        None if outcome.name != name => format!("{types}{how}, as {}", code(&outcome.name)),
+        None => format!("{types}{how}"),
+    }
 }
 
 fn example_data(properties: &[Property]) -> Map<String, serde_json::Value> {
