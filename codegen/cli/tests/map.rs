@@ -15,8 +15,14 @@ fn repo() -> PathBuf {
 
 fn map_command(schema: &str) -> Command {
     let mut cmd = Command::cargo_bin("metricsmith").unwrap();
-    let clients =
-        std::env::temp_dir().join(format!("metricsmith-clients-{}.json", std::process::id()));
+    // One file per call: tests run on parallel threads and must not read a file another
+    // test is still writing.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let clients = std::env::temp_dir().join(format!(
+        "metricsmith-clients-{}-{call}.json",
+        std::process::id()
+    ));
     let map: serde_json::Map<String, Value> = metricsmith_tests::oauth_clients()
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
