@@ -78,8 +78,143 @@ pub fn parse_file(id: FileId, source: &SourceFile) -> (Option<ast::File>, Vec<Di
             }
             (Some(file), diagnostics)
         }
-        Err(error) => (None, vec![yaml_diagnostic(id, source, &error)]),
+        Err(error) => (None, shape_errors(id, source, error)),
     }
+}
+
+/// At most this many more unknown keys are reported for one file after the first.
+const MAX_MORE_UNKNOWN_KEYS: usize = 32;
+
+/// Each further unknown key costs a parse of the whole file: larger files report the first only.
+const MAX_MENDED_FILE_SIZE: usize = 1024 * 1024;
+
+/// serde stops at the first unknown key. To report every one in a run, the text is mended and
+/// parsed again, as long as the next error is another unknown key: a key with a did-you-mean
+/// is renamed to it (what the user most likely meant), any other is blanked out with its block.
+/// Lines never move, so every later error keeps its line; the report points into the original.
+fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagnostic> {
+    let mut diagnostics = vec![yaml_diagnostic(id, source, &first)];
+    if source.text.len() > MAX_MENDED_FILE_SIZE {
+        return diagnostics;
+    }
+    let mut text = source.text.clone().into_bytes();
+    let mut error = first;
+    for _ in 0..MAX_MORE_UNKNOWN_KEYS {
+        let location = error.location();
+        let YamlError::SerdeUnknownField {
+            field, expected, ..
+        } = error.without_snippet()
+        else {
+            break;
+        };
+        let Some(location) = location else {
+            break;
+        };
+        let line = usize::try_from(location.line()).unwrap_or(0);
+        let column = usize::try_from(location.column()).unwrap_or(0);
+        let mended = match suggest::did_you_mean(field, expected.iter().copied()) {
+            Some(meant) => rename_key(&mut text, line, column, field, meant),
+            None => blank_key_block(&mut text, line, column),
+        };
+        if !mended {
+            break;
+        }
+        // Only ASCII keys and spaces replaced bytes, so the text is still UTF-8.
+        let Ok(next_text) = std::str::from_utf8(&text) else {
+            break;
+        };
+        match deserialize(next_text) {
+            Err(next) if matches!(next.without_snippet(), YamlError::SerdeUnknownField { .. }) => {
+                // Same line numbers; on the mended line itself columns may have moved.
+                diagnostics.push(yaml_diagnostic(id, source, &next));
+                error = next;
+            }
+            // Anything else may come from the mending: report only what is certain.
+            _ => break,
+        }
+    }
+    diagnostics
+}
+
+/// The byte offset of `line`:`column` (1-based, column in bytes of ASCII indentation).
+fn line_start(text: &[u8], line: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    if line == 1 {
+        return Some(0);
+    }
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(line - 2)
+        .map(|(i, _)| i + 1)
+}
+
+/// Renames the key `field` at `line`:`column` to `meant`, when it is there as written.
+fn rename_key(text: &mut Vec<u8>, line: usize, column: usize, field: &str, meant: &str) -> bool {
+    let Some(start) = line_start(text, line) else {
+        return false;
+    };
+    // The column counts characters; find the key on its line instead of trusting bytes.
+    let end = text[start..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(text.len(), |n| start + n);
+    let Ok(line_text) = std::str::from_utf8(&text[start..end]) else {
+        return false;
+    };
+    let from_column: usize = line_text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line_text.len(), |(i, _)| i);
+    let Some(at) = line_text[from_column..]
+        .find(field)
+        .map(|i| start + from_column + i)
+    else {
+        return false;
+    };
+    text.splice(at..at + field.len(), meant.bytes());
+    true
+}
+
+/// Replaces the key at `line`:`column` (1-based) and every more-indented line after it with
+/// spaces; `false` when the key does not start its line (a flow mapping or a `- key`), where
+/// blanking would change the structure.
+fn blank_key_block(text: &mut [u8], line: usize, column: usize) -> bool {
+    let Some(start) = line_start(text, line) else {
+        return false;
+    };
+    let line_end = |from: usize| {
+        text[from..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(text.len(), |n| from + n)
+    };
+    let indent = column.saturating_sub(1);
+    let end = line_end(start);
+    if indent >= end - start || !text[start..start + indent].iter().all(|b| *b == b' ') {
+        return false;
+    }
+    let mut blank_to = end;
+    let mut next = end + 1;
+    while next < text.len() {
+        let next_end = line_end(next);
+        let body = &text[next..next_end];
+        let spaces = body.iter().take_while(|b| **b == b' ').count();
+        let blank_or_comment = body[spaces..].is_empty() || body[spaces] == b'#';
+        if !blank_or_comment && spaces <= indent {
+            break;
+        }
+        blank_to = next_end;
+        next = next_end + 1;
+    }
+    for b in &mut text[start + indent..blank_to] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+    true
 }
 
 /// Stack for the parser thread: deserializing [`limits::MAX_DEPTH`] levels of the AST takes
@@ -254,5 +389,56 @@ fn lower(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown_keys(text: &str) -> Vec<(String, usize)> {
+        let source = SourceFile::new("t.yaml", text);
+        let (file, diagnostics) = parse_file(FileId(0), &source);
+        assert!(file.is_none());
+        diagnostics
+            .iter()
+            .filter(|d| d.code == Code::UnknownKey)
+            .map(|d| {
+                let (line, _) = source.line_col(d.primary.span.range().start);
+                (d.message.clone(), line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_renamed_or_blanked() {
+        // `zzz` has no did-you-mean: it is blanked with its block; `descripton` is renamed.
+        let text = "metricsmith: 1\nservice: s\nzzz:\n  nested: 1\n  more: [1]\nevents:\n  a.b:\n    descripton: x\n    kinds: [flow]\n";
+        assert_eq!(
+            unknown_keys(text),
+            [
+                ("unknown key `zzz`".to_owned(), 3),
+                ("unknown key `descripton`".to_owned(), 8)
+            ]
+        );
+    }
+
+    #[test]
+    fn inside_a_flow_mapping_only_renaming_goes_on() {
+        // Renaming works mid-line; blanking would break the mapping, so it stops there.
+        let renamed =
+            "metricsmith: 1\nservice: s\nevents:\n  a.b: {descripton: x, kinds: [flow], zzz: 1}\n";
+        assert_eq!(unknown_keys(renamed).len(), 2);
+        let blanked =
+            "metricsmith: 1\nservice: s\nevents:\n  a.b: {zzz: 1, descripton: x, kinds: [flow]}\n";
+        assert_eq!(unknown_keys(blanked).len(), 1);
+    }
+
+    #[test]
+    fn blanking_keeps_offsets_and_stops_at_the_next_sibling() {
+        let mut text = b"a:\n  b: 1\n  c:\n    d: 2\n  e: 3\n".to_vec();
+        assert!(blank_key_block(&mut text, 3, 3));
+        assert_eq!(text, b"a:\n  b: 1\n    \n        \n  e: 3\n".to_vec());
+        assert!(!blank_key_block(&mut text, 9, 1));
     }
 }

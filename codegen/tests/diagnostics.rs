@@ -10,6 +10,7 @@ use metricsmith_codegen::{Code, Date, Loader, Report, Style};
 const FIXTURES: &[(&str, &str)] = &[
     ("yaml_syntax", "E0005"),
     ("unknown_key", "E0007"),
+    ("unknown_keys_all_reported", "E0007"),
     ("invalid_value", "E0008"),
     ("missing_format_version", "E0009"),
     ("empty_file", "E0009"),
