@@ -80,10 +80,11 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
                 .push((
                     String::from("account.reset"),
                     vec![
-                        ::metricsmith::types::target("fxa_login", "forgot_complete"),
-                        Target { group : GroupExpr::Fixed(String::from("fxa_login")),
-                        event : vec![Part::Text(String::from("complete"))], when :
-                        Vec::new(), time_offset : Some(1i64) }
+                        ::metricsmith::amplitude::Target::fixed("fxa_login",
+                        "forgot_complete"), Target { group :
+                        GroupExpr::Fixed(String::from("fxa_login")), event :
+                        vec![Part::Text(String::from("complete"))], when : Vec::new(),
+                        time_offset : Some(1i64) }
                     ],
                 ));
             exact

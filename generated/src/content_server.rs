@@ -71,48 +71,53 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
             event : vec![Part::Text(String::from("password_")),
             Part::Capture(Capture::Category)], when : Vec::new(), time_offset : None }]
             }, Rule { pattern : String::from("^flow\\.signin-totp-code\\.submit$"),
-            targets : vec![::metricsmith::types::target("fxa_login", "totp_code_submit")]
-            }, Rule { pattern : String::from("^screen\\.signin-totp-code$"), targets :
-            vec![::metricsmith::types::target("fxa_login", "totp_code_view")] }, Rule {
-            pattern : String::from("^flow\\.signin-totp-code\\.engage$"), targets :
-            vec![::metricsmith::types::target("fxa_login", "totp_code_engage")] }, Rule {
-            pattern : String::from("^screen\\.settings\\.two-step-authentication$"),
-            targets : vec![::metricsmith::types::target("fxa_pref",
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_login",
+            "totp_code_submit")] }, Rule { pattern :
+            String::from("^screen\\.signin-totp-code$"), targets :
+            vec![::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_view")]
+            }, Rule { pattern : String::from("^flow\\.signin-totp-code\\.engage$"),
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_login",
+            "totp_code_engage")] }, Rule { pattern :
+            String::from("^screen\\.settings\\.two-step-authentication$"), targets :
+            vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
             "two_step_authentication_view")] }, Rule { pattern :
             String::from("^flow\\.([0-9A-Za-z_-]+)\\.engage$"), targets : vec![Target {
             group : GroupExpr::Lookup { table : TableId(2usize), key : Capture::Category
             }, event : vec![Part::Text(String::from("engage"))], when : Vec::new(),
             time_offset : None }] }, Rule { pattern :
             String::from("^flow\\.[0-9A-Za-z_-]+\\.forgot-password$"), targets :
-            vec![::metricsmith::types::target("fxa_login", "forgot_pwd")] }, Rule {
-            pattern : String::from("^flow\\.[0-9A-Za-z_-]+\\.have-account$"), targets :
-            vec![::metricsmith::types::target("fxa_reg", "have_account")] }, Rule {
-            pattern : String::from("^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$"),
-            targets : vec![::metricsmith::types::target("fxa_connect_device", "view")] },
-            Rule { pattern :
+            vec![::metricsmith::amplitude::Target::fixed("fxa_login", "forgot_pwd")] },
+            Rule { pattern : String::from("^flow\\.[0-9A-Za-z_-]+\\.have-account$"),
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_reg",
+            "have_account")] }, Rule { pattern :
+            String::from("^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$"), targets :
+            vec![::metricsmith::amplitude::Target::fixed("fxa_connect_device", "view")]
+            }, Rule { pattern :
             String::from("^flow\\.connect-another-device\\.link\\.(app-store)\\.([0-9A-Za-z_-]+)$"),
-            targets : vec![::metricsmith::types::target("fxa_connect_device", "engage")]
-            }, Rule { pattern : String::from("^flow\\.([0-9A-Za-z_-]+)\\.submit$"),
-            targets : vec![Target { group : GroupExpr::Lookup { table : TableId(2usize),
-            key : Capture::Category }, event : vec![Part::Text(String::from("submit"))],
-            when : Vec::new(), time_offset : None }] }, Rule { pattern :
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_connect_device",
+            "engage")] }, Rule { pattern :
+            String::from("^flow\\.([0-9A-Za-z_-]+)\\.submit$"), targets : vec![Target {
+            group : GroupExpr::Lookup { table : TableId(2usize), key : Capture::Category
+            }, event : vec![Part::Text(String::from("submit"))], when : Vec::new(),
+            time_offset : None }] }, Rule { pattern :
             String::from("^screen\\.(?:oauth\\.)?([0-9A-Za-z_-]+)$"), targets :
             vec![Target { group : GroupExpr::Lookup { table : TableId(2usize), key :
             Capture::Category }, event : vec![Part::Text(String::from("view"))], when :
             Vec::new(), time_offset : None }] }, Rule { pattern :
             String::from("^settings\\.communication-preferences\\.(optIn|optOut)\\.success$"),
-            targets : vec![::metricsmith::types::target("fxa_pref", "newsletter")] },
-            Rule { pattern :
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
+            "newsletter")] }, Rule { pattern :
             String::from("^settings\\.clients\\.disconnect\\.submit\\.([a-z]+)$"),
-            targets : vec![::metricsmith::types::target("fxa_pref", "disconnect_device")]
-            }, Rule { pattern :
+            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
+            "disconnect_device")] }, Rule { pattern :
             String::from("^([0-9A-Za-z_-]+)[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]verification[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]clicked$"),
             targets : vec![Target { group : GroupExpr::Fixed(String::from("fxa_email")),
             event : vec![Part::Text(String::from("click"))], when :
             vec![Cond::Truthy(Value::Lookup { table : TableId(1usize), key :
             Capture::Category })], time_offset : None }] }, Rule { pattern :
             String::from("^flow\\.signin-totp-code\\.success$"), targets :
-            vec![::metricsmith::types::target("fxa_login", "totp_code_success")] }
+            vec![::metricsmith::amplitude::Target::fixed("fxa_login",
+            "totp_code_success")] }
         ],
         group_properties: vec![
             GroupProperties { prefix : String::from("fxa_connect_device"), when :

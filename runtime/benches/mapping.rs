@@ -28,30 +28,6 @@ use serde_json::{Map, Value};
 const RULE_COUNTS: [usize; 3] = [10, 100, 1000];
 const EXACT_NAMES: usize = 200;
 
-fn target(prefix: &str, event: Vec<Part>) -> Target {
-    Target {
-        group: GroupExpr::Fixed(prefix.to_owned()),
-        event,
-        when: Vec::new(),
-        time_offset: None,
-    }
-}
-
-fn text(s: &str) -> Part {
-    Part::Text(s.to_owned())
-}
-
-fn field(name: &str, source: Source) -> Field {
-    Field {
-        name: name.to_owned(),
-        source,
-    }
-}
-
-fn data(key: &str) -> Source {
-    Source::Data(key.to_owned())
-}
-
 fn rule_name(rule: usize, action: &str) -> String {
     format!("a{rule:04}.obj{:05}.{action}", rule * 4 + 1)
 }
@@ -60,15 +36,15 @@ fn rule_name(rule: usize, action: &str) -> String {
 fn layout() -> Layout {
     Layout {
         fields: vec![
-            field("user_id", data("uid")),
-            field("device_id", data("deviceId")),
-            field("session_id", data("flowBeginTime")),
-            field("app_version", Source::AppVersion),
-            field("language", data("lang")),
-            field("country", data("country")),
-            field("region", data("region")),
-            field("os_name", data("os")),
-            field("os_version", data("osVersion")),
+            Field::new("user_id", Source::data("uid")),
+            Field::new("device_id", Source::data("deviceId")),
+            Field::new("session_id", Source::data("flowBeginTime")),
+            Field::new("app_version", Source::AppVersion),
+            Field::new("language", Source::data("lang")),
+            Field::new("country", Source::data("country")),
+            Field::new("region", Source::data("region")),
+            Field::new("os_name", Source::data("os")),
+            Field::new("os_version", Source::data("osVersion")),
         ],
         service: Some(ServiceRule {
             data: "service".to_owned(),
@@ -77,19 +53,19 @@ fn layout() -> Layout {
             unknown: "undefined_oauth".to_owned(),
         }),
         event_properties: vec![
-            field("service", Source::ServiceName),
-            field("oauth_client_id", Source::OauthClientId),
+            Field::new("service", Source::ServiceName),
+            Field::new("oauth_client_id", Source::OauthClientId),
         ],
         user_properties: vec![
-            field("entrypoint", data("entrypoint")),
-            field("flow_id", data("flowId")),
-            field("ua_browser", data("browser")),
-            field("ua_version", data("browserVersion")),
-            field("utm_campaign", data("utm_campaign")),
+            Field::new("entrypoint", Source::data("entrypoint")),
+            Field::new("flow_id", Source::data("flowId")),
+            Field::new("ua_browser", Source::data("browser")),
+            Field::new("ua_version", Source::data("browserVersion")),
+            Field::new("utm_campaign", Source::data("utm_campaign")),
         ],
         append: vec![
-            field("fxa_services_used", Source::ServiceName),
-            field("experiments", Source::Experiments("experiments".to_owned())),
+            Field::new("fxa_services_used", Source::ServiceName),
+            Field::new("experiments", Source::Experiments("experiments".to_owned())),
         ],
         ..Layout::default()
     }
@@ -100,18 +76,18 @@ fn spec(rules: usize) -> MappingSpec {
         .map(|i| {
             (
                 format!("x{i:03}.done"),
-                vec![target("bench_login", vec![text("done")])],
+                vec![Target::fixed("bench_login", "done")],
             )
         })
         .collect();
     let rules = (0..rules)
         .map(|r| Rule {
             pattern: format!(r"^a{r:04}\.(obj[0-9]{{5}})\.(view|submit|engage|fail)$"),
-            targets: vec![target(
-                "bench_engagement",
+            targets: vec![Target::new(
+                GroupExpr::Fixed("bench_engagement".to_owned()),
                 vec![
                     Part::Capture(Capture::Category),
-                    text("_"),
+                    Part::text("_"),
                     Part::Capture(Capture::Target),
                 ],
             )],

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::amplitude::{Env, GroupExpr, Mapping, OauthClients, Part, SourceEvent, Target};
+use crate::amplitude::{Env, Mapping, OauthClients, SourceEvent, Target};
 use crate::emit::{Emitter, EventKinds, Outcome, Request};
 
 /// Why a value was rejected by a validated type.
@@ -393,18 +393,8 @@ pub fn pairs(entries: &[(&str, &str)]) -> Vec<(String, String)> {
 pub fn exact(entries: &[(&str, &str, &str)]) -> Vec<(String, Vec<Target>)> {
     entries
         .iter()
-        .map(|&(name, group, event)| (name.to_owned(), vec![target(group, event)]))
+        .map(|&(name, group, event)| (name.to_owned(), vec![Target::fixed(group, event)]))
         .collect()
-}
-
-/// The most common amplitude target: a fixed group prefix and a literal event name.
-pub fn target(group: &str, event: &str) -> Target {
-    Target {
-        group: GroupExpr::Fixed(group.to_owned()),
-        event: vec![Part::Text(event.to_owned())],
-        when: Vec::new(),
-        time_offset: None,
-    }
 }
 
 /// The `event_type` of every amplitude event that `name` and `data` produce through `mapping`,

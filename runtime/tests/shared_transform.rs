@@ -11,43 +11,19 @@ use serde_json::Value as Json;
 const NOW: i64 = 1_551_700_200_000;
 const DAY: i64 = 86_400_000;
 
-fn target(group: &str, event: Vec<Part>) -> Target {
-    Target {
-        group: GroupExpr::Fixed(group.to_owned()),
-        event,
-        when: vec![],
-        time_offset: None,
-    }
-}
-
-fn text(s: &str) -> Vec<Part> {
-    vec![Part::Text(s.to_owned())]
-}
-
-fn field(name: &str, source: Source) -> Field {
-    Field {
-        name: name.to_owned(),
-        source,
-    }
-}
-
-fn data(key: &str) -> Source {
-    Source::Data(key.to_owned())
-}
-
 fn layout() -> Layout {
     Layout {
         fields: vec![
-            field("user_id", data("uid")),
-            field("device_id", data("deviceId")),
-            field("session_id", data("flowBeginTime")),
-            field("app_version", Source::AppVersion),
-            field("language", data("lang")),
-            field("country", data("country")),
-            field("region", data("region")),
-            field("os_name", data("os")),
-            field("os_version", data("osVersion")),
-            field("device_model", data("formFactor")),
+            Field::new("user_id", Source::data("uid")),
+            Field::new("device_id", Source::data("deviceId")),
+            Field::new("session_id", Source::data("flowBeginTime")),
+            Field::new("app_version", Source::AppVersion),
+            Field::new("language", Source::data("lang")),
+            Field::new("country", Source::data("country")),
+            Field::new("region", Source::data("region")),
+            Field::new("os_name", Source::data("os")),
+            Field::new("os_version", Source::data("osVersion")),
+            Field::new("device_model", Source::data("formFactor")),
         ],
         service: Some(ServiceRule {
             data: "service".into(),
@@ -56,23 +32,23 @@ fn layout() -> Layout {
             unknown: "undefined_oauth".into(),
         }),
         event_properties: vec![
-            field("service", Source::ServiceName),
-            field("oauth_client_id", Source::OauthClientId),
+            Field::new("service", Source::ServiceName),
+            Field::new("oauth_client_id", Source::OauthClientId),
         ],
         user_properties: vec![
-            field("entrypoint", data("entrypoint")),
-            field("flow_id", data("flowId")),
-            field("ua_browser", data("browser")),
-            field("ua_version", data("browserVersion")),
-            field("utm_campaign", data("utm_campaign")),
-            field("utm_content", data("utm_content")),
-            field("utm_medium", data("utm_medium")),
-            field("utm_source", data("utm_source")),
-            field("utm_term", data("utm_term")),
+            Field::new("entrypoint", Source::data("entrypoint")),
+            Field::new("flow_id", Source::data("flowId")),
+            Field::new("ua_browser", Source::data("browser")),
+            Field::new("ua_version", Source::data("browserVersion")),
+            Field::new("utm_campaign", Source::data("utm_campaign")),
+            Field::new("utm_content", Source::data("utm_content")),
+            Field::new("utm_medium", Source::data("utm_medium")),
+            Field::new("utm_source", Source::data("utm_source")),
+            Field::new("utm_term", Source::data("utm_term")),
         ],
         append: vec![
-            field("fxa_services_used", Source::ServiceName),
-            field("experiments", Source::Experiments("experiments".into())),
+            Field::new("fxa_services_used", Source::ServiceName),
+            Field::new("experiments", Source::Experiments("experiments".into())),
         ],
         device_counts: Some(DeviceCounts {
             data: "devices".into(),
@@ -120,20 +96,23 @@ fn mapping() -> Mapping {
         exact: vec![
             (
                 "sourceEvent1".into(),
-                vec![target("fxa_activity", text("wibble"))],
+                vec![Target::fixed("fxa_activity", "wibble")],
             ),
-            ("sourceEvent2".into(), vec![target("fxa_sms", text("blee"))]),
+            (
+                "sourceEvent2".into(),
+                vec![Target::fixed("fxa_sms", "blee")],
+            ),
         ],
         rules: vec![
-            rule("3", target("fxa_login", text("targetEvent3"))),
+            rule("3", Target::fixed("fxa_login", "targetEvent3")),
             rule(
                 "^(wibble)\\.(blee)",
-                target("fxa_reg", text("targetEvent4")),
+                Target::fixed("fxa_reg", "targetEvent4"),
             ),
             rule(
                 "wobble\\.(\\w+)\\.(\\w+)",
-                target(
-                    "fxa_login",
+                Target::new(
+                    GroupExpr::Fixed("fxa_login".into()),
                     vec![
                         cat(),
                         Part::Text(".".into()),
@@ -143,19 +122,19 @@ fn mapping() -> Mapping {
             ),
             rule(
                 "(sms)\\.(\\w+)",
-                target("fxa_connect_device", text("cadEvent")),
+                Target::fixed("fxa_connect_device", "cadEvent"),
             ),
             rule(
                 "(verifySecondaryEmail)\\.(\\w+)",
-                target("fxa_email", text("emailEvent")),
+                Target::fixed("fxa_email", "emailEvent"),
             ),
             rule(
                 "disconnect\\.(\\w+)\\.(\\w+)",
-                target("fxa_pref", text("disconnect_device")),
+                Target::fixed("fxa_pref", "disconnect_device"),
             ),
             rule(
                 "newsletter\\.(\\w+)\\.(\\w+)",
-                target("fxa_pref", text("newsletterEvent")),
+                Target::fixed("fxa_pref", "newsletterEvent"),
             ),
         ],
         group_properties: vec![

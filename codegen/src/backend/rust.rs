@@ -778,7 +778,7 @@ fn simple_target(t: &Target) -> Option<(&str, &str)> {
 fn target(t: &Target) -> TokenStream {
     // The common case (a fixed group, a literal name, nothing else) goes through one helper.
     if let Some((group, event)) = simple_target(t) {
-        return quote!(::metricsmith::types::target(#group, #event));
+        return quote!(::metricsmith::amplitude::Target::fixed(#group, #event));
     }
     let group = match &t.group {
         GroupExpr::Fixed(prefix) => {

@@ -268,3 +268,51 @@ pub struct MappingSpec {
     /// Policies.
     pub policy: Policy,
 }
+
+impl Target {
+    /// A target without conditions or time offset.
+    pub fn new(group: GroupExpr, event: Vec<Part>) -> Target {
+        Target {
+            group,
+            event,
+            when: Vec::new(),
+            time_offset: None,
+        }
+    }
+
+    /// The most common target: a fixed group prefix and a literal event name.
+    ///
+    /// ```
+    /// use metricsmith_spec::{GroupExpr, Part, Target};
+    /// let target = Target::fixed("fxa_login", "success");
+    /// assert_eq!(target.group, GroupExpr::Fixed("fxa_login".into()));
+    /// assert_eq!(target.event, [Part::Text("success".into())]);
+    /// ```
+    pub fn fixed(prefix: &str, event: &str) -> Target {
+        Target::new(GroupExpr::Fixed(prefix.to_owned()), vec![Part::text(event)])
+    }
+}
+
+impl Part {
+    /// Literal text.
+    pub fn text(text: &str) -> Part {
+        Part::Text(text.to_owned())
+    }
+}
+
+impl Field {
+    /// A named field and its source.
+    pub fn new(name: &str, source: Source) -> Field {
+        Field {
+            name: name.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Source {
+    /// `data[key]` as it is.
+    pub fn data(key: &str) -> Source {
+        Source::Data(key.to_owned())
+    }
+}

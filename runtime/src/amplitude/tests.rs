@@ -7,40 +7,15 @@ use serde_json::{Map, Value as Json, json};
 use super::*;
 use crate::mozlog::{self, Record, Severity};
 
-fn target(group: GroupExpr, event: Vec<Part>) -> Target {
-    Target {
-        group,
-        event,
-        when: Vec::new(),
-        time_offset: None,
-    }
-}
-
-fn fixed(prefix: &str) -> GroupExpr {
-    GroupExpr::Fixed(prefix.to_owned())
-}
-
-fn text(s: &str) -> Part {
-    Part::Text(s.to_owned())
-}
-
-fn field(name: &str, source: Source) -> Field {
-    Field {
-        name: name.to_owned(),
-        source,
-    }
-}
-
-fn data(key: &str) -> Source {
-    Source::Data(key.to_owned())
-}
-
 fn rules_only(patterns: &[String]) -> Mapping {
     let rules = patterns
         .iter()
         .map(|pattern| Rule {
             pattern: pattern.clone(),
-            targets: vec![target(fixed("g"), vec![text("e")])],
+            targets: vec![Target::new(
+                GroupExpr::Fixed("g".to_owned()),
+                vec![Part::text("e")],
+            )],
         })
         .collect();
     let spec = MappingSpec {
@@ -133,13 +108,13 @@ fn resolve_prefers_the_lower_index_over_the_leftmost_match() {
 fn mapping() -> Mapping {
     let layout = Layout {
         fields: vec![
-            field("user_id", data("uid")),
-            field("device_id", data("deviceId")),
-            field("session_id", data("flowBeginTime")),
-            field("app_version", Source::AppVersion),
-            field("language", data("lang")),
-            field("entrypoint_list", Source::NonEmptyArray("list".to_owned())),
-            field("literal", Source::Literal("lit\"eral".to_owned())),
+            Field::new("user_id", Source::data("uid")),
+            Field::new("device_id", Source::data("deviceId")),
+            Field::new("session_id", Source::data("flowBeginTime")),
+            Field::new("app_version", Source::AppVersion),
+            Field::new("language", Source::data("lang")),
+            Field::new("entrypoint_list", Source::NonEmptyArray("list".to_owned())),
+            Field::new("literal", Source::Literal("lit\"eral".to_owned())),
         ],
         service: Some(ServiceRule {
             data: "service".to_owned(),
@@ -148,16 +123,16 @@ fn mapping() -> Mapping {
             unknown: "undefined_oauth".to_owned(),
         }),
         event_properties: vec![
-            field("service", Source::ServiceName),
-            field("oauth_client_id", Source::OauthClientId),
+            Field::new("service", Source::ServiceName),
+            Field::new("oauth_client_id", Source::OauthClientId),
         ],
         user_properties: vec![
-            field("flow_id", data("flowId")),
-            field("ua_browser", data("browser")),
+            Field::new("flow_id", Source::data("flowId")),
+            Field::new("ua_browser", Source::data("browser")),
         ],
         append: vec![
-            field("fxa_services_used", Source::ServiceName),
-            field("experiments", Source::Experiments("experiments".to_owned())),
+            Field::new("fxa_services_used", Source::ServiceName),
+            Field::new("experiments", Source::Experiments("experiments".to_owned())),
         ],
         device_counts: Some(DeviceCounts {
             data: "devices".to_owned(),
@@ -165,7 +140,7 @@ fn mapping() -> Mapping {
             count: "sync_device_count".to_owned(),
             windows: vec![("sync_active_devices_day".to_owned(), 86_400_000)],
         }),
-        user_properties_tail: vec![field("sync_engines", data("syncEngines"))],
+        user_properties_tail: vec![Field::new("sync_engines", Source::data("syncEngines"))],
         newsletter: Some(Newsletter {
             name: "newsletter_state".to_owned(),
             by_category: vec![("optIn".to_owned(), "subscribed".to_owned())],
@@ -185,27 +160,36 @@ fn mapping() -> Mapping {
         exact: vec![
             (
                 "account.login".to_owned(),
-                vec![target(fixed("fxa_login"), vec![text("success")])],
+                vec![Target::new(
+                    GroupExpr::Fixed("fxa_login".to_owned()),
+                    vec![Part::text("success")],
+                )],
             ),
             (
                 "twice".to_owned(),
                 vec![
-                    target(fixed("fxa_reg"), vec![text("one")]),
+                    Target::new(
+                        GroupExpr::Fixed("fxa_reg".to_owned()),
+                        vec![Part::text("one")],
+                    ),
                     Target {
                         time_offset: Some(1),
-                        ..target(fixed("fxa_reg"), vec![text("two")])
+                        ..Target::new(
+                            GroupExpr::Fixed("fxa_reg".to_owned()),
+                            vec![Part::text("two")],
+                        )
                     },
                 ],
             ),
         ],
         rules: vec![Rule {
             pattern: r"^screen\.(\w+)(?:\.(\w+))?$".to_owned(),
-            targets: vec![target(
+            targets: vec![Target::new(
                 GroupExpr::Lookup {
                     table: TableId(0),
                     key: Capture::Category,
                 },
-                vec![text("view_"), Part::Capture(Capture::Target)],
+                vec![Part::text("view_"), Part::Capture(Capture::Target)],
             )],
         }],
         group_properties: vec![GroupProperties {
