@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use metricsmith_codegen::{Code, Loader, Report, Style};
+use metricsmith_codegen::{Loader, Style};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,24 +67,5 @@ pub fn run(args: &Args) -> ExitCode {
             }
         }
     }
-    exit_status(&report, args.deny_warnings)
-}
-
-fn exit_status(report: &Report, deny_warnings: bool) -> ExitCode {
-    let unreadable_argument = report.diagnostics.iter().any(|d| {
-        matches!(d.code, Code::Io | Code::NotAFile)
-            && d.primary.span.start == 0
-            && d.primary.span.end == 0
-            && report
-                .sources
-                .get(d.primary.span.file)
-                .is_some_and(|s| s.text.is_empty())
-    });
-    if unreadable_argument {
-        ExitCode::from(2)
-    } else if report.has_errors() || (deny_warnings && report.warnings() > 0) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    metricsmith_cli::exit_status(&report, args.deny_warnings)
 }

@@ -30,6 +30,8 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 /// Generates with `builder` and writes the files that changed under `out`.
+///
+/// Exit status as `metricsmith check`: 1 when a schema has errors, 2 for usage or I/O errors.
 pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
     let generated = match builder.generate() {
         Ok(generated) => generated,
@@ -38,7 +40,12 @@ pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
             if !err.to_string().ends_with('\n') {
                 eprintln!();
             }
-            return ExitCode::FAILURE;
+            return match err {
+                metricsmith_codegen::Error::Schema { report, .. } => {
+                    metricsmith_cli::exit_status(&report, false)
+                }
+                _ => ExitCode::from(2),
+            };
         }
     };
     eprint!("{}", generated.warnings);
@@ -54,7 +61,7 @@ pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
         }
         Err(err) => {
             eprintln!("error: {err}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

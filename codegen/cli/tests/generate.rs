@@ -116,10 +116,26 @@ fn schema_errors_are_rendered_reports() {
         .arg(dir.join("out"))
         .output()
         .expect("the command runs");
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(1), "schema errors exit 1");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error[E"), "{stderr}");
     assert!(stderr.contains("bad.yaml:4:"), "{stderr}");
     assert!(!dir.join("out").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_schema_exits_2_with_its_path() {
+    let dir = scratch("missing");
+    let output = Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .args(["generate", "--schema"])
+        .arg(dir.join("nope.yaml"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .expect("the command runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nope.yaml"), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
