@@ -1,4 +1,4 @@
-//! The driver: loads schemas, runs the backends, formats Rust and writes files that changed.
+//! The driver: loads schemas, runs the backends and writes files that changed.
 //!
 //! This is the only part of the compiler that touches the filesystem besides the loader.
 //!
@@ -24,10 +24,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use heck::ToSnakeCase;
-use proc_macro2::TokenStream;
-use quote::quote;
 
 use crate::backend;
+use crate::backend::code::Code;
 use crate::diagnostic::{Report, Style};
 use crate::loader::Loader;
 use crate::model::{Model, Service};
@@ -242,7 +241,7 @@ impl Builder {
         if code && self.krate {
             files.push(GeneratedFile {
                 path: "src/lib.rs".to_owned(),
-                contents: crate_root(&model, &self.source_name())?,
+                contents: crate_root(&model, &self.source_name()),
             });
         }
         for service in model.services.values() {
@@ -259,15 +258,7 @@ impl Builder {
                 };
                 if code {
                     let path = format!("{src}{module}.rs");
-                    let workers = if self.sequential { Some(1) } else { None };
-                    let contents = format_service(
-                        service,
-                        self.tests,
-                        &source,
-                        &path,
-                        EVENTS_PER_PART,
-                        workers,
-                    )?;
+                    let contents = module_text(service, self.tests, &source, self.sequential);
                     files.push(GeneratedFile { path, contents });
                 }
                 if let Some(pages) = pages {
@@ -427,93 +418,34 @@ pub fn module_name(service: &Service) -> String {
     service.name.to_snake_case()
 }
 
-/// Formats `tokens` with prettyplease behind the `@generated` header.
-///
-/// # Errors
-/// [`Error::Internal`] when `tokens` are not a Rust file (a metricsmith bug).
-pub fn format_rust(tokens: &TokenStream, source: &str, file: &str) -> Result<String, Error> {
-    Ok(format!(
-        "{}{}",
-        header(source),
-        unparse(tokens.clone(), file)?
-    ))
-}
-
 fn header(source: &str) -> String {
     format!("{HEADER} {source}. Do not edit.\n\n")
 }
 
-/// Events or families per part of a service module that is parsed and printed on its own.
-/// A part's tokens and syntax tree are dropped before the thread builds its next part, so the
-/// tokens and tree of the whole module (the tests module aside) never exist at once.
-const EVENTS_PER_PART: usize = 64;
-
-/// The formatted module of `service`, with its tests module when `tests` is set.
-///
-/// prettyplease prints the items of a file one after another, so printing consecutive parts
-/// of the items and concatenating the text gives the same bytes as printing them at once.
-/// Tokens cannot cross threads, so each thread builds the tokens of the parts it prints: one
-/// per core takes every n-th part, and the tests module, one item, is printed whole on a
-/// thread of its own.
-///
-/// `workers` overrides the number of threads; with one, nothing runs on another thread.
-fn format_service(
-    service: &Service,
-    tests: bool,
-    source: &str,
-    file: &str,
-    per_part: usize,
-    workers: Option<usize>,
-) -> Result<String, Error> {
-    let parts = backend::rust::ServiceParts::new(service, per_part);
-    let workers = workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-        .clamp(1, parts.len().max(1));
-    if workers == 1 {
-        let mut out = header(source);
-        for i in 0..parts.len() {
-            out.push_str(&unparse(parts.emit(i), file)?);
-        }
+/// The Rust module of `service` behind the `@generated` header, with its tests module when
+/// `tests` is set: the tests are written on a thread of their own unless `sequential`.
+fn module_text(service: &Service, tests: bool, source: &str, sequential: bool) -> String {
+    let emit_tests = || {
         if tests {
-            out.push_str(&unparse(backend::tests::emit_tests(service), file)?);
+            backend::tests::emit_tests(service)
+        } else {
+            String::new()
         }
-        return Ok(out);
-    }
-    let format_every = |first: usize| -> Result<Vec<String>, Error> {
-        (first..parts.len())
-            .step_by(workers)
-            .map(|i| unparse(parts.emit(i), file))
-            .collect()
     };
-    std::thread::scope(|scope| {
-        let tests =
-            tests.then(|| scope.spawn(|| unparse(backend::tests::emit_tests(service), file)));
-        let others: Vec<_> = (1..workers)
-            .map(|first| scope.spawn(move || format_every(first)))
-            .collect();
-        let mut texts = vec![format_every(0)?.into_iter()];
-        for handle in others {
-            texts.push(join(handle)?.into_iter());
-        }
-        let mut out = header(source);
-        // Part i is the (i / workers)-th text of worker i % workers.
-        for i in 0..parts.len() {
-            out.extend(texts[i % workers].next());
-        }
-        if let Some(tests) = tests {
-            out.push_str(&join(tests)?);
-        }
-        Ok(out)
-    })
-}
-
-/// `tokens` parsed as a file and printed by prettyplease.
-fn unparse(tokens: TokenStream, file: &str) -> Result<String, Error> {
-    let syntax: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal {
-        file: file.to_owned(),
-        message: e.to_string(),
-    })?;
-    Ok(prettyplease::unparse(&syntax))
+    let (module, tests) = if sequential {
+        (backend::rust::emit_service(service), emit_tests())
+    } else {
+        std::thread::scope(|scope| {
+            let tests = scope.spawn(emit_tests);
+            let module = backend::rust::emit_service(service);
+            (module, join(tests))
+        })
+    };
+    let mut out = header(source);
+    out.reserve(module.len() + tests.len());
+    out.push_str(&module);
+    out.push_str(&tests);
+    out
 }
 
 /// Docs pages rendered on a thread of their own, or in place.
@@ -529,25 +461,26 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-fn crate_root(model: &Model, source: &str) -> Result<String, Error> {
-    let modules = model.services.values().map(|service| {
-        let name = crate::backend::rust::ident(&module_name(service));
+fn crate_root(model: &Model, source: &str) -> String {
+    let mut code = Code::default();
+    code.line(
+        "//! Typed metrics events, their Amplitude mappings and tests, generated by metricsmith.",
+    );
+    code.line("//!");
+    code.line(
+        "//! Each module holds `mapping()`, one struct per event and per family, and `values`.",
+    );
+    code.line("// Generated code must build without warnings; checked when its tests build.");
+    code.line("#![cfg_attr(test, deny(warnings))]");
+    for service in model.services.values() {
         let mut text = format!("The `{}` service.", service.name);
         if let Some(d) = &service.description {
             text = format!("{}\n\n{}", d.trim(), text);
         }
-        let lines = text.lines().map(|l| format!(" {l}"));
-        quote!(#(#[doc = #lines])* pub mod #name;)
-    });
-    let tokens = quote! {
-        //! Typed metrics events, their Amplitude mappings and tests, generated by metricsmith.
-        //!
-        //! Each module holds `mapping()`, one struct per event and per family, and `values`.
-        // Generated code must build without warnings; checked when its tests build.
-        #![cfg_attr(test, deny(warnings))]
-        #(#modules)*
-    };
-    format_rust(&tokens, source, "src/lib.rs")
+        code.doc(&text);
+        code.fmt(format_args!("pub mod {};", module_name(service)));
+    }
+    format!("{}{}", header(source), code.finish())
 }
 
 /// Writes `contents` to `path` unless the file already holds exactly that; returns whether it
@@ -600,30 +533,17 @@ mod tests {
     }
 
     #[test]
-    fn formatting_in_parts_gives_the_bytes_of_formatting_at_once() -> Result<(), Error> {
+    fn sequential_generation_gives_the_bytes_of_threaded_generation() -> Result<(), Error> {
         let fxa = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fxa");
-        let checked = Loader::default()
-            .load_all(&[fxa])
-            .map_err(|report| Error::Internal {
-                file: "schema/fxa".to_owned(),
-                message: report.to_string(),
-            })?;
-        for service in checked.model.services.values() {
-            let mut tokens = backend::rust::emit_service(service);
-            tokens.extend(backend::tests::emit_tests(service));
-            let whole = format_rust(&tokens, "x.yaml", "x.rs")?;
-            for per_part in [1, 3, 64] {
-                // One thread per core, and one thread only (the proc-macro's way).
-                for workers in [None, Some(1)] {
-                    let parts = format_service(service, true, "x.yaml", "x.rs", per_part, workers)?;
-                    assert!(
-                        parts == whole,
-                        "{} in parts of {per_part}, workers {workers:?}",
-                        service.name
-                    );
-                }
-            }
-        }
+        let mut builder = Builder::new();
+        builder
+            .schema(fxa)
+            .tests(true)
+            .docs(true)
+            .crate_layout(true);
+        let threaded = builder.generate()?;
+        let sequential = builder.parallel(false).generate()?;
+        assert_eq!(threaded.files, sequential.files);
         Ok(())
     }
 }

@@ -23,7 +23,14 @@ const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 /// The Rust type name of an event, family or enum (UpperCamelCase), or `None` when the name
 /// has no letters or digits.
 pub fn type_name(name: &str) -> Option<String> {
-    finish(name.to_upper_camel_case())
+    // Letters that are not ASCII are dropped: `éa` gives `A`, not `a`.
+    let mut ident = finish(name.to_upper_camel_case())?;
+    if let Some(first) = ident.get(..1)
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+    {
+        ident.replace_range(..1, &first.to_ascii_uppercase());
+    }
+    Some(ident)
 }
 
 /// The Rust field or parameter name of a property (snake_case).
@@ -90,6 +97,7 @@ mod tests {
             (field_name("self"), "self_"),
             (variant_name("send_code"), "SendCode"),
             (variant_name("Self"), "Self_"),
+            (variant_name("éa"), "A"),
         ];
         for (got, want) in cases {
             assert_eq!(got.as_deref(), Some(want));

@@ -2,14 +2,15 @@
 
 /// The service name.
 pub const SERVICE: &str = "auth-server";
-static MAPPING: ::std::sync::LazyLock<
-    ::std::sync::Arc<::metricsmith::amplitude::Mapping>,
-> = ::std::sync::LazyLock::new(|| {
-    ::std::sync::Arc::new(
-        ::metricsmith::amplitude::Mapping::new(spec())
-            .expect("metricsmith validated this mapping"),
-    )
-});
+static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
+    ::std::sync::LazyLock::new(|| {
+        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
+        // same `regex` crate and resolved every table id before writing this spec.
+        ::std::sync::Arc::new(
+            ::metricsmith::amplitude::Mapping::new(spec())
+                .expect("metricsmith validated this mapping"),
+        )
+    });
 /// The Amplitude mapping of `auth-server`, compiled on first use and kept for the life of the process.
 pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
     &MAPPING
@@ -31,204 +32,333 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     MappingSpec {
         service: String::from("auth-server"),
         tables: vec![
-            ::metricsmith::types::pairs(& [("app-store", "store_buttons"),
-            ("install_from", "store_buttons"), ("signin_from", "signin"), ("sms",
-            "sms")]), ::metricsmith::types::pairs(& [("lowRecoveryCodesEmail", "2fa"),
-            ("newDeviceLoginEmail", "login"), ("passwordChangedEmail",
-            "change_password"), ("passwordResetAccountRecoveryEmail",
-            "account_recovery"), ("passwordResetEmail", "reset_password"),
-            ("passwordResetRequiredEmail", "reset_password"),
-            ("postAddAccountRecoveryEmail", "account_recovery"),
-            ("postAddTwoStepAuthenticationEmail", "2fa"), ("postChangePrimaryEmail",
-            "change_email"), ("postConsumeRecoveryCodeEmail", "2fa"),
-            ("postNewRecoveryCodesEmail", "2fa"), ("postRemoveAccountRecoveryEmail",
-            "account_recovery"), ("postRemoveSecondaryEmail", "secondary_email"),
-            ("postRemoveTwoStepAuthenticationEmail", "2fa"), ("postVerifyEmail",
-            "registration"), ("postVerifySecondaryEmail", "secondary_email"),
-            ("recoveryEmail", "reset_password"), ("unblockCode", "unblock"),
-            ("verificationReminderFirstEmail", "registration"),
-            ("verificationReminderSecondEmail", "registration"),
-            ("verificationReminderThirdEmail", "registration"), ("verifyEmail",
-            "registration"), ("verifyLoginCodeEmail", "login"), ("verifyLoginEmail",
-            "login"), ("verifyPrimaryEmail", "verify"), ("verifySecondaryEmail",
-            "secondary_email"), ("verifySyncEmail", "registration")]),
-            ::metricsmith::types::pairs(& [("activity", "fxa_activity"),
-            ("connectDevice", "fxa_connect_device"), ("email", "fxa_email"),
-            ("emailFirst", "fxa_email_first"), ("login", "fxa_login"), ("notify",
-            "fxa_notify"), ("registration", "fxa_reg"), ("settings", "fxa_pref"), ("sms",
-            "fxa_sms")])
+            ::metricsmith::types::pairs(
+                &[
+                    ("app-store", "store_buttons"),
+                    ("install_from", "store_buttons"),
+                    ("signin_from", "signin"),
+                    ("sms", "sms"),
+                ],
+            ),
+            ::metricsmith::types::pairs(
+                &[
+                    ("lowRecoveryCodesEmail", "2fa"),
+                    ("newDeviceLoginEmail", "login"),
+                    ("passwordChangedEmail", "change_password"),
+                    ("passwordResetAccountRecoveryEmail", "account_recovery"),
+                    ("passwordResetEmail", "reset_password"),
+                    ("passwordResetRequiredEmail", "reset_password"),
+                    ("postAddAccountRecoveryEmail", "account_recovery"),
+                    ("postAddTwoStepAuthenticationEmail", "2fa"),
+                    ("postChangePrimaryEmail", "change_email"),
+                    ("postConsumeRecoveryCodeEmail", "2fa"),
+                    ("postNewRecoveryCodesEmail", "2fa"),
+                    ("postRemoveAccountRecoveryEmail", "account_recovery"),
+                    ("postRemoveSecondaryEmail", "secondary_email"),
+                    ("postRemoveTwoStepAuthenticationEmail", "2fa"),
+                    ("postVerifyEmail", "registration"),
+                    ("postVerifySecondaryEmail", "secondary_email"),
+                    ("recoveryEmail", "reset_password"),
+                    ("unblockCode", "unblock"),
+                    ("verificationReminderFirstEmail", "registration"),
+                    ("verificationReminderSecondEmail", "registration"),
+                    ("verificationReminderThirdEmail", "registration"),
+                    ("verifyEmail", "registration"),
+                    ("verifyLoginCodeEmail", "login"),
+                    ("verifyLoginEmail", "login"),
+                    ("verifyPrimaryEmail", "verify"),
+                    ("verifySecondaryEmail", "secondary_email"),
+                    ("verifySyncEmail", "registration"),
+                ],
+            ),
+            ::metricsmith::types::pairs(
+                &[
+                    ("activity", "fxa_activity"),
+                    ("connectDevice", "fxa_connect_device"),
+                    ("email", "fxa_email"),
+                    ("emailFirst", "fxa_email_first"),
+                    ("login", "fxa_login"),
+                    ("notify", "fxa_notify"),
+                    ("registration", "fxa_reg"),
+                    ("settings", "fxa_pref"),
+                    ("sms", "fxa_sms"),
+                ],
+            ),
         ],
         exact: {
-            let mut exact = Vec::with_capacity(9usize);
-            exact
-                .extend(
-                    ::metricsmith::types::exact(
-                        &[
-                            ("account.confirmed", "fxa_login", "email_confirmed"),
-                            ("account.created", "fxa_reg", "created"),
-                            ("account.login", "fxa_login", "success"),
-                            ("account.login.blocked", "fxa_login", "blocked"),
-                            (
-                                "account.login.confirmedUnblockCode",
-                                "fxa_login",
-                                "unblock_success",
-                            ),
-                        ],
-                    ),
-                );
-            exact
-                .push((
-                    String::from("account.reset"),
-                    vec![
-                        ::metricsmith::amplitude::Target::fixed("fxa_login",
-                        "forgot_complete"), Target { group :
-                        GroupExpr::Fixed(String::from("fxa_login")), event :
-                        vec![Part::Text(String::from("complete"))], when : Vec::new(),
-                        time_offset : Some(1i64) }
-                    ],
-                ));
-            exact
-                .extend(
-                    ::metricsmith::types::exact(
-                        &[
-                            ("account.signed", "fxa_activity", "cert_signed"),
-                            ("account.verified", "fxa_reg", "email_confirmed"),
-                            ("sms.installFirefox.sent", "fxa_sms", "sent"),
-                        ],
-                    ),
-                );
+            let mut exact = Vec::with_capacity(9);
+            exact.extend(::metricsmith::types::exact(
+                &[
+                    ("account.confirmed", "fxa_login", "email_confirmed"),
+                    ("account.created", "fxa_reg", "created"),
+                    ("account.login", "fxa_login", "success"),
+                    ("account.login.blocked", "fxa_login", "blocked"),
+                    ("account.login.confirmedUnblockCode", "fxa_login", "unblock_success"),
+                ],
+            ));
+            exact.push((
+                String::from("account.reset"),
+                vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_login", "forgot_complete"),
+                    Target {
+                        group: GroupExpr::Fixed(String::from("fxa_login")),
+                        event: vec![Part::Text(String::from("complete"))],
+                        when: Vec::new(),
+                        time_offset: Some(1),
+                    },
+                ],
+            ));
+            exact.extend(::metricsmith::types::exact(
+                &[
+                    ("account.signed", "fxa_activity", "cert_signed"),
+                    ("account.verified", "fxa_reg", "email_confirmed"),
+                    ("sms.installFirefox.sent", "fxa_sms", "sent"),
+                ],
+            ));
             exact
         },
         rules: vec![
-            Rule { pattern : String::from("^email\\.([0-9A-Za-z_]+)\\.bounced$"), targets
-            : vec![Target { group : GroupExpr::Fixed(String::from("fxa_email")), event :
-            vec![Part::Text(String::from("bounced"))], when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(1usize), key :
-            Capture::Category })], time_offset : None }] }, Rule { pattern :
-            String::from("^email\\.([0-9A-Za-z_]+)\\.sent$"), targets : vec![Target {
-            group : GroupExpr::Fixed(String::from("fxa_email")), event :
-            vec![Part::Text(String::from("sent"))], when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(1usize), key :
-            Capture::Category })], time_offset : None }] }, Rule { pattern :
-            String::from("^flow\\.complete\\.([0-9A-Za-z_]+)$"), targets : vec![Target {
-            group : GroupExpr::Lookup { table : TableId(2usize), key : Capture::Category
-            }, event : vec![Part::Text(String::from("complete"))], when : Vec::new(),
-            time_offset : None }] }
+            Rule {
+                pattern: String::from("^email\\.([0-9A-Za-z_]+)\\.bounced$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Fixed(String::from("fxa_email")),
+                        event: vec![Part::Text(String::from("bounced"))],
+                        when: vec![
+                            Cond::Truthy(
+                                Value::Lookup { table: TableId(1), key: Capture::Category },
+                            ),
+                        ],
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^email\\.([0-9A-Za-z_]+)\\.sent$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Fixed(String::from("fxa_email")),
+                        event: vec![Part::Text(String::from("sent"))],
+                        when: vec![
+                            Cond::Truthy(
+                                Value::Lookup { table: TableId(1), key: Capture::Category },
+                            ),
+                        ],
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.complete\\.([0-9A-Za-z_]+)$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
+                        event: vec![Part::Text(String::from("complete"))],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
         ],
         group_properties: vec![
-            GroupProperties { prefix : String::from("fxa_connect_device"), when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(0usize), key :
-            Capture::Category })], set : vec![PropertyRule { name :
-            String::from("connect_device_flow"), value : Value::Lookup { table :
-            TableId(0usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("connect_device_os"), value :
-            Value::Capture(Capture::Target), when :
-            vec![Cond::Truthy(Value::Capture(Capture::Target))] }] }, GroupProperties {
-            prefix : String::from("fxa_email"), when : vec![Cond::Truthy(Value::Lookup {
-            table : TableId(1usize), key : Capture::Category })], set : vec![PropertyRule
-            { name : String::from("email_type"), value : Value::Lookup { table :
-            TableId(1usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("email_provider"), value :
-            Value::Data(String::from("emailDomain")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_sender"), value :
-            Value::Data(String::from("emailSender")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_service"), value :
-            Value::Data(String::from("emailService")), when : Vec::new() }, PropertyRule
-            { name : String::from("email_template"), value :
-            Value::Capture(Capture::Category), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] },
-            PropertyRule { name : String::from("email_version"), value :
-            Value::Data(String::from("templateVersion")), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] }] },
-            GroupProperties { prefix : String::from("fxa_pref"), when :
-            vec![Cond::EventIs(String::from("disconnect_device")),
-            Cond::Truthy(Value::Capture(Capture::Category))], set : vec![PropertyRule {
-            name : String::from("reason"), value : Value::Capture(Capture::Category),
-            when : Vec::new() }] }
+            GroupProperties {
+                prefix: String::from("fxa_connect_device"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("connect_device_flow"),
+                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("connect_device_os"),
+                        value: Value::Capture(Capture::Target),
+                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_email"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("email_type"),
+                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_provider"),
+                        value: Value::Data(String::from("emailDomain")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_sender"),
+                        value: Value::Data(String::from("emailSender")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_service"),
+                        value: Value::Data(String::from("emailService")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_template"),
+                        value: Value::Capture(Capture::Category),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                    PropertyRule {
+                        name: String::from("email_version"),
+                        value: Value::Data(String::from("templateVersion")),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_pref"),
+                when: vec![
+                    Cond::EventIs(String::from("disconnect_device")),
+                    Cond::Truthy(Value::Capture(Capture::Category)),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("reason"),
+                        value: Value::Capture(Capture::Category),
+                        when: Vec::new(),
+                    },
+                ],
+            },
         ],
         layout: Layout {
             fields: vec![
-                Field { name : String::from("user_id"), source :
-                Source::Data(String::from("uid")) }, Field { name :
-                String::from("device_id"), source :
-                Source::Data(String::from("deviceId")) }, Field { name :
-                String::from("session_id"), source :
-                Source::Data(String::from("flowBeginTime")) }, Field { name :
-                String::from("app_version"), source : Source::AppVersion }, Field { name
-                : String::from("language"), source : Source::Data(String::from("lang"))
-                }, Field { name : String::from("country"), source :
-                Source::Data(String::from("country")) }, Field { name :
-                String::from("region"), source : Source::Data(String::from("region")) },
-                Field { name : String::from("os_name"), source :
-                Source::Data(String::from("os")) }, Field { name :
-                String::from("os_version"), source :
-                Source::Data(String::from("osVersion")) }, Field { name :
-                String::from("device_model"), source :
-                Source::Data(String::from("formFactor")) }
+                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
+                Field {
+                    name: String::from("device_id"),
+                    source: Source::Data(String::from("deviceId")),
+                },
+                Field {
+                    name: String::from("session_id"),
+                    source: Source::Data(String::from("flowBeginTime")),
+                },
+                Field { name: String::from("app_version"), source: Source::AppVersion },
+                Field {
+                    name: String::from("language"),
+                    source: Source::Data(String::from("lang")),
+                },
+                Field {
+                    name: String::from("country"),
+                    source: Source::Data(String::from("country")),
+                },
+                Field {
+                    name: String::from("region"),
+                    source: Source::Data(String::from("region")),
+                },
+                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
+                Field {
+                    name: String::from("os_version"),
+                    source: Source::Data(String::from("osVersion")),
+                },
+                Field {
+                    name: String::from("device_model"),
+                    source: Source::Data(String::from("formFactor")),
+                },
             ],
-            service: Some(ServiceRule {
-                data: String::from("service"),
-                ignore: vec![String::from("content-server")],
-                passthrough: vec![String::from("sync")],
-                unknown: String::from("undefined_oauth"),
-            }),
+            service: Some(
+                ServiceRule {
+                    data: String::from("service"),
+                    ignore: vec![String::from("content-server")],
+                    passthrough: vec![String::from("sync")],
+                    unknown: String::from("undefined_oauth"),
+                },
+            ),
             event_properties: vec![
-                Field { name : String::from("service"), source : Source::ServiceName },
-                Field { name : String::from("oauth_client_id"), source :
-                Source::OauthClientId }
+                Field { name: String::from("service"), source: Source::ServiceName },
+                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
             ],
             user_properties: vec![
-                Field { name : String::from("entrypoint"), source :
-                Source::Data(String::from("entrypoint")) }, Field { name :
-                String::from("flow_id"), source : Source::Data(String::from("flowId")) },
-                Field { name : String::from("ua_browser"), source :
-                Source::Data(String::from("browser")) }, Field { name :
-                String::from("ua_version"), source :
-                Source::Data(String::from("browserVersion")) }, Field { name :
-                String::from("utm_campaign"), source :
-                Source::Data(String::from("utm_campaign")) }, Field { name :
-                String::from("utm_content"), source :
-                Source::Data(String::from("utm_content")) }, Field { name :
-                String::from("utm_medium"), source :
-                Source::Data(String::from("utm_medium")) }, Field { name :
-                String::from("utm_source"), source :
-                Source::Data(String::from("utm_source")) }, Field { name :
-                String::from("utm_term"), source : Source::Data(String::from("utm_term"))
-                }
+                Field {
+                    name: String::from("entrypoint"),
+                    source: Source::Data(String::from("entrypoint")),
+                },
+                Field {
+                    name: String::from("flow_id"),
+                    source: Source::Data(String::from("flowId")),
+                },
+                Field {
+                    name: String::from("ua_browser"),
+                    source: Source::Data(String::from("browser")),
+                },
+                Field {
+                    name: String::from("ua_version"),
+                    source: Source::Data(String::from("browserVersion")),
+                },
+                Field {
+                    name: String::from("utm_campaign"),
+                    source: Source::Data(String::from("utm_campaign")),
+                },
+                Field {
+                    name: String::from("utm_content"),
+                    source: Source::Data(String::from("utm_content")),
+                },
+                Field {
+                    name: String::from("utm_medium"),
+                    source: Source::Data(String::from("utm_medium")),
+                },
+                Field {
+                    name: String::from("utm_source"),
+                    source: Source::Data(String::from("utm_source")),
+                },
+                Field {
+                    name: String::from("utm_term"),
+                    source: Source::Data(String::from("utm_term")),
+                },
             ],
             append: vec![
-                Field { name : String::from("fxa_services_used"), source :
-                Source::ServiceName }, Field { name : String::from("experiments"), source
-                : Source::Experiments(String::from("experiments")) }
+                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
+                Field {
+                    name: String::from("experiments"),
+                    source: Source::Experiments(String::from("experiments")),
+                },
             ],
-            device_counts: Some(DeviceCounts {
-                data: String::from("devices"),
-                time_key: String::from("lastAccessTime"),
-                count: String::from("sync_device_count"),
-                windows: vec![
-                    (String::from("sync_active_devices_day"), 86400000i64),
-                    (String::from("sync_active_devices_week"), 604800000i64),
-                    (String::from("sync_active_devices_month"), 2419200000i64)
-                ],
-            }),
+            device_counts: Some(
+                DeviceCounts {
+                    data: String::from("devices"),
+                    time_key: String::from("lastAccessTime"),
+                    count: String::from("sync_device_count"),
+                    windows: vec![
+                        (String::from("sync_active_devices_day"), 86400000),
+                        (String::from("sync_active_devices_week"), 604800000),
+                        (String::from("sync_active_devices_month"), 2419200000),
+                    ],
+                },
+            ),
             user_properties_tail: Vec::new(),
-            newsletter: Some(Newsletter {
-                name: String::from("newsletter_state"),
-                by_category: ::metricsmith::types::pairs(
-                    &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                ),
-                data: String::from("marketingOptIn"),
-                when_true: String::from("subscribed"),
-                when_false: String::from("unsubscribed"),
-            }),
+            newsletter: Some(
+                Newsletter {
+                    name: String::from("newsletter_state"),
+                    by_category: ::metricsmith::types::pairs(
+                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
+                    ),
+                    data: String::from("marketingOptIn"),
+                    when_true: String::from("subscribed"),
+                    when_false: String::from("unsubscribed"),
+                },
+            ),
         },
         policy: Policy {
             time_falls_back_to_now: true,
             require_user_or_device: true,
             rewrites: vec![
-                Rewrite { event : String::from("flow.complete"), to :
-                vec![RewritePart::Text(String::from("flow.complete.")),
-                RewritePart::Data(String::from("flowType"))] }
+                Rewrite {
+                    event: String::from("flow.complete"),
+                    to: vec![
+                        RewritePart::Text(String::from("flow.complete.")),
+                        RewritePart::Data(String::from("flowType")),
+                    ],
+                },
             ],
         },
     }
@@ -435,18 +565,14 @@ pub struct AccountSigned {
     /// The account's uid, 32 lowercase hex characters.
     pub uid: ::metricsmith::types::Hex<32>,
     /// The Sync device record id (not the metrics-context device id).
-    pub device_id: ::std::option::Option<::metricsmith::types::Hex<32>>,
+    pub device_id: ::core::option::Option<::metricsmith::types::Hex<32>>,
 }
 impl AccountSigned {
     /// The event name.
     pub const NAME: &'static str = "account.signed";
 }
 impl ::metricsmith::types::Event for AccountSigned {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
-        activity: true,
-        flow: ::metricsmith::emit::FlowKind::Optional,
-        not_flow_for_services: &["content-server"],
-    };
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: true, flow: ::metricsmith::emit::FlowKind::Optional, not_flow_for_services: &["content-server"] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
@@ -800,8 +926,12 @@ impl AccountReminder {
     /// The name template.
     pub const TEMPLATE: &'static str = "account.reminder.{reminder}";
     /// The `account.reminder.{reminder}` event of these parameters.
-    pub fn new(reminder: values::Reminder) -> Self {
-        Self { reminder }
+    pub fn new(
+        reminder: values::Reminder,
+    ) -> Self {
+        Self {
+            reminder,
+        }
     }
 }
 impl ::metricsmith::types::Event for AccountReminder {
@@ -917,11 +1047,7 @@ impl EmailSent {
     }
 }
 impl ::metricsmith::types::Event for EmailSent {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
-        activity: false,
-        flow: ::metricsmith::emit::FlowKind::None,
-        not_flow_for_services: &[],
-    };
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("email.{}.sent", self.template))
@@ -937,8 +1063,12 @@ impl FlowCompleteTyped {
     /// The name template.
     pub const TEMPLATE: &'static str = "flow.complete.{flow_type}";
     /// The `flow.complete.{flow_type}` event of these parameters.
-    pub fn new(flow_type: values::FlowType) -> Self {
-        Self { flow_type }
+    pub fn new(
+        flow_type: values::FlowType,
+    ) -> Self {
+        Self {
+            flow_type,
+        }
     }
 }
 impl ::metricsmith::types::Event for FlowCompleteTyped {
@@ -988,17 +1118,21 @@ impl PasswordForgot {
     /// The name template.
     pub const TEMPLATE: &'static str = "password.forgot.{step}.{state}";
     /// The `password.forgot.{step}.{state}` event of these parameters.
-    pub fn new(step: values::Step, state: values::State) -> Self {
-        Self { step, state }
+    pub fn new(
+        step: values::Step,
+        state: values::State,
+    ) -> Self {
+        Self {
+            step,
+            state,
+        }
     }
 }
 impl ::metricsmith::types::Event for PasswordForgot {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("password.forgot.{}.{}", self.step, self.state),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("password.forgot.{}.{}", self.step, self.state))
     }
 }
 /// `route.{path}.{status}`: A request to an auth-server route finished (not for 404s, OPTIONS or the ignored polling routes). The status is the HTTP status, followed by `.<errno>` (999 when unknown) for errors.
@@ -1128,12 +1262,8 @@ pub mod values {
         "^(?:sync|content-server|[0-9a-f]{16})$",
     );
     impl ::metricsmith::types::TextRule for ServiceRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            32,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&SERVICE_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SERVICE_PATTERN);
     }
     /// The values of `reminder`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1147,7 +1277,11 @@ pub mod values {
     }
     impl Reminder {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[Self::First, Self::Second, Self::Third];
+        pub const ALL: &'static [Self] = &[
+            Self::First,
+            Self::Second,
+            Self::Third,
+        ];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1164,12 +1298,14 @@ pub mod values {
                 "first" => ::core::result::Result::Ok(Self::First),
                 "second" => ::core::result::Result::Ok(Self::Second),
                 "third" => ::core::result::Result::Ok(Self::Third),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["first", "second", "third"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "first",
+                        "second",
+                        "third",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -1179,9 +1315,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for Reminder {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -1194,12 +1328,8 @@ pub mod values {
         "^[A-Za-z0-9_]+$",
     );
     impl ::metricsmith::types::TextRule for TemplateRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&TEMPLATE_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&TEMPLATE_PATTERN);
     }
     /// A `kind` value of at most 64 characters matching `^[A-Za-z_]+$`.
     pub type Kind = ::metricsmith::types::Text<KindRule>;
@@ -1210,12 +1340,8 @@ pub mod values {
         "^[A-Za-z_]+$",
     );
     impl ::metricsmith::types::TextRule for KindRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&KIND_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&KIND_PATTERN);
     }
     /// The values of `flow_type`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1227,7 +1353,10 @@ pub mod values {
     }
     impl FlowType {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[Self::Login, Self::Registration];
+        pub const ALL: &'static [Self] = &[
+            Self::Login,
+            Self::Registration,
+        ];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1242,12 +1371,13 @@ pub mod values {
             match value {
                 "login" => ::core::result::Result::Ok(Self::Login),
                 "registration" => ::core::result::Result::Ok(Self::Registration),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["login", "registration"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "login",
+                        "registration",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -1257,9 +1387,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for FlowType {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -1296,12 +1424,14 @@ pub mod values {
                 "send_code" => ::core::result::Result::Ok(Self::SendCode),
                 "resend_code" => ::core::result::Result::Ok(Self::ResendCode),
                 "verify_code" => ::core::result::Result::Ok(Self::VerifyCode),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["send_code", "resend_code", "verify_code"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "send_code",
+                        "resend_code",
+                        "verify_code",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -1311,9 +1441,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for Step {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -1327,7 +1455,10 @@ pub mod values {
     }
     impl State {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[Self::Start, Self::Completed];
+        pub const ALL: &'static [Self] = &[
+            Self::Start,
+            Self::Completed,
+        ];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1342,12 +1473,13 @@ pub mod values {
             match value {
                 "start" => ::core::result::Result::Ok(Self::Start),
                 "completed" => ::core::result::Result::Ok(Self::Completed),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["start", "completed"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "start",
+                        "completed",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -1357,9 +1489,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for State {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -1372,12 +1502,8 @@ pub mod values {
         "^/[A-Za-z0-9_/.-]*$",
     );
     impl ::metricsmith::types::TextRule for PathRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            256,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&PATH_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(256);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&PATH_PATTERN);
     }
     /// A `status` value matching `^[1-5][0-9]{2}(?:\.[0-9]+)?$`.
     pub type Status = ::metricsmith::types::Text<StatusRule>;
@@ -1389,9 +1515,7 @@ pub mod values {
     );
     impl ::metricsmith::types::TextRule for StatusRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&STATUS_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&STATUS_PATTERN);
     }
     /// A `region` value matching `^[A-Z]{2}$`.
     pub type Region = ::metricsmith::types::Text<RegionRule>;
@@ -1403,9 +1527,7 @@ pub mod values {
     );
     impl ::metricsmith::types::TextRule for RegionRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&REGION_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REGION_PATTERN);
     }
     /// A `template` value of at most 64 characters matching `^[A-Za-z]+$`.
     pub type Template2 = ::metricsmith::types::Text<Template2Rule>;
@@ -1416,12 +1538,8 @@ pub mod values {
         "^[A-Za-z]+$",
     );
     impl ::metricsmith::types::TextRule for Template2Rule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&TEMPLATE2_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&TEMPLATE2_PATTERN);
     }
 }
 #[cfg(test)]
@@ -1430,68 +1548,48 @@ mod tests {
     /// `account.changedPassword` maps to nothing.
     #[test]
     fn event_account_changed_password() {
-        let event = AccountChangedPassword {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "account.changedPassword"
-        );
+        let event = AccountChangedPassword { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.changedPassword");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `account.confirmed` maps to `fxa_login - email_confirmed`.
     #[test]
     fn event_account_confirmed() {
-        let event = AccountConfirmed {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.confirmed");
+        let event = AccountConfirmed { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.confirmed");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - email_confirmed"]);
     }
     /// `account.created` maps to `fxa_reg - created`.
     #[test]
     fn event_account_created() {
-        let event = AccountCreated {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.created");
+        let event = AccountCreated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - created"]);
     }
     /// `account.deleted` maps to nothing.
     #[test]
     fn event_account_deleted() {
-        let event = AccountDeleted {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.deleted");
+        let event = AccountDeleted { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.deleted");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `account.keyfetch` maps to nothing.
     #[test]
     fn event_account_keyfetch() {
-        let event = AccountKeyfetch {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.keyfetch");
+        let event = AccountKeyfetch { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.keyfetch");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `account.login` maps to `fxa_login - success`.
     #[test]
     fn event_account_login() {
-        let event = AccountLogin {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.login");
+        let event = AccountLogin { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.login");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - success"]);
     }
@@ -1499,7 +1597,7 @@ mod tests {
     #[test]
     fn event_account_login_blocked() {
         let event = AccountLoginBlocked;
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.login.blocked");
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.blocked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - blocked"]);
     }
@@ -1507,10 +1605,7 @@ mod tests {
     #[test]
     fn event_account_login_confirmed_unblock_code() {
         let event = AccountLoginConfirmedUnblockCode;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "account.login.confirmedUnblockCode"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.confirmedUnblockCode");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - unblock_success"]);
     }
@@ -1518,10 +1613,7 @@ mod tests {
     #[test]
     fn event_account_login_invalid_unblock_code() {
         let event = AccountLoginInvalidUnblockCode;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "account.login.invalidUnblockCode"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.invalidUnblockCode");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1529,47 +1621,31 @@ mod tests {
     #[test]
     fn event_account_login_sent_unblock_code() {
         let event = AccountLoginSentUnblockCode;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "account.login.sentUnblockCode"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.sentUnblockCode");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `account.reset` maps to `fxa_login - forgot_complete`, `fxa_login - complete`.
     #[test]
     fn event_account_reset() {
-        let event = AccountReset {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.reset");
+        let event = AccountReset { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.reset");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_complete", "fxa_login - complete"]);
     }
     /// `account.signed` maps to `fxa_activity - cert_signed`.
     #[test]
     fn event_account_signed() {
-        let event = AccountSigned {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            device_id: ::core::option::Option::Some(
-                <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                    .expect("a valid example"),
-            ),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.signed");
+        let event = AccountSigned { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: ::core::option::Option::Some(<::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example")) };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.signed");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - cert_signed"]);
     }
     /// `account.verified` maps to `fxa_reg - email_confirmed`.
     #[test]
     fn event_account_verified() {
-        let event = AccountVerified {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            marketing_opt_in: true,
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.verified");
+        let event = AccountVerified { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), marketing_opt_in: true };
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.verified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - email_confirmed"]);
     }
@@ -1577,54 +1653,31 @@ mod tests {
     #[test]
     fn event_customs_blocked() {
         let event = CustomsBlocked;
-        assert_eq!(::metricsmith::types::Event::name(& event), "customs.blocked");
+        assert_eq!(::metricsmith::types::Event::name(&event), "customs.blocked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `device.created` maps to nothing.
     #[test]
     fn event_device_created() {
-        let event = DeviceCreated {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            device_id: <::metricsmith::types::Hex<
-                32,
-            >>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            is_placeholder: true,
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "device.created");
+        let event = DeviceCreated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), is_placeholder: true };
+        assert_eq!(::metricsmith::types::Event::name(&event), "device.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `device.deleted` maps to nothing.
     #[test]
     fn event_device_deleted() {
-        let event = DeviceDeleted {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            device_id: <::metricsmith::types::Hex<
-                32,
-            >>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "device.deleted");
+        let event = DeviceDeleted { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "device.deleted");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// `device.updated` maps to nothing.
     #[test]
     fn event_device_updated() {
-        let event = DeviceUpdated {
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            device_id: <::metricsmith::types::Hex<
-                32,
-            >>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            is_placeholder: true,
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "device.updated");
+        let event = DeviceUpdated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), is_placeholder: true };
+        assert_eq!(::metricsmith::types::Event::name(&event), "device.updated");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1632,9 +1685,7 @@ mod tests {
     #[test]
     fn event_email_confirmation_sent() {
         let event = EmailConfirmationSent;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "email.confirmation.sent"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1642,7 +1693,7 @@ mod tests {
     #[test]
     fn event_email_tokencode_sent() {
         let event = EmailTokencodeSent;
-        assert_eq!(::metricsmith::types::Event::name(& event), "email.tokencode.sent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.tokencode.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1650,9 +1701,7 @@ mod tests {
     #[test]
     fn event_email_verification_sent() {
         let event = EmailVerificationSent;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "email.verification.sent"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.verification.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1660,9 +1709,7 @@ mod tests {
     #[test]
     fn event_email_verify_code_clicked() {
         let event = EmailVerifyCodeClicked;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "email.verify_code.clicked"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.verify_code.clicked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1670,7 +1717,7 @@ mod tests {
     #[test]
     fn event_flow_complete() {
         let event = FlowComplete;
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.complete");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.complete");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1678,7 +1725,7 @@ mod tests {
     #[test]
     fn event_recovery_code_replaced() {
         let event = RecoveryCodeReplaced;
-        assert_eq!(::metricsmith::types::Event::name(& event), "recoveryCode.replaced");
+        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryCode.replaced");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1686,7 +1733,7 @@ mod tests {
     #[test]
     fn event_recovery_code_verified() {
         let event = RecoveryCodeVerified;
-        assert_eq!(::metricsmith::types::Event::name(& event), "recoveryCode.verified");
+        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryCode.verified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1694,7 +1741,7 @@ mod tests {
     #[test]
     fn event_recovery_key_created() {
         let event = RecoveryKeyCreated;
-        assert_eq!(::metricsmith::types::Event::name(& event), "recoveryKey.created");
+        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryKey.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1702,7 +1749,7 @@ mod tests {
     #[test]
     fn event_signin_code_consumed() {
         let event = SigninCodeConsumed;
-        assert_eq!(::metricsmith::types::Event::name(& event), "signinCode.consumed");
+        assert_eq!(::metricsmith::types::Event::name(&event), "signinCode.consumed");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1710,25 +1757,15 @@ mod tests {
     #[test]
     fn event_sms_install_firefox_sent() {
         let event = SmsInstallFirefoxSent;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "sms.installFirefox.sent"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_sms - sent"]);
     }
     /// `sync.sentTabToDevice` maps to nothing.
     #[test]
     fn event_sync_sent_tab_to_device() {
-        let event = SyncSentTabToDevice {
-            device_id: <::metricsmith::types::Hex<
-                32,
-            >>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-            service: <values::Service>::new("sync").expect("a valid example"),
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "sync.sentTabToDevice");
+        let event = SyncSentTabToDevice { device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "sync.sentTabToDevice");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1736,7 +1773,7 @@ mod tests {
     #[test]
     fn event_token_codes_verified() {
         let event = TokenCodesVerified;
-        assert_eq!(::metricsmith::types::Event::name(& event), "tokenCodes.verified");
+        assert_eq!(::metricsmith::types::Event::name(&event), "tokenCodes.verified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1744,7 +1781,7 @@ mod tests {
     #[test]
     fn event_totp_token_created() {
         let event = TotpTokenCreated;
-        assert_eq!(::metricsmith::types::Event::name(& event), "totpToken.created");
+        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1752,7 +1789,7 @@ mod tests {
     #[test]
     fn event_totp_token_unverified() {
         let event = TotpTokenUnverified;
-        assert_eq!(::metricsmith::types::Event::name(& event), "totpToken.unverified");
+        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.unverified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1760,7 +1797,7 @@ mod tests {
     #[test]
     fn event_totp_token_verified() {
         let event = TotpTokenVerified;
-        assert_eq!(::metricsmith::types::Event::name(& event), "totpToken.verified");
+        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.verified");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1768,7 +1805,7 @@ mod tests {
     #[test]
     fn family_account_reminder() {
         let event = AccountReminder::new(values::Reminder::First);
-        assert_eq!(::metricsmith::types::Event::name(& event), "account.reminder.first");
+        assert_eq!(::metricsmith::types::Event::name(&event), "account.reminder.first");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1776,7 +1813,7 @@ mod tests {
     #[test]
     fn family_email_bounced() {
         let event = EmailBounced::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "email.a.bounced");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.bounced");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1784,7 +1821,7 @@ mod tests {
     #[test]
     fn family_email_delivered() {
         let event = EmailDelivered::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "email.a.delivered");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.delivered");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1792,7 +1829,7 @@ mod tests {
     #[test]
     fn family_email_resent() {
         let event = EmailResent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "email.a.resent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.resent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1800,7 +1837,7 @@ mod tests {
     #[test]
     fn family_email_sent() {
         let event = EmailSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "email.a.sent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1808,21 +1845,15 @@ mod tests {
     #[test]
     fn family_flow_complete_typed() {
         let event = FlowCompleteTyped::new(values::FlowType::Login);
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.complete.login");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.complete.login");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - complete"]);
     }
     /// `flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef` maps to nothing.
     #[test]
     fn family_flow_continued() {
-        let event = FlowContinued::new(
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            )
-            .expect("a valid example");
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-        );
+        let event = FlowContinued::new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1830,9 +1861,7 @@ mod tests {
     #[test]
     fn family_password_forgot() {
         let event = PasswordForgot::new(values::Step::SendCode, values::State::Start);
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "password.forgot.send_code.start"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "password.forgot.send_code.start");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1840,7 +1869,7 @@ mod tests {
     #[test]
     fn family_route() {
         let event = Route::new("/a", "100").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "route./a.100");
+        assert_eq!(::metricsmith::types::Event::name(&event), "route./a.100");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1848,7 +1877,7 @@ mod tests {
     #[test]
     fn family_route_performance() {
         let event = RoutePerformance::new("/a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "route.performance./a");
+        assert_eq!(::metricsmith::types::Event::name(&event), "route.performance./a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1856,7 +1885,7 @@ mod tests {
     #[test]
     fn family_sms_region() {
         let event = SmsRegion::new("AA").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "sms.region.AA");
+        assert_eq!(::metricsmith::types::Event::name(&event), "sms.region.AA");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1864,53 +1893,32 @@ mod tests {
     #[test]
     fn family_sms_sent() {
         let event = SmsSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "sms.a.sent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "sms.a.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// Rule 1 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
     #[test]
     fn rule_1() {
-        assert_eq!(
-            super::mapping().resolve("email.lowRecoveryCodesEmail.bounced"),
-            Some(::metricsmith::amplitude::Matched::Rule(0usize))
-        );
+        assert_eq!(super::mapping().resolve("email.lowRecoveryCodesEmail.bounced"), Some(::metricsmith::amplitude::Matched::Rule(0)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "email.lowRecoveryCodesEmail.bounced",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "email.lowRecoveryCodesEmail.bounced", &data);
         assert_eq!(types, ["fxa_email - bounced"]);
     }
     /// Rule 2 (`^email\.(\w+)\.sent$`) with `email.lowRecoveryCodesEmail.sent`.
     #[test]
     fn rule_2() {
-        assert_eq!(
-            super::mapping().resolve("email.lowRecoveryCodesEmail.sent"),
-            Some(::metricsmith::amplitude::Matched::Rule(1usize))
-        );
+        assert_eq!(super::mapping().resolve("email.lowRecoveryCodesEmail.sent"), Some(::metricsmith::amplitude::Matched::Rule(1)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "email.lowRecoveryCodesEmail.sent",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "email.lowRecoveryCodesEmail.sent", &data);
         assert_eq!(types, ["fxa_email - sent"]);
     }
     /// Rule 3 (`^flow\.complete\.(\w+)$`) with `flow.complete.activity`.
     #[test]
     fn rule_3() {
-        assert_eq!(
-            super::mapping().resolve("flow.complete.activity"),
-            Some(::metricsmith::amplitude::Matched::Rule(2usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.complete.activity"), Some(::metricsmith::amplitude::Matched::Rule(2)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.complete.activity",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
     /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:357): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
@@ -1920,9 +1928,7 @@ mod tests {
             super::mapping(),
             "account.login",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some(
-                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"service\":\"2\",\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
-            ),
+            ::core::option::Option::Some("{\"uid\":\"0123456789abcdef0123456789abcdef\",\"service\":\"2\",\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}"),
             &[("0", "amo"), ("1", "pocket")],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1939,9 +1945,7 @@ mod tests {
             super::mapping(),
             "account.reset",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some(
-                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"flowBeginTime\":1551700000000,\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
-            ),
+            ::core::option::Option::Some("{\"uid\":\"0123456789abcdef0123456789abcdef\",\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"flowBeginTime\":1551700000000,\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}"),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1963,7 +1967,8 @@ mod tests {
             &[],
             ::core::option::Option::None,
             1551700200000,
-            &[],
+            &[
+            ],
         );
         assert_eq!(got, want);
     }

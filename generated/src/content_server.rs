@@ -2,14 +2,15 @@
 
 /// The service name.
 pub const SERVICE: &str = "content-server";
-static MAPPING: ::std::sync::LazyLock<
-    ::std::sync::Arc<::metricsmith::amplitude::Mapping>,
-> = ::std::sync::LazyLock::new(|| {
-    ::std::sync::Arc::new(
-        ::metricsmith::amplitude::Mapping::new(spec())
-            .expect("metricsmith validated this mapping"),
-    )
-});
+static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
+    ::std::sync::LazyLock::new(|| {
+        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
+        // same `regex` crate and resolved every table id before writing this spec.
+        ::std::sync::Arc::new(
+            ::metricsmith::amplitude::Mapping::new(spec())
+                .expect("metricsmith validated this mapping"),
+        )
+    });
 /// The Amplitude mapping of `content-server`, compiled on first use and kept for the life of the process.
 pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
     &MAPPING
@@ -31,200 +32,367 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     MappingSpec {
         service: String::from("content-server"),
         tables: vec![
-            ::metricsmith::types::pairs(& [("app-store", "store_buttons"),
-            ("install_from", "store_buttons"), ("signin_from", "signin"), ("sms",
-            "sms")]), ::metricsmith::types::pairs(& [("complete-reset-password",
-            "reset_password"), ("complete-signin", "login"), ("verify-email",
-            "registration")]), ::metricsmith::types::pairs(& [("enter-email",
-            "fxa_email_first"), ("force-auth", "fxa_login"), ("settings", "fxa_pref"),
-            ("signin", "fxa_login"), ("signup", "fxa_reg"), ("sms",
-            "fxa_connect_device")])
+            ::metricsmith::types::pairs(
+                &[
+                    ("app-store", "store_buttons"),
+                    ("install_from", "store_buttons"),
+                    ("signin_from", "signin"),
+                    ("sms", "sms"),
+                ],
+            ),
+            ::metricsmith::types::pairs(
+                &[
+                    ("complete-reset-password", "reset_password"),
+                    ("complete-signin", "login"),
+                    ("verify-email", "registration"),
+                ],
+            ),
+            ::metricsmith::types::pairs(
+                &[
+                    ("enter-email", "fxa_email_first"),
+                    ("force-auth", "fxa_login"),
+                    ("settings", "fxa_pref"),
+                    ("signin", "fxa_login"),
+                    ("signup", "fxa_reg"),
+                    ("sms", "fxa_connect_device"),
+                ],
+            ),
         ],
         exact: {
-            let mut exact = Vec::with_capacity(5usize);
-            exact
-                .extend(
-                    ::metricsmith::types::exact(
-                        &[
-                            ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
-                            (
-                                "flow.update-firefox.engage",
-                                "fxa_notify",
-                                "update_firefox_engage",
-                            ),
-                            (
-                                "flow.update-firefox.view",
-                                "fxa_notify",
-                                "update_firefox_view",
-                            ),
-                            ("settings.change-password.success", "fxa_pref", "password"),
-                            ("settings.signout.success", "fxa_pref", "logout"),
-                        ],
-                    ),
-                );
+            let mut exact = Vec::with_capacity(5);
+            exact.extend(::metricsmith::types::exact(
+                &[
+                    ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
+                    ("flow.update-firefox.engage", "fxa_notify", "update_firefox_engage"),
+                    ("flow.update-firefox.view", "fxa_notify", "update_firefox_view"),
+                    ("settings.change-password.success", "fxa_pref", "password"),
+                    ("settings.signout.success", "fxa_pref", "logout"),
+                ],
+            ));
             exact
         },
         rules: vec![
-            Rule { pattern :
-            String::from("^experiment\\.(?:control|designF|designG)\\.passwordStrength\\.([0-9A-Za-z_]+)$"),
-            targets : vec![Target { group : GroupExpr::Fixed(String::from("fxa_reg")),
-            event : vec![Part::Text(String::from("password_")),
-            Part::Capture(Capture::Category)], when : Vec::new(), time_offset : None }]
-            }, Rule { pattern : String::from("^flow\\.signin-totp-code\\.submit$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_login",
-            "totp_code_submit")] }, Rule { pattern :
-            String::from("^screen\\.signin-totp-code$"), targets :
-            vec![::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_view")]
-            }, Rule { pattern : String::from("^flow\\.signin-totp-code\\.engage$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_login",
-            "totp_code_engage")] }, Rule { pattern :
-            String::from("^screen\\.settings\\.two-step-authentication$"), targets :
-            vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
-            "two_step_authentication_view")] }, Rule { pattern :
-            String::from("^flow\\.([0-9A-Za-z_-]+)\\.engage$"), targets : vec![Target {
-            group : GroupExpr::Lookup { table : TableId(2usize), key : Capture::Category
-            }, event : vec![Part::Text(String::from("engage"))], when : Vec::new(),
-            time_offset : None }] }, Rule { pattern :
-            String::from("^flow\\.[0-9A-Za-z_-]+\\.forgot-password$"), targets :
-            vec![::metricsmith::amplitude::Target::fixed("fxa_login", "forgot_pwd")] },
-            Rule { pattern : String::from("^flow\\.[0-9A-Za-z_-]+\\.have-account$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_reg",
-            "have_account")] }, Rule { pattern :
-            String::from("^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$"), targets :
-            vec![::metricsmith::amplitude::Target::fixed("fxa_connect_device", "view")]
-            }, Rule { pattern :
-            String::from("^flow\\.connect-another-device\\.link\\.(app-store)\\.([0-9A-Za-z_-]+)$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_connect_device",
-            "engage")] }, Rule { pattern :
-            String::from("^flow\\.([0-9A-Za-z_-]+)\\.submit$"), targets : vec![Target {
-            group : GroupExpr::Lookup { table : TableId(2usize), key : Capture::Category
-            }, event : vec![Part::Text(String::from("submit"))], when : Vec::new(),
-            time_offset : None }] }, Rule { pattern :
-            String::from("^screen\\.(?:oauth\\.)?([0-9A-Za-z_-]+)$"), targets :
-            vec![Target { group : GroupExpr::Lookup { table : TableId(2usize), key :
-            Capture::Category }, event : vec![Part::Text(String::from("view"))], when :
-            Vec::new(), time_offset : None }] }, Rule { pattern :
-            String::from("^settings\\.communication-preferences\\.(optIn|optOut)\\.success$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
-            "newsletter")] }, Rule { pattern :
-            String::from("^settings\\.clients\\.disconnect\\.submit\\.([a-z]+)$"),
-            targets : vec![::metricsmith::amplitude::Target::fixed("fxa_pref",
-            "disconnect_device")] }, Rule { pattern :
-            String::from("^([0-9A-Za-z_-]+)[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]verification[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]clicked$"),
-            targets : vec![Target { group : GroupExpr::Fixed(String::from("fxa_email")),
-            event : vec![Part::Text(String::from("click"))], when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(1usize), key :
-            Capture::Category })], time_offset : None }] }, Rule { pattern :
-            String::from("^flow\\.signin-totp-code\\.success$"), targets :
-            vec![::metricsmith::amplitude::Target::fixed("fxa_login",
-            "totp_code_success")] }
+            Rule {
+                pattern: String::from(
+                    "^experiment\\.(?:control|designF|designG)\\.passwordStrength\\.([0-9A-Za-z_]+)$",
+                ),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Fixed(String::from("fxa_reg")),
+                        event: vec![
+                            Part::Text(String::from("password_")),
+                            Part::Capture(Capture::Category),
+                        ],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.signin-totp-code\\.submit$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_submit"),
+                ],
+            },
+            Rule {
+                pattern: String::from("^screen\\.signin-totp-code$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_view"),
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.signin-totp-code\\.engage$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_engage"),
+                ],
+            },
+            Rule {
+                pattern: String::from("^screen\\.settings\\.two-step-authentication$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed(
+                        "fxa_pref",
+                        "two_step_authentication_view",
+                    ),
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.([0-9A-Za-z_-]+)\\.engage$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
+                        event: vec![Part::Text(String::from("engage"))],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.[0-9A-Za-z_-]+\\.forgot-password$"),
+                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_login", "forgot_pwd")],
+            },
+            Rule {
+                pattern: String::from("^flow\\.[0-9A-Za-z_-]+\\.have-account$"),
+                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_reg", "have_account")],
+            },
+            Rule {
+                pattern: String::from("^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_connect_device", "view"),
+                ],
+            },
+            Rule {
+                pattern: String::from(
+                    "^flow\\.connect-another-device\\.link\\.(app-store)\\.([0-9A-Za-z_-]+)$",
+                ),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_connect_device", "engage"),
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.([0-9A-Za-z_-]+)\\.submit$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
+                        event: vec![Part::Text(String::from("submit"))],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^screen\\.(?:oauth\\.)?([0-9A-Za-z_-]+)$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
+                        event: vec![Part::Text(String::from("view"))],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from(
+                    "^settings\\.communication-preferences\\.(optIn|optOut)\\.success$",
+                ),
+                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_pref", "newsletter")],
+            },
+            Rule {
+                pattern: String::from("^settings\\.clients\\.disconnect\\.submit\\.([a-z]+)$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_pref", "disconnect_device"),
+                ],
+            },
+            Rule {
+                pattern: String::from(
+                    "^([0-9A-Za-z_-]+)[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]verification[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]clicked$",
+                ),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Fixed(String::from("fxa_email")),
+                        event: vec![Part::Text(String::from("click"))],
+                        when: vec![
+                            Cond::Truthy(
+                                Value::Lookup { table: TableId(1), key: Capture::Category },
+                            ),
+                        ],
+                        time_offset: None,
+                    },
+                ],
+            },
+            Rule {
+                pattern: String::from("^flow\\.signin-totp-code\\.success$"),
+                targets: vec![
+                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_success"),
+                ],
+            },
         ],
         group_properties: vec![
-            GroupProperties { prefix : String::from("fxa_connect_device"), when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(0usize), key :
-            Capture::Category })], set : vec![PropertyRule { name :
-            String::from("connect_device_flow"), value : Value::Lookup { table :
-            TableId(0usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("connect_device_os"), value :
-            Value::Capture(Capture::Target), when :
-            vec![Cond::Truthy(Value::Capture(Capture::Target))] }] }, GroupProperties {
-            prefix : String::from("fxa_email"), when : vec![Cond::Truthy(Value::Lookup {
-            table : TableId(1usize), key : Capture::Category })], set : vec![PropertyRule
-            { name : String::from("email_type"), value : Value::Lookup { table :
-            TableId(1usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("email_provider"), value :
-            Value::Data(String::from("emailDomain")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_sender"), value :
-            Value::Data(String::from("emailSender")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_service"), value :
-            Value::Data(String::from("emailService")), when : Vec::new() }, PropertyRule
-            { name : String::from("email_template"), value :
-            Value::Capture(Capture::Category), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] },
-            PropertyRule { name : String::from("email_version"), value :
-            Value::Data(String::from("templateVersion")), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] }] },
-            GroupProperties { prefix : String::from("fxa_pref"), when :
-            vec![Cond::EventIs(String::from("disconnect_device")),
-            Cond::Truthy(Value::Capture(Capture::Category))], set : vec![PropertyRule {
-            name : String::from("reason"), value : Value::Capture(Capture::Category),
-            when : Vec::new() }] }
+            GroupProperties {
+                prefix: String::from("fxa_connect_device"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("connect_device_flow"),
+                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("connect_device_os"),
+                        value: Value::Capture(Capture::Target),
+                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_email"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("email_type"),
+                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_provider"),
+                        value: Value::Data(String::from("emailDomain")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_sender"),
+                        value: Value::Data(String::from("emailSender")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_service"),
+                        value: Value::Data(String::from("emailService")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_template"),
+                        value: Value::Capture(Capture::Category),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                    PropertyRule {
+                        name: String::from("email_version"),
+                        value: Value::Data(String::from("templateVersion")),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_pref"),
+                when: vec![
+                    Cond::EventIs(String::from("disconnect_device")),
+                    Cond::Truthy(Value::Capture(Capture::Category)),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("reason"),
+                        value: Value::Capture(Capture::Category),
+                        when: Vec::new(),
+                    },
+                ],
+            },
         ],
         layout: Layout {
             fields: vec![
-                Field { name : String::from("user_id"), source :
-                Source::Data(String::from("uid")) }, Field { name :
-                String::from("device_id"), source :
-                Source::Data(String::from("deviceId")) }, Field { name :
-                String::from("session_id"), source :
-                Source::Data(String::from("flowBeginTime")) }, Field { name :
-                String::from("app_version"), source : Source::AppVersion }, Field { name
-                : String::from("language"), source : Source::Data(String::from("lang"))
-                }, Field { name : String::from("country"), source :
-                Source::Data(String::from("country")) }, Field { name :
-                String::from("region"), source : Source::Data(String::from("region")) },
-                Field { name : String::from("os_name"), source :
-                Source::Data(String::from("os")) }, Field { name :
-                String::from("os_version"), source :
-                Source::Data(String::from("osVersion")) }, Field { name :
-                String::from("device_model"), source :
-                Source::Data(String::from("formFactor")) }
+                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
+                Field {
+                    name: String::from("device_id"),
+                    source: Source::Data(String::from("deviceId")),
+                },
+                Field {
+                    name: String::from("session_id"),
+                    source: Source::Data(String::from("flowBeginTime")),
+                },
+                Field { name: String::from("app_version"), source: Source::AppVersion },
+                Field {
+                    name: String::from("language"),
+                    source: Source::Data(String::from("lang")),
+                },
+                Field {
+                    name: String::from("country"),
+                    source: Source::Data(String::from("country")),
+                },
+                Field {
+                    name: String::from("region"),
+                    source: Source::Data(String::from("region")),
+                },
+                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
+                Field {
+                    name: String::from("os_version"),
+                    source: Source::Data(String::from("osVersion")),
+                },
+                Field {
+                    name: String::from("device_model"),
+                    source: Source::Data(String::from("formFactor")),
+                },
             ],
-            service: Some(ServiceRule {
-                data: String::from("service"),
-                ignore: vec![String::from("content-server")],
-                passthrough: vec![String::from("sync")],
-                unknown: String::from("undefined_oauth"),
-            }),
+            service: Some(
+                ServiceRule {
+                    data: String::from("service"),
+                    ignore: vec![String::from("content-server")],
+                    passthrough: vec![String::from("sync")],
+                    unknown: String::from("undefined_oauth"),
+                },
+            ),
             event_properties: vec![
-                Field { name : String::from("service"), source : Source::ServiceName },
-                Field { name : String::from("oauth_client_id"), source :
-                Source::OauthClientId }
+                Field { name: String::from("service"), source: Source::ServiceName },
+                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
             ],
             user_properties: vec![
-                Field { name : String::from("entrypoint"), source :
-                Source::Data(String::from("entrypoint")) }, Field { name :
-                String::from("flow_id"), source : Source::Data(String::from("flowId")) },
-                Field { name : String::from("ua_browser"), source :
-                Source::Data(String::from("browser")) }, Field { name :
-                String::from("ua_version"), source :
-                Source::Data(String::from("browserVersion")) }, Field { name :
-                String::from("utm_campaign"), source :
-                Source::Data(String::from("utm_campaign")) }, Field { name :
-                String::from("utm_content"), source :
-                Source::Data(String::from("utm_content")) }, Field { name :
-                String::from("utm_medium"), source :
-                Source::Data(String::from("utm_medium")) }, Field { name :
-                String::from("utm_source"), source :
-                Source::Data(String::from("utm_source")) }, Field { name :
-                String::from("utm_term"), source : Source::Data(String::from("utm_term"))
-                }
+                Field {
+                    name: String::from("entrypoint"),
+                    source: Source::Data(String::from("entrypoint")),
+                },
+                Field {
+                    name: String::from("flow_id"),
+                    source: Source::Data(String::from("flowId")),
+                },
+                Field {
+                    name: String::from("ua_browser"),
+                    source: Source::Data(String::from("browser")),
+                },
+                Field {
+                    name: String::from("ua_version"),
+                    source: Source::Data(String::from("browserVersion")),
+                },
+                Field {
+                    name: String::from("utm_campaign"),
+                    source: Source::Data(String::from("utm_campaign")),
+                },
+                Field {
+                    name: String::from("utm_content"),
+                    source: Source::Data(String::from("utm_content")),
+                },
+                Field {
+                    name: String::from("utm_medium"),
+                    source: Source::Data(String::from("utm_medium")),
+                },
+                Field {
+                    name: String::from("utm_source"),
+                    source: Source::Data(String::from("utm_source")),
+                },
+                Field {
+                    name: String::from("utm_term"),
+                    source: Source::Data(String::from("utm_term")),
+                },
             ],
             append: vec![
-                Field { name : String::from("fxa_services_used"), source :
-                Source::ServiceName }, Field { name : String::from("experiments"), source
-                : Source::Experiments(String::from("experiments")) }
+                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
+                Field {
+                    name: String::from("experiments"),
+                    source: Source::Experiments(String::from("experiments")),
+                },
             ],
-            device_counts: Some(DeviceCounts {
-                data: String::from("devices"),
-                time_key: String::from("lastAccessTime"),
-                count: String::from("sync_device_count"),
-                windows: vec![
-                    (String::from("sync_active_devices_day"), 86400000i64),
-                    (String::from("sync_active_devices_week"), 604800000i64),
-                    (String::from("sync_active_devices_month"), 2419200000i64)
-                ],
-            }),
+            device_counts: Some(
+                DeviceCounts {
+                    data: String::from("devices"),
+                    time_key: String::from("lastAccessTime"),
+                    count: String::from("sync_device_count"),
+                    windows: vec![
+                        (String::from("sync_active_devices_day"), 86400000),
+                        (String::from("sync_active_devices_week"), 604800000),
+                        (String::from("sync_active_devices_month"), 2419200000),
+                    ],
+                },
+            ),
             user_properties_tail: Vec::new(),
-            newsletter: Some(Newsletter {
-                name: String::from("newsletter_state"),
-                by_category: ::metricsmith::types::pairs(
-                    &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                ),
-                data: String::from("marketingOptIn"),
-                when_true: String::from("subscribed"),
-                when_false: String::from("unsubscribed"),
-            }),
+            newsletter: Some(
+                Newsletter {
+                    name: String::from("newsletter_state"),
+                    by_category: ::metricsmith::types::pairs(
+                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
+                    ),
+                    data: String::from("marketingOptIn"),
+                    when_true: String::from("subscribed"),
+                    when_false: String::from("unsubscribed"),
+                },
+            ),
         },
         policy: Policy {
             time_falls_back_to_now: false,
@@ -389,16 +557,16 @@ impl AppStoreLink {
     pub fn new(
         os: &str,
     ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
-        ::core::result::Result::Ok(Self { os: <values::Os>::new(os)? })
+        ::core::result::Result::Ok(Self {
+            os: <values::Os>::new(os)?,
+        })
     }
 }
 impl ::metricsmith::types::Event for AppStoreLink {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("flow.connect-another-device.link.app-store.{}", self.os),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("flow.connect-another-device.link.app-store.{}", self.os))
     }
 }
 /// `flow.{flow}.{source}`: A connect-another-device entry point was shown (install_from or signin_from).
@@ -458,9 +626,7 @@ impl ::metricsmith::types::Event for DisconnectDevice {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("settings.clients.disconnect.submit.{}", self.reason),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("settings.clients.disconnect.submit.{}", self.reason))
     }
 }
 /// `flow.{view}.forgot-password`: The user clicked the forgot-password link on a view.
@@ -529,17 +695,19 @@ impl Newsletter {
     /// The name template.
     pub const TEMPLATE: &'static str = "settings.communication-preferences.{choice}.success";
     /// The `settings.communication-preferences.{choice}.success` event of these parameters.
-    pub fn new(choice: values::Choice) -> Self {
-        Self { choice }
+    pub fn new(
+        choice: values::Choice,
+    ) -> Self {
+        Self {
+            choice,
+        }
     }
 }
 impl ::metricsmith::types::Event for Newsletter {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("settings.communication-preferences.{}.success", self.choice),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("settings.communication-preferences.{}.success", self.choice))
     }
 }
 /// `experiment.{arm}.passwordStrength.{outcome}`: The password-strength experiment evaluated a password in one of its arms.
@@ -571,9 +739,7 @@ impl ::metricsmith::types::Event for PasswordStrength {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("experiment.{}.passwordStrength.{}", self.arm, self.outcome),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("experiment.{}.passwordStrength.{}", self.arm, self.outcome))
     }
 }
 /// `screen.{view}`: A view was shown.
@@ -699,12 +865,8 @@ pub mod values {
         "^[A-Za-z0-9_-]+$",
     );
     impl ::metricsmith::types::TextRule for OsRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&OS_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&OS_PATTERN);
     }
     /// The values of `flow`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -716,7 +878,10 @@ pub mod values {
     }
     impl Flow {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[Self::InstallFrom, Self::SigninFrom];
+        pub const ALL: &'static [Self] = &[
+            Self::InstallFrom,
+            Self::SigninFrom,
+        ];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -731,12 +896,13 @@ pub mod values {
             match value {
                 "install_from" => ::core::result::Result::Ok(Self::InstallFrom),
                 "signin_from" => ::core::result::Result::Ok(Self::SigninFrom),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["install_from", "signin_from"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "install_from",
+                        "signin_from",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -746,9 +912,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for Flow {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -761,12 +925,8 @@ pub mod values {
         "^[A-Za-z0-9_]+$",
     );
     impl ::metricsmith::types::TextRule for SourceRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&SOURCE_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SOURCE_PATTERN);
     }
     /// A `reason` value of at most 32 characters matching `^[a-z]+$`.
     pub type Reason = ::metricsmith::types::Text<ReasonRule>;
@@ -777,12 +937,8 @@ pub mod values {
         "^[a-z]+$",
     );
     impl ::metricsmith::types::TextRule for ReasonRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            32,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&REASON_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REASON_PATTERN);
     }
     /// The values of `choice`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -794,7 +950,10 @@ pub mod values {
     }
     impl Choice {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[Self::OptIn, Self::OptOut];
+        pub const ALL: &'static [Self] = &[
+            Self::OptIn,
+            Self::OptOut,
+        ];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -809,12 +968,13 @@ pub mod values {
             match value {
                 "optIn" => ::core::result::Result::Ok(Self::OptIn),
                 "optOut" => ::core::result::Result::Ok(Self::OptOut),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["optIn", "optOut"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "optIn",
+                        "optOut",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -824,9 +984,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for Choice {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -868,12 +1026,15 @@ pub mod values {
                 "designF" => ::core::result::Result::Ok(Self::DesignF),
                 "designG" => ::core::result::Result::Ok(Self::DesignG),
                 "treatment" => ::core::result::Result::Ok(Self::Treatment),
-                _ => {
-                    ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                        expected: &["control", "designF", "designG", "treatment"],
-                        value: value.into(),
-                    })
-                }
+                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
+                    expected: &[
+                        "control",
+                        "designF",
+                        "designG",
+                        "treatment",
+                    ],
+                    value: value.into(),
+                }),
             }
         }
     }
@@ -883,9 +1044,7 @@ pub mod values {
         }
     }
     impl ::metricsmith::types::ToJson for Arm {
-        fn to_json(
-            &self,
-        ) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
+        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
             ::core::option::Option::Some(self.as_str().into())
         }
     }
@@ -898,12 +1057,8 @@ pub mod values {
         "^(?:oauth\\.)?[A-Za-z0-9_-]+$",
     );
     impl ::metricsmith::types::TextRule for ViewRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&VIEW_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&VIEW_PATTERN);
     }
 }
 #[cfg(test)]
@@ -913,9 +1068,7 @@ mod tests {
     #[test]
     fn event_flow_reset_password_submit() {
         let event = FlowResetPasswordSubmit;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.reset-password.submit"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.reset-password.submit");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_submit"]);
     }
@@ -923,9 +1076,7 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_engage() {
         let event = FlowSigninTotpCodeEngage;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.signin-totp-code.engage"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.engage");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
@@ -933,9 +1084,7 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_submit() {
         let event = FlowSigninTotpCodeSubmit;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.signin-totp-code.submit"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.submit");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_submit"]);
     }
@@ -943,9 +1092,7 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_success() {
         let event = FlowSigninTotpCodeSuccess;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.signin-totp-code.success"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
@@ -953,9 +1100,7 @@ mod tests {
     #[test]
     fn event_flow_update_firefox_engage() {
         let event = FlowUpdateFirefoxEngage;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.update-firefox.engage"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.update-firefox.engage");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_notify - update_firefox_engage"]);
     }
@@ -963,9 +1108,7 @@ mod tests {
     #[test]
     fn event_flow_update_firefox_view() {
         let event = FlowUpdateFirefoxView;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "flow.update-firefox.view"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.update-firefox.view");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_notify - update_firefox_view"]);
     }
@@ -973,10 +1116,7 @@ mod tests {
     #[test]
     fn event_screen_settings_two_step_authentication() {
         let event = ScreenSettingsTwoStepAuthentication;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "screen.settings.two-step-authentication"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "screen.settings.two-step-authentication");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - two_step_authentication_view"]);
     }
@@ -984,9 +1124,7 @@ mod tests {
     #[test]
     fn event_screen_signin_totp_code() {
         let event = ScreenSigninTotpCode;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "screen.signin-totp-code"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "screen.signin-totp-code");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
@@ -994,10 +1132,7 @@ mod tests {
     #[test]
     fn event_settings_change_password_success() {
         let event = SettingsChangePasswordSuccess;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "settings.change-password.success"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "settings.change-password.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - password"]);
     }
@@ -1005,9 +1140,7 @@ mod tests {
     #[test]
     fn event_settings_signout_success() {
         let event = SettingsSignoutSuccess;
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event), "settings.signout.success"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "settings.signout.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - logout"]);
     }
@@ -1015,19 +1148,15 @@ mod tests {
     #[test]
     fn family_app_store_link() {
         let event = AppStoreLink::new("a").expect("a valid example");
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "flow.connect-another-device.link.app-store.a"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.connect-another-device.link.app-store.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_connect_device - engage"]);
     }
     /// `flow.install_from.a` maps to `fxa_connect_device - view`.
     #[test]
     fn family_connect_device_view() {
-        let event = ConnectDeviceView::new(values::Flow::InstallFrom, "a")
-            .expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.install_from.a");
+        let event = ConnectDeviceView::new(values::Flow::InstallFrom, "a").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.install_from.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_connect_device - view"]);
     }
@@ -1035,10 +1164,7 @@ mod tests {
     #[test]
     fn family_disconnect_device() {
         let event = DisconnectDevice::new("a").expect("a valid example");
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "settings.clients.disconnect.submit.a"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "settings.clients.disconnect.submit.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
@@ -1046,7 +1172,7 @@ mod tests {
     #[test]
     fn family_forgot_password() {
         let event = ForgotPassword::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.a.forgot-password");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.forgot-password");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
@@ -1054,7 +1180,7 @@ mod tests {
     #[test]
     fn family_have_account() {
         let event = HaveAccount::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.a.have-account");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.have-account");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
@@ -1062,22 +1188,15 @@ mod tests {
     #[test]
     fn family_newsletter() {
         let event = Newsletter::new(values::Choice::OptIn);
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "settings.communication-preferences.optIn.success"
-        );
+        assert_eq!(::metricsmith::types::Event::name(&event), "settings.communication-preferences.optIn.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - newsletter"]);
     }
     /// `experiment.control.passwordStrength.a` maps to `fxa_reg - password_a`.
     #[test]
     fn family_password_strength() {
-        let event = PasswordStrength::new(values::Arm::Control, "a")
-            .expect("a valid example");
-        assert_eq!(
-            ::metricsmith::types::Event::name(& event),
-            "experiment.control.passwordStrength.a"
-        );
+        let event = PasswordStrength::new(values::Arm::Control, "a").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "experiment.control.passwordStrength.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
@@ -1085,7 +1204,7 @@ mod tests {
     #[test]
     fn family_screen() {
         let event = Screen::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "screen.a");
+        assert_eq!(::metricsmith::types::Event::name(&event), "screen.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1093,7 +1212,7 @@ mod tests {
     #[test]
     fn family_verification_clicked() {
         let event = VerificationClicked::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "a.verification.clicked");
+        assert_eq!(::metricsmith::types::Event::name(&event), "a.verification.clicked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1101,7 +1220,7 @@ mod tests {
     #[test]
     fn family_view_engage() {
         let event = ViewEngage::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.a.engage");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.engage");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1109,248 +1228,136 @@ mod tests {
     #[test]
     fn family_view_submit() {
         let event = ViewSubmit::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "flow.a.submit");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.submit");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// Rule 1 (`^experiment\.(?:control|designF|designG)\.passwordStrength\.([\w]+)$`) with `experiment.control.passwordStrength.a`.
     #[test]
     fn rule_1() {
-        assert_eq!(
-            super::mapping().resolve("experiment.control.passwordStrength.a"),
-            Some(::metricsmith::amplitude::Matched::Rule(0usize))
-        );
+        assert_eq!(super::mapping().resolve("experiment.control.passwordStrength.a"), Some(::metricsmith::amplitude::Matched::Rule(0)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "experiment.control.passwordStrength.a",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "experiment.control.passwordStrength.a", &data);
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
     /// Rule 2 (`^flow\.signin-totp-code\.submit$`) with `flow.signin-totp-code.submit`.
     #[test]
     fn rule_2() {
-        assert_eq!(
-            super::mapping().resolve("flow.signin-totp-code.submit"),
-            Some(::metricsmith::amplitude::Matched::Rule(1usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.signin-totp-code.submit"), Some(::metricsmith::amplitude::Matched::Rule(1)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.signin-totp-code.submit",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.submit", &data);
         assert_eq!(types, ["fxa_login - totp_code_submit"]);
     }
     /// Rule 3 (`^screen\.signin-totp-code$`) with `screen.signin-totp-code`.
     #[test]
     fn rule_3() {
-        assert_eq!(
-            super::mapping().resolve("screen.signin-totp-code"),
-            Some(::metricsmith::amplitude::Matched::Rule(2usize))
-        );
+        assert_eq!(super::mapping().resolve("screen.signin-totp-code"), Some(::metricsmith::amplitude::Matched::Rule(2)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "screen.signin-totp-code",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "screen.signin-totp-code", &data);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
     /// Rule 4 (`^flow\.signin-totp-code\.engage$`) with `flow.signin-totp-code.engage`.
     #[test]
     fn rule_4() {
-        assert_eq!(
-            super::mapping().resolve("flow.signin-totp-code.engage"),
-            Some(::metricsmith::amplitude::Matched::Rule(3usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.signin-totp-code.engage"), Some(::metricsmith::amplitude::Matched::Rule(3)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.signin-totp-code.engage",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.engage", &data);
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
     /// Rule 5 (`^screen\.settings\.two-step-authentication$`) with `screen.settings.two-step-authentication`.
     #[test]
     fn rule_5() {
-        assert_eq!(
-            super::mapping().resolve("screen.settings.two-step-authentication"),
-            Some(::metricsmith::amplitude::Matched::Rule(4usize))
-        );
+        assert_eq!(super::mapping().resolve("screen.settings.two-step-authentication"), Some(::metricsmith::amplitude::Matched::Rule(4)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "screen.settings.two-step-authentication",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "screen.settings.two-step-authentication", &data);
         assert_eq!(types, ["fxa_pref - two_step_authentication_view"]);
     }
     /// Rule 6 (`^flow\.([\w-]+)\.engage$`) with `flow.enter-email.engage`.
     #[test]
     fn rule_6() {
-        assert_eq!(
-            super::mapping().resolve("flow.enter-email.engage"),
-            Some(::metricsmith::amplitude::Matched::Rule(5usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.enter-email.engage"), Some(::metricsmith::amplitude::Matched::Rule(5)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.enter-email.engage",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.engage", &data);
         assert_eq!(types, ["fxa_email_first - engage"]);
     }
     /// Rule 7 (`^flow\.[\w-]+\.forgot-password$`) with `flow.a.forgot-password`.
     #[test]
     fn rule_7() {
-        assert_eq!(
-            super::mapping().resolve("flow.a.forgot-password"),
-            Some(::metricsmith::amplitude::Matched::Rule(6usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.a.forgot-password"), Some(::metricsmith::amplitude::Matched::Rule(6)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.a.forgot-password",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.a.forgot-password", &data);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
     /// Rule 8 (`^flow\.[\w-]+\.have-account$`) with `flow.a.have-account`.
     #[test]
     fn rule_8() {
-        assert_eq!(
-            super::mapping().resolve("flow.a.have-account"),
-            Some(::metricsmith::amplitude::Matched::Rule(7usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.a.have-account"), Some(::metricsmith::amplitude::Matched::Rule(7)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.a.have-account",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.a.have-account", &data);
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
     /// Rule 9 (`^flow\.((?:install|signin)_from)\.\w+$`) with `flow.install_from.a`.
     #[test]
     fn rule_9() {
-        assert_eq!(
-            super::mapping().resolve("flow.install_from.a"),
-            Some(::metricsmith::amplitude::Matched::Rule(8usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.install_from.a"), Some(::metricsmith::amplitude::Matched::Rule(8)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.install_from.a",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.install_from.a", &data);
         assert_eq!(types, ["fxa_connect_device - view"]);
     }
     /// Rule 10 (`^flow\.connect-another-device\.link\.(app-store)\.([\w-]+)$`) with `flow.connect-another-device.link.app-store.a`.
     #[test]
     fn rule_10() {
-        assert_eq!(
-            super::mapping().resolve("flow.connect-another-device.link.app-store.a"),
-            Some(::metricsmith::amplitude::Matched::Rule(9usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.connect-another-device.link.app-store.a"), Some(::metricsmith::amplitude::Matched::Rule(9)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.connect-another-device.link.app-store.a",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.connect-another-device.link.app-store.a", &data);
         assert_eq!(types, ["fxa_connect_device - engage"]);
     }
     /// Rule 11 (`^flow\.([\w-]+)\.submit$`) with `flow.enter-email.submit`.
     #[test]
     fn rule_11() {
-        assert_eq!(
-            super::mapping().resolve("flow.enter-email.submit"),
-            Some(::metricsmith::amplitude::Matched::Rule(10usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.enter-email.submit"), Some(::metricsmith::amplitude::Matched::Rule(10)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.enter-email.submit",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.submit", &data);
         assert_eq!(types, ["fxa_email_first - submit"]);
     }
     /// Rule 12 (`^screen\.(?:oauth\.)?([\w-]+)$`) with `screen.enter-email`.
     #[test]
     fn rule_12() {
-        assert_eq!(
-            super::mapping().resolve("screen.enter-email"),
-            Some(::metricsmith::amplitude::Matched::Rule(11usize))
-        );
+        assert_eq!(super::mapping().resolve("screen.enter-email"), Some(::metricsmith::amplitude::Matched::Rule(11)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "screen.enter-email",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "screen.enter-email", &data);
         assert_eq!(types, ["fxa_email_first - view"]);
     }
     /// Rule 13 (`^settings\.communication-preferences\.(optIn|optOut)\.success$`) with `settings.communication-preferences.optIn.success`.
     #[test]
     fn rule_13() {
-        assert_eq!(
-            super::mapping().resolve("settings.communication-preferences.optIn.success"),
-            Some(::metricsmith::amplitude::Matched::Rule(12usize))
-        );
+        assert_eq!(super::mapping().resolve("settings.communication-preferences.optIn.success"), Some(::metricsmith::amplitude::Matched::Rule(12)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "settings.communication-preferences.optIn.success",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "settings.communication-preferences.optIn.success", &data);
         assert_eq!(types, ["fxa_pref - newsletter"]);
     }
     /// Rule 14 (`^settings\.clients\.disconnect\.submit\.([a-z]+)$`) with `settings.clients.disconnect.submit.a`.
     #[test]
     fn rule_14() {
-        assert_eq!(
-            super::mapping().resolve("settings.clients.disconnect.submit.a"),
-            Some(::metricsmith::amplitude::Matched::Rule(13usize))
-        );
+        assert_eq!(super::mapping().resolve("settings.clients.disconnect.submit.a"), Some(::metricsmith::amplitude::Matched::Rule(13)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "settings.clients.disconnect.submit.a",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "settings.clients.disconnect.submit.a", &data);
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
     /// Rule 15 (`^([\w-]+).verification.clicked$`) with `complete-reset-password.verification.clicked`.
     #[test]
     fn rule_15() {
-        assert_eq!(
-            super::mapping().resolve("complete-reset-password.verification.clicked"),
-            Some(::metricsmith::amplitude::Matched::Rule(14usize))
-        );
+        assert_eq!(super::mapping().resolve("complete-reset-password.verification.clicked"), Some(::metricsmith::amplitude::Matched::Rule(14)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "complete-reset-password.verification.clicked",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "complete-reset-password.verification.clicked", &data);
         assert_eq!(types, ["fxa_email - click"]);
     }
     /// Rule 16 (`^flow\.signin-totp-code\.success$`) with `flow.signin-totp-code.success`.
     #[test]
     fn rule_16() {
-        assert_eq!(
-            super::mapping().resolve("flow.signin-totp-code.success"),
-            Some(::metricsmith::amplitude::Matched::Rule(15usize))
-        );
+        assert_eq!(super::mapping().resolve("flow.signin-totp-code.success"), Some(::metricsmith::amplitude::Matched::Rule(15)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "flow.signin-totp-code.success",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.success", &data);
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
     /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:259): Spec §8.3 C04, the disconnect reason comes from the category.
@@ -1360,9 +1367,7 @@ mod tests {
             super::mapping(),
             "settings.clients.disconnect.submit.duplicate",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some(
-                "{\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"uid\":\"0123456789abcdef0123456789abcdef\"}",
-            ),
+            ::core::option::Option::Some("{\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"uid\":\"0123456789abcdef0123456789abcdef\"}"),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1379,9 +1384,7 @@ mod tests {
             super::mapping(),
             "flow.sms.engage",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some(
-                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
-            ),
+            ::core::option::Option::Some("{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}"),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1398,9 +1401,7 @@ mod tests {
             super::mapping(),
             "flow.connect-another-device.link.app-store.android",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some(
-                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
-            ),
+            ::core::option::Option::Some("{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}"),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1421,7 +1422,8 @@ mod tests {
             &[],
             ::core::option::Option::None,
             1551700200000,
-            &[],
+            &[
+            ],
         );
         assert_eq!(got, want);
     }

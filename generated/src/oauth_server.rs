@@ -2,14 +2,15 @@
 
 /// The service name.
 pub const SERVICE: &str = "oauth-server";
-static MAPPING: ::std::sync::LazyLock<
-    ::std::sync::Arc<::metricsmith::amplitude::Mapping>,
-> = ::std::sync::LazyLock::new(|| {
-    ::std::sync::Arc::new(
-        ::metricsmith::amplitude::Mapping::new(spec())
-            .expect("metricsmith validated this mapping"),
-    )
-});
+static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
+    ::std::sync::LazyLock::new(|| {
+        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
+        // same `regex` crate and resolved every table id before writing this spec.
+        ::std::sync::Arc::new(
+            ::metricsmith::amplitude::Mapping::new(spec())
+                .expect("metricsmith validated this mapping"),
+        )
+    });
 /// The Amplitude mapping of `oauth-server`, compiled on first use and kept for the life of the process.
 pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
     &MAPPING
@@ -31,130 +32,214 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     MappingSpec {
         service: String::from("oauth-server"),
         tables: vec![
-            ::metricsmith::types::pairs(& [("app-store", "store_buttons"),
-            ("install_from", "store_buttons"), ("signin_from", "signin"), ("sms",
-            "sms")]), Vec::new()
+            ::metricsmith::types::pairs(
+                &[
+                    ("app-store", "store_buttons"),
+                    ("install_from", "store_buttons"),
+                    ("signin_from", "signin"),
+                    ("sms", "sms"),
+                ],
+            ),
+            Vec::new(),
         ],
         exact: {
-            let mut exact = Vec::with_capacity(2usize);
-            exact
-                .extend(
-                    ::metricsmith::types::exact(
-                        &[
-                            ("token.created", "fxa_activity", "access_token_created"),
-                            ("verify.success", "fxa_activity", "access_token_checked"),
-                        ],
-                    ),
-                );
+            let mut exact = Vec::with_capacity(2);
+            exact.extend(::metricsmith::types::exact(
+                &[
+                    ("token.created", "fxa_activity", "access_token_created"),
+                    ("verify.success", "fxa_activity", "access_token_checked"),
+                ],
+            ));
             exact
         },
         rules: Vec::new(),
         group_properties: vec![
-            GroupProperties { prefix : String::from("fxa_connect_device"), when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(0usize), key :
-            Capture::Category })], set : vec![PropertyRule { name :
-            String::from("connect_device_flow"), value : Value::Lookup { table :
-            TableId(0usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("connect_device_os"), value :
-            Value::Capture(Capture::Target), when :
-            vec![Cond::Truthy(Value::Capture(Capture::Target))] }] }, GroupProperties {
-            prefix : String::from("fxa_email"), when : vec![Cond::Truthy(Value::Lookup {
-            table : TableId(1usize), key : Capture::Category })], set : vec![PropertyRule
-            { name : String::from("email_type"), value : Value::Lookup { table :
-            TableId(1usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("email_provider"), value :
-            Value::Data(String::from("emailDomain")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_sender"), value :
-            Value::Data(String::from("emailSender")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_service"), value :
-            Value::Data(String::from("emailService")), when : Vec::new() }, PropertyRule
-            { name : String::from("email_template"), value :
-            Value::Capture(Capture::Category), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] },
-            PropertyRule { name : String::from("email_version"), value :
-            Value::Data(String::from("templateVersion")), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] }] },
-            GroupProperties { prefix : String::from("fxa_pref"), when :
-            vec![Cond::EventIs(String::from("disconnect_device")),
-            Cond::Truthy(Value::Capture(Capture::Category))], set : vec![PropertyRule {
-            name : String::from("reason"), value : Value::Capture(Capture::Category),
-            when : Vec::new() }] }
+            GroupProperties {
+                prefix: String::from("fxa_connect_device"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("connect_device_flow"),
+                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("connect_device_os"),
+                        value: Value::Capture(Capture::Target),
+                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_email"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("email_type"),
+                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_provider"),
+                        value: Value::Data(String::from("emailDomain")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_sender"),
+                        value: Value::Data(String::from("emailSender")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_service"),
+                        value: Value::Data(String::from("emailService")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_template"),
+                        value: Value::Capture(Capture::Category),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                    PropertyRule {
+                        name: String::from("email_version"),
+                        value: Value::Data(String::from("templateVersion")),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_pref"),
+                when: vec![
+                    Cond::EventIs(String::from("disconnect_device")),
+                    Cond::Truthy(Value::Capture(Capture::Category)),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("reason"),
+                        value: Value::Capture(Capture::Category),
+                        when: Vec::new(),
+                    },
+                ],
+            },
         ],
         layout: Layout {
             fields: vec![
-                Field { name : String::from("user_id"), source :
-                Source::Data(String::from("uid")) }, Field { name :
-                String::from("device_id"), source :
-                Source::Data(String::from("deviceId")) }, Field { name :
-                String::from("session_id"), source :
-                Source::Data(String::from("flowBeginTime")) }, Field { name :
-                String::from("app_version"), source : Source::AppVersion }, Field { name
-                : String::from("language"), source : Source::Data(String::from("lang"))
-                }, Field { name : String::from("country"), source :
-                Source::Data(String::from("country")) }, Field { name :
-                String::from("region"), source : Source::Data(String::from("region")) },
-                Field { name : String::from("os_name"), source :
-                Source::Data(String::from("os")) }, Field { name :
-                String::from("os_version"), source :
-                Source::Data(String::from("osVersion")) }, Field { name :
-                String::from("device_model"), source :
-                Source::Data(String::from("formFactor")) }
+                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
+                Field {
+                    name: String::from("device_id"),
+                    source: Source::Data(String::from("deviceId")),
+                },
+                Field {
+                    name: String::from("session_id"),
+                    source: Source::Data(String::from("flowBeginTime")),
+                },
+                Field { name: String::from("app_version"), source: Source::AppVersion },
+                Field {
+                    name: String::from("language"),
+                    source: Source::Data(String::from("lang")),
+                },
+                Field {
+                    name: String::from("country"),
+                    source: Source::Data(String::from("country")),
+                },
+                Field {
+                    name: String::from("region"),
+                    source: Source::Data(String::from("region")),
+                },
+                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
+                Field {
+                    name: String::from("os_version"),
+                    source: Source::Data(String::from("osVersion")),
+                },
+                Field {
+                    name: String::from("device_model"),
+                    source: Source::Data(String::from("formFactor")),
+                },
             ],
-            service: Some(ServiceRule {
-                data: String::from("service"),
-                ignore: vec![String::from("content-server")],
-                passthrough: vec![String::from("sync")],
-                unknown: String::from("undefined_oauth"),
-            }),
+            service: Some(
+                ServiceRule {
+                    data: String::from("service"),
+                    ignore: vec![String::from("content-server")],
+                    passthrough: vec![String::from("sync")],
+                    unknown: String::from("undefined_oauth"),
+                },
+            ),
             event_properties: vec![
-                Field { name : String::from("service"), source : Source::ServiceName },
-                Field { name : String::from("oauth_client_id"), source :
-                Source::OauthClientId }
+                Field { name: String::from("service"), source: Source::ServiceName },
+                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
             ],
             user_properties: vec![
-                Field { name : String::from("entrypoint"), source :
-                Source::Data(String::from("entrypoint")) }, Field { name :
-                String::from("flow_id"), source : Source::Data(String::from("flowId")) },
-                Field { name : String::from("ua_browser"), source :
-                Source::Data(String::from("browser")) }, Field { name :
-                String::from("ua_version"), source :
-                Source::Data(String::from("browserVersion")) }, Field { name :
-                String::from("utm_campaign"), source :
-                Source::Data(String::from("utm_campaign")) }, Field { name :
-                String::from("utm_content"), source :
-                Source::Data(String::from("utm_content")) }, Field { name :
-                String::from("utm_medium"), source :
-                Source::Data(String::from("utm_medium")) }, Field { name :
-                String::from("utm_source"), source :
-                Source::Data(String::from("utm_source")) }, Field { name :
-                String::from("utm_term"), source : Source::Data(String::from("utm_term"))
-                }
+                Field {
+                    name: String::from("entrypoint"),
+                    source: Source::Data(String::from("entrypoint")),
+                },
+                Field {
+                    name: String::from("flow_id"),
+                    source: Source::Data(String::from("flowId")),
+                },
+                Field {
+                    name: String::from("ua_browser"),
+                    source: Source::Data(String::from("browser")),
+                },
+                Field {
+                    name: String::from("ua_version"),
+                    source: Source::Data(String::from("browserVersion")),
+                },
+                Field {
+                    name: String::from("utm_campaign"),
+                    source: Source::Data(String::from("utm_campaign")),
+                },
+                Field {
+                    name: String::from("utm_content"),
+                    source: Source::Data(String::from("utm_content")),
+                },
+                Field {
+                    name: String::from("utm_medium"),
+                    source: Source::Data(String::from("utm_medium")),
+                },
+                Field {
+                    name: String::from("utm_source"),
+                    source: Source::Data(String::from("utm_source")),
+                },
+                Field {
+                    name: String::from("utm_term"),
+                    source: Source::Data(String::from("utm_term")),
+                },
             ],
             append: vec![
-                Field { name : String::from("fxa_services_used"), source :
-                Source::ServiceName }, Field { name : String::from("experiments"), source
-                : Source::Experiments(String::from("experiments")) }
+                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
+                Field {
+                    name: String::from("experiments"),
+                    source: Source::Experiments(String::from("experiments")),
+                },
             ],
-            device_counts: Some(DeviceCounts {
-                data: String::from("devices"),
-                time_key: String::from("lastAccessTime"),
-                count: String::from("sync_device_count"),
-                windows: vec![
-                    (String::from("sync_active_devices_day"), 86400000i64),
-                    (String::from("sync_active_devices_week"), 604800000i64),
-                    (String::from("sync_active_devices_month"), 2419200000i64)
-                ],
-            }),
+            device_counts: Some(
+                DeviceCounts {
+                    data: String::from("devices"),
+                    time_key: String::from("lastAccessTime"),
+                    count: String::from("sync_device_count"),
+                    windows: vec![
+                        (String::from("sync_active_devices_day"), 86400000),
+                        (String::from("sync_active_devices_week"), 604800000),
+                        (String::from("sync_active_devices_month"), 2419200000),
+                    ],
+                },
+            ),
             user_properties_tail: Vec::new(),
-            newsletter: Some(Newsletter {
-                name: String::from("newsletter_state"),
-                by_category: ::metricsmith::types::pairs(
-                    &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                ),
-                data: String::from("marketingOptIn"),
-                when_true: String::from("subscribed"),
-                when_false: String::from("unsubscribed"),
-            }),
+            newsletter: Some(
+                Newsletter {
+                    name: String::from("newsletter_state"),
+                    by_category: ::metricsmith::types::pairs(
+                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
+                    ),
+                    data: String::from("marketingOptIn"),
+                    when_true: String::from("subscribed"),
+                    when_false: String::from("unsubscribed"),
+                },
+            ),
         },
         policy: Policy {
             time_falls_back_to_now: true,
@@ -176,14 +261,8 @@ impl TokenCreated {
     pub const NAME: &'static str = "token.created";
 }
 impl ::metricsmith::types::Event for TokenCreated {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
-        activity: false,
-        flow: ::metricsmith::emit::FlowKind::None,
-        not_flow_for_services: &[],
-    };
-    const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some(
-        "grant",
-    );
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
+    const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("grant");
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -205,14 +284,8 @@ impl VerifySuccess {
     pub const NAME: &'static str = "verify.success";
 }
 impl ::metricsmith::types::Event for VerifySuccess {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
-        activity: false,
-        flow: ::metricsmith::emit::FlowKind::None,
-        not_flow_for_services: &[],
-    };
-    const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some(
-        "routes.verify",
-    );
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
+    const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("routes.verify");
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -232,12 +305,8 @@ pub mod values {
         "^(?:sync|content-server|[0-9a-f]{16})$",
     );
     impl ::metricsmith::types::TextRule for ServiceRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            32,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&SERVICE_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SERVICE_PATTERN);
     }
 }
 #[cfg(test)]
@@ -246,24 +315,16 @@ mod tests {
     /// `token.created` maps to `fxa_activity - access_token_created`.
     #[test]
     fn event_token_created() {
-        let event = TokenCreated {
-            service: <values::Service>::new("sync").expect("a valid example"),
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "token.created");
+        let event = TokenCreated { service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "token.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - access_token_created"]);
     }
     /// `verify.success` maps to `fxa_activity - access_token_checked`.
     #[test]
     fn event_verify_success() {
-        let event = VerifySuccess {
-            service: <values::Service>::new("sync").expect("a valid example"),
-            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
-                .expect("a valid example"),
-        };
-        assert_eq!(::metricsmith::types::Event::name(& event), "verify.success");
+        let event = VerifySuccess { service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        assert_eq!(::metricsmith::types::Event::name(&event), "verify.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - access_token_checked"]);
     }

@@ -2,14 +2,15 @@
 
 /// The service name.
 pub const SERVICE: &str = "payments-server";
-static MAPPING: ::std::sync::LazyLock<
-    ::std::sync::Arc<::metricsmith::amplitude::Mapping>,
-> = ::std::sync::LazyLock::new(|| {
-    ::std::sync::Arc::new(
-        ::metricsmith::amplitude::Mapping::new(spec())
-            .expect("metricsmith validated this mapping"),
-    )
-});
+static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
+    ::std::sync::LazyLock::new(|| {
+        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
+        // same `regex` crate and resolved every table id before writing this spec.
+        ::std::sync::Arc::new(
+            ::metricsmith::amplitude::Mapping::new(spec())
+                .expect("metricsmith validated this mapping"),
+        )
+    });
 /// The Amplitude mapping of `payments-server`, compiled on first use and kept for the life of the process.
 pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
     &MAPPING
@@ -31,131 +32,237 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
     MappingSpec {
         service: String::from("payments-server"),
         tables: vec![
-            ::metricsmith::types::pairs(& [("app-store", "store_buttons"),
-            ("install_from", "store_buttons"), ("signin_from", "signin"), ("sms",
-            "sms")]), Vec::new(), ::metricsmith::types::pairs(& [("activity",
-            "fxa_activity"), ("button", "fxa_rp_button"), ("connectDevice",
-            "fxa_connect_device"), ("email", "fxa_email"), ("emailFirst",
-            "fxa_email_first"), ("login", "fxa_login"), ("notify", "fxa_notify"),
-            ("registration", "fxa_reg"), ("settings", "fxa_pref"), ("sms", "fxa_sms"),
-            ("sub", "fxa_subscribe"), ("subCancel", "fxa_subscribe_cancel"),
-            ("subManage", "fxa_subscribe_manage"), ("subPayManage", "fxa_pay_manage"),
-            ("subPaySetup", "fxa_pay_setup"), ("subSupport", "fxa_subscribe_support")])
+            ::metricsmith::types::pairs(
+                &[
+                    ("app-store", "store_buttons"),
+                    ("install_from", "store_buttons"),
+                    ("signin_from", "signin"),
+                    ("sms", "sms"),
+                ],
+            ),
+            Vec::new(),
+            ::metricsmith::types::pairs(
+                &[
+                    ("activity", "fxa_activity"),
+                    ("button", "fxa_rp_button"),
+                    ("connectDevice", "fxa_connect_device"),
+                    ("email", "fxa_email"),
+                    ("emailFirst", "fxa_email_first"),
+                    ("login", "fxa_login"),
+                    ("notify", "fxa_notify"),
+                    ("registration", "fxa_reg"),
+                    ("settings", "fxa_pref"),
+                    ("sms", "fxa_sms"),
+                    ("sub", "fxa_subscribe"),
+                    ("subCancel", "fxa_subscribe_cancel"),
+                    ("subManage", "fxa_subscribe_manage"),
+                    ("subPayManage", "fxa_pay_manage"),
+                    ("subPaySetup", "fxa_pay_setup"),
+                    ("subSupport", "fxa_subscribe_support"),
+                ],
+            ),
         ],
         exact: Vec::new(),
         rules: vec![
-            Rule { pattern :
-            String::from("^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$"), targets :
-            vec![Target { group : GroupExpr::Lookup { table : TableId(2usize), key :
-            Capture::Category }, event : vec![Part::Capture(Capture::Target)], when :
-            Vec::new(), time_offset : None }] }
+            Rule {
+                pattern: String::from("^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$"),
+                targets: vec![
+                    Target {
+                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
+                        event: vec![Part::Capture(Capture::Target)],
+                        when: Vec::new(),
+                        time_offset: None,
+                    },
+                ],
+            },
         ],
         group_properties: vec![
-            GroupProperties { prefix : String::from("fxa_connect_device"), when :
-            vec![Cond::Truthy(Value::Lookup { table : TableId(0usize), key :
-            Capture::Category })], set : vec![PropertyRule { name :
-            String::from("connect_device_flow"), value : Value::Lookup { table :
-            TableId(0usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("connect_device_os"), value :
-            Value::Capture(Capture::Target), when :
-            vec![Cond::Truthy(Value::Capture(Capture::Target))] }] }, GroupProperties {
-            prefix : String::from("fxa_email"), when : vec![Cond::Truthy(Value::Lookup {
-            table : TableId(1usize), key : Capture::Category })], set : vec![PropertyRule
-            { name : String::from("email_type"), value : Value::Lookup { table :
-            TableId(1usize), key : Capture::Category }, when : Vec::new() }, PropertyRule
-            { name : String::from("email_provider"), value :
-            Value::Data(String::from("emailDomain")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_sender"), value :
-            Value::Data(String::from("emailSender")), when : Vec::new() }, PropertyRule {
-            name : String::from("email_service"), value :
-            Value::Data(String::from("emailService")), when : Vec::new() }, PropertyRule
-            { name : String::from("email_template"), value :
-            Value::Capture(Capture::Category), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] },
-            PropertyRule { name : String::from("email_version"), value :
-            Value::Data(String::from("templateVersion")), when :
-            vec![Cond::Truthy(Value::Data(String::from("templateVersion")))] }] },
-            GroupProperties { prefix : String::from("fxa_pref"), when :
-            vec![Cond::EventIs(String::from("disconnect_device")),
-            Cond::Truthy(Value::Capture(Capture::Category))], set : vec![PropertyRule {
-            name : String::from("reason"), value : Value::Capture(Capture::Category),
-            when : Vec::new() }] }
+            GroupProperties {
+                prefix: String::from("fxa_connect_device"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("connect_device_flow"),
+                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("connect_device_os"),
+                        value: Value::Capture(Capture::Target),
+                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_email"),
+                when: vec![
+                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("email_type"),
+                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_provider"),
+                        value: Value::Data(String::from("emailDomain")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_sender"),
+                        value: Value::Data(String::from("emailSender")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_service"),
+                        value: Value::Data(String::from("emailService")),
+                        when: Vec::new(),
+                    },
+                    PropertyRule {
+                        name: String::from("email_template"),
+                        value: Value::Capture(Capture::Category),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                    PropertyRule {
+                        name: String::from("email_version"),
+                        value: Value::Data(String::from("templateVersion")),
+                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
+                    },
+                ],
+            },
+            GroupProperties {
+                prefix: String::from("fxa_pref"),
+                when: vec![
+                    Cond::EventIs(String::from("disconnect_device")),
+                    Cond::Truthy(Value::Capture(Capture::Category)),
+                ],
+                set: vec![
+                    PropertyRule {
+                        name: String::from("reason"),
+                        value: Value::Capture(Capture::Category),
+                        when: Vec::new(),
+                    },
+                ],
+            },
         ],
         layout: Layout {
             fields: vec![
-                Field { name : String::from("user_id"), source :
-                Source::Data(String::from("uid")) }, Field { name :
-                String::from("device_id"), source :
-                Source::Data(String::from("deviceId")) }, Field { name :
-                String::from("session_id"), source :
-                Source::Data(String::from("flowBeginTime")) }, Field { name :
-                String::from("app_version"), source : Source::AppVersion }, Field { name
-                : String::from("language"), source : Source::Data(String::from("lang"))
-                }, Field { name : String::from("country"), source :
-                Source::Data(String::from("country")) }, Field { name :
-                String::from("region"), source : Source::Data(String::from("region")) },
-                Field { name : String::from("os_name"), source :
-                Source::Data(String::from("os")) }, Field { name :
-                String::from("os_version"), source :
-                Source::Data(String::from("osVersion")) }, Field { name :
-                String::from("device_model"), source :
-                Source::Data(String::from("formFactor")) }
+                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
+                Field {
+                    name: String::from("device_id"),
+                    source: Source::Data(String::from("deviceId")),
+                },
+                Field {
+                    name: String::from("session_id"),
+                    source: Source::Data(String::from("flowBeginTime")),
+                },
+                Field { name: String::from("app_version"), source: Source::AppVersion },
+                Field {
+                    name: String::from("language"),
+                    source: Source::Data(String::from("lang")),
+                },
+                Field {
+                    name: String::from("country"),
+                    source: Source::Data(String::from("country")),
+                },
+                Field {
+                    name: String::from("region"),
+                    source: Source::Data(String::from("region")),
+                },
+                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
+                Field {
+                    name: String::from("os_version"),
+                    source: Source::Data(String::from("osVersion")),
+                },
+                Field {
+                    name: String::from("device_model"),
+                    source: Source::Data(String::from("formFactor")),
+                },
             ],
-            service: Some(ServiceRule {
-                data: String::from("service"),
-                ignore: vec![String::from("content-server")],
-                passthrough: vec![String::from("sync")],
-                unknown: String::from("undefined_oauth"),
-            }),
+            service: Some(
+                ServiceRule {
+                    data: String::from("service"),
+                    ignore: vec![String::from("content-server")],
+                    passthrough: vec![String::from("sync")],
+                    unknown: String::from("undefined_oauth"),
+                },
+            ),
             event_properties: vec![
-                Field { name : String::from("service"), source : Source::ServiceName },
-                Field { name : String::from("oauth_client_id"), source :
-                Source::OauthClientId }
+                Field { name: String::from("service"), source: Source::ServiceName },
+                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
             ],
             user_properties: vec![
-                Field { name : String::from("entrypoint"), source :
-                Source::Data(String::from("entrypoint")) }, Field { name :
-                String::from("flow_id"), source : Source::Data(String::from("flowId")) },
-                Field { name : String::from("ua_browser"), source :
-                Source::Data(String::from("browser")) }, Field { name :
-                String::from("ua_version"), source :
-                Source::Data(String::from("browserVersion")) }, Field { name :
-                String::from("utm_campaign"), source :
-                Source::Data(String::from("utm_campaign")) }, Field { name :
-                String::from("utm_content"), source :
-                Source::Data(String::from("utm_content")) }, Field { name :
-                String::from("utm_medium"), source :
-                Source::Data(String::from("utm_medium")) }, Field { name :
-                String::from("utm_source"), source :
-                Source::Data(String::from("utm_source")) }, Field { name :
-                String::from("utm_term"), source : Source::Data(String::from("utm_term"))
-                }
+                Field {
+                    name: String::from("entrypoint"),
+                    source: Source::Data(String::from("entrypoint")),
+                },
+                Field {
+                    name: String::from("flow_id"),
+                    source: Source::Data(String::from("flowId")),
+                },
+                Field {
+                    name: String::from("ua_browser"),
+                    source: Source::Data(String::from("browser")),
+                },
+                Field {
+                    name: String::from("ua_version"),
+                    source: Source::Data(String::from("browserVersion")),
+                },
+                Field {
+                    name: String::from("utm_campaign"),
+                    source: Source::Data(String::from("utm_campaign")),
+                },
+                Field {
+                    name: String::from("utm_content"),
+                    source: Source::Data(String::from("utm_content")),
+                },
+                Field {
+                    name: String::from("utm_medium"),
+                    source: Source::Data(String::from("utm_medium")),
+                },
+                Field {
+                    name: String::from("utm_source"),
+                    source: Source::Data(String::from("utm_source")),
+                },
+                Field {
+                    name: String::from("utm_term"),
+                    source: Source::Data(String::from("utm_term")),
+                },
             ],
             append: vec![
-                Field { name : String::from("fxa_services_used"), source :
-                Source::ServiceName }, Field { name : String::from("experiments"), source
-                : Source::Experiments(String::from("experiments")) }
+                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
+                Field {
+                    name: String::from("experiments"),
+                    source: Source::Experiments(String::from("experiments")),
+                },
             ],
-            device_counts: Some(DeviceCounts {
-                data: String::from("devices"),
-                time_key: String::from("lastAccessTime"),
-                count: String::from("sync_device_count"),
-                windows: vec![
-                    (String::from("sync_active_devices_day"), 86400000i64),
-                    (String::from("sync_active_devices_week"), 604800000i64),
-                    (String::from("sync_active_devices_month"), 2419200000i64)
-                ],
-            }),
+            device_counts: Some(
+                DeviceCounts {
+                    data: String::from("devices"),
+                    time_key: String::from("lastAccessTime"),
+                    count: String::from("sync_device_count"),
+                    windows: vec![
+                        (String::from("sync_active_devices_day"), 86400000),
+                        (String::from("sync_active_devices_week"), 604800000),
+                        (String::from("sync_active_devices_month"), 2419200000),
+                    ],
+                },
+            ),
             user_properties_tail: Vec::new(),
-            newsletter: Some(Newsletter {
-                name: String::from("newsletter_state"),
-                by_category: ::metricsmith::types::pairs(
-                    &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                ),
-                data: String::from("marketingOptIn"),
-                when_true: String::from("subscribed"),
-                when_false: String::from("unsubscribed"),
-            }),
+            newsletter: Some(
+                Newsletter {
+                    name: String::from("newsletter_state"),
+                    by_category: ::metricsmith::types::pairs(
+                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
+                    ),
+                    data: String::from("marketingOptIn"),
+                    when_true: String::from("subscribed"),
+                    when_false: String::from("unsubscribed"),
+                },
+            ),
         },
         policy: Policy {
             time_falls_back_to_now: false,
@@ -193,9 +300,7 @@ impl ::metricsmith::types::Event for Amplitude {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            ::std::format!("amplitude.{}.{}", self.group, self.event),
-        )
+        ::std::borrow::Cow::Owned(::std::format!("amplitude.{}.{}", self.group, self.event))
     }
 }
 /// Value types shared by the events of this service.
@@ -209,12 +314,8 @@ pub mod values {
         "^[A-Za-z-]+$",
     );
     impl ::metricsmith::types::TextRule for GroupRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            32,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&GROUP_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&GROUP_PATTERN);
     }
     /// A `event` value of at most 64 characters matching `^[A-Za-z0-9_-]+$`.
     pub type Event = ::metricsmith::types::Text<EventRule>;
@@ -225,12 +326,8 @@ pub mod values {
         "^[A-Za-z0-9_-]+$",
     );
     impl ::metricsmith::types::TextRule for EventRule {
-        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(
-            64,
-        );
-        const PATTERN: ::core::option::Option<
-            &'static ::metricsmith::types::LazyRegex,
-        > = ::core::option::Option::Some(&EVENT_PATTERN);
+        const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&EVENT_PATTERN);
     }
 }
 #[cfg(test)]
@@ -240,23 +337,16 @@ mod tests {
     #[test]
     fn family_amplitude() {
         let event = Amplitude::new("a", "a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(& event), "amplitude.a.a");
+        assert_eq!(::metricsmith::types::Event::name(&event), "amplitude.a.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
     /// Rule 1 (`^amplitude\.([\w-]+)\.([\w-]+)$`) with `amplitude.activity.a`.
     #[test]
     fn rule_1() {
-        assert_eq!(
-            super::mapping().resolve("amplitude.activity.a"),
-            Some(::metricsmith::amplitude::Matched::Rule(0usize))
-        );
+        assert_eq!(super::mapping().resolve("amplitude.activity.a"), Some(::metricsmith::amplitude::Matched::Rule(0)));
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(
-            super::mapping(),
-            "amplitude.activity.a",
-            &data,
-        );
+        let types = ::metricsmith::types::event_types(super::mapping(), "amplitude.activity.a", &data);
         assert_eq!(types, ["fxa_activity - a"]);
     }
 }

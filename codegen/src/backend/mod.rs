@@ -7,6 +7,7 @@
 //!
 //! Only the [driver](crate::driver) formats and writes what they return.
 
+pub(crate) mod code;
 pub mod docs;
 pub mod example;
 pub mod json_schema;

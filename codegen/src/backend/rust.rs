@@ -1,4 +1,4 @@
-//! The Rust backend: one module per service.
+//! The Rust backend: one module per service, written as text (see [`super::code`]).
 //!
 //! The module holds:
 //! - `SERVICE` and `mapping()`: the Amplitude mapping as a `MappingSpec` literal compiled once
@@ -13,106 +13,40 @@
 
 use std::collections::BTreeMap;
 
-use heck::{ToShoutySnakeCase, ToUpperCamelCase};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use heck::ToShoutySnakeCase;
 
+use super::code::{Code, Expr, lit};
 use crate::model::{
     Amplitude, Capture, Cond, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout, Part,
     Property, PropertyRule, PropertyType, RewritePart, Service, Source, Target, TemplatePart,
     Value,
 };
 
-/// The Rust module of `service`: what `include!` or the `schema!` macro expands to.
+/// Bytes of Rust per event, to size the output buffer once.
+const BYTES_PER_EVENT: usize = 1024;
+
+/// The Rust module of `service` without its tests: what `include!` or the `schema!` macro
+/// expands to.
 ///
 /// The items carry no inner attributes, so the result can be `include!`d inside a `mod`.
-pub fn emit_service(service: &Service) -> TokenStream {
-    let parts = ServiceParts::new(service, usize::MAX);
-    (0..parts.len()).map(|i| parts.emit(i)).collect()
-}
-
-/// The module of [`emit_service`] in consecutive parts of whole items, at most a given number
-/// of events or families per part.
-///
-/// The driver parses and prints each part on its own, on several threads, so the syntax tree of
-/// the whole module never exists at once.
-#[derive(Debug)]
-pub struct ServiceParts<'a> {
-    service: &'a Service,
-    types: ValueTypes,
-    events: Vec<&'a Event>,
-    families: Vec<&'a Family>,
-    per_part: usize,
-}
-
-impl<'a> ServiceParts<'a> {
-    /// The parts of `service`, with at most `per_part` events or families each.
-    pub fn new(service: &'a Service, per_part: usize) -> Self {
-        Self {
-            service,
-            types: ValueTypes::collect(service),
-            events: service.events.values().collect(),
-            families: service.families.values().collect(),
-            per_part: per_part.max(1),
-        }
+pub fn emit_service(service: &Service) -> String {
+    let types = ValueTypes::collect(service);
+    let items = service.events.len() + service.families.len();
+    let mut code = Code::with_capacity(4096 + items * BYTES_PER_EVENT);
+    code.line("/// The service name.");
+    code.fmt(format_args!(
+        "pub const SERVICE: &str = {};",
+        lit(&service.name)
+    ));
+    emit_mapping(&mut code, service);
+    for event in service.events.values() {
+        emit_event(&mut code, event, &types);
     }
-
-    /// The number of parts.
-    pub fn len(&self) -> usize {
-        2 + self.events.len().div_ceil(self.per_part) + self.families.len().div_ceil(self.per_part)
+    for family in service.families.values() {
+        emit_family(&mut code, family, &types);
     }
-
-    /// Whether there are no parts (never: the service name and mapping are one).
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// The items of part `i`, in `0..len()`; empty past the end.
-    pub fn emit(&self, i: usize) -> TokenStream {
-        let event_parts = self.events.len().div_ceil(self.per_part);
-        let family_parts = self.families.len().div_ceil(self.per_part);
-        let chunk = |k: usize, len: usize| k * self.per_part..((k + 1) * self.per_part).min(len);
-        if i == 0 {
-            let name = &self.service.name;
-            let mapping = emit_mapping(self.service);
-            quote! {
-                /// The service name.
-                pub const SERVICE: &str = #name;
-
-                #mapping
-            }
-        } else if i <= event_parts {
-            self.events[chunk(i - 1, self.events.len())]
-                .iter()
-                .map(|e| emit_event(e, &self.types))
-                .collect()
-        } else if i <= event_parts + family_parts {
-            self.families[chunk(i - 1 - event_parts, self.families.len())]
-                .iter()
-                .map(|f| emit_family(f, &self.types))
-                .collect()
-        } else if i == event_parts + family_parts + 1 {
-            self.types.emit()
-        } else {
-            TokenStream::new()
-        }
-    }
-}
-
-/// An identifier, raw when the model gave `r#name`.
-pub(crate) fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
-    }
-}
-
-fn doc(text: &str) -> TokenStream {
-    let lines = text
-        .trim()
-        .lines()
-        .map(|line| format!(" {}", line.trim_end()));
-    quote! { #(#[doc = #lines])* }
+    types.emit(&mut code);
+    code.finish()
 }
 
 // ---- value types ----------------------------------------------------------------------------
@@ -189,7 +123,9 @@ impl ValueTypes {
     }
 
     fn fresh_name(&mut self, base: &str) -> String {
-        let base = base.trim_start_matches("r#").to_upper_camel_case();
+        // Through the ident module: `self_` must give `Self_`, never the keyword `Self`.
+        let base = crate::ident::type_name(base.trim_start_matches("r#"))
+            .unwrap_or_else(|| "Value".to_owned());
         let mut name = base.clone();
         let mut n = 2;
         while self.names.contains_key(&name) {
@@ -240,285 +176,310 @@ impl ValueTypes {
     }
 
     /// The Rust type of a value of `ty` (not wrapped in `Option`).
-    pub(crate) fn rust_type(&self, ty: &PropertyType) -> TokenStream {
+    pub(crate) fn rust_type(&self, ty: &PropertyType) -> String {
         match ty {
             PropertyType::String { .. } | PropertyType::Enum { .. } => {
                 let name = text_key(ty)
                     .and_then(|k| self.texts.get(&k))
                     .or_else(|| enum_key(ty).and_then(|k| self.enums.get(&k)));
                 match name {
-                    Some(name) => {
-                        let name = format_ident!("{}", name);
-                        quote!(values::#name)
-                    }
-                    None => quote!(::std::string::String),
+                    Some(name) => format!("values::{name}"),
+                    None => "::std::string::String".to_owned(),
                 }
             }
             PropertyType::Hex { length } => {
-                let n = Literal::usize_unsuffixed(length.unwrap_or(0) as usize);
-                quote!(::metricsmith::types::Hex<#n>)
+                format!("::metricsmith::types::Hex<{}>", length.unwrap_or(0))
             }
             PropertyType::Integer {
                 min: None,
                 max: None,
-            } => quote!(i64),
-            PropertyType::Integer { min, max } => {
-                let min = int_lit(min.unwrap_or(i64::MIN));
-                let max = int_lit(max.unwrap_or(i64::MAX));
-                quote!(::metricsmith::types::Int<#min, #max>)
-            }
-            PropertyType::Boolean => quote!(bool),
+            } => "i64".to_owned(),
+            PropertyType::Integer { min, max } => format!(
+                "::metricsmith::types::Int<{}, {}>",
+                int_lit(min.unwrap_or(i64::MIN)),
+                int_lit(max.unwrap_or(i64::MAX))
+            ),
+            PropertyType::Boolean => "bool".to_owned(),
             PropertyType::List { items } => {
-                let item = self.rust_type(items);
-                quote!(::std::vec::Vec<#item>)
+                format!("::std::vec::Vec<{}>", self.rust_type(items))
             }
         }
     }
 
     /// The field type of a property.
-    pub(crate) fn field_type(&self, property: &Property) -> TokenStream {
+    pub(crate) fn field_type(&self, property: &Property) -> String {
         let ty = self.rust_type(&property.ty);
         if property.required {
             ty
         } else {
-            quote!(::std::option::Option<#ty>)
+            format!("::core::option::Option<{ty}>")
         }
     }
 
-    fn emit(&self) -> TokenStream {
+    fn emit(&self, code: &mut Code) {
         if self.order.is_empty() {
-            return TokenStream::new();
+            return;
         }
-        let items = self.order.iter().map(|ty| match ty {
-            ValueType::Text {
-                name,
-                pattern,
-                max_length,
-                description,
-            } => {
-                let doc = doc(description);
-                let ty = format_ident!("{}", name);
-                let rule = format_ident!("{}Rule", name);
-                let rule_doc = format!(" The constraints of [`{name}`].");
-                let max = match max_length {
-                    Some(n) => {
-                        let n = Literal::usize_unsuffixed(*n as usize);
-                        quote!(::core::option::Option::Some(#n))
-                    }
-                    None => quote!(::core::option::Option::None),
-                };
-                let (pattern_static, pattern_ref) = match pattern {
-                    Some(p) => {
-                        let id = format_ident!("{}_PATTERN", name.to_shouty_snake_case());
-                        (
-                            quote! {
-                                static #id: ::metricsmith::types::LazyRegex =
-                                    ::metricsmith::types::LazyRegex::new(#p);
-                            },
-                            quote!(::core::option::Option::Some(&#id)),
-                        )
-                    }
-                    None => (TokenStream::new(), quote!(::core::option::Option::None)),
-                };
-                quote! {
-                    #doc
-                    pub type #ty = ::metricsmith::types::Text<#rule>;
-                    #[doc = #rule_doc]
-                    #[derive(Debug)]
-                    pub enum #rule {}
-                    #pattern_static
-                    impl ::metricsmith::types::TextRule for #rule {
-                        const MAX_LENGTH: ::core::option::Option<usize> = #max;
-                        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = #pattern_ref;
-                    }
-                }
-            }
-            ValueType::Enum {
-                name,
-                values,
-                description,
-            } => {
-                let doc = doc(description);
-                let ty = format_ident!("{}", name);
-                let variants: Vec<Ident> = values.iter().map(|(_, v)| ident(v)).collect();
-                let strings: Vec<&String> = values.iter().map(|(s, _)| s).collect();
-                let variant_docs = values.iter().map(|(s, _)| format!(" `{s}`"));
-                let strings2 = &strings;
-                quote! {
-                    #doc
-                    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-                    pub enum #ty {
-                        #(#[doc = #variant_docs] #variants,)*
-                    }
-                    impl #ty {
-                        /// Every value, in declared order.
-                        pub const ALL: &'static [Self] = &[#(Self::#variants),*];
-                        /// The value as it appears in event data.
-                        pub const fn as_str(self) -> &'static str {
-                            match self { #(Self::#variants => #strings2,)* }
-                        }
-                    }
-                    impl ::core::str::FromStr for #ty {
-                        type Err = ::metricsmith::types::InvalidValue;
-                        fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
-                            match value {
-                                #(#strings2 => ::core::result::Result::Ok(Self::#variants),)*
-                                _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                                    expected: &[#(#strings2),*],
-                                    value: value.into(),
-                                }),
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for #ty {
-                        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::metricsmith::types::ToJson for #ty {
-                        fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {
-                            ::core::option::Option::Some(self.as_str().into())
-                        }
-                    }
-                }
-            }
-        });
-        quote! {
-            /// Value types shared by the events of this service.
-            pub mod values {
-                #(#items)*
+        code.line("/// Value types shared by the events of this service.");
+        code.open(format_args!("pub mod values {{"));
+        for ty in &self.order {
+            match ty {
+                ValueType::Text {
+                    name,
+                    pattern,
+                    max_length,
+                    description,
+                } => emit_text_type(code, name, pattern.as_deref(), *max_length, description),
+                ValueType::Enum {
+                    name,
+                    values,
+                    description,
+                } => emit_enum_type(code, name, values, description),
             }
         }
+        code.close("}");
     }
 }
 
-fn int_lit(n: i64) -> TokenStream {
-    if n == i64::MIN {
-        quote!({ i64::MIN })
-    } else if n == i64::MAX {
-        quote!({ i64::MAX })
-    } else if n < 0 {
-        let lit = Literal::i64_unsuffixed(n.unsigned_abs() as i64);
-        quote!({ -#lit })
-    } else {
-        let lit = Literal::i64_unsuffixed(n);
-        quote!(#lit)
+fn emit_text_type(
+    code: &mut Code,
+    name: &str,
+    pattern: Option<&str>,
+    max_length: Option<u64>,
+    description: &str,
+) {
+    code.doc(description);
+    code.fmt(format_args!(
+        "pub type {name} = ::metricsmith::types::Text<{name}Rule>;"
+    ));
+    code.fmt(format_args!("/// The constraints of [`{name}`]."));
+    code.line("#[derive(Debug)]");
+    code.fmt(format_args!("pub enum {name}Rule {{}}"));
+    let pattern_ref = match pattern {
+        Some(p) => {
+            let id = format!("{}_PATTERN", name.to_shouty_snake_case());
+            code.fmt(format_args!(
+                "static {id}: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new("
+            ));
+            code.fmt(format_args!("    {},", lit(p)));
+            code.line(");");
+            format!("::core::option::Option::Some(&{id})")
+        }
+        None => "::core::option::Option::None".to_owned(),
+    };
+    let max = match max_length {
+        Some(n) => format!("::core::option::Option::Some({n})"),
+        None => "::core::option::Option::None".to_owned(),
+    };
+    code.open(format_args!(
+        "impl ::metricsmith::types::TextRule for {name}Rule {{"
+    ));
+    code.fmt(format_args!(
+        "const MAX_LENGTH: ::core::option::Option<usize> = {max};"
+    ));
+    code.fmt(format_args!(
+        "const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = {pattern_ref};"
+    ));
+    code.close("}");
+}
+
+fn emit_enum_type(code: &mut Code, name: &str, values: &[(String, String)], description: &str) {
+    code.doc(description);
+    code.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]");
+    code.open(format_args!("pub enum {name} {{"));
+    for (value, variant) in values {
+        code.fmt(format_args!("/// `{value}`"));
+        code.fmt(format_args!("{variant},"));
+    }
+    code.close("}");
+    code.open(format_args!("impl {name} {{"));
+    code.line("/// Every value, in declared order.");
+    code.open(format_args!("pub const ALL: &'static [Self] = &["));
+    for (_, variant) in values {
+        code.fmt(format_args!("Self::{variant},"));
+    }
+    code.close("];");
+    code.line("/// The value as it appears in event data.");
+    code.open(format_args!("pub const fn as_str(self) -> &'static str {{"));
+    code.open(format_args!("match self {{"));
+    for (value, variant) in values {
+        code.fmt(format_args!("Self::{variant} => {},", lit(value)));
+    }
+    code.close("}");
+    code.close("}");
+    code.close("}");
+    code.open(format_args!("impl ::core::str::FromStr for {name} {{"));
+    code.line("type Err = ::metricsmith::types::InvalidValue;");
+    code.open(format_args!(
+        "fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {{"
+    ));
+    code.open(format_args!("match value {{"));
+    for (value, variant) in values {
+        code.fmt(format_args!(
+            "{} => ::core::result::Result::Ok(Self::{variant}),",
+            lit(value)
+        ));
+    }
+    code.open(format_args!(
+        "_ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {{"
+    ));
+    code.open(format_args!("expected: &["));
+    for (value, _) in values {
+        code.fmt(format_args!("{},", lit(value)));
+    }
+    code.close("],");
+    code.line("value: value.into(),");
+    code.close("}),");
+    code.close("}");
+    code.close("}");
+    code.close("}");
+    code.open(format_args!("impl ::core::fmt::Display for {name} {{"));
+    code.open(format_args!(
+        "fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {{"
+    ));
+    code.line("f.write_str(self.as_str())");
+    code.close("}");
+    code.close("}");
+    code.open(format_args!(
+        "impl ::metricsmith::types::ToJson for {name} {{"
+    ));
+    code.open(format_args!(
+        "fn to_json(&self) -> ::core::option::Option<::metricsmith::__private::serde_json::Value> {{"
+    ));
+    code.line("::core::option::Option::Some(self.as_str().into())");
+    code.close("}");
+    code.close("}");
+}
+
+/// An integer in a const generic argument: negative values need a block.
+fn int_lit(n: i64) -> String {
+    match n {
+        i64::MIN => "{ i64::MIN }".to_owned(),
+        i64::MAX => "{ i64::MAX }".to_owned(),
+        n if n < 0 => format!("{{ {n} }}"),
+        n => n.to_string(),
     }
 }
 
 // ---- events ---------------------------------------------------------------------------------
 
-fn kinds_tokens(kinds: &Kinds, not_flow_for_services: &[String]) -> TokenStream {
+fn kinds_expr(kinds: &Kinds, not_flow_for_services: &[String]) -> String {
     // emailEvent lines are written by the mailer integration, not by the emitter.
     let Kinds { activity, flow, .. } = kinds;
     let named = match (activity, flow) {
-        (true, FlowKind::None) => Some(quote!(ACTIVITY)),
-        (false, FlowKind::Required) => Some(quote!(FLOW)),
-        (true, FlowKind::Required) => Some(quote!(HYBRID)),
-        (true, FlowKind::Optional) => Some(quote!(HYBRID_OPTIONAL)),
-        (false, FlowKind::None) => Option::None,
-        (false, FlowKind::Optional) => Option::None,
+        (true, FlowKind::None) => Some("ACTIVITY"),
+        (false, FlowKind::Required) => Some("FLOW"),
+        (true, FlowKind::Required) => Some("HYBRID"),
+        (true, FlowKind::Optional) => Some("HYBRID_OPTIONAL"),
+        (false, FlowKind::None) | (false, FlowKind::Optional) => None,
     };
     if let Some(named) = named.filter(|_| not_flow_for_services.is_empty()) {
-        return quote!(::metricsmith::emit::EventKinds::#named);
+        return format!("::metricsmith::emit::EventKinds::{named}");
     }
     let flow = match flow {
-        FlowKind::Required => quote!(Required),
-        FlowKind::Optional => quote!(Optional),
-        FlowKind::None => quote!(None),
+        FlowKind::Required => "Required",
+        FlowKind::Optional => "Optional",
+        FlowKind::None => "None",
     };
-    quote! {
-        ::metricsmith::emit::EventKinds {
-            activity: #activity,
-            flow: ::metricsmith::emit::FlowKind::#flow,
-            not_flow_for_services: &[#(#not_flow_for_services),*],
-        }
-    }
+    let services: Vec<String> = not_flow_for_services.iter().map(|s| lit(s)).collect();
+    format!(
+        "::metricsmith::emit::EventKinds {{ activity: {activity}, flow: ::metricsmith::emit::FlowKind::{flow}, not_flow_for_services: &[{}] }}",
+        services.join(", ")
+    )
 }
 
-fn logger_tokens(logger: &Option<String>) -> TokenStream {
+fn logger_expr(logger: Option<&str>) -> String {
     match logger {
-        Some(l) => quote!(::core::option::Option::Some(#l)),
-        None => quote!(::core::option::Option::None),
+        Some(l) => format!("::core::option::Option::Some({})", lit(l)),
+        None => "::core::option::Option::None".to_owned(),
     }
 }
 
-fn field_defs<'a>(
+fn emit_fields<'a>(
+    code: &mut Code,
     properties: impl Iterator<Item = &'a Property>,
     types: &ValueTypes,
-) -> Vec<TokenStream> {
-    properties
-        .map(|p| {
-            let doc = doc(p.description.as_deref().unwrap_or(&p.name));
-            let name = ident(&p.rust_name);
-            let ty = types.field_type(p);
-            quote!(#doc pub #name: #ty,)
-        })
-        .collect()
+) {
+    for p in properties {
+        code.doc(p.description.as_deref().unwrap_or(&p.name));
+        code.fmt(format_args!(
+            "pub {}: {},",
+            p.rust_name,
+            types.field_type(p)
+        ));
+    }
 }
 
-fn puts<'a>(properties: impl Iterator<Item = &'a Property>) -> Vec<TokenStream> {
-    properties
-        .map(|p| {
-            let key = &p.name;
-            let name = ident(&p.rust_name);
-            quote!(::metricsmith::types::put(data, #key, &self.#name);)
-        })
-        .collect()
-}
-
-fn write_data(puts: &[TokenStream]) -> TokenStream {
+/// The `Event` impl: kinds, logger, the name and `write_data`.
+fn emit_event_impl(
+    code: &mut Code,
+    ty: &str,
+    kinds: &str,
+    logger: &str,
+    name: &str,
+    properties: &[Property],
+) {
+    code.open(format_args!("impl ::metricsmith::types::Event for {ty} {{"));
+    code.fmt(format_args!(
+        "const KINDS: ::metricsmith::emit::EventKinds = {kinds};"
+    ));
+    code.fmt(format_args!(
+        "const LOGGER: ::core::option::Option<&'static str> = {logger};"
+    ));
+    code.open(format_args!(
+        "fn name(&self) -> ::std::borrow::Cow<'_, str> {{"
+    ));
+    code.line(name);
+    code.close("}");
     // The trait's default writes nothing.
-    if puts.is_empty() {
-        return TokenStream::new();
-    }
-    quote! {
-        fn write_data(&self, data: &mut ::metricsmith::types::Data) {
-            #(#puts)*
+    if !properties.is_empty() {
+        code.open(format_args!(
+            "fn write_data(&self, data: &mut ::metricsmith::types::Data) {{"
+        ));
+        for p in properties {
+            code.fmt(format_args!(
+                "::metricsmith::types::put(data, {}, &self.{});",
+                lit(&p.name),
+                p.rust_name
+            ));
         }
+        code.close("}");
     }
+    code.close("}");
 }
 
-fn event_doc(description: &str, name: &str) -> TokenStream {
-    doc(&format!("`{name}`: {}", description.trim()))
+fn event_doc(code: &mut Code, description: &str, name: &str) {
+    code.doc(&format!("`{name}`: {}", description.trim()));
 }
 
-fn emit_event(event: &Event, types: &ValueTypes) -> TokenStream {
-    let doc = event_doc(&event.description, &event.name);
-    let ty = ident(&event.rust_name);
-    let name = &event.name;
-    let kinds = kinds_tokens(&event.kinds, &event.not_flow_for_services);
-    let logger = logger_tokens(&event.logger);
-    let fields = field_defs(event.properties.iter(), types);
-    let write = write_data(&puts(event.properties.iter()));
-    let def = if fields.is_empty() {
-        quote! {
-            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-            pub struct #ty;
-        }
+fn emit_event(code: &mut Code, event: &Event, types: &ValueTypes) {
+    let ty = &event.rust_name;
+    event_doc(code, &event.description, &event.name);
+    if event.properties.is_empty() {
+        code.line("#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]");
+        code.fmt(format_args!("pub struct {ty};"));
     } else {
         // Only Debug and Clone: every derive is code per event (compile cost).
-        quote! {
-            #[derive(Debug, Clone)]
-            pub struct #ty { #(#fields)* }
-        }
-    };
-    quote! {
-        #doc
-        #def
-        impl #ty {
-            /// The event name.
-            pub const NAME: &'static str = #name;
-        }
-        impl ::metricsmith::types::Event for #ty {
-            const KINDS: ::metricsmith::emit::EventKinds = #kinds;
-            const LOGGER: ::core::option::Option<&'static str> = #logger;
-            fn name(&self) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(Self::NAME)
-            }
-            #write
-        }
+        code.line("#[derive(Debug, Clone)]");
+        code.open(format_args!("pub struct {ty} {{"));
+        emit_fields(code, event.properties.iter(), types);
+        code.close("}");
     }
+    code.open(format_args!("impl {ty} {{"));
+    code.line("/// The event name.");
+    code.fmt(format_args!(
+        "pub const NAME: &'static str = {};",
+        lit(&event.name)
+    ));
+    code.close("}");
+    emit_event_impl(
+        code,
+        ty,
+        &kinds_expr(&event.kinds, &event.not_flow_for_services),
+        &logger_expr(event.logger.as_deref()),
+        "::std::borrow::Cow::Borrowed(Self::NAME)",
+        &event.properties,
+    );
 }
 
 /// The `format!` string of a family's name template.
@@ -544,221 +505,215 @@ pub(crate) fn validated(ty: &PropertyType) -> bool {
 }
 
 /// The constructor argument type of a family parameter and how it becomes the field value
-/// (empty when the argument is the value).
-fn parameter_arg(p: &Property, types: &ValueTypes) -> (TokenStream, TokenStream) {
-    let name = ident(&p.rust_name);
+/// (`None` when the argument is the value).
+fn parameter_arg(p: &Property, types: &ValueTypes) -> (String, Option<String>) {
+    let name = &p.rust_name;
     match &p.ty {
-        ty @ (PropertyType::String { .. } | PropertyType::Hex { .. }) if validated(ty) => {
-            let ty = types.rust_type(ty);
-            (quote!(&str), quote!(<#ty>::new(#name)?))
-        }
-        PropertyType::String { .. } => (quote!(&str), quote!(::std::string::String::from(#name))),
-        ty @ PropertyType::Integer { .. } if validated(ty) => {
-            let ty = types.rust_type(ty);
-            (quote!(i64), quote!(<#ty>::new(#name)?))
-        }
-        ty => (types.rust_type(ty), TokenStream::new()),
+        ty @ (PropertyType::String { .. } | PropertyType::Hex { .. }) if validated(ty) => (
+            "&str".to_owned(),
+            Some(format!("<{}>::new({name})?", types.rust_type(ty))),
+        ),
+        PropertyType::String { .. } => (
+            "&str".to_owned(),
+            Some(format!("::std::string::String::from({name})")),
+        ),
+        ty @ PropertyType::Integer { .. } if validated(ty) => (
+            "i64".to_owned(),
+            Some(format!("<{}>::new({name})?", types.rust_type(ty))),
+        ),
+        ty => (types.rust_type(ty), None),
     }
 }
 
-fn emit_family(family: &Family, types: &ValueTypes) -> TokenStream {
-    let family_doc = event_doc(&family.description, &family.name);
-    let ty = ident(&family.rust_name);
-    let template = &family.name;
-    let kinds = kinds_tokens(&family.kinds, &[]);
-    let logger = logger_tokens(&family.logger);
-    let fields = field_defs(family.parameters.iter().chain(&family.properties), types);
-    let write = write_data(&puts(family.properties.iter()));
-    let format = format_string(&family.name_template);
-    let rendered = family.name_template.iter().filter_map(|p| match p {
-        TemplatePart::Parameter(name) => family
-            .parameters
-            .iter()
-            .find(|q| &q.name == name)
-            .map(|q| ident(&q.rust_name)),
-        TemplatePart::Text(_) => None,
-    });
+fn emit_family(code: &mut Code, family: &Family, types: &ValueTypes) {
+    let ty = &family.rust_name;
+    event_doc(code, &family.description, &family.name);
+    code.line("#[derive(Debug, Clone)]");
+    code.open(format_args!("pub struct {ty} {{"));
+    emit_fields(
+        code,
+        family.parameters.iter().chain(&family.properties),
+        types,
+    );
+    code.close("}");
 
     let fallible = family.parameters.iter().any(|p| validated(&p.ty));
     let mut args = Vec::new();
     let mut inits = Vec::new();
     for p in &family.parameters {
-        let name = ident(&p.rust_name);
         let (arg, init) = parameter_arg(p, types);
-        args.push(quote!(#name: #arg));
-        if init.is_empty() {
-            inits.push(quote!(#name));
-        } else {
-            inits.push(quote!(#name: #init));
-        }
+        args.push(format!("{}: {arg}", p.rust_name));
+        inits.push(match init {
+            Some(init) => format!("{}: {init}", p.rust_name),
+            None => p.rust_name.clone(),
+        });
     }
     for p in &family.properties {
-        let name = ident(&p.rust_name);
-        let ty = types.field_type(p);
-        args.push(quote!(#name: #ty));
-        inits.push(quote!(#name));
+        args.push(format!("{}: {}", p.rust_name, types.field_type(p)));
+        inits.push(p.rust_name.clone());
     }
-    let example = family.name.clone();
-    let new_doc = if fallible {
-        doc(&format!(
-            "The `{example}` event of these parameters.\n\n# Errors\nA parameter that does not satisfy its type."
-        ))
-    } else {
-        doc(&format!("The `{example}` event of these parameters."))
-    };
+    code.open(format_args!("impl {ty} {{"));
+    code.line("/// The name template.");
+    code.fmt(format_args!(
+        "pub const TEMPLATE: &'static str = {};",
+        lit(&family.name)
+    ));
+    code.fmt(format_args!(
+        "/// The `{}` event of these parameters.",
+        family.name
+    ));
+    if fallible {
+        code.line("///");
+        code.line("/// # Errors");
+        code.line("/// A parameter that does not satisfy its type.");
+    }
     // Clippy's default limit is seven.
-    let allow = if args.len() > 7 {
-        quote!(#[allow(clippy::too_many_arguments)])
-    } else {
-        TokenStream::new()
-    };
-    let constructor = if fallible {
-        quote! {
-            #new_doc
-            #allow
-            pub fn new(#(#args),*) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
-                ::core::result::Result::Ok(Self { #(#inits),* })
-            }
-        }
-    } else {
-        quote! {
-            #new_doc
-            #allow
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits),* }
-            }
-        }
-    };
-    quote! {
-        #family_doc
-        #[derive(Debug, Clone)]
-        pub struct #ty { #(#fields)* }
-        impl #ty {
-            /// The name template.
-            pub const TEMPLATE: &'static str = #template;
-            #constructor
-        }
-        impl ::metricsmith::types::Event for #ty {
-            const KINDS: ::metricsmith::emit::EventKinds = #kinds;
-            const LOGGER: ::core::option::Option<&'static str> = #logger;
-            fn name(&self) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Owned(::std::format!(#format, #(self.#rendered),*))
-            }
-            #write
-        }
+    if args.len() > 7 {
+        code.line("#[allow(clippy::too_many_arguments)]");
     }
+    let ret = if fallible {
+        "::core::result::Result<Self, ::metricsmith::types::InvalidValue>"
+    } else {
+        "Self"
+    };
+    code.open(format_args!("pub fn new("));
+    for arg in &args {
+        code.fmt(format_args!("{arg},"));
+    }
+    code.reopen(&format!(") -> {ret} {{"));
+    if fallible {
+        code.open(format_args!("::core::result::Result::Ok(Self {{"));
+    } else {
+        code.open(format_args!("Self {{"));
+    }
+    for init in &inits {
+        code.fmt(format_args!("{init},"));
+    }
+    code.close(if fallible { "})" } else { "}" });
+    code.close("}");
+    code.close("}");
+
+    let rendered: Vec<String> = family
+        .name_template
+        .iter()
+        .filter_map(|p| match p {
+            TemplatePart::Parameter(name) => family
+                .parameters
+                .iter()
+                .find(|q| &q.name == name)
+                .map(|q| format!(", self.{}", q.rust_name)),
+            TemplatePart::Text(_) => None,
+        })
+        .collect();
+    let name = format!(
+        "::std::borrow::Cow::Owned(::std::format!({}{}))",
+        lit(&format_string(&family.name_template)),
+        rendered.concat()
+    );
+    emit_event_impl(
+        code,
+        ty,
+        &kinds_expr(&family.kinds, &[]),
+        &logger_expr(family.logger.as_deref()),
+        &name,
+        &family.properties,
+    );
 }
 
 // ---- the mapping ----------------------------------------------------------------------------
 
-fn emit_mapping(service: &Service) -> TokenStream {
-    let spec = spec_literal(service);
-    let doc = format!(
-        " The Amplitude mapping of `{}`, compiled on first use and kept for the life of the process.",
-        service.name
+fn emit_mapping(code: &mut Code, service: &Service) {
+    code.line(
+        "static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =",
     );
-    quote! {
-        static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
-            ::std::sync::LazyLock::new(|| {
-                // Cannot fail: the metricsmith compiler compiled every rule pattern with the
-                // same `regex` crate and resolved every table id before writing this spec.
-                ::std::sync::Arc::new(
-                    ::metricsmith::amplitude::Mapping::new(spec())
-                        .expect("metricsmith validated this mapping"),
-                )
-            });
-
-        #[doc = #doc]
-        pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
-            &MAPPING
-        }
-
-        /// [`mapping`] as a transform for `metricsmith::emit::Emitter`.
-        pub fn transform(
-            oauth_clients: ::metricsmith::amplitude::OauthClients,
-            app_version: ::core::option::Option<::std::string::String>,
-        ) -> ::metricsmith::emit::MappingTransform {
-            ::metricsmith::emit::MappingTransform {
-                mapping: ::std::sync::Arc::clone(&MAPPING),
-                oauth_clients,
-                app_version,
-            }
-        }
-
-        /// The data of [`mapping`].
-        pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
-            use ::metricsmith::amplitude::*;
-            #spec
-        }
-    }
+    code.open(format_args!("    ::std::sync::LazyLock::new(|| {{"));
+    code.line("    // Cannot fail: the metricsmith compiler compiled every rule pattern with the");
+    code.line("    // same `regex` crate and resolved every table id before writing this spec.");
+    code.line("    ::std::sync::Arc::new(");
+    code.line("        ::metricsmith::amplitude::Mapping::new(spec())");
+    code.line("            .expect(\"metricsmith validated this mapping\"),");
+    code.line("    )");
+    code.close("    });");
+    code.fmt(format_args!(
+        "/// The Amplitude mapping of `{}`, compiled on first use and kept for the life of the process.",
+        service.name
+    ));
+    code.open(format_args!(
+        "pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {{"
+    ));
+    code.line("&MAPPING");
+    code.close("}");
+    code.line("/// [`mapping`] as a transform for `metricsmith::emit::Emitter`.");
+    code.line("pub fn transform(");
+    code.line("    oauth_clients: ::metricsmith::amplitude::OauthClients,");
+    code.line("    app_version: ::core::option::Option<::std::string::String>,");
+    code.open(format_args!(
+        ") -> ::metricsmith::emit::MappingTransform {{"
+    ));
+    code.open(format_args!("::metricsmith::emit::MappingTransform {{"));
+    code.line("mapping: ::std::sync::Arc::clone(&MAPPING),");
+    code.line("oauth_clients,");
+    code.line("app_version,");
+    code.close("}");
+    code.close("}");
+    code.line("/// The data of [`mapping`].");
+    code.open(format_args!(
+        "pub fn spec() -> ::metricsmith::amplitude::MappingSpec {{"
+    ));
+    code.line("use ::metricsmith::amplitude::*;");
+    emit_spec(code, service);
+    code.close("}");
 }
 
-fn s(text: &str) -> TokenStream {
-    quote!(String::from(#text))
+fn s(text: &str) -> Expr {
+    Expr::call("String::from", vec![Expr::str(text)])
 }
 
-fn list(items: impl IntoIterator<Item = TokenStream>) -> TokenStream {
-    let items: Vec<TokenStream> = items.into_iter().collect();
-    if items.is_empty() {
-        quote!(Vec::new())
-    } else {
-        quote!(vec![#(#items),*])
-    }
-}
-
-fn pairs(pairs: &[(String, String)]) -> TokenStream {
+fn pairs(pairs: &[(String, String)]) -> Expr {
     if pairs.is_empty() {
-        return quote!(Vec::new());
+        return Expr::atom("Vec::new()");
     }
-    let keys = pairs.iter().map(|(k, _)| k);
-    let values = pairs.iter().map(|(_, v)| v);
-    quote!(::metricsmith::types::pairs(&[#((#keys, #values)),*]))
+    let items = pairs
+        .iter()
+        .map(|(k, v)| Expr::call("", vec![Expr::str(k), Expr::str(v)]))
+        .collect();
+    Expr::call(
+        "::metricsmith::types::pairs",
+        vec![Expr::brackets("&", items)],
+    )
 }
 
-fn capture(c: Capture) -> TokenStream {
-    match c {
-        Capture::Category => quote!(Capture::Category),
-        Capture::Target => quote!(Capture::Target),
-    }
+fn capture(c: Capture) -> Expr {
+    Expr::atom(match c {
+        Capture::Category => "Capture::Category",
+        Capture::Target => "Capture::Target",
+    })
 }
 
-fn value(v: &Value) -> TokenStream {
+fn lookup(head: &str, table: usize, key: Expr) -> Expr {
+    Expr::record(
+        head,
+        vec![
+            ("table", Expr::atom(format!("TableId({table})"))),
+            ("key", key),
+        ],
+    )
+}
+
+fn value(v: &Value) -> Expr {
     match v {
-        Value::Literal(t) => {
-            let t = s(t);
-            quote!(Value::Literal(#t))
-        }
-        Value::Capture(c) => {
-            let c = capture(*c);
-            quote!(Value::Capture(#c))
-        }
-        Value::Data(k) => {
-            let k = s(k);
-            quote!(Value::Data(#k))
-        }
-        Value::Lookup { table, key } => {
-            let t = table.0;
-            let key = capture(*key);
-            quote!(Value::Lookup { table: TableId(#t), key: #key })
-        }
-        Value::LookupData { table, key } => {
-            let t = table.0;
-            let key = s(key);
-            quote!(Value::LookupData { table: TableId(#t), key: #key })
-        }
+        Value::Literal(t) => Expr::call("Value::Literal", vec![s(t)]),
+        Value::Capture(c) => Expr::call("Value::Capture", vec![capture(*c)]),
+        Value::Data(k) => Expr::call("Value::Data", vec![s(k)]),
+        Value::Lookup { table, key } => lookup("Value::Lookup", table.0, capture(*key)),
+        Value::LookupData { table, key } => lookup("Value::LookupData", table.0, s(key)),
     }
 }
 
-fn cond(c: &Cond) -> TokenStream {
+fn cond(c: &Cond) -> Expr {
     match c {
-        Cond::Truthy(v) => {
-            let v = value(v);
-            quote!(Cond::Truthy(#v))
-        }
-        Cond::EventIs(e) => {
-            let e = s(e);
-            quote!(Cond::EventIs(#e))
-        }
+        Cond::Truthy(v) => Expr::call("Cond::Truthy", vec![value(v)]),
+        Cond::EventIs(e) => Expr::call("Cond::EventIs", vec![s(e)]),
     }
 }
 
@@ -775,139 +730,186 @@ fn simple_target(t: &Target) -> Option<(&str, &str)> {
     }
 }
 
-fn target(t: &Target) -> TokenStream {
+fn target(t: &Target) -> Expr {
     // The common case (a fixed group, a literal name, nothing else) goes through one helper.
     if let Some((group, event)) = simple_target(t) {
-        return quote!(::metricsmith::amplitude::Target::fixed(#group, #event));
+        return Expr::call(
+            "::metricsmith::amplitude::Target::fixed",
+            vec![Expr::str(group), Expr::str(event)],
+        );
     }
     let group = match &t.group {
-        GroupExpr::Fixed(prefix) => {
-            let prefix = s(prefix);
-            quote!(GroupExpr::Fixed(#prefix))
-        }
-        GroupExpr::Lookup { table, key } => {
-            let t = table.0;
-            let key = capture(*key);
-            quote!(GroupExpr::Lookup { table: TableId(#t), key: #key })
-        }
+        GroupExpr::Fixed(prefix) => Expr::call("GroupExpr::Fixed", vec![s(prefix)]),
+        GroupExpr::Lookup { table, key } => lookup("GroupExpr::Lookup", table.0, capture(*key)),
     };
-    let event = list(t.event.iter().map(|p| match p {
-        Part::Text(text) => {
-            let text = s(text);
-            quote!(Part::Text(#text))
-        }
-        Part::Capture(c) => {
-            let c = capture(*c);
-            quote!(Part::Capture(#c))
-        }
-    }));
-    let when = list(t.when.iter().map(cond));
+    let event = Expr::vec(
+        t.event
+            .iter()
+            .map(|p| match p {
+                Part::Text(text) => Expr::call("Part::Text", vec![s(text)]),
+                Part::Capture(c) => Expr::call("Part::Capture", vec![capture(*c)]),
+            })
+            .collect(),
+    );
     let offset = match t.time_offset {
-        Some(n) => quote!(Some(#n)),
-        None => quote!(None),
+        Some(n) => Expr::atom(format!("Some({n})")),
+        None => Expr::atom("None"),
     };
-    quote!(Target { group: #group, event: #event, when: #when, time_offset: #offset })
+    Expr::record(
+        "Target",
+        vec![
+            ("group", group),
+            ("event", event),
+            ("when", Expr::vec(t.when.iter().map(cond).collect())),
+            ("time_offset", offset),
+        ],
+    )
 }
 
-fn field(f: &Field) -> TokenStream {
-    let name = s(&f.name);
+fn field(f: &Field) -> Expr {
     let source = match &f.source {
-        Source::Data(k) => {
-            let k = s(k);
-            quote!(Source::Data(#k))
-        }
-        Source::AppVersion => quote!(Source::AppVersion),
-        Source::ServiceName => quote!(Source::ServiceName),
-        Source::OauthClientId => quote!(Source::OauthClientId),
-        Source::Experiments(k) => {
-            let k = s(k);
-            quote!(Source::Experiments(#k))
-        }
-        Source::NonEmptyArray(k) => {
-            let k = s(k);
-            quote!(Source::NonEmptyArray(#k))
-        }
-        Source::Literal(t) => {
-            let t = s(t);
-            quote!(Source::Literal(#t))
-        }
+        Source::Data(k) => Expr::call("Source::Data", vec![s(k)]),
+        Source::AppVersion => Expr::atom("Source::AppVersion"),
+        Source::ServiceName => Expr::atom("Source::ServiceName"),
+        Source::OauthClientId => Expr::atom("Source::OauthClientId"),
+        Source::Experiments(k) => Expr::call("Source::Experiments", vec![s(k)]),
+        Source::NonEmptyArray(k) => Expr::call("Source::NonEmptyArray", vec![s(k)]),
+        Source::Literal(t) => Expr::call("Source::Literal", vec![s(t)]),
     };
-    quote!(Field { name: #name, source: #source })
+    Expr::record("Field", vec![("name", s(&f.name)), ("source", source)])
 }
 
-fn fields(fs: &[Field]) -> TokenStream {
-    list(fs.iter().map(field))
+fn fields(fs: &[Field]) -> Expr {
+    Expr::vec(fs.iter().map(field).collect())
 }
 
-fn strings(items: &[String]) -> TokenStream {
-    list(items.iter().map(|i| s(i)))
+fn strings(items: &[String]) -> Expr {
+    Expr::vec(items.iter().map(|i| s(i)).collect())
 }
 
-fn layout(layout: &Option<Layout>) -> TokenStream {
-    let Some(l) = layout else {
-        return quote!(Layout::default());
-    };
-    let f = fields(&l.fields);
-    let service = match &l.service {
-        Some(r) => {
-            let data = s(&r.data);
-            let ignore = strings(&r.ignore);
-            let passthrough = strings(&r.passthrough);
-            let unknown = s(&r.unknown);
-            quote!(Some(ServiceRule { data: #data, ignore: #ignore, passthrough: #passthrough, unknown: #unknown }))
-        }
-        None => quote!(None),
-    };
-    let event_properties = fields(&l.event_properties);
-    let user_properties = fields(&l.user_properties);
-    let append = fields(&l.append);
-    let device_counts = match &l.device_counts {
-        Some(d) => {
-            let data = s(&d.data);
-            let time_key = s(&d.time_key);
-            let count = s(&d.count);
-            let windows = list(d.windows.iter().map(|(k, ms)| {
-                let k = s(k);
-                quote!((#k, #ms))
-            }));
-            quote!(Some(DeviceCounts { data: #data, time_key: #time_key, count: #count, windows: #windows }))
-        }
-        None => quote!(None),
-    };
-    let tail = fields(&l.user_properties_tail);
-    let newsletter = match &l.newsletter {
-        Some(n) => {
-            let name = s(&n.name);
-            let by_category = pairs(&n.by_category);
-            let data = s(&n.data);
-            let t = s(&n.when_true);
-            let f = s(&n.when_false);
-            quote!(Some(Newsletter { name: #name, by_category: #by_category, data: #data, when_true: #t, when_false: #f }))
-        }
-        None => quote!(None),
-    };
-    quote! {
-        Layout {
-            fields: #f,
-            service: #service,
-            event_properties: #event_properties,
-            user_properties: #user_properties,
-            append: #append,
-            device_counts: #device_counts,
-            user_properties_tail: #tail,
-            newsletter: #newsletter,
-        }
+fn some_or_none(value: Option<Expr>) -> Expr {
+    match value {
+        Some(v) => Expr::call("Some", vec![v]),
+        None => Expr::atom("None"),
     }
 }
 
-fn property_rule(r: &PropertyRule) -> TokenStream {
-    let name = s(&r.name);
-    let v = value(&r.value);
-    let when = list(r.when.iter().map(cond));
-    quote!(PropertyRule { name: #name, value: #v, when: #when })
+fn layout(layout: Option<&Layout>) -> Expr {
+    let Some(l) = layout else {
+        return Expr::atom("Layout::default()");
+    };
+    let service = l.service.as_ref().map(|r| {
+        Expr::record(
+            "ServiceRule",
+            vec![
+                ("data", s(&r.data)),
+                ("ignore", strings(&r.ignore)),
+                ("passthrough", strings(&r.passthrough)),
+                ("unknown", s(&r.unknown)),
+            ],
+        )
+    });
+    let device_counts = l.device_counts.as_ref().map(|d| {
+        let windows = d
+            .windows
+            .iter()
+            .map(|(k, ms)| Expr::call("", vec![s(k), Expr::atom(ms.to_string())]))
+            .collect();
+        Expr::record(
+            "DeviceCounts",
+            vec![
+                ("data", s(&d.data)),
+                ("time_key", s(&d.time_key)),
+                ("count", s(&d.count)),
+                ("windows", Expr::vec(windows)),
+            ],
+        )
+    });
+    let newsletter = l.newsletter.as_ref().map(|n| {
+        Expr::record(
+            "Newsletter",
+            vec![
+                ("name", s(&n.name)),
+                ("by_category", pairs(&n.by_category)),
+                ("data", s(&n.data)),
+                ("when_true", s(&n.when_true)),
+                ("when_false", s(&n.when_false)),
+            ],
+        )
+    });
+    Expr::record(
+        "Layout",
+        vec![
+            ("fields", fields(&l.fields)),
+            ("service", some_or_none(service)),
+            ("event_properties", fields(&l.event_properties)),
+            ("user_properties", fields(&l.user_properties)),
+            ("append", fields(&l.append)),
+            ("device_counts", some_or_none(device_counts)),
+            ("user_properties_tail", fields(&l.user_properties_tail)),
+            ("newsletter", some_or_none(newsletter)),
+        ],
+    )
 }
 
-fn spec_literal(service: &Service) -> TokenStream {
+fn property_rule(r: &PropertyRule) -> Expr {
+    Expr::record(
+        "PropertyRule",
+        vec![
+            ("name", s(&r.name)),
+            ("value", value(&r.value)),
+            ("when", Expr::vec(r.when.iter().map(cond).collect())),
+        ],
+    )
+}
+
+/// The exact names: a block that fills a `Vec`, statement by statement.
+///
+/// Runs of exact names whose one target is simple are static tables (data, not code: the
+/// compile cost of a 2,000-event crate); the others are literals. Schema order is kept.
+fn emit_exact(code: &mut Code, exact: &BTreeMap<String, Vec<Target>>) {
+    if exact.is_empty() {
+        code.line("exact: Vec::new(),");
+        return;
+    }
+    code.open(format_args!("exact: {{"));
+    code.fmt(format_args!(
+        "let mut exact = Vec::with_capacity({});",
+        exact.len()
+    ));
+    let mut run = Vec::new();
+    let flush = |code: &mut Code, run: &mut Vec<Expr>| {
+        if !run.is_empty() {
+            let table = Expr::call(
+                "::metricsmith::types::exact",
+                vec![Expr::brackets("&", std::mem::take(run))],
+            );
+            code.expr("exact.extend(", &table, ");");
+        }
+    };
+    for (name, targets) in exact {
+        if let [t] = targets.as_slice()
+            && let Some((group, event)) = simple_target(t)
+        {
+            run.push(Expr::call(
+                "",
+                vec![Expr::str(name), Expr::str(group), Expr::str(event)],
+            ));
+            continue;
+        }
+        flush(code, &mut run);
+        let entry = Expr::call(
+            "",
+            vec![s(name), Expr::vec(targets.iter().map(target).collect())],
+        );
+        code.expr("exact.push(", &entry, ");");
+    }
+    flush(code, &mut run);
+    code.line("exact");
+    code.close("},");
+}
+
+fn emit_spec(code: &mut Code, service: &Service) {
     let Amplitude {
         groups,
         tables,
@@ -918,84 +920,82 @@ fn spec_literal(service: &Service) -> TokenStream {
         // Examples become tests (backend::tests), not part of the mapping.
         examples: _,
     } = &service.amplitude;
-    let name = s(&service.name);
-    let tables = list(tables.iter().map(|t| pairs(&t.entries)));
-    // Runs of exact names whose one target is simple are static tables (data, not code: the
-    // compile cost of a 2,000-event crate); the others are literals. Schema order is kept.
-    let mut pieces = Vec::new();
-    let mut run = Vec::new();
-    for (name, targets) in exact {
-        if let [t] = targets.as_slice()
-            && let Some((group, event)) = simple_target(t)
-        {
-            run.push(quote!((#name, #group, #event)));
-            continue;
-        }
-        if !run.is_empty() {
-            pieces.push(quote!(exact.extend(::metricsmith::types::exact(&[#(#run),*]));));
-            run.clear();
-        }
-        let name = s(name);
-        let targets = list(targets.iter().map(target));
-        pieces.push(quote!(exact.push((#name, #targets));));
-    }
-    if !run.is_empty() {
-        pieces.push(quote!(exact.extend(::metricsmith::types::exact(&[#(#run),*]));));
-    }
-    let count = exact.len();
-    let exact = if pieces.is_empty() {
-        quote!(Vec::new())
-    } else {
-        quote! {{
-            let mut exact = Vec::with_capacity(#count);
-            #(#pieces)*
-            exact
-        }}
-    };
-    let rules = list(rules.iter().map(|r| {
-        let pattern = s(&r.rust_pattern);
-        let targets = list(r.targets.iter().map(target));
-        quote!(Rule { pattern: #pattern, targets: #targets })
-    }));
-    let group_properties = list(groups.values().filter_map(|g| {
-        let props = g.event_properties.as_ref()?;
-        let prefix = s(&g.prefix);
-        let when = list(props.when.iter().map(cond));
-        let set = list(props.set.iter().map(property_rule));
-        Some(quote!(GroupProperties { prefix: #prefix, when: #when, set: #set }))
-    }));
-    let shape = layout(shape);
-    let rewrites = list(policy.rewrites.iter().map(|r| {
-        let event = s(&r.event);
-        let to = list(r.to.iter().map(|p| match p {
-            RewritePart::Text(t) => {
-                let t = s(t);
-                quote!(RewritePart::Text(#t))
-            }
-            RewritePart::Data(k) => {
-                let k = s(k);
-                quote!(RewritePart::Data(#k))
-            }
-        }));
-        quote!(Rewrite { event: #event, to: #to })
-    }));
-    let time = policy.time_falls_back_to_now;
-    let require = policy.require_user_or_device;
-    quote! {
-        MappingSpec {
-            service: #name,
-            tables: #tables,
-            exact: #exact,
-            rules: #rules,
-            group_properties: #group_properties,
-            layout: #shape,
-            policy: Policy {
-                time_falls_back_to_now: #time,
-                require_user_or_device: #require,
-                rewrites: #rewrites,
-            },
-        }
-    }
+    code.open(format_args!("MappingSpec {{"));
+    code.expr("service: ", &s(&service.name), ",");
+    let tables = Expr::vec(tables.iter().map(|t| pairs(&t.entries)).collect());
+    code.expr("tables: ", &tables, ",");
+    emit_exact(code, exact);
+    let rules = Expr::vec(
+        rules
+            .iter()
+            .map(|r| {
+                Expr::record(
+                    "Rule",
+                    vec![
+                        ("pattern", s(&r.rust_pattern)),
+                        ("targets", Expr::vec(r.targets.iter().map(target).collect())),
+                    ],
+                )
+            })
+            .collect(),
+    );
+    code.expr("rules: ", &rules, ",");
+    let group_properties = Expr::vec(
+        groups
+            .values()
+            .filter_map(|g| {
+                let props = g.event_properties.as_ref()?;
+                Some(Expr::record(
+                    "GroupProperties",
+                    vec![
+                        ("prefix", s(&g.prefix)),
+                        ("when", Expr::vec(props.when.iter().map(cond).collect())),
+                        (
+                            "set",
+                            Expr::vec(props.set.iter().map(property_rule).collect()),
+                        ),
+                    ],
+                ))
+            })
+            .collect(),
+    );
+    code.expr("group_properties: ", &group_properties, ",");
+    code.expr("layout: ", &layout(shape.as_ref()), ",");
+    let rewrites = Expr::vec(
+        policy
+            .rewrites
+            .iter()
+            .map(|r| {
+                let to =
+                    r.to.iter()
+                        .map(|p| match p {
+                            RewritePart::Text(t) => Expr::call("RewritePart::Text", vec![s(t)]),
+                            RewritePart::Data(k) => Expr::call("RewritePart::Data", vec![s(k)]),
+                        })
+                        .collect();
+                Expr::record(
+                    "Rewrite",
+                    vec![("event", s(&r.event)), ("to", Expr::vec(to))],
+                )
+            })
+            .collect(),
+    );
+    let policy = Expr::record(
+        "Policy",
+        vec![
+            (
+                "time_falls_back_to_now",
+                Expr::atom(policy.time_falls_back_to_now.to_string()),
+            ),
+            (
+                "require_user_or_device",
+                Expr::atom(policy.require_user_or_device.to_string()),
+            ),
+            ("rewrites", rewrites),
+        ],
+    );
+    code.expr("policy: ", &policy, ",");
+    code.close("}");
 }
 
 #[cfg(test)]
@@ -1014,7 +1014,8 @@ mod tests {
 
     #[test]
     fn negative_bounds_are_blocks() {
-        assert_eq!(int_lit(-3).to_string(), "{ - 3 }");
-        assert_eq!(int_lit(7).to_string(), "7");
+        assert_eq!(int_lit(-3), "{ -3 }");
+        assert_eq!(int_lit(7), "7");
+        assert_eq!(int_lit(i64::MIN), "{ i64::MIN }");
     }
 }

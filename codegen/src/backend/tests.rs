@@ -7,40 +7,51 @@
 //! schema.
 
 use heck::ToSnakeCase;
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
 use serde_json::{Map, Value as Json};
 
+use super::code::{Code, lit};
 use super::example::{
     Evaluator, Outcome, Resolved, example_for_pattern, example_value, render_template,
 };
-use super::rust::{ValueTypes, ident, validated};
+use super::rust::{ValueTypes, validated};
 use crate::model::{
     Capture, Cond, Example, GroupExpr, Property, PropertyType, Rule, Service, Value,
 };
 
+/// Bytes of Rust per test, to size the output buffer once.
+const BYTES_PER_TEST: usize = 640;
+
 /// The test module of a service: `#[cfg(test)] mod tests { ... }`, placed after the items that
-/// [`super::rust::emit_service`] returns.
-pub fn emit_tests(service: &Service) -> TokenStream {
+/// [`super::rust::emit_service`] returns; empty when there is nothing to test.
+pub fn emit_tests(service: &Service) -> String {
     let types = ValueTypes::collect(service);
     let eval = Evaluator::new(&service.amplitude);
-    let mut tests = Vec::new();
+    let items = service.events.len() + service.families.len() + service.amplitude.rules.len();
+    let mut code = Code::with_capacity(256 + items * BYTES_PER_TEST);
+    code.line("#[cfg(test)]");
+    code.open(format_args!("mod tests {{"));
+    let empty = code.len();
+    // Event and family tests name the generated types; rule tests only call `super::mapping()`.
+    let glob = code.len();
+    code.line("use super::*;");
+    let mut typed_tests = 0;
     for event in service.events.values() {
         let Some((value, data)) = struct_example(&event.properties, &types) else {
             continue;
         };
-        let ty = ident(&event.rust_name);
-        let fname = format_ident!(
+        let ty = &event.rust_name;
+        let fname = format!(
             "event_{}",
             event.rust_name.trim_start_matches("r#").to_snake_case()
         );
         let outcome = eval.evaluate(&event.name, &data);
         let expr = if event.properties.is_empty() {
-            quote!(#ty)
+            ty.clone()
         } else {
-            quote!(#ty { #value })
+            format!("{ty} {{ {value} }}")
         };
-        tests.push(test_fn(&fname, expr, &outcome, &event.name));
+        test_fn(&mut code, &fname, &expr, &outcome, &event.name);
+        typed_tests += 1;
     }
     for family in service.families.values() {
         let mut args = Vec::new();
@@ -71,78 +82,68 @@ pub fn emit_tests(service: &Service) -> TokenStream {
         let (true, Some(name)) = (ok, name) else {
             continue;
         };
-        let ty = ident(&family.rust_name);
+        let ty = &family.rust_name;
         let fallible = family.parameters.iter().any(|p| validated(&p.ty));
+        let args = args.join(", ");
         let expr = if fallible {
-            quote!(#ty::new(#(#args),*).expect("a valid example"))
+            format!("{ty}::new({args}).expect(\"a valid example\")")
         } else {
-            quote!(#ty::new(#(#args),*))
+            format!("{ty}::new({args})")
         };
-        let fname = format_ident!(
+        let fname = format!(
             "family_{}",
             family.rust_name.trim_start_matches("r#").to_snake_case()
         );
         let outcome = eval.evaluate(&name, &data);
-        tests.push(test_fn(&fname, expr, &outcome, &name));
+        test_fn(&mut code, &fname, &expr, &outcome, &name);
+        typed_tests += 1;
     }
-    let typed_tests = tests.len();
+    if typed_tests == 0 {
+        code.truncate(glob);
+    }
     for rule in &service.amplitude.rules {
         let Some(name) = rule_example(rule, service, &eval) else {
             continue;
         };
         let outcome = eval.evaluate(&name, &Map::new());
-        let fname = format_ident!("rule_{}", rule.index + 1);
-        let resolved = match outcome.resolved {
-            Resolved::Exact | Resolved::None => quote!(None),
-            Resolved::Rule(i) => quote!(Some(::metricsmith::amplitude::Matched::Rule(#i))),
-        };
-        let check = check_types(&outcome.event_types);
-        let pattern = &rule.js_pattern;
-        let doc = format!(" Rule {} (`{pattern}`) with `{name}`.", rule.index + 1);
-        let resolve_check = if matches!(outcome.resolved, Resolved::Exact) {
-            TokenStream::new()
-        } else {
-            quote!(assert_eq!(super::mapping().resolve(#name), #resolved);)
-        };
-        tests.push(quote! {
-            #[doc = #doc]
-            #[test]
-            fn #fname() {
-                #resolve_check
-                let data = ::metricsmith::__private::serde_json::Map::new();
-                let types = ::metricsmith::types::event_types(super::mapping(), #name, &data);
-                #check
-            }
-        });
+        let number = rule.index + 1;
+        code.doc(&format!(
+            "Rule {number} (`{}`) with `{name}`.",
+            rule.js_pattern
+        ));
+        code.line("#[test]");
+        code.open(format_args!("fn rule_{number}() {{"));
+        let name = lit(&name);
+        match outcome.resolved {
+            Resolved::Exact => {}
+            Resolved::None => code.fmt(format_args!(
+                "assert_eq!(super::mapping().resolve({name}), None);"
+            )),
+            Resolved::Rule(i) => code.fmt(format_args!(
+                "assert_eq!(super::mapping().resolve({name}), Some(::metricsmith::amplitude::Matched::Rule({i})));"
+            )),
+        }
+        code.line("let data = ::metricsmith::__private::serde_json::Map::new();");
+        code.fmt(format_args!(
+            "let types = ::metricsmith::types::event_types(super::mapping(), {name}, &data);"
+        ));
+        check_types(&mut code, &outcome.event_types);
+        code.close("}");
     }
     for (index, example) in service.amplitude.examples.iter().enumerate() {
-        tests.push(example_test(index + 1, example));
+        example_test(&mut code, index + 1, example);
     }
-    if tests.is_empty() {
-        return TokenStream::new();
+    if code.len() == empty {
+        return String::new();
     }
-    // Event and family tests name the generated types; rule tests only call `super::mapping()`.
-    let glob = if typed_tests > 0 {
-        quote!(
-            use super::*;
-        )
-    } else {
-        TokenStream::new()
-    };
-    quote! {
-        #[cfg(test)]
-        mod tests {
-            #glob
-            #(#tests)*
-        }
-    }
+    code.close("}");
+    code.finish()
 }
 
 /// A declared example: the exact amplitude events (JSON text, key order included).
-fn example_test(number: usize, example: &Example) -> TokenStream {
-    let fname = format_ident!("example_{}", number);
-    let doc = format!(
-        " Example {number} (`{}`, {}:{}){}",
+fn example_test(code: &mut Code, number: usize, example: &Example) {
+    code.doc(&format!(
+        "Example {number} (`{}`, {}:{}){}",
         example.event,
         example.location.file.display(),
         example.location.line,
@@ -151,114 +152,110 @@ fn example_test(number: usize, example: &Example) -> TokenStream {
             .as_deref()
             .map(|d| format!(": {d}"))
             .unwrap_or_default()
-    );
+    ));
     let opt = |v: &Option<String>| match v {
-        Some(text) => quote!(::core::option::Option::Some(#text)),
-        None => quote!(::core::option::Option::None),
+        Some(text) => format!("::core::option::Option::Some({})", lit(text)),
+        None => "::core::option::Option::None".to_owned(),
     };
-    let name = &example.event;
-    let time = opt(&example.time);
-    let data = opt(&example.data);
-    let app_version = opt(&example.app_version);
-    let clients = example.oauth_clients.iter().map(|(k, v)| quote!((#k, #v)));
-    let now = Literal::i64_unsuffixed(example.now_ms);
-    let expect = &example.expect;
-    quote! {
-        #[doc = #doc]
-        #[test]
-        fn #fname() {
-            let (got, want) = ::metricsmith::types::example_output(
-                super::mapping(),
-                #name,
-                #time,
-                #data,
-                &[#(#clients),*],
-                #app_version,
-                #now,
-                &[#(#expect),*],
-            );
-            assert_eq!(got, want);
-        }
+    code.line("#[test]");
+    code.open(format_args!("fn example_{number}() {{"));
+    code.open(format_args!(
+        "let (got, want) = ::metricsmith::types::example_output("
+    ));
+    code.line("super::mapping(),");
+    code.fmt(format_args!("{},", lit(&example.event)));
+    code.fmt(format_args!("{},", opt(&example.time)));
+    code.fmt(format_args!("{},", opt(&example.data)));
+    let clients: Vec<String> = example
+        .oauth_clients
+        .iter()
+        .map(|(k, v)| format!("({}, {})", lit(k), lit(v)))
+        .collect();
+    code.fmt(format_args!("&[{}],", clients.join(", ")));
+    code.fmt(format_args!("{},", opt(&example.app_version)));
+    code.fmt(format_args!("{},", example.now_ms));
+    code.open(format_args!("&["));
+    for expect in &example.expect {
+        code.fmt(format_args!("{},", lit(expect)));
     }
+    code.close("],");
+    code.close(");");
+    code.line("assert_eq!(got, want);");
+    code.close("}");
 }
 
-fn test_fn(
-    fname: &proc_macro2::Ident,
-    expr: TokenStream,
-    outcome: &Outcome,
-    name: &str,
-) -> TokenStream {
+fn test_fn(code: &mut Code, fname: &str, expr: &str, outcome: &Outcome, name: &str) {
     let expected = &outcome.event_types;
-    let check = check_types(expected);
-    let doc = format!(
-        " `{name}` maps to {}.",
-        if expected.is_empty() {
-            "nothing".to_owned()
-        } else {
-            expected
-                .iter()
-                .map(|t| format!("`{t}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    );
-    quote! {
-        #[doc = #doc]
-        #[test]
-        fn #fname() {
-            let event = #expr;
-            assert_eq!(::metricsmith::types::Event::name(&event), #name);
-            let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-            #check
-        }
-    }
+    let maps_to = if expected.is_empty() {
+        "nothing".to_owned()
+    } else {
+        expected
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    code.doc(&format!("`{name}` maps to {maps_to}."));
+    code.line("#[test]");
+    code.open(format_args!("fn {fname}() {{"));
+    code.fmt(format_args!("let event = {expr};"));
+    code.fmt(format_args!(
+        "assert_eq!(::metricsmith::types::Event::name(&event), {});",
+        lit(name)
+    ));
+    code.line("let types = ::metricsmith::types::event_types_of(super::mapping(), &event);");
+    check_types(code, expected);
+    code.close("}");
 }
 
-fn check_types(expected: &[String]) -> TokenStream {
+fn check_types(code: &mut Code, expected: &[String]) {
     if expected.is_empty() {
-        quote!(assert!(types.is_empty(), "expected no amplitude event, got {types:?}");)
+        code.line("assert!(types.is_empty(), \"expected no amplitude event, got {types:?}\");");
     } else {
-        quote!(assert_eq!(types, [#(#expected),*]);)
+        let expected: Vec<String> = expected.iter().map(|t| lit(t)).collect();
+        code.fmt(format_args!(
+            "assert_eq!(types, [{}]);",
+            expected.join(", ")
+        ));
     }
 }
 
 /// The Rust expression of an example value of `ty` and its JSON.
-fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(TokenStream, Json)> {
+fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(String, Json)> {
     let json = example_value(ty)?;
     let rust_ty = types.rust_type(ty);
     let expr = match (ty, &json) {
         (PropertyType::List { items }, _) => {
             let (item, _) = value_expr(items, types)?;
-            quote!(vec![#item])
+            format!("vec![{item}]")
         }
         (PropertyType::Enum { values }, _) => {
-            let variant = ident(&values.first()?.rust_name);
-            quote!(#rust_ty::#variant)
+            format!("{rust_ty}::{}", values.first()?.rust_name)
         }
-        (PropertyType::Boolean, Json::Bool(b)) => quote!(#b),
+        (PropertyType::Boolean, Json::Bool(b)) => b.to_string(),
         (PropertyType::Integer { .. }, Json::Number(n)) => {
-            let n = Literal::i64_unsuffixed(n.as_i64()?);
+            let n = n.as_i64()?;
             if validated(ty) {
-                quote!(<#rust_ty>::new(#n).expect("a valid example"))
+                format!("<{rust_ty}>::new({n}).expect(\"a valid example\")")
             } else {
-                quote!(#n)
+                n.to_string()
             }
         }
         (_, Json::String(s)) if validated(ty) => {
-            quote!(<#rust_ty>::new(#s).expect("a valid example"))
+            format!("<{rust_ty}>::new({}).expect(\"a valid example\")", lit(s))
         }
-        (_, Json::String(s)) => quote!(::std::string::String::from(#s)),
+        (_, Json::String(s)) => format!("::std::string::String::from({})", lit(s)),
         _ => return None,
     };
     Some((expr, json))
 }
 
-fn property_example(p: &Property, types: &ValueTypes) -> Option<(TokenStream, Json)> {
+fn property_example(p: &Property, types: &ValueTypes) -> Option<(String, Json)> {
     let (expr, json) = value_expr(&p.ty, types)?;
     Some(if p.required {
         (expr, json)
     } else {
-        (quote!(::core::option::Option::Some(#expr)), json)
+        (format!("::core::option::Option::Some({expr})"), json)
     })
 }
 
@@ -266,20 +263,19 @@ fn property_example(p: &Property, types: &ValueTypes) -> Option<(TokenStream, Js
 fn struct_example(
     properties: &[Property],
     types: &ValueTypes,
-) -> Option<(TokenStream, Map<String, Json>)> {
+) -> Option<(String, Map<String, Json>)> {
     let mut fields = Vec::new();
     let mut data = Map::new();
     for p in properties {
         let (expr, json) = property_example(p, types)?;
-        let name = ident(&p.rust_name);
-        fields.push(quote!(#name: #expr));
+        fields.push(format!("{}: {expr}", p.rust_name));
         data.insert(p.name.clone(), json);
     }
-    Some((quote!(#(#fields),*), data))
+    Some((fields.join(", "), data))
 }
 
 /// A family constructor argument and the text it renders as.
-fn parameter_example(p: &Property, types: &ValueTypes) -> Option<(TokenStream, String)> {
+fn parameter_example(p: &Property, types: &ValueTypes) -> Option<(String, String)> {
     let json = example_value(&p.ty)?;
     let text = match &json {
         Json::String(s) => s.clone(),
@@ -289,11 +285,8 @@ fn parameter_example(p: &Property, types: &ValueTypes) -> Option<(TokenStream, S
         PropertyType::Enum { .. } | PropertyType::Boolean | PropertyType::List { .. } => {
             value_expr(&p.ty, types)?.0
         }
-        PropertyType::Integer { .. } => {
-            let n = Literal::i64_unsuffixed(json.as_i64()?);
-            quote!(#n)
-        }
-        _ => quote!(#text),
+        PropertyType::Integer { .. } => json.as_i64()?.to_string(),
+        _ => lit(&text),
     };
     Some((arg, text))
 }
