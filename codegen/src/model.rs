@@ -268,7 +268,7 @@ pub enum PropertyType {
 }
 
 /// One value of an enum property.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EnumValue {
     /// The value as it appears in data, e.g. `send_code`.
     pub value: String,

@@ -17,7 +17,7 @@ use heck::ToShoutySnakeCase;
 
 use super::code::{Code, Expr, lit};
 use crate::model::{
-    Amplitude, Capture, Cond, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout, Part,
+    Amplitude, Capture, Cond, EnumValue, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout, Part,
     Property, PropertyRule, PropertyType, RewritePart, Service, Source, Target, TemplatePart,
     Value,
 };
@@ -54,56 +54,52 @@ pub fn emit_service(service: &Service) -> String {
 /// The shared value types of a service: one per distinct constraint, named after the first
 /// property that uses it.
 #[derive(Debug)]
-pub(crate) struct ValueTypes {
-    texts: BTreeMap<(String, Option<u64>), String>,
-    enums: BTreeMap<Vec<(String, String)>, String>,
+pub(crate) struct ValueTypes<'a> {
+    // Keyed by the model's own strings: looking a type up allocates nothing.
+    texts: BTreeMap<(&'a str, Option<u64>), String>,
+    enums: BTreeMap<&'a [EnumValue], String>,
     names: BTreeMap<String, ()>,
     /// In declaration order.
-    order: Vec<ValueType>,
+    order: Vec<ValueType<'a>>,
 }
 
 #[derive(Debug)]
-enum ValueType {
+enum ValueType<'a> {
     Text {
         name: String,
-        pattern: Option<String>,
+        pattern: Option<&'a str>,
         max_length: Option<u64>,
         description: String,
     },
     Enum {
         name: String,
-        values: Vec<(String, String)>,
+        values: &'a [EnumValue],
         description: String,
     },
 }
 
-fn text_key(ty: &PropertyType) -> Option<(String, Option<u64>)> {
+fn text_key(ty: &PropertyType) -> Option<(&str, Option<u64>)> {
     match ty {
         PropertyType::String {
             pattern,
             max_length,
         } if pattern.is_some() || max_length.is_some() => Some((
-            pattern.as_ref().map(|p| p.rust.clone()).unwrap_or_default(),
+            pattern.as_ref().map_or("", |p| p.rust.as_str()),
             *max_length,
         )),
         _ => None,
     }
 }
 
-fn enum_key(ty: &PropertyType) -> Option<Vec<(String, String)>> {
+fn enum_key(ty: &PropertyType) -> Option<&[EnumValue]> {
     match ty {
-        PropertyType::Enum { values } => Some(
-            values
-                .iter()
-                .map(|v| (v.value.clone(), v.rust_name.clone()))
-                .collect(),
-        ),
+        PropertyType::Enum { values } => Some(values),
         _ => None,
     }
 }
 
-impl ValueTypes {
-    pub(crate) fn collect(service: &Service) -> Self {
+impl<'a> ValueTypes<'a> {
+    pub(crate) fn collect(service: &'a Service) -> Self {
         let mut types = ValueTypes {
             texts: BTreeMap::new(),
             enums: BTreeMap::new(),
@@ -136,7 +132,7 @@ impl ValueTypes {
         name
     }
 
-    fn add(&mut self, base: &str, ty: &PropertyType) {
+    fn add(&mut self, base: &str, ty: &'a PropertyType) {
         if let PropertyType::List { items } = ty {
             return self.add(base, items);
         }
@@ -144,7 +140,7 @@ impl ValueTypes {
             && !self.texts.contains_key(&key)
         {
             let name = self.fresh_name(base);
-            let (pattern, max_length) = key.clone();
+            let (pattern, max_length) = key;
             let pattern = (!pattern.is_empty()).then_some(pattern);
             let mut description = format!("A `{base}` value");
             if let Some(max) = max_length {
@@ -168,7 +164,7 @@ impl ValueTypes {
             let name = self.fresh_name(base);
             self.order.push(ValueType::Enum {
                 name: name.clone(),
-                values: key.clone(),
+                values: key,
                 description: format!("The values of `{base}`."),
             });
             self.enums.insert(key, name);
@@ -229,7 +225,7 @@ impl ValueTypes {
                     pattern,
                     max_length,
                     description,
-                } => emit_text_type(code, name, pattern.as_deref(), *max_length, description),
+                } => emit_text_type(code, name, *pattern, *max_length, description),
                 ValueType::Enum {
                     name,
                     values,
@@ -283,27 +279,27 @@ fn emit_text_type(
     code.close("}");
 }
 
-fn emit_enum_type(code: &mut Code, name: &str, values: &[(String, String)], description: &str) {
+fn emit_enum_type(code: &mut Code, name: &str, values: &[EnumValue], description: &str) {
     code.doc(description);
     code.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]");
     code.open(format_args!("pub enum {name} {{"));
-    for (value, variant) in values {
-        code.fmt(format_args!("/// `{value}`"));
-        code.fmt(format_args!("{variant},"));
+    for v in values {
+        code.fmt(format_args!("/// `{}`", v.value));
+        code.fmt(format_args!("{},", v.rust_name));
     }
     code.close("}");
     code.open(format_args!("impl {name} {{"));
     code.line("/// Every value, in declared order.");
     code.open(format_args!("pub const ALL: &'static [Self] = &["));
-    for (_, variant) in values {
-        code.fmt(format_args!("Self::{variant},"));
+    for v in values {
+        code.fmt(format_args!("Self::{},", v.rust_name));
     }
     code.close("];");
     code.line("/// The value as it appears in event data.");
     code.open(format_args!("pub const fn as_str(self) -> &'static str {{"));
     code.open(format_args!("match self {{"));
-    for (value, variant) in values {
-        code.fmt(format_args!("Self::{variant} => {},", lit(value)));
+    for v in values {
+        code.fmt(format_args!("Self::{} => {},", v.rust_name, lit(&v.value)));
     }
     code.close("}");
     code.close("}");
@@ -314,18 +310,19 @@ fn emit_enum_type(code: &mut Code, name: &str, values: &[(String, String)], desc
         "fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {{"
     ));
     code.open(format_args!("match value {{"));
-    for (value, variant) in values {
+    for v in values {
         code.fmt(format_args!(
-            "{} => ::core::result::Result::Ok(Self::{variant}),",
-            lit(value)
+            "{} => ::core::result::Result::Ok(Self::{}),",
+            lit(&v.value),
+            v.rust_name
         ));
     }
     code.open(format_args!(
         "_ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {{"
     ));
     code.open(format_args!("expected: &["));
-    for (value, _) in values {
-        code.fmt(format_args!("{},", lit(value)));
+    for v in values {
+        code.fmt(format_args!("{},", lit(&v.value)));
     }
     code.close("],");
     code.line("value: value.into(),");
