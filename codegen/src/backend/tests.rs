@@ -312,26 +312,35 @@ fn category_table(rule: &Rule) -> Option<usize> {
 
 /// An example name that rule `rule` wins, preferring one that produces amplitude events;
 /// else any name it matches (the test then shows which rule shadows it).
+///
+/// Candidates are, in order, the pattern's example with each key of the table the rule looks
+/// its category up in, then its plain example; they are made one at a time and the first that
+/// wins and produces events ends the search.
 pub fn rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Option<String> {
-    let plain = example_for_pattern(&rule.rust_pattern, &|_| None);
     let wins = |name: &str| {
         !service.amplitude.exact.contains_key(name) && eval.first_rule(name) == Some(rule.index)
     };
-    let mut candidates = Vec::new();
-    if let Some(table) = category_table(rule).and_then(|t| service.amplitude.tables.get(t)) {
-        for (key, _) in &table.entries {
-            let fill = |i: usize| (i == 1).then(|| key.clone());
-            if let Some(name) = example_for_pattern(&rule.rust_pattern, &fill) {
-                candidates.push(name);
-            }
-        }
-    }
-    candidates.extend(plain.clone());
-    let producing = candidates
+    let plain = example_for_pattern(&rule.rust_pattern, &|_| None);
+    let keys = category_table(rule)
+        .and_then(|t| service.amplitude.tables.get(t))
+        .map(|table| table.entries.as_slice())
+        .unwrap_or_default();
+    let candidates = keys
         .iter()
-        .find(|n| wins(n) && !eval.evaluate(n, &Map::new()).event_types.is_empty());
-    producing
-        .or_else(|| candidates.iter().find(|n| wins(n)))
-        .cloned()
-        .or(plain)
+        .filter_map(|(key, _)| {
+            let fill = |i: usize| (i == 1).then(|| key.clone());
+            example_for_pattern(&rule.rust_pattern, &fill)
+        })
+        .chain(plain.clone());
+    let mut first_winner = None;
+    for name in candidates {
+        if !wins(&name) {
+            continue;
+        }
+        if !eval.evaluate(&name, &Map::new()).event_types.is_empty() {
+            return Some(name);
+        }
+        first_winner.get_or_insert(name);
+    }
+    first_winner.or(plain)
 }
