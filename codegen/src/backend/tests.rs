@@ -6,6 +6,8 @@
 //! generation time, so the runtime transform is checked against an independent reading of the
 //! schema.
 
+use std::collections::HashMap;
+
 use heck::ToSnakeCase;
 use serde_json::{Map, Value as Json};
 
@@ -25,6 +27,7 @@ const BYTES_PER_TEST: usize = 640;
 /// [`super::rust::emit_service`] returns; empty when there is nothing to test.
 pub fn emit_tests(service: &Service) -> String {
     let types = ValueTypes::collect(service);
+    let mut examples = Examples::new(&types);
     let eval = Evaluator::new(&service.amplitude);
     let items = service.events.len() + service.families.len() + service.amplitude.rules.len();
     let mut code = Code::with_capacity(256 + items * BYTES_PER_TEST);
@@ -36,7 +39,7 @@ pub fn emit_tests(service: &Service) -> String {
     code.line("use super::*;");
     let mut typed_tests = 0;
     for event in service.events.values() {
-        let Some((value, data)) = struct_example(&event.properties, &types) else {
+        let Some((value, data)) = struct_example(&event.properties, &mut examples) else {
             continue;
         };
         let ty = &event.rust_name;
@@ -58,7 +61,7 @@ pub fn emit_tests(service: &Service) -> String {
         let mut names = Map::new();
         let mut ok = true;
         for p in &family.parameters {
-            match parameter_example(p, &types) {
+            match parameter_example(p, &mut examples) {
                 Some((arg, text)) => {
                     args.push(arg);
                     names.insert(p.name.clone(), Json::String(text));
@@ -66,11 +69,11 @@ pub fn emit_tests(service: &Service) -> String {
                 None => ok = false,
             }
         }
-        let Some((_, data)) = struct_example(&family.properties, &types) else {
+        let Some((_, data)) = struct_example(&family.properties, &mut examples) else {
             continue;
         };
         for p in &family.properties {
-            let Some(v) = property_example(p, &types) else {
+            let Some(v) = property_example(p, &mut examples) else {
                 ok = false;
                 continue;
             };
@@ -250,8 +253,35 @@ fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(String, Json)> {
     Some((expr, json))
 }
 
-fn property_example(p: &Property, types: &ValueTypes) -> Option<(String, Json)> {
-    let (expr, json) = value_expr(&p.ty, types)?;
+/// Example values of a service's types, each made once: the Rust type names the constraints
+/// (value types are shared per distinct constraint), so equal names have equal examples.
+struct Examples<'t, 'a> {
+    types: &'t ValueTypes<'a>,
+    made: HashMap<String, Option<(String, Json)>>,
+}
+
+impl<'t, 'a> Examples<'t, 'a> {
+    fn new(types: &'t ValueTypes<'a>) -> Self {
+        Self {
+            types,
+            made: HashMap::new(),
+        }
+    }
+
+    /// [`value_expr`] of `ty`.
+    fn value(&mut self, ty: &PropertyType) -> Option<(String, Json)> {
+        let key = self.types.rust_type(ty);
+        if let Some(made) = self.made.get(&key) {
+            return made.clone();
+        }
+        let made = value_expr(ty, self.types);
+        self.made.insert(key, made.clone());
+        made
+    }
+}
+
+fn property_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(String, Json)> {
+    let (expr, json) = examples.value(&p.ty)?;
     Some(if p.required {
         (expr, json)
     } else {
@@ -262,12 +292,12 @@ fn property_example(p: &Property, types: &ValueTypes) -> Option<(String, Json)> 
 /// Field initialisers of an example struct and its data bag.
 fn struct_example(
     properties: &[Property],
-    types: &ValueTypes,
+    examples: &mut Examples<'_, '_>,
 ) -> Option<(String, Map<String, Json>)> {
     let mut fields = Vec::new();
     let mut data = Map::new();
     for p in properties {
-        let (expr, json) = property_example(p, types)?;
+        let (expr, json) = property_example(p, examples)?;
         fields.push(format!("{}: {expr}", p.rust_name));
         data.insert(p.name.clone(), json);
     }
@@ -275,7 +305,7 @@ fn struct_example(
 }
 
 /// A family constructor argument and the text it renders as.
-fn parameter_example(p: &Property, types: &ValueTypes) -> Option<(String, String)> {
+fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(String, String)> {
     let json = example_value(&p.ty)?;
     let text = match &json {
         Json::String(s) => s.clone(),
@@ -283,7 +313,7 @@ fn parameter_example(p: &Property, types: &ValueTypes) -> Option<(String, String
     };
     let arg = match &p.ty {
         PropertyType::Enum { .. } | PropertyType::Boolean | PropertyType::List { .. } => {
-            value_expr(&p.ty, types)?.0
+            examples.value(&p.ty)?.0
         }
         PropertyType::Integer { .. } => json.as_i64()?.to_string(),
         _ => lit(&text),
