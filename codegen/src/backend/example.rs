@@ -6,12 +6,13 @@
 //! captures, conditions, table lookups and dropping.
 //! Generated tests then check the runtime against it.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use regex::{Regex, RegexSet};
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_automata::{Anchored, Input, MatchKind, meta};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use serde_json::{Map, Value as Json};
 
 use crate::model::{
@@ -47,8 +48,14 @@ pub struct Evaluator<'a> {
     amplitude: &'a Amplitude,
     regexes: Vec<Option<Regex>>,
     /// Every rule that compiled, in one set, and the rule index of each of its patterns: one
-    /// pass per name finds all the rules that match it.
-    set: Option<(RegexSet, Vec<usize>)>,
+    /// pass per name finds all the rules that match it. Built on first use (the docs use it,
+    /// the tests do not).
+    set: OnceCell<Option<(RegexSet, Vec<usize>)>>,
+    /// Every rule that compiled as one leftmost-first regex searched at the start of the name,
+    /// each pattern `P` as `(?s:.)*?(?:P)`: the highest-priority pattern that can match is the
+    /// lowest-index rule that matches anywhere, found in one pass that stops at its first
+    /// match (an overlapping `RegexSet` search reads every rule's matches).
+    first: Option<(meta::Regex, Vec<usize>)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -109,12 +116,31 @@ impl<'a> Evaluator<'a> {
             .enumerate()
             .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
             .unzip();
-        // A set too large for the regex size limits falls back to trying the rules in turn.
-        let set = RegexSet::new(patterns).ok().map(|set| (set, indices));
+        // A pattern whose every match starts at the start of input needs no prefix, and
+        // without it the automaton stays small.
+        let wrapped: Vec<String> = patterns
+            .iter()
+            .map(|p| {
+                let anchored = regex_syntax::parse(p)
+                    .is_ok_and(|hir| hir.properties().look_set_prefix().contains(Look::Start));
+                if anchored {
+                    (*p).to_owned()
+                } else {
+                    format!("(?s:.)*?(?:{p})")
+                }
+            })
+            .collect();
+        // Too large for the regex size limits: the rules are tried in turn.
+        let first = meta::Regex::builder()
+            .configure(meta::Config::new().match_kind(MatchKind::LeftmostFirst))
+            .build_many(&wrapped)
+            .ok()
+            .map(|regex| (regex, indices));
         Self {
             amplitude,
             regexes,
-            set,
+            set: OnceCell::new(),
+            first,
         }
     }
 
@@ -128,7 +154,16 @@ impl<'a> Evaluator<'a> {
 
     /// The indices of every rule that matches `name`, in order, ignoring exact names.
     pub fn matching_rules(&self, name: &str) -> Vec<usize> {
-        match &self.set {
+        let set = self.set.get_or_init(|| {
+            let (indices, patterns): (Vec<usize>, Vec<&str>) = self
+                .regexes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
+                .unzip();
+            RegexSet::new(patterns).ok().map(|set| (set, indices))
+        });
+        match set {
             Some((set, indices)) => set.matches(name).iter().map(|i| indices[i]).collect(),
             None => (0..self.regexes.len())
                 .filter(|&i| self.rule_matches(i, name))
@@ -138,8 +173,12 @@ impl<'a> Evaluator<'a> {
 
     /// The first rule that matches `name`, ignoring exact names.
     pub fn first_rule(&self, name: &str) -> Option<usize> {
-        match &self.set {
-            Some((set, indices)) => set.matches(name).iter().next().map(|i| indices[i]),
+        match &self.first {
+            Some((regex, indices)) => {
+                let input = Input::new(name).anchored(Anchored::Yes);
+                let found = regex.search_half(&input)?;
+                Some(indices[found.pattern().as_usize()])
+            }
             None => (0..self.regexes.len()).find(|&i| self.rule_matches(i, name)),
         }
     }
@@ -464,5 +503,51 @@ mod tests {
             example_for_pattern(r"^flow\.([\w-]+)\.(engage|x)$", &fill).as_deref(),
             Some("flow.signin.engage")
         );
+    }
+
+    #[test]
+    fn the_first_rule_is_the_lowest_index_that_matches_anywhere() {
+        // Unanchored, anchored at either end, alternations with one anchored branch: the
+        // answer must be the lowest index whose regex matches, wherever the match is.
+        let patterns = [
+            r"b$",
+            r"^a",
+            r"^a|c",
+            r"x.*y",
+            r"^(?:ab|cd)$",
+            r"d",
+            r"^$",
+            r"(?:^q|r)s",
+        ];
+        let amplitude = Amplitude {
+            rules: patterns
+                .iter()
+                .enumerate()
+                .map(|(index, p)| crate::model::Rule {
+                    index,
+                    js_pattern: (*p).to_owned(),
+                    rust_pattern: (*p).to_owned(),
+                    captures: 0,
+                    description: None,
+                    targets: Vec::new(),
+                    shadowed: false,
+                    shadowed_by: Vec::new(),
+                    location: crate::model::Location {
+                        file: "rules.yaml".into(),
+                        line: index + 1,
+                        column: 1,
+                    },
+                })
+                .collect(),
+            ..Amplitude::default()
+        };
+        let eval = Evaluator::new(&amplitude);
+        let regexes: Vec<Regex> = patterns.iter().map(|p| Regex::new(p).unwrap()).collect();
+        for name in [
+            "ab", "a", "b", "cab", "c", "xzzy", "cd", "", "zd", "qs", "zrs", "zqs", "yx", "abd",
+        ] {
+            let want = regexes.iter().position(|r| r.is_match(name));
+            assert_eq!(eval.first_rule(name), want, "{name:?}");
+        }
     }
 }

@@ -17,8 +17,8 @@ use heck::ToShoutySnakeCase;
 
 use super::code::{Code, Expr, lit};
 use crate::model::{
-    Amplitude, Capture, Cond, EnumValue, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout, Part,
-    Property, PropertyRule, PropertyType, RewritePart, Service, Source, Target, TemplatePart,
+    Amplitude, Capture, Cond, EnumValue, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout,
+    Part, Property, PropertyRule, PropertyType, RewritePart, Service, Source, Target, TemplatePart,
     Value,
 };
 
