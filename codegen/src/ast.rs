@@ -23,6 +23,10 @@ pub struct Spanned<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The fast YAML path answers with its own span protocol.
+        if crate::yaml::active() {
+            return crate::yaml::spanned(deserializer);
+        }
         let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
         let location = spanned.referenced;
         let span = location.span();

@@ -49,6 +49,7 @@ pub mod parse;
 pub mod shadow;
 pub mod source;
 mod suggest;
+mod yaml;
 
 pub use driver::{Builder, Error, Generated, GeneratedFile, compile};
 

@@ -221,9 +221,18 @@ fn blank_key_block(text: &mut [u8], line: usize, column: usize) -> bool {
 /// more than the 2 MiB of a test thread in debug builds.
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
+/// Deserializes with the fast path for the YAML subset schema files use, or else with
+/// serde-saphyr, which produces every diagnostic.
+fn deserialize(text: &str) -> Result<ast::File, YamlError> {
+    match crate::yaml::from_str(text) {
+        Some(file) => Ok(file),
+        None => deserialize_full(text),
+    }
+}
+
 /// Deserializes on a thread with a known, large stack, so that the depth budget, not the
 /// caller's stack size, decides how deep a file may nest.
-fn deserialize(text: &str) -> Result<ast::File, YamlError> {
+fn deserialize_full(text: &str) -> Result<ast::File, YamlError> {
     let run = || serde_saphyr::from_str_with_options::<ast::File>(text, options());
     std::thread::scope(|scope| {
         match std::thread::Builder::new()
@@ -238,6 +247,26 @@ fn deserialize(text: &str) -> Result<ast::File, YamlError> {
             Err(_) => run(),
         }
     })
+}
+
+/// The two YAML parsers on their own, for the differential tests; not a stable API.
+#[doc(hidden)]
+pub mod parsers {
+    use super::{YamlError, ast};
+
+    /// The fast path: `None` when the text is outside its subset or does not deserialize.
+    pub fn fast(text: &str) -> Option<ast::File> {
+        crate::yaml::from_str(text)
+    }
+
+    /// serde-saphyr with the compiler's budgets.
+    ///
+    /// # Errors
+    ///
+    /// Every YAML or shape error of the file, as `parse_file` reports it.
+    pub fn full(text: &str) -> Result<ast::File, YamlError> {
+        super::deserialize_full(text)
+    }
 }
 
 /// Whether a file holds no YAML document (only blanks and comments).
