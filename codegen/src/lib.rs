@@ -40,6 +40,7 @@ pub mod backend;
 pub mod diagnostic;
 pub mod driver;
 pub mod expr;
+mod first_match;
 pub mod ident;
 pub mod jsregex;
 mod loader;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use crate::ast::{self, Spanned};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::expr::{self, CondExpr, ExprError, GroupRef, Key, Piece, ValueExpr};
+use crate::first_match::FirstMatch;
 use crate::ident;
 use crate::jsregex;
 use crate::model::*;
@@ -2341,14 +2342,14 @@ impl<'a> Lower<'a> {
     }
 }
 
-/// The first compiled rule that matches a name, in one `RegexSet` pass instead of one match
+/// The first compiled rule that matches a name, in one search instead of one match
 /// per rule (thousands of names against hundreds of rules).
-struct FirstRule(Option<regex::RegexSet>);
+struct FirstRule(Option<FirstMatch>);
 
 impl FirstRule {
     fn new<T>(compiled: &[(usize, usize, T, regex::Regex)]) -> FirstRule {
-        // A set too large for the regex size limit falls back to one match per rule.
-        FirstRule(regex::RegexSet::new(compiled.iter().map(|c| c.3.as_str())).ok())
+        // Too large for the regex size limit: one match per rule.
+        FirstRule(FirstMatch::new(compiled.iter().map(|c| c.3.as_str())))
     }
 
     fn find<'c, T>(
@@ -2357,11 +2358,7 @@ impl FirstRule {
         name: &str,
     ) -> Option<&'c (usize, usize, T, regex::Regex)> {
         match &self.0 {
-            Some(set) => set
-                .matches(name)
-                .iter()
-                .next()
-                .and_then(|i| compiled.get(i)),
+            Some(first) => first.find(name).and_then(|i| compiled.get(i)),
             None => compiled.iter().find(|c| c.3.is_match(name)),
         }
     }

@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use regex::{Regex, RegexSet};
-use regex_automata::{Anchored, Input, MatchKind, meta};
-use regex_syntax::hir::{Class, Hir, HirKind, Look};
+use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value as Json};
 
+use crate::first_match::FirstMatch;
 use crate::model::{
     Amplitude, Capture, Cond, GroupExpr, Part, PropertyType, RewritePart, Target, TemplatePart,
     Value,
@@ -51,11 +51,8 @@ pub struct Evaluator<'a> {
     /// pass per name finds all the rules that match it. Built on first use (the docs use it,
     /// the tests do not).
     set: OnceCell<Option<(RegexSet, Vec<usize>)>>,
-    /// Every rule that compiled as one leftmost-first regex searched at the start of the name,
-    /// each pattern `P` as `(?s:.)*?(?:P)`: the highest-priority pattern that can match is the
-    /// lowest-index rule that matches anywhere, found in one pass that stops at its first
-    /// match (an overlapping `RegexSet` search reads every rule's matches).
-    first: Option<(meta::Regex, Vec<usize>)>,
+    /// Every rule that compiled, for the first that matches, and the rule index of each.
+    first: Option<(FirstMatch, Vec<usize>)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -116,26 +113,7 @@ impl<'a> Evaluator<'a> {
             .enumerate()
             .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
             .unzip();
-        // A pattern whose every match starts at the start of input needs no prefix, and
-        // without it the automaton stays small.
-        let wrapped: Vec<String> = patterns
-            .iter()
-            .map(|p| {
-                let anchored = regex_syntax::parse(p)
-                    .is_ok_and(|hir| hir.properties().look_set_prefix().contains(Look::Start));
-                if anchored {
-                    (*p).to_owned()
-                } else {
-                    format!("(?s:.)*?(?:{p})")
-                }
-            })
-            .collect();
-        // Too large for the regex size limits: the rules are tried in turn.
-        let first = meta::Regex::builder()
-            .configure(meta::Config::new().match_kind(MatchKind::LeftmostFirst))
-            .build_many(&wrapped)
-            .ok()
-            .map(|regex| (regex, indices));
+        let first = FirstMatch::new(patterns).map(|first| (first, indices));
         Self {
             amplitude,
             regexes,
@@ -174,11 +152,7 @@ impl<'a> Evaluator<'a> {
     /// The first rule that matches `name`, ignoring exact names.
     pub fn first_rule(&self, name: &str) -> Option<usize> {
         match &self.first {
-            Some((regex, indices)) => {
-                let input = Input::new(name).anchored(Anchored::Yes);
-                let found = regex.search_half(&input)?;
-                Some(indices[found.pattern().as_usize()])
-            }
+            Some((first, indices)) => first.find(name).map(|i| indices[i]),
             None => (0..self.regexes.len()).find(|&i| self.rule_matches(i, name)),
         }
     }
