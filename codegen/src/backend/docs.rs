@@ -1,11 +1,15 @@
-//! Reviewer docs: Markdown from tera templates embedded in the binary.
+//! Reviewer docs: Markdown written straight into one `String` per page.
 //!
 //! Every decision (what an event maps to, which rules overlap, how a type reads) is made here
-//! in Rust; the templates receive small view structs of ready-to-print strings and only loop.
+//! in Rust.
+//! Each page and each section of a page has one `write_*` function that writes its lines in
+//! order, so the code reads like the Markdown it produces; [`tidy`] then takes care of blank
+//! lines and trailing whitespace.
 
-use serde::Serialize;
+use std::fmt::{self, Display, Write as _};
+
+use serde::ser::{SerializeMap as _, Serializer as _};
 use serde_json::Map;
-use tera::{Context, Tera};
 
 use super::example::{Evaluator, Resolved, example_value, render_template};
 use super::tests::rule_example;
@@ -14,48 +18,40 @@ use crate::model::{
     PropertyType, Sensitivity, Service, Target, Value,
 };
 
-const INDEX: &str = include_str!("templates/index.md.tera");
-const SERVICE: &str = include_str!("templates/service.md.tera");
-const RULES: &str = include_str!("templates/rules.md.tera");
-
-fn tera() -> Result<Tera, String> {
-    let mut tera = Tera::new();
-    tera.autoescape_on(Vec::<&str>::new());
-    tera.add_raw_templates([
-        ("index.md", INDEX),
-        ("service.md", SERVICE),
-        ("rules.md", RULES),
-    ])
-    .map_err(|e| e.to_string())?;
-    Ok(tera)
-}
-
-fn render(template: &str, view: &impl Serialize) -> Result<String, String> {
-    let tera = tera()?;
-    let context = Context::from_serialize(view).map_err(|e| e.to_string())?;
-    let text = tera.render(template, &context).map_err(|e| e.to_string())?;
-    Ok(tidy(&text))
-}
-
-/// Collapses runs of blank lines and ends the file with one newline.
-fn tidy(text: &str) -> String {
-    let mut out = String::new();
-    let mut blank = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank += 1;
-            if blank > 1 {
-                continue;
-            }
-        } else {
-            blank = 0;
+/// Trims trailing whitespace from every line, keeps at most one blank line in a row and ends the
+/// text with exactly one newline.
+///
+/// Pages are written with a blank line before and after each block, as reads best in the code;
+/// free text with blank lines or trailing spaces of its own (descriptions) goes through the same
+/// rules, so it cannot break the layout.
+fn tidy(text: String) -> String {
+    // Most pages need no change: they are only scanned, and copied from the first line that
+    // needs one.
+    let mut copy: Option<String> = None;
+    let mut blank = false;
+    let mut start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let trimmed = body.trim_end();
+        let skip = trimmed.is_empty() && blank;
+        blank = trimmed.is_empty();
+        if copy.is_none() && (skip || trimmed.len() != body.len()) {
+            let mut out = String::with_capacity(text.len());
+            out.push_str(&text[..start]);
+            copy = Some(out);
         }
-        out.push_str(line);
-        out.push('\n');
+        if let Some(out) = &mut copy
+            && !skip
+        {
+            out.push_str(trimmed);
+            out.push('\n');
+        }
+        start += line.len();
     }
-    let trimmed = out.trim_end();
-    format!("{trimmed}\n")
+    let mut out = copy.unwrap_or(text);
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
 }
 
 /// The page names of a service.
@@ -71,98 +67,225 @@ fn schema_file(service: &Service) -> String {
     format!("{}.amplitude-event.schema.json", service.name)
 }
 
-#[derive(Serialize)]
-struct Row {
-    k: String,
-    v: String,
-}
+// ---- values in cells --------------------------------------------------------------------------
 
-fn row(k: &str, v: impl Into<String>) -> Row {
-    Row {
-        k: k.to_owned(),
-        v: v.into(),
+/// Text with `|` escaped, so it stays in its table cell.
+struct Escaped<'a>(&'a str);
+
+impl Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains('|') {
+            return f.write_str(self.0);
+        }
+        let mut parts = self.0.split('|');
+        f.write_str(parts.next().unwrap_or_default())?;
+        for part in parts {
+            f.write_str("\\|")?;
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
 /// Text for a Markdown table cell: one line, pipes escaped.
-fn cell(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+struct Cell<'a>(&'a str);
+
+impl Display for Cell<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if is_one_line(self.0) {
+            return Escaped(self.0).fmt(f);
+        }
+        for (i, word) in self.0.split_whitespace().enumerate() {
+            if i > 0 {
+                f.write_char(' ')?;
+            }
+            Escaped(word).fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `text` is already one line of words with single spaces between them, as most
+/// descriptions are: ASCII, no whitespace but single spaces, none at either end.
+fn is_one_line(text: &str) -> bool {
+    let mut after_space = true;
+    for b in text.bytes() {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b if b.is_ascii_graphic() => after_space = false,
+            _ => return false,
+        }
+    }
+    !after_space || text.is_empty()
 }
 
 /// A code span for a table cell.
-fn code(text: &str) -> String {
-    format!("`{}`", text.replace('|', "\\|"))
+struct Code<'a>(&'a str);
+
+impl Display for Code<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", Escaped(self.0))
+    }
 }
 
-fn anchor(prefix: &str, name: &str) -> String {
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
+/// The id of a heading's anchor, e.g. `event-account-login`: ASCII letters and digits in lower
+/// case, every other character a `-`.
+struct Anchor<'a>(&'static str, &'a str);
+
+impl Display for Anchor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        f.write_char('-')?;
+        // Names are mostly lower case already: write the runs that stay as they are whole.
+        let mut rest = self.1;
+        while !rest.is_empty() {
+            let kept = rest
+                .bytes()
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                .count();
+            f.write_str(&rest[..kept])?;
+            rest = &rest[kept..];
+            if let Some(c) = rest.chars().next() {
+                f.write_char(if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                })?;
+                rest = &rest[c.len_utf8()..];
             }
-        })
-        .collect();
-    format!("{prefix}-{slug}")
+        }
+        Ok(())
+    }
 }
 
-fn kinds(kinds: &Kinds) -> String {
-    let mut out = Vec::new();
-    if kinds.activity {
-        out.push("activity");
+/// A link to rule `i` (0-based), shown with its 1-based number.
+struct RuleLink(usize);
+
+impl Display for RuleLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Rules are numbered from 1 for people, as FxA's docs numbered them.
+        let number = self.0 + 1;
+        write!(f, "[{number}](#rule-{number})")
     }
-    match kinds.flow {
-        FlowKind::Required => out.push("flow"),
-        FlowKind::Optional => out.push("optional flow"),
-        FlowKind::None => {}
+}
+
+/// Items written with a separator between them.
+struct Join<I>(I, &'static str);
+
+impl<I> Display for Join<I>
+where
+    I: Iterator + Clone,
+    I::Item: Display,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str(self.1)?;
+            }
+            item.fmt(f)?;
+        }
+        Ok(())
     }
-    if kinds.email {
-        out.push("email");
+}
+
+struct KindsText<'a>(&'a Kinds);
+
+impl Display for KindsText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds = self.0;
+        let flow = match kinds.flow {
+            FlowKind::Required => Some("flow"),
+            FlowKind::Optional => Some("optional flow"),
+            FlowKind::None => None,
+        };
+        let names = [
+            kinds.activity.then_some("activity"),
+            flow,
+            kinds.email.then_some("email"),
+        ];
+        let names = names.into_iter().flatten();
+        if names.clone().next().is_none() {
+            return f.write_str("amplitude only");
+        }
+        Join(names, ", ").fmt(f)
     }
-    if out.is_empty() {
-        "amplitude only".to_owned()
-    } else {
-        out.join(", ")
+}
+
+/// Links (`<https://..>`) or plain cells, one per line of the cell.
+struct Links<'a>(&'a [String]);
+
+impl Display for Links<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        for (n, item) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str("<br>")?;
+            }
+            if item.starts_with("http") {
+                f.write_char('<')?;
+                f.write_str(item)?;
+                f.write_char('>')?;
+            } else {
+                Cell(item).fmt(f)?;
+            }
+        }
+        Ok(())
     }
 }
 
 /// How a property type reads in a table.
 pub fn type_text(ty: &PropertyType) -> String {
-    match ty {
-        PropertyType::String {
-            pattern,
-            max_length,
-        } => {
-            let mut s = "string".to_owned();
-            if let Some(max) = max_length {
-                s.push_str(&format!(" (at most {max} characters)"));
+    TypeText(ty).to_string()
+}
+
+struct TypeText<'a>(&'a PropertyType);
+
+impl Display for TypeText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            PropertyType::String {
+                pattern,
+                max_length,
+            } => {
+                f.write_str("string")?;
+                if let Some(max) = max_length {
+                    write!(f, " (at most {max} characters)")?;
+                }
+                if let Some(p) = pattern {
+                    write!(f, " matching {}", Code(&p.js))?;
+                }
+                Ok(())
             }
-            if let Some(p) = pattern {
-                s.push_str(&format!(" matching {}", code(&p.js)));
+            PropertyType::Hex { length: Some(n) } => write!(f, "hex, {n} characters"),
+            PropertyType::Hex { length: None } => f.write_str("hex"),
+            PropertyType::Integer {
+                min: None,
+                max: None,
+            } => f.write_str("integer"),
+            PropertyType::Integer { min, max } => {
+                f.write_str("integer ")?;
+                if let Some(min) = min {
+                    write!(f, "{min}")?;
+                }
+                f.write_str("..=")?;
+                if let Some(max) = max {
+                    write!(f, "{max}")?;
+                }
+                Ok(())
             }
-            s
+            PropertyType::Boolean => f.write_str("boolean"),
+            PropertyType::Enum { values } => {
+                write!(
+                    f,
+                    "one of {}",
+                    Join(values.iter().map(|v| Code(&v.value)), ", ")
+                )
+            }
+            PropertyType::List { items } => write!(f, "list of {}", TypeText(items)),
         }
-        PropertyType::Hex { length: Some(n) } => format!("hex, {n} characters"),
-        PropertyType::Hex { length: None } => "hex".to_owned(),
-        PropertyType::Integer { min, max } => match (min, max) {
-            (None, None) => "integer".to_owned(),
-            (min, max) => format!(
-                "integer {}..={}",
-                min.map(|n| n.to_string()).unwrap_or_default(),
-                max.map(|n| n.to_string()).unwrap_or_default()
-            ),
-        },
-        PropertyType::Boolean => "boolean".to_owned(),
-        PropertyType::Enum { values } => {
-            let values: Vec<String> = values.iter().map(|v| code(&v.value)).collect();
-            format!("one of {}", values.join(", "))
-        }
-        PropertyType::List { items } => format!("list of {}", type_text(items)),
     }
 }
 
@@ -175,68 +298,15 @@ fn sensitivity(s: Sensitivity) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct PropertyView {
-    name: String,
-    ty: String,
-    required: &'static str,
-    sensitivity: &'static str,
-    description: String,
-}
+/// The amplitude `event_type`s an example produces, or `nothing`.
+struct EventTypes<'a>(&'a [String]);
 
-fn property(p: &Property) -> PropertyView {
-    PropertyView {
-        name: p.name.clone(),
-        ty: cell(&type_text(&p.ty)),
-        required: if p.required { "yes" } else { "no" },
-        sensitivity: sensitivity(p.sensitivity),
-        description: cell(p.description.as_deref().unwrap_or("")),
-    }
-}
-
-#[derive(Serialize)]
-struct EventView {
-    name: String,
-    anchor: String,
-    description: String,
-    kinds: String,
-    amplitude: String,
-    facts: Vec<Row>,
-    properties: Vec<PropertyView>,
-    parameters: Vec<PropertyView>,
-    example_name: String,
-    example_data: String,
-}
-
-fn links(items: &[String]) -> String {
-    if items.is_empty() {
-        return "none".to_owned();
-    }
-    items
-        .iter()
-        .map(|i| {
-            if i.starts_with("http") {
-                format!("<{i}>")
-            } else {
-                cell(i)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("<br>")
-}
-
-fn governance(rows: &mut Vec<Row>, g: &Governance) {
-    rows.push(row("Owners", links(&g.owners)));
-    rows.push(row("Bugs", links(&g.bugs)));
-    rows.push(row("Data reviews", links(&g.data_reviews)));
-    rows.push(row(
-        "Expires",
-        g.expires
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "not set".to_owned()),
-    ));
-    if let Some(v) = g.version {
-        rows.push(row("Since", format!("v{v}")));
+impl Display for EventTypes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("nothing");
+        }
+        Join(self.0.iter().map(|t| Code(t)), ", ").fmt(f)
     }
 }
 
@@ -246,29 +316,9 @@ fn amplitude_text(
     eval: &Evaluator<'_>,
     name: &str,
     data: &Map<String, serde_json::Value>,
-) -> String {
+) -> Result<String, fmt::Error> {
     let outcome = eval.evaluate(name, data);
-    let types = if outcome.event_types.is_empty() {
-        "nothing".to_owned()
-    } else {
-        outcome
-            .event_types
-            .iter()
-            .map(|t| code(t))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let how = match outcome.resolved {
-        Resolved::Exact => " (exact name)".to_owned(),
-        // Rules are numbered from 1 for people, as FxA's docs numbered them.
-        Resolved::Rule(i) => format!(
-            " ([rule {}]({}#{}))",
-            i + 1,
-            rules_page(service),
-            anchor("rule", &(i + 1).to_string())
-        ),
-        Resolved::None => " (no exact name or rule matches)".to_owned(),
-    };
+    let mut out = String::new();
     // A policy rewrite depends on data the example does not have: say what it does.
     let rewrite = service
         .amplitude
@@ -276,25 +326,32 @@ fn amplitude_text(
         .rewrites
         .iter()
         .find(|r| r.event == name);
-    match rewrite {
-        Some(rewrite) => {
-            let template: String = rewrite
-                .to
-                .iter()
-                .map(|part| match part {
-                    crate::model::RewritePart::Text(text) => text.clone(),
-                    crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
-                })
-                .collect();
-            format!(
-                "rewritten to {} before mapping; without that data, {} gives {types}{how}",
-                code(&template),
-                code(&outcome.name)
-            )
-        }
-        None if outcome.name != name => format!("{types}{how}, as {}", code(&outcome.name)),
-        None => format!("{types}{how}"),
+    if let Some(rewrite) = rewrite {
+        let template: String = rewrite
+            .to
+            .iter()
+            .map(|part| match part {
+                crate::model::RewritePart::Text(text) => text.clone(),
+                crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
+            })
+            .collect();
+        write!(
+            out,
+            "rewritten to {} before mapping; without that data, {} gives ",
+            Code(&template),
+            Code(&outcome.name)
+        )?;
     }
+    write!(out, "{}", EventTypes(&outcome.event_types))?;
+    match outcome.resolved {
+        Resolved::Exact => out.push_str(" (exact name)"),
+        Resolved::Rule(i) => write!(out, " ([rule {}]({}#rule-{0}))", i + 1, rules_page(service))?,
+        Resolved::None => out.push_str(" (no exact name or rule matches)"),
+    }
+    if rewrite.is_none() && outcome.name != name {
+        write!(out, ", as {}", Code(&outcome.name))?;
+    }
+    Ok(out)
 }
 
 fn example_data(properties: &[Property]) -> Map<String, serde_json::Value> {
@@ -304,48 +361,57 @@ fn example_data(properties: &[Property]) -> Map<String, serde_json::Value> {
         .collect()
 }
 
-fn json_line(name: &str, data: &Map<String, serde_json::Value>) -> String {
-    let mut line = Map::new();
-    line.insert(
-        "event".to_owned(),
-        serde_json::Value::String(name.to_owned()),
-    );
-    line.extend(data.clone());
-    serde_json::Value::Object(line).to_string()
+/// The example as one mozlog-style JSON object: the event name first, then its data.
+/// A property named `event` takes the name's place, as inserting the data after the name into
+/// one JSON object does.
+fn json_line(name: &str, data: &Map<String, serde_json::Value>) -> Result<String, fmt::Error> {
+    let write = |line: &mut Vec<u8>| -> serde_json::Result<()> {
+        let mut serializer = serde_json::Serializer::new(line);
+        let mut object = serializer.serialize_map(Some(data.len() + 1))?;
+        match data.get("event") {
+            Some(event) => object.serialize_entry("event", event)?,
+            None => object.serialize_entry("event", name)?,
+        }
+        for (key, value) in data.iter().filter(|(key, _)| *key != "event") {
+            object.serialize_entry(key, value)?;
+        }
+        object.end()
+    };
+    let mut line = Vec::with_capacity(128);
+    write(&mut line).map_err(|_| fmt::Error)?;
+    String::from_utf8(line).map_err(|_| fmt::Error)
 }
 
-fn event_view(service: &Service, eval: &Evaluator<'_>, e: &Event) -> EventView {
-    let data = example_data(&e.properties);
-    let amplitude = amplitude_text(service, eval, &e.name, &data);
-    let mut facts = vec![
-        row("Kinds", kinds(&e.kinds)),
-        row("Amplitude", amplitude.clone()),
-        row("Rust", format!("`{}`", e.rust_name)),
-    ];
-    if let Some(l) = &e.logger {
-        facts.push(row("Logger", code(l)));
-    }
-    governance(&mut facts, &e.governance);
-    facts.push(row(
-        "Defined at",
-        format!("`{}:{}`", e.location.file.display(), e.location.line),
-    ));
-    EventView {
-        name: e.name.clone(),
-        anchor: anchor("event", &e.name),
-        description: e.description.trim().to_owned(),
-        kinds: kinds(&e.kinds),
+/// What an event's or a family's example produces, and its example line.
+#[derive(Debug)]
+struct Example {
+    /// The example's event name (a family's name with example parameters).
+    name: String,
+    amplitude: String,
+    json: String,
+}
+
+fn example(
+    service: &Service,
+    eval: &Evaluator<'_>,
+    name: String,
+    properties: &[Property],
+) -> Result<Example, fmt::Error> {
+    let data = example_data(properties);
+    let amplitude = amplitude_text(service, eval, &name, &data)?;
+    let json = json_line(&name, &data)?;
+    Ok(Example {
+        name,
         amplitude,
-        facts,
-        properties: e.properties.iter().map(property).collect(),
-        parameters: Vec::new(),
-        example_name: e.name.clone(),
-        example_data: json_line(&e.name, &data),
-    }
+        json,
+    })
 }
 
-fn family_view(service: &Service, eval: &Evaluator<'_>, f: &Family) -> EventView {
-    let data = example_data(&f.properties);
+fn family_example(
+    service: &Service,
+    eval: &Evaluator<'_>,
+    f: &Family,
+) -> Result<Example, fmt::Error> {
     let name = render_template(&f.name_template, &|n| {
         let p = f.parameters.iter().find(|p| p.name == n)?;
         Some(match example_value(&p.ty)? {
@@ -354,87 +420,7 @@ fn family_view(service: &Service, eval: &Evaluator<'_>, f: &Family) -> EventView
         })
     })
     .unwrap_or_else(|| f.name.clone());
-    let amplitude = amplitude_text(service, eval, &name, &data);
-    let mut facts = vec![
-        row("Kinds", kinds(&f.kinds)),
-        row("Example", code(&name)),
-        row("Amplitude of the example", amplitude.clone()),
-        row("Rust", format!("`{}::new(..)`", f.rust_name)),
-    ];
-    if let Some(l) = &f.logger {
-        facts.push(row("Logger", code(l)));
-    }
-    governance(&mut facts, &f.governance);
-    facts.push(row(
-        "Defined at",
-        format!("`{}:{}`", f.location.file.display(), f.location.line),
-    ));
-    EventView {
-        name: f.name.clone(),
-        anchor: anchor("family", &f.id),
-        description: f.description.trim().to_owned(),
-        kinds: kinds(&f.kinds),
-        amplitude,
-        facts,
-        properties: f.properties.iter().map(property).collect(),
-        parameters: f.parameters.iter().map(property).collect(),
-        example_name: name.clone(),
-        example_data: json_line(&name, &data),
-    }
-}
-
-#[derive(Serialize)]
-struct GroupView {
-    key: String,
-    prefix: String,
-    properties: String,
-    description: String,
-}
-
-#[derive(Serialize)]
-struct TableView {
-    name: String,
-    anchor: String,
-    description: String,
-    value_header: &'static str,
-    entries: Vec<Row>,
-}
-
-#[derive(Serialize)]
-struct ServiceView {
-    name: String,
-    source: String,
-    description: String,
-    mozlog: Option<String>,
-    rules_page: String,
-    json_schema: String,
-    rule_count: usize,
-    events: Vec<EventView>,
-    families: Vec<EventView>,
-    groups: Vec<GroupView>,
-    tables: Vec<TableView>,
-    exact: Vec<Row>,
-}
-
-#[derive(Serialize)]
-struct RuleView {
-    /// The rule's number, from 1.
-    index: usize,
-    anchor: String,
-    pattern: String,
-    pattern_cell: String,
-    description: String,
-    produces: String,
-    example: String,
-    facts: Vec<Row>,
-}
-
-#[derive(Serialize)]
-struct RulesView {
-    name: String,
-    source: String,
-    service_page: String,
-    rules: Vec<RuleView>,
+    example(service, eval, name, &f.properties)
 }
 
 fn table_name(service: &Service, id: usize) -> String {
@@ -447,7 +433,7 @@ fn table_name(service: &Service, id: usize) -> String {
                 "[`{}`]({}#{})",
                 t.name,
                 service_page(service),
-                anchor("table", &t.name)
+                Anchor("table", &t.name)
             )
         })
         .unwrap_or_else(|| format!("table {id}"))
@@ -455,9 +441,9 @@ fn table_name(service: &Service, id: usize) -> String {
 
 fn value_text(service: &Service, v: &Value) -> String {
     match v {
-        Value::Literal(t) => code(&format!("{t:?}")),
+        Value::Literal(t) => Code(&format!("{t:?}")).to_string(),
         Value::Capture(c) => format!("`{}`", capture_name(*c)),
-        Value::Data(k) => code(&format!("data.{k}")),
+        Value::Data(k) => Code(&format!("data.{k}")).to_string(),
         Value::Lookup { table, key } => {
             format!("{}[`{}`]", table_name(service, table.0), capture_name(*key))
         }
@@ -477,8 +463,12 @@ fn capture_name(c: crate::model::Capture) -> &'static str {
 fn cond_text(service: &Service, c: &Cond) -> String {
     match c {
         Cond::Truthy(v) => value_text(service, v),
-        Cond::EventIs(e) => format!("event is {}", code(e)),
+        Cond::EventIs(e) => format!("event is {}", Code(e)),
     }
+}
+
+fn conds_text(service: &Service, conds: &[Cond]) -> String {
+    Join(conds.iter().map(|c| cond_text(service, c)), " and ").to_string()
 }
 
 /// What a target produces, e.g. `fxa_login - success` or `<view_groups[category]> - engage`.
@@ -504,10 +494,10 @@ fn target_text(service: &Service, t: &Target) -> String {
             Part::Capture(c) => format!("<{}>", capture_name(*c)),
         })
         .collect();
-    let mut s = code(&format!("{group} - {event}"));
+    let mut s = Code(&format!("{group} - {event}")).to_string();
     if !t.when.is_empty() {
-        let conds: Vec<String> = t.when.iter().map(|c| cond_text(service, c)).collect();
-        s.push_str(&format!(" when {}", conds.join(" and ")));
+        s.push_str(" when ");
+        s.push_str(&conds_text(service, &t.when));
     }
     if let Some(offset) = t.time_offset {
         s.push_str(&format!(" (time {offset:+} ms)"));
@@ -516,155 +506,7 @@ fn target_text(service: &Service, t: &Target) -> String {
 }
 
 fn targets_text(service: &Service, targets: &[Target]) -> String {
-    targets
-        .iter()
-        .map(|t| target_text(service, t))
-        .collect::<Vec<_>>()
-        .join(", then ")
-}
-
-/// A link to rule `i` (0-based), shown with its 1-based number.
-fn rule_link(i: usize) -> String {
-    let number = i + 1;
-    format!("[{number}](#{})", anchor("rule", &number.to_string()))
-}
-
-fn rules_view(service: &Service, eval: &Evaluator<'_>) -> RulesView {
-    let rules = &service.amplitude.rules;
-    let examples: Vec<Option<String>> = rules
-        .iter()
-        .map(|r| rule_example(r, service, eval))
-        .collect();
-    // One pass of all rules over each example and each exact name, instead of one match per
-    // pair of rules: `matching[i]` holds the rules that match rule i's example, `later[i]` the
-    // later rules whose examples rule i matches, `exact[i]` the exact names rule i matches.
-    let matching: Vec<Vec<usize>> = examples
-        .iter()
-        .map(|e| {
-            e.as_deref()
-                .map_or_else(Vec::new, |n| eval.matching_rules(n))
-        })
-        .collect();
-    let mut later: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
-    for (o, by) in matching.iter().enumerate() {
-        for &i in by.iter().filter(|&&i| i < o) {
-            later[i].push(o);
-        }
-    }
-    let mut exact: Vec<Vec<&str>> = vec![Vec::new(); rules.len()];
-    for name in service.amplitude.exact.keys() {
-        for i in eval.matching_rules(name) {
-            exact[i].push(name);
-        }
-    }
-    let views = rules
-        .iter()
-        .map(|r| {
-            let example = examples.get(r.index).cloned().flatten();
-            let mut facts = Vec::new();
-            facts.push(row("Produces", targets_text(service, &r.targets)));
-            if r.js_pattern != r.rust_pattern {
-                facts.push(row("As Rust regex", code(&r.rust_pattern)));
-            }
-            let example_cell = match &example {
-                Some(name) => {
-                    let outcome = eval.evaluate(name, &Map::new());
-                    let types = if outcome.event_types.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        outcome
-                            .event_types
-                            .iter()
-                            .map(|t| code(t))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
-                    format!("{} → {types}", code(name))
-                }
-                None => "none derived".to_owned(),
-            };
-            facts.push(row("Example", example_cell.clone()));
-            // Never wins, decided on automata by the front end's analysis.
-            if r.shadowed {
-                if r.shadowed_by.is_empty() {
-                    facts.push(row("Shadowed", "never wins"));
-                } else {
-                    facts.push(row(
-                        "Shadowed",
-                        format!(
-                            "never wins: every name it matches is taken by rule {}",
-                            r.shadowed_by
-                                .iter()
-                                .map(|i| rule_link(*i))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
-                }
-            }
-            // Overlaps shown by examples: earlier rules that match this rule's example, later
-            // rules whose examples this rule matches (so it takes them first).
-            if let Some(name) = &example {
-                let earlier: Vec<String> = matching
-                    .get(r.index)
-                    .into_iter()
-                    .flatten()
-                    .filter(|&&i| i < r.index)
-                    .map(|&i| rule_link(i))
-                    .collect();
-                if !earlier.is_empty() {
-                    facts.push(row(
-                        "Taken by earlier rules",
-                        format!("{} also match {}", earlier.join(", "), code(name)),
-                    ));
-                }
-            }
-            let later: Vec<String> = later
-                .get(r.index)
-                .into_iter()
-                .flatten()
-                .map(|&o| rule_link(o))
-                .collect();
-            if !later.is_empty() {
-                facts.push(row(
-                    "Takes names of later rules",
-                    format!("matches the examples of rule {}", later.join(", ")),
-                ));
-            }
-            let exact: Vec<String> = exact
-                .get(r.index)
-                .into_iter()
-                .flatten()
-                .map(|n| code(n))
-                .collect();
-            if !exact.is_empty() {
-                facts.push(row(
-                    "Exact names it also matches (exact wins)",
-                    exact.join(", "),
-                ));
-            }
-            facts.push(row(
-                "Defined at",
-                format!("`{}:{}`", r.location.file.display(), r.location.line),
-            ));
-            RuleView {
-                index: r.index + 1,
-                anchor: anchor("rule", &(r.index + 1).to_string()),
-                pattern: r.js_pattern.clone(),
-                pattern_cell: r.js_pattern.replace('|', "\\|"),
-                description: r.description.as_deref().unwrap_or("").trim().to_owned(),
-                produces: targets_text(service, &r.targets),
-                example: example_cell,
-                facts,
-            }
-        })
-        .collect();
-    RulesView {
-        name: service.name.clone(),
-        source: source_name(service),
-        service_page: service_page(service),
-        rules: views,
-    }
+    Join(targets.iter().map(|t| target_text(service, t)), ", then ").to_string()
 }
 
 fn source_name(service: &Service) -> String {
@@ -676,177 +518,687 @@ fn source_name(service: &Service) -> String {
         .unwrap_or_else(|| service.name.clone())
 }
 
+// ---- the service page -------------------------------------------------------------------------
+
 /// The pages of one service: `<service>.md` and `<service>-rules.md`, with their contents.
 ///
 /// # Errors
-/// A template error (a metricsmith bug).
+/// A formatting error, which writing to a `String` never returns (kept for the driver).
 pub fn render_service(service: &Service) -> Result<Vec<(String, String)>, String> {
     let eval = Evaluator::new(&service.amplitude);
-    let amplitude = &service.amplitude;
-    let groups = amplitude
-        .groups
-        .values()
-        .map(|g| GroupView {
-            key: g.key.clone(),
-            prefix: g.prefix.clone(),
-            properties: match &g.event_properties {
-                Some(props) => {
-                    let mut s = props
-                        .set
-                        .iter()
-                        .map(|p| {
-                            let mut t = format!("`{}` = {}", p.name, value_text(service, &p.value));
-                            if !p.when.is_empty() {
-                                let c: Vec<String> =
-                                    p.when.iter().map(|c| cond_text(service, c)).collect();
-                                t.push_str(&format!(" if {}", c.join(" and ")));
-                            }
-                            t
-                        })
-                        .collect::<Vec<_>>()
-                        .join("<br>");
-                    if !props.when.is_empty() {
-                        let c: Vec<String> =
-                            props.when.iter().map(|c| cond_text(service, c)).collect();
-                        s = format!("when {}:<br>{s}", c.join(" and "));
-                    }
-                    s
-                }
-                None => "none".to_owned(),
-            },
-            description: cell(&g.description),
-        })
-        .collect();
-    let tables = amplitude
-        .tables
-        .iter()
-        .map(|t| TableView {
-            name: t.name.clone(),
-            anchor: anchor("table", &t.name),
-            description: t.description.trim().to_owned(),
-            value_header: if t.values_are_groups {
-                "Group prefix"
-            } else {
-                "Value"
-            },
-            entries: t.entries.iter().map(|(k, v)| row(k, v.clone())).collect(),
-        })
-        .collect();
-    let exact = amplitude
-        .exact
-        .iter()
-        .map(|(name, targets)| row(name, targets_text(service, targets)))
-        .collect();
-    let view = ServiceView {
-        name: service.name.clone(),
-        source: source_name(service),
-        description: service
-            .description
-            .as_deref()
-            .unwrap_or("")
-            .trim()
-            .to_owned(),
-        mozlog: service.mozlog.as_ref().map(|m| {
-            format!(
-                "`{}` on {}",
-                m.logger,
-                match m.stream {
-                    crate::model::Stream::Stdout => "stdout",
-                    crate::model::Stream::Stderr => "stderr",
-                }
-            )
-        }),
-        rules_page: rules_page(service),
-        json_schema: schema_file(service),
-        rule_count: amplitude.rules.len(),
-        events: service
-            .events
-            .values()
-            .map(|e| event_view(service, &eval, e))
-            .collect(),
-        families: service
-            .families
-            .values()
-            .map(|f| family_view(service, &eval, f))
-            .collect(),
-        groups,
-        tables,
-        exact,
-    };
+    let service_md = write_service_page(service, &eval).map_err(|e| e.to_string())?;
+    let rules_md = write_rules_page(service, &eval).map_err(|e| e.to_string())?;
     Ok(vec![
-        (service_page(service), render("service.md", &view)?),
-        (
-            rules_page(service),
-            render("rules.md", &rules_view(service, &eval))?,
-        ),
+        (service_page(service), service_md),
+        (rules_page(service), rules_md),
     ])
 }
 
-#[derive(Serialize)]
-struct IndexService {
-    name: String,
-    page: String,
-    events: usize,
-    families: usize,
-    rules: usize,
-    description: String,
+/// About the length of a service page, so its text is rarely copied as it grows.
+fn service_page_len(service: &Service) -> usize {
+    let properties: usize = (service.events.values().map(|e| e.properties.len()))
+        .chain(service.families.values().map(|f| f.properties.len()))
+        .sum();
+    4096 + 800 * (service.events.len() + service.families.len())
+        + 160 * properties
+        + 100 * service.amplitude.exact.len()
 }
 
-#[derive(Serialize)]
-struct IndexView {
-    source: String,
-    services: Vec<IndexService>,
+fn write_service_page(service: &Service, eval: &Evaluator<'_>) -> Result<String, fmt::Error> {
+    let amplitude = &service.amplitude;
+    // The events table and each event's section both show what its example maps to.
+    let examples = service
+        .events
+        .values()
+        .map(|e| example(service, eval, e.name.clone(), &e.properties))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut p = String::with_capacity(service_page_len(service));
+    write!(
+        p,
+        "# {name}\n\
+         \n\
+         Generated by metricsmith from `{source}`; do not edit.\n\
+         \n\
+         {description}\n\
+         \n\
+         - [Events](#events) ({events})\n\
+         - [Event families](#event-families) ({families})\n\
+         - [Amplitude groups](#amplitude-groups) and [tables](#lookup-tables)\n\
+         - [Mapping rules]({rules_page}) ({rules}) and [exact names](#exact-names) ({exact})\n\
+         - [JSON Schema of the amplitude events]({json_schema})\n",
+        name = service.name,
+        source = source_name(service),
+        description = service.description.as_deref().unwrap_or("").trim(),
+        events = service.events.len(),
+        families = service.families.len(),
+        rules_page = rules_page(service),
+        rules = amplitude.rules.len(),
+        exact = amplitude.exact.len(),
+        json_schema = schema_file(service),
+    )?;
+    if let Some(m) = &service.mozlog {
+        let stream = match m.stream {
+            crate::model::Stream::Stdout => "stdout",
+            crate::model::Stream::Stderr => "stderr",
+        };
+        write!(
+            p,
+            "\nLines go to the mozlog logger `{}` on {stream}.\n",
+            m.logger
+        )?;
+    }
+    write_events(&mut p, service, &examples)?;
+    write_families(&mut p, service, eval)?;
+    write_groups(&mut p, service)?;
+    write_tables(&mut p, service)?;
+    write_exact(&mut p, service)?;
+    Ok(tidy(p))
 }
+
+fn write_events(p: &mut String, service: &Service, examples: &[Example]) -> fmt::Result {
+    p.push_str(
+        "\n\
+         ## Events\n\
+         \n\
+         | Event | Kinds | Amplitude |\n\
+         |---|---|---|\n",
+    );
+    for (e, example) in service.events.values().zip(examples) {
+        writeln!(
+            p,
+            "| [`{name}`](#{anchor}) | {kinds} | {amplitude} |",
+            name = e.name,
+            anchor = Anchor("event", &e.name),
+            kinds = KindsText(&e.kinds),
+            amplitude = example.amplitude,
+        )?;
+    }
+    for (e, example) in service.events.values().zip(examples) {
+        write_event(p, e, example)?;
+    }
+    Ok(())
+}
+
+fn write_event(p: &mut String, e: &Event, example: &Example) -> fmt::Result {
+    write!(
+        p,
+        "\n\
+         <a id=\"{anchor}\"></a>\n\
+         ### `{name}`\n\
+         \n\
+         {description}\n\
+         \n\
+         | | |\n\
+         |---|---|\n\
+         | Kinds | {kinds} |\n\
+         | Amplitude | {amplitude} |\n\
+         | Rust | `{rust_name}` |\n",
+        anchor = Anchor("event", &e.name),
+        name = e.name,
+        description = e.description.trim(),
+        kinds = KindsText(&e.kinds),
+        amplitude = example.amplitude,
+        rust_name = e.rust_name,
+    )?;
+    write_definition_facts(p, e.logger.as_deref(), &e.governance, &e.location)?;
+    write_properties(p, &e.properties)?;
+    write_example(p, example)
+}
+
+/// The facts rows every event and family ends with.
+fn write_definition_facts(
+    p: &mut String,
+    logger: Option<&str>,
+    g: &Governance,
+    location: &crate::model::Location,
+) -> fmt::Result {
+    if let Some(logger) = logger {
+        writeln!(p, "| Logger | {} |", Code(logger))?;
+    }
+    write!(
+        p,
+        "| Owners | {owners} |\n\
+         | Bugs | {bugs} |\n\
+         | Data reviews | {data_reviews} |\n",
+        owners = Links(&g.owners),
+        bugs = Links(&g.bugs),
+        data_reviews = Links(&g.data_reviews),
+    )?;
+    match g.expires {
+        Some(expires) => writeln!(p, "| Expires | {expires} |")?,
+        None => writeln!(p, "| Expires | not set |")?,
+    }
+    if let Some(v) = g.version {
+        writeln!(p, "| Since | v{v} |")?;
+    }
+    writeln!(
+        p,
+        "| Defined at | `{}:{}` |",
+        location.file.display(),
+        location.line
+    )
+}
+
+fn write_properties(p: &mut String, properties: &[Property]) -> fmt::Result {
+    if properties.is_empty() {
+        return Ok(());
+    }
+    p.push_str(
+        "\n\
+         | Property | Type | Required | Sensitivity | Description |\n\
+         |---|---|---|---|---|\n",
+    );
+    let mut ty = String::new();
+    for property in properties {
+        ty.clear();
+        write!(ty, "{}", TypeText(&property.ty))?;
+        writeln!(
+            p,
+            "| `{}` | {} | {} | {} | {} |",
+            property.name,
+            Cell(&ty),
+            if property.required { "yes" } else { "no" },
+            sensitivity(property.sensitivity),
+            Cell(property.description.as_deref().unwrap_or(""))
+        )?;
+    }
+    Ok(())
+}
+
+fn write_example(p: &mut String, example: &Example) -> fmt::Result {
+    write!(
+        p,
+        "\n\
+         Example data of `{name}`:\n\
+         \n\
+         ```json\n\
+         {json}\n\
+         ```\n",
+        name = example.name,
+        json = example.json,
+    )
+}
+
+fn write_families(p: &mut String, service: &Service, eval: &Evaluator<'_>) -> fmt::Result {
+    p.push_str("\n## Event families\n");
+    if service.families.is_empty() {
+        p.push_str("\nNone.\n");
+    }
+    for f in service.families.values() {
+        write_family(p, f, &family_example(service, eval, f)?)?;
+    }
+    Ok(())
+}
+
+fn write_family(p: &mut String, f: &Family, example: &Example) -> fmt::Result {
+    write!(
+        p,
+        "\n\
+         <a id=\"{anchor}\"></a>\n\
+         ### `{name}`\n\
+         \n\
+         {description}\n\
+         \n\
+         | | |\n\
+         |---|---|\n\
+         | Kinds | {kinds} |\n\
+         | Example | {example} |\n\
+         | Amplitude of the example | {amplitude} |\n\
+         | Rust | `{rust_name}::new(..)` |\n",
+        anchor = Anchor("family", &f.id),
+        name = f.name,
+        description = f.description.trim(),
+        kinds = KindsText(&f.kinds),
+        example = Code(&example.name),
+        amplitude = example.amplitude,
+        rust_name = f.rust_name,
+    )?;
+    write_definition_facts(p, f.logger.as_deref(), &f.governance, &f.location)?;
+    p.push_str(
+        "\n\
+         | Parameter | Type | Sensitivity | Description |\n\
+         |---|---|---|---|\n",
+    );
+    let mut ty = String::new();
+    for parameter in &f.parameters {
+        ty.clear();
+        write!(ty, "{}", TypeText(&parameter.ty))?;
+        writeln!(
+            p,
+            "| `{}` | {} | {} | {} |",
+            parameter.name,
+            Cell(&ty),
+            sensitivity(parameter.sensitivity),
+            Cell(parameter.description.as_deref().unwrap_or(""))
+        )?;
+    }
+    write_properties(p, &f.properties)?;
+    write_example(p, example)
+}
+
+fn write_groups(p: &mut String, service: &Service) -> fmt::Result {
+    p.push_str(
+        "\n\
+         ## Amplitude groups\n\
+         \n\
+         | Key | Prefix | Event properties | Description |\n\
+         |---|---|---|---|\n",
+    );
+    for g in service.amplitude.groups.values() {
+        let properties = match &g.event_properties {
+            Some(props) => group_properties(service, props),
+            None => "none".to_owned(),
+        };
+        writeln!(
+            p,
+            "| `{}` | `{}` | {properties} | {} |",
+            g.key,
+            g.prefix,
+            Cell(&g.description)
+        )?;
+    }
+    Ok(())
+}
+
+/// The event properties a group sets, one per line of the cell.
+fn group_properties(service: &Service, props: &crate::model::GroupProperties) -> String {
+    let set = Join(
+        props.set.iter().map(|prop| {
+            let mut text = format!("`{}` = {}", prop.name, value_text(service, &prop.value));
+            if !prop.when.is_empty() {
+                text.push_str(" if ");
+                text.push_str(&conds_text(service, &prop.when));
+            }
+            text
+        }),
+        "<br>",
+    );
+    if props.when.is_empty() {
+        set.to_string()
+    } else {
+        format!("when {}:<br>{set}", conds_text(service, &props.when))
+    }
+}
+
+fn write_tables(p: &mut String, service: &Service) -> fmt::Result {
+    p.push_str("\n## Lookup tables\n");
+    for t in &service.amplitude.tables {
+        write!(
+            p,
+            "\n\
+             <a id=\"{anchor}\"></a>\n\
+             ### `{name}`\n\
+             \n\
+             {description}\n\
+             \n",
+            anchor = Anchor("table", &t.name),
+            name = t.name,
+            description = t.description.trim(),
+        )?;
+        if t.entries.is_empty() {
+            p.push_str("No entries.\n");
+            continue;
+        }
+        let value_header = if t.values_are_groups {
+            "Group prefix"
+        } else {
+            "Value"
+        };
+        writeln!(p, "| Key | {value_header} |\n|---|---|")?;
+        for (k, v) in &t.entries {
+            writeln!(p, "| `{k}` | `{v}` |")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_exact(p: &mut String, service: &Service) -> fmt::Result {
+    p.push_str(
+        "\n\
+         ## Exact names\n\
+         \n\
+         | Source name | Amplitude events |\n\
+         |---|---|\n",
+    );
+    for (name, targets) in &service.amplitude.exact {
+        writeln!(p, "| `{name}` | {} |", targets_text(service, targets))?;
+    }
+    Ok(())
+}
+
+// ---- the rules page ---------------------------------------------------------------------------
+
+/// What the rules page says about each rule besides its definition.
+#[derive(Debug)]
+struct RuleFacts {
+    /// A name the rule wins, if one can be derived.
+    example: Option<String>,
+    /// The example and what it produces, as a cell.
+    example_cell: String,
+    /// Rules (0-based) that match this rule's example.
+    matching: Vec<usize>,
+    /// Later rules (0-based) whose examples this rule matches, so it takes them first.
+    later: Vec<usize>,
+    /// Exact names this rule also matches.
+    exact: Vec<String>,
+}
+
+fn rule_facts(service: &Service, eval: &Evaluator<'_>) -> Vec<RuleFacts> {
+    let rules = &service.amplitude.rules;
+    // One pass of all rules over each example and each exact name, instead of one match per
+    // pair of rules.
+    let mut facts: Vec<RuleFacts> = rules
+        .iter()
+        .map(|r| {
+            let example = rule_example(r, service, eval);
+            let example_cell = match &example {
+                Some(name) => {
+                    let outcome = eval.evaluate(name, &Map::new());
+                    format!("{} → {}", Code(name), EventTypes(&outcome.event_types))
+                }
+                None => "none derived".to_owned(),
+            };
+            let matching = example
+                .as_deref()
+                .map_or_else(Vec::new, |n| eval.matching_rules(n));
+            RuleFacts {
+                example,
+                example_cell,
+                matching,
+                later: Vec::new(),
+                exact: Vec::new(),
+            }
+        })
+        .collect();
+    let mut later: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
+    for (o, by) in facts.iter().enumerate() {
+        for &i in by.matching.iter().filter(|&&i| i < o) {
+            later[i].push(o);
+        }
+    }
+    for (rule, later) in facts.iter_mut().zip(later) {
+        rule.later = later;
+    }
+    for name in service.amplitude.exact.keys() {
+        for i in eval.matching_rules(name) {
+            if let Some(rule) = facts.get_mut(i) {
+                rule.exact.push(name.clone());
+            }
+        }
+    }
+    facts
+}
+
+fn write_rules_page(service: &Service, eval: &Evaluator<'_>) -> Result<String, fmt::Error> {
+    let rules = &service.amplitude.rules;
+    let facts = rule_facts(service, eval);
+    let mut p = String::with_capacity(2048 + 1024 * rules.len());
+    write!(
+        p,
+        "# {name}: mapping rules\n\
+         \n\
+         Generated by metricsmith from `{source}`; do not edit.\n\
+         \n\
+         Exact names are looked up first ([list]({service_page}#exact-names)).\n\
+         Every other name is tested against all rules in one pass; the first rule in this order that matches wins, and only its captures are extracted.\n\
+         `category` is capture group 1 and `target` group 2 (only when the pattern has exactly two groups).\n",
+        name = service.name,
+        source = source_name(service),
+        service_page = service_page(service),
+    )?;
+    if rules.is_empty() {
+        p.push_str("\nThis service has no rules.\n");
+    }
+    p.push_str(
+        "\n\
+         | # | Pattern | Produces | Example |\n\
+         |---:|---|---|---|\n",
+    );
+    for (r, facts) in rules.iter().zip(&facts) {
+        writeln!(
+            p,
+            "| {} | `{}` | {} | {} |",
+            RuleLink(r.index),
+            Escaped(&r.js_pattern),
+            targets_text(service, &r.targets),
+            facts.example_cell
+        )?;
+    }
+    for (r, facts) in rules.iter().zip(&facts) {
+        write_rule(&mut p, service, r, facts)?;
+    }
+    Ok(tidy(p))
+}
+
+fn write_rule(
+    p: &mut String,
+    service: &Service,
+    r: &crate::model::Rule,
+    facts: &RuleFacts,
+) -> fmt::Result {
+    write!(
+        p,
+        "\n\
+         <a id=\"rule-{number}\"></a>\n\
+         ## Rule {number}: `{pattern}`\n\
+         \n\
+         {description}\n\
+         \n\
+         | | |\n\
+         |---|---|\n\
+         | Produces | {produces} |\n",
+        number = r.index + 1,
+        pattern = r.js_pattern,
+        description = r.description.as_deref().unwrap_or("").trim(),
+        produces = targets_text(service, &r.targets),
+    )?;
+    if r.js_pattern != r.rust_pattern {
+        writeln!(p, "| As Rust regex | {} |", Code(&r.rust_pattern))?;
+    }
+    writeln!(p, "| Example | {} |", facts.example_cell)?;
+    // Never wins, decided on automata by the front end's analysis.
+    if r.shadowed {
+        if r.shadowed_by.is_empty() {
+            p.push_str("| Shadowed | never wins |\n");
+        } else {
+            writeln!(
+                p,
+                "| Shadowed | never wins: every name it matches is taken by rule {} |",
+                Join(r.shadowed_by.iter().map(|&i| RuleLink(i)), ", ")
+            )?;
+        }
+    }
+    // Overlaps shown by examples: earlier rules that match this rule's example, later rules
+    // whose examples this rule matches (so it takes them first).
+    if let Some(name) = &facts.example {
+        let earlier = facts.matching.iter().filter(|&&i| i < r.index);
+        if earlier.clone().next().is_some() {
+            writeln!(
+                p,
+                "| Taken by earlier rules | {} also match {} |",
+                Join(earlier.map(|&i| RuleLink(i)), ", "),
+                Code(name)
+            )?;
+        }
+    }
+    if !facts.later.is_empty() {
+        writeln!(
+            p,
+            "| Takes names of later rules | matches the examples of rule {} |",
+            Join(facts.later.iter().map(|&o| RuleLink(o)), ", ")
+        )?;
+    }
+    if !facts.exact.is_empty() {
+        writeln!(
+            p,
+            "| Exact names it also matches (exact wins) | {} |",
+            Join(facts.exact.iter().map(|n| Code(n)), ", ")
+        )?;
+    }
+    writeln!(
+        p,
+        "| Defined at | `{}:{}` |",
+        r.location.file.display(),
+        r.location.line
+    )
+}
+
+// ---- the index page ---------------------------------------------------------------------------
 
 /// The index page of every service.
 ///
 /// # Errors
-/// A template error (a metricsmith bug).
+/// A formatting error, which writing to a `String` never returns (kept for the driver).
 pub fn render_index(model: &Model) -> Result<String, String> {
-    let services: Vec<IndexService> = model
-        .services
-        .values()
-        .map(|s| IndexService {
-            name: s.name.clone(),
-            page: service_page(s),
-            events: s.events.len(),
-            families: s.families.len(),
-            rules: s.amplitude.rules.len(),
-            description: cell(s.description.as_deref().unwrap_or("")),
-        })
-        .collect();
+    write_index(model).map_err(|e| e.to_string())
+}
+
+fn write_index(model: &Model) -> Result<String, fmt::Error> {
     let mut sources: Vec<String> = model.services.values().map(source_name).collect();
     sources.sort();
-    render(
-        "index.md",
-        &IndexView {
-            source: sources
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            services,
-        },
-    )
+    let mut p = String::with_capacity(1024 + 512 * model.services.len());
+    write!(
+        p,
+        "# Metrics services\n\
+         \n\
+         Generated by metricsmith from {sources}; do not edit.\n\
+         \n\
+         | Service | Events | Families | Rules | Description |\n\
+         |---|---:|---:|---:|---|\n",
+        sources = Join(sources.iter().map(|s| format!("`{s}`")), ", "),
+    )?;
+    for s in model.services.values() {
+        writeln!(
+            p,
+            "| [{}]({}) | {} | {} | {} | {} |",
+            s.name,
+            service_page(s),
+            s.events.len(),
+            s.families.len(),
+            s.amplitude.rules.len(),
+            Cell(s.description.as_deref().unwrap_or(""))
+        )?;
+    }
+    Ok(tidy(p))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
+    /// How pages were tidied when they came from templates: the reference for [`tidy`].
+    fn tidy_lines(text: &str) -> String {
+        let mut out = String::new();
+        let mut blank = 0;
+        for line in text.lines() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                blank += 1;
+                if blank > 1 {
+                    continue;
+                }
+            } else {
+                blank = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        format!("{}\n", out.trim_end())
+    }
+
     #[test]
     fn cells_are_one_line_with_escaped_pipes() {
-        assert_eq!(cell("a |\n b"), "a \\| b");
-        assert_eq!(code("x|y"), "`x\\|y`");
+        assert_eq!(Cell("a |\n b").to_string(), "a \\| b");
+        assert_eq!(Cell("a b|c").to_string(), "a b\\|c");
+        assert_eq!(Code("x|y").to_string(), "`x\\|y`");
     }
 
     #[test]
     fn anchors_are_slugs() {
-        assert_eq!(anchor("event", "account.login"), "event-account-login");
+        assert_eq!(
+            Anchor("event", "account.login").to_string(),
+            "event-account-login"
+        );
+        assert_eq!(
+            Anchor("table", "View_Groups2").to_string(),
+            "table-view-groups2"
+        );
+        assert_eq!(Anchor("family", "é.x").to_string(), "family---x");
+    }
+
+    #[test]
+    fn json_lines_put_the_event_first() {
+        let data = |pairs: &[(&str, serde_json::Value)]| -> Map<String, serde_json::Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        };
+        let cases = [
+            (data(&[]), r#"{"event":"a.b"}"#),
+            (
+                data(&[("n", 1.into()), ("s", "x\"y".into())]),
+                r#"{"event":"a.b","n":1,"s":"x\"y"}"#,
+            ),
+            // A property named `event` keeps the first place and replaces the name.
+            (
+                data(&[("n", 1.into()), ("event", "e".into())]),
+                r#"{"event":"e","n":1}"#,
+            ),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(json_line("a.b", &data), Ok(expected.to_owned()));
+        }
     }
 
     #[test]
     fn tidy_collapses_blank_lines() {
-        assert_eq!(tidy("a\n\n\n\nb  \n\n"), "a\n\nb\n");
+        let cases = [
+            ("a\n\n\n\nb  \n\n", "a\n\nb\n"),
+            ("a  \n \t\n\nb", "a\n\nb\n"),
+            ("\n\na", "\na\n"),
+            ("a\r\n\r\nb\r\n", "a\n\nb\n"),
+            ("a\nb\n", "a\nb\n"),
+            ("", "\n"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(tidy(text.to_owned()), expected, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn tidy_matches_line_by_line_tidying(
+            parts in prop::collection::vec(
+                prop::sample::select(&["a", "|", " ", "\t", "\n", "\r", "\u{a0}", "\u{3000}", "é"][..]),
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            prop_assert_eq!(tidy(text.clone()), tidy_lines(&text));
+        }
+
+        #[test]
+        fn anchors_map_every_character(name in "[a-zA-Z0-9._é-]{0,12}") {
+            let slug: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .collect();
+            prop_assert_eq!(Anchor("event", &name).to_string(), format!("event-{slug}"));
+        }
+
+        #[test]
+        fn cells_match_joined_words(
+            parts in prop::collection::vec(
+                prop::sample::select(&["a", "|", " ", "  ", "\t", "\n", "\u{a0}", "é", "`"][..]),
+                0..20,
+            )
+        ) {
+            let text = parts.concat();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            prop_assert_eq!(Cell(&text).to_string(), words.join(" ").replace('|', "\\|"));
+        }
     }
 }
