@@ -46,27 +46,57 @@ pub struct UnitFile<'a> {
 /// Returns the service when the entry declares one and no error was found, and every
 /// diagnostic.
 pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec<Diagnostic>) {
-    let mut lower = Lower {
-        files,
-        options,
-        diagnostics: Vec::new(),
-        patterns: HashMap::new(),
-    };
-    let service = lower.service();
-    let failed = lower
-        .diagnostics
+    // The shadowing analysis (one DFA of every rule) is the costliest check and depends only
+    // on the rules' patterns, so it starts on a thread of its own while the events and
+    // properties are lowered; `reach` takes its result when it analyses the same patterns.
+    let patterns: Vec<String> = files
         .iter()
-        .any(|d| d.severity == Severity::Error);
-    (service.filter(|_| !failed), lower.diagnostics)
+        .filter_map(|f| f.ast.amplitude.as_ref())
+        .flat_map(|a| &a.rules)
+        .filter_map(|r| jsregex::translate(&r.value.pattern.value).ok())
+        .map(|(rust, ..)| rust)
+        .collect();
+    std::thread::scope(|scope| {
+        let early = (patterns.len() > 1).then(|| {
+            let analysis = std::thread::Builder::new()
+                .name("metricsmith-shadow".into())
+                .spawn_scoped(scope, || {
+                    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+                    shadow::analyse(&patterns)
+                });
+            (patterns.as_slice(), analysis.ok())
+        });
+        let mut lower = Lower {
+            files,
+            options,
+            diagnostics: Vec::new(),
+            patterns: HashMap::new(),
+            early: early.and_then(|(patterns, handle)| Some((patterns, handle?))),
+        };
+        let service = lower.service();
+        let failed = lower
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        (service.filter(|_| !failed), lower.diagnostics)
+    })
 }
 
-struct Lower<'a> {
+/// The shadowing analysis started early, and the patterns it analyses.
+type EarlyAnalysis<'s> = (
+    &'s [String],
+    std::thread::ScopedJoinHandle<'s, Result<Vec<shadow::RuleReach>, shadow::TooLarge>>,
+);
+
+
+struct Lower<'a, 's> {
     files: &'a [UnitFile<'a>],
     options: &'a Options,
     diagnostics: Vec<Diagnostic>,
     /// Property patterns translated so far: thousands of properties share a few patterns, and
     /// compiling a regex is the costly part.
     patterns: HashMap<String, Result<(String, usize), jsregex::JsRegexError>>,
+    early: Option<EarlyAnalysis<'s>>,
 }
 
 /// A definition and the file it came from.
@@ -102,7 +132,7 @@ const FUNCTIONS: &[&str] = &[
     "non_empty",
 ];
 
-impl<'a> Lower<'a> {
+impl<'a> Lower<'a, '_> {
     fn span<T>(&self, file: usize, spanned: &Spanned<T>) -> Span {
         let f = &self.files[file];
         span_of(f.id, f.source, spanned)
@@ -1378,7 +1408,7 @@ pub fn unescaped_dots(js: &str) -> Vec<usize> {
 }
 
 // The Amplitude section.
-impl<'a> Lower<'a> {
+impl<'a> Lower<'a, '_> {
     fn amplitude(&mut self, events: &mut BTreeMap<String, Event>) -> Amplitude {
         let get_amp = |f: &'a ast::File| f.amplitude.as_ref();
         let group_defs = self.collect("group", move |f| get_amp(f).map(|a| &a.groups));
@@ -1689,7 +1719,14 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|(i, ..)| rules[*i].rust_pattern.as_str())
             .collect();
-        match shadow::analyse(&patterns) {
+        let early = self.early.take().and_then(|(early, handle)| {
+            // A panic in the analysis (a bug) goes on here.
+            let result = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (early.iter().map(String::as_str).eq(patterns.iter().copied())).then_some(result)
+        });
+        match early.unwrap_or_else(|| shadow::analyse(&patterns)) {
             Err(shadow::TooLarge(reason)) => {
                 let (_, file, rule, _) = &compiled[0];
                 let span = self.span(*file, &rule.value.pattern);

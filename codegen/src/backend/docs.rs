@@ -14,7 +14,7 @@ use serde_json::Map;
 use super::example::{Evaluator, Resolved, example_value, render_template};
 use super::tests::rule_example;
 use crate::model::{
-    Cond, Event, Family, FlowKind, Governance, GroupExpr, Kinds, Model, Part, Property,
+    Cond, Event, Family, FlowKind, Governance, GroupExpr, Kinds, MappedBy, Model, Part, Property,
     PropertyType, Sensitivity, Service, Target, Value,
 };
 
@@ -315,9 +315,10 @@ fn amplitude_text(
     service: &Service,
     eval: &Evaluator<'_>,
     name: &str,
+    mapped: Option<MappedBy>,
     data: &Map<String, serde_json::Value>,
 ) -> Result<String, fmt::Error> {
-    let outcome = eval.evaluate(name, data);
+    let outcome = eval.evaluate_mapped(name, mapped, data);
     let mut out = String::new();
     // A policy rewrite depends on data the example does not have: say what it does.
     let rewrite = service
@@ -391,14 +392,16 @@ struct Example {
     json: String,
 }
 
+/// `mapped` is what lowering found maps `name`, when it is an event's own name.
 fn example(
     service: &Service,
     eval: &Evaluator<'_>,
     name: String,
+    mapped: Option<MappedBy>,
     properties: &[Property],
 ) -> Result<Example, fmt::Error> {
     let data = example_data(properties);
-    let amplitude = amplitude_text(service, eval, &name, &data)?;
+    let amplitude = amplitude_text(service, eval, &name, mapped, &data)?;
     let json = json_line(&name, &data)?;
     Ok(Example {
         name,
@@ -420,7 +423,7 @@ fn family_example(
         })
     })
     .unwrap_or_else(|| f.name.clone());
-    example(service, eval, name, &f.properties)
+    example(service, eval, name, None, &f.properties)
 }
 
 fn table_name(service: &Service, id: usize) -> String {
@@ -550,7 +553,7 @@ fn write_service_page(service: &Service, eval: &Evaluator<'_>) -> Result<String,
     let examples = service
         .events
         .values()
-        .map(|e| example(service, eval, e.name.clone(), &e.properties))
+        .map(|e| example(service, eval, e.name.clone(), e.amplitude, &e.properties))
         .collect::<Result<Vec<_>, _>>()?;
     let mut p = String::with_capacity(service_page_len(service));
     write!(

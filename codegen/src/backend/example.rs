@@ -16,8 +16,8 @@ use serde_json::{Map, Value as Json};
 
 use crate::first_match::FirstMatch;
 use crate::model::{
-    Amplitude, Capture, Cond, GroupExpr, Part, PropertyType, RewritePart, Target, TemplatePart,
-    Value,
+    Amplitude, Capture, Cond, GroupExpr, MappedBy, Part, PropertyType, RewritePart, Target,
+    TemplatePart, Value,
 };
 
 /// Which definition of the mapping a name resolved to.
@@ -159,6 +159,19 @@ impl<'a> Evaluator<'a> {
 
     /// What `name` with `data` produces.
     pub fn evaluate(&self, name: &str, data: &Map<String, Json>) -> Outcome {
+        self.evaluate_mapped(name, None, data)
+    }
+
+    /// [`evaluate`](Self::evaluate), given what lowering found maps `name` (an event's
+    /// [`Event::amplitude`](crate::model::Event::amplitude)): then the rules need not be
+    /// searched again.
+    /// Lowering decides it only for names no rewrite applies to.
+    pub fn evaluate_mapped(
+        &self,
+        name: &str,
+        mapped: Option<MappedBy>,
+        data: &Map<String, Json>,
+    ) -> Outcome {
         let mut name = name.to_owned();
         if let Some(rewrite) = self
             .amplitude
@@ -178,7 +191,11 @@ impl<'a> Evaluator<'a> {
         }
         let (resolved, targets, captures) = if let Some(t) = self.amplitude.exact.get(&name) {
             (Resolved::Exact, t.as_slice(), Captures::default())
-        } else if let Some(i) = self.first_rule(&name) {
+        } else if let Some(i) = match mapped {
+            Some(MappedBy::Rule(i)) => Some(i),
+            Some(MappedBy::Exact | MappedBy::Unmapped) => None,
+            None => self.first_rule(&name),
+        } {
             let captures = self.regexes[i]
                 .as_ref()
                 .and_then(|r| r.captures(&name))

@@ -47,7 +47,7 @@ pub fn emit_tests(service: &Service) -> String {
             "event_{}",
             event.rust_name.trim_start_matches("r#").to_snake_case()
         );
-        let outcome = eval.evaluate(&event.name, &data);
+        let outcome = eval.evaluate_mapped(&event.name, event.amplitude, &data);
         let expr = if event.properties.is_empty() {
             ty.clone()
         } else {
