@@ -88,7 +88,6 @@ type EarlyAnalysis<'s> = (
     std::thread::ScopedJoinHandle<'s, Result<Vec<shadow::RuleReach>, shadow::TooLarge>>,
 );
 
-
 struct Lower<'a, 's> {
     files: &'a [UnitFile<'a>],
     options: &'a Options,
@@ -1724,7 +1723,11 @@ impl<'a> Lower<'a, '_> {
             let result = handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (early.iter().map(String::as_str).eq(patterns.iter().copied())).then_some(result)
+            (early
+                .iter()
+                .map(String::as_str)
+                .eq(patterns.iter().copied()))
+            .then_some(result)
         });
         match early.unwrap_or_else(|| shadow::analyse(&patterns)) {
             Err(shadow::TooLarge(reason)) => {
