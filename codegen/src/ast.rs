@@ -92,7 +92,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 self,
                 mut access: A,
             ) -> Result<Map<V>, A::Error> {
-                let mut entries = Vec::new();
+                // Sized once when the parser knows the count (the fast path does): growing by
+                // doubling left up to half of each small mapping unused, megabytes in all.
+                // Capped, as serde does, so a hint cannot allocate much up front.
+                let mut entries = Vec::with_capacity(access.size_hint().unwrap_or(0).min(4096));
                 while let Some(key) = access.next_key::<Spanned<String>>()? {
                     entries.push((key, access.next_value()?));
                 }

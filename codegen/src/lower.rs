@@ -634,7 +634,7 @@ impl<'a> Lower<'a, '_> {
         context: fn() -> PropertyContext,
         shared: &BTreeMap<String, Property>,
     ) -> Vec<Property> {
-        let mut properties: Vec<Property> = Vec::new();
+        let mut properties: Vec<Property> = Vec::with_capacity(map.0.len());
         let mut fields: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
         for (key, def) in map.iter() {
             let Some(property) = self.property(file, key, def, context(), shared) else {

@@ -11,6 +11,8 @@ mod generate;
 mod map;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
+// Built without transparent huge pages (`no_thp`): on a machine whose memory another process
+// just fragmented, faulting in huge pages stalled a 70 ms run for 200 ms and more.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
