@@ -23,20 +23,19 @@ const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 /// The Rust type name of an event, family or enum (UpperCamelCase), or `None` when the name
 /// has no letters or digits.
 pub fn type_name(name: &str) -> Option<String> {
-    // The common case without heck's word splitting (a tenth of lowering a large schema).
-    if is_lower_word(name) {
-        let mut ident = name.to_owned();
-        ident[..1].make_ascii_uppercase();
-        return finish(ident);
+    // One lowercase word needs no word splitting by heck (a tenth of lowering a large schema).
+    let mut ident = if is_lower_word(name) {
+        name.to_owned()
+    } else {
+        name.to_upper_camel_case()
+    };
+    // Letters that are not ASCII are dropped, so the first one left may be lowercase (`éa`):
+    // capitalise it before `finish`, which may make the name a raw identifier (`r#...`).
+    ident.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+    if let Some(first) = ident.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
-    // Letters that are not ASCII are dropped: `éa` gives `A`, not `a`.
-    let mut ident = finish(name.to_upper_camel_case())?;
-    if let Some(first) = ident.get(..1)
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-    {
-        ident.replace_range(..1, &first.to_ascii_uppercase());
-    }
-    Some(ident)
+    finish(ident)
 }
 
 /// The Rust field or parameter name of a property (snake_case).
@@ -114,6 +113,8 @@ mod tests {
             (variant_name("send_code"), "SendCode"),
             (variant_name("Self"), "Self_"),
             (variant_name("éa"), "A"),
+            (variant_name("éfn"), "Fn"),
+            (variant_name("éself"), "Self_"),
         ];
         for (got, want) in cases {
             assert_eq!(got.as_deref(), Some(want));
