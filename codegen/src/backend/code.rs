@@ -59,6 +59,12 @@ impl Code {
         self.out.push('\n');
     }
 
+    /// Whole lines written as they are, for fixed text at module level (depth 0).
+    pub(crate) fn raw(&mut self, lines: &str) {
+        debug_assert_eq!(self.depth, 0, "raw text is not re-indented");
+        self.out.push_str(lines);
+    }
+
     /// One formatted line, indented.
     pub(crate) fn fmt(&mut self, args: fmt::Arguments<'_>) {
         self.indent();
@@ -116,10 +122,14 @@ impl Code {
 
     /// Writes `expr` at the current position; `used` columns of its line are taken.
     fn write_expr(&mut self, expr: &Expr, used: usize) {
-        if used + expr.flat_len() <= WIDTH {
-            expr.write_flat(&mut self.out);
+        // Written on one line first; taken back when it does not fit. The one-line form has one
+        // definition (`write_flat`), not a second one that only counts its length.
+        let start = self.out.len();
+        expr.write_flat(&mut self.out);
+        if used + (self.out.len() - start) <= WIDTH {
             return;
         }
+        self.out.truncate(start);
         match expr {
             Expr::Atom(text) => self.out.push_str(text),
             Expr::Field(name, value) => {
@@ -234,28 +244,6 @@ impl Expr {
             Expr::atom("Vec::new()")
         } else {
             Expr::brackets("vec!", items)
-        }
-    }
-
-    /// The length of the expression written on one line.
-    fn flat_len(&self) -> usize {
-        match self {
-            Expr::Atom(text) => text.len(),
-            Expr::Field(name, value) => name.len() + 2 + value.flat_len(),
-            Expr::Group {
-                head,
-                delims,
-                items,
-            } => {
-                let (open, close) = delims.chars();
-                let inner: usize = items.iter().map(Expr::flat_len).sum::<usize>()
-                    + 2 * items.len().saturating_sub(1);
-                if items.is_empty() {
-                    head.len() + open.trim_end().len() + close.trim_start().len()
-                } else {
-                    head.len() + open.len() + inner + close.len()
-                }
-            }
         }
     }
 
