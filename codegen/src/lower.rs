@@ -47,31 +47,38 @@ pub struct UnitFile<'a> {
 /// diagnostic.
 pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec<Diagnostic>) {
     // The shadowing analysis (one DFA of every rule) is the costliest check and depends only
-    // on the rules' patterns, so it starts on a thread of its own while the events and
-    // properties are lowered; `reach` takes its result when it analyses the same patterns.
-    let patterns: Vec<String> = files
+    // on the rules' patterns, so it starts on a thread of its own (which also translates the
+    // patterns) while the events and properties are lowered; `reach` takes its result when
+    // it analyses the same patterns.
+    let rules: Vec<&str> = files
         .iter()
         .filter_map(|f| f.ast.amplitude.as_ref())
         .flat_map(|a| &a.rules)
-        .filter_map(|r| jsregex::translate(&r.value.pattern.value).ok())
-        .map(|(rust, ..)| rust)
+        .map(|r| r.value.pattern.value.as_str())
         .collect();
     std::thread::scope(|scope| {
-        let early = (patterns.len() > 1).then(|| {
-            let analysis = std::thread::Builder::new()
-                .name("metricsmith-shadow".into())
-                .spawn_scoped(scope, || {
-                    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-                    shadow::analyse(&patterns)
-                });
-            (patterns.as_slice(), analysis.ok())
-        });
+        let early = (rules.len() > 1)
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("metricsmith-shadow".into())
+                    .spawn_scoped(scope, || {
+                        let patterns: Vec<String> = rules
+                            .iter()
+                            .filter_map(|js| Some(jsregex::translate(js).ok()?.0))
+                            .collect();
+                        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+                        let analysis = shadow::analyse(&refs);
+                        (patterns, analysis)
+                    })
+                    .ok()
+            })
+            .flatten();
         let mut lower = Lower {
             files,
             options,
             diagnostics: Vec::new(),
             patterns: HashMap::new(),
-            early: early.and_then(|(patterns, handle)| Some((patterns, handle?))),
+            early,
         };
         let service = lower.service();
         let failed = lower
@@ -82,11 +89,14 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
     })
 }
 
-/// The shadowing analysis started early, and the patterns it analyses.
-type EarlyAnalysis<'s> = (
-    &'s [String],
-    std::thread::ScopedJoinHandle<'s, Result<Vec<shadow::RuleReach>, shadow::TooLarge>>,
-);
+/// The shadowing analysis started early: the patterns it analysed and its result.
+type EarlyAnalysis<'s> = std::thread::ScopedJoinHandle<
+    's,
+    (
+        Vec<String>,
+        Result<Vec<shadow::RuleReach>, shadow::TooLarge>,
+    ),
+>;
 
 struct Lower<'a, 's> {
     files: &'a [UnitFile<'a>],
@@ -1718,16 +1728,12 @@ impl<'a> Lower<'a, '_> {
             .iter()
             .map(|(i, ..)| rules[*i].rust_pattern.as_str())
             .collect();
-        let early = self.early.take().and_then(|(early, handle)| {
+        let early = self.early.take().and_then(|handle| {
             // A panic in the analysis (a bug) goes on here.
-            let result = handle
+            let (analysed, result) = handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (early
-                .iter()
-                .map(String::as_str)
-                .eq(patterns.iter().copied()))
-            .then_some(result)
+            analysed.iter().eq(patterns.iter()).then_some(result)
         });
         match early.unwrap_or_else(|| shadow::analyse(&patterns)) {
             Err(shadow::TooLarge(reason)) => {
