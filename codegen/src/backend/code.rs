@@ -2,7 +2,8 @@
 //!
 //! The Rust backend writes the generated module as text instead of building a `TokenStream`
 //! and printing it with syn and prettyplease: for a 2,000-event schema that round trip took
-//! 0.6 s of the 0.65 s of `metricsmith generate`, and the output is regular enough that
+//! about 0.7 s of CPU (tokens 139 ms, syn and prettyplease 586 ms, timed one after another)
+//! where the whole, threaded `metricsmith generate` took 0.65 s, and the output is regular enough that
 //! writing it formatted costs little.
 //! Safety comes from three rules kept here, not from a parser: every string literal is
 //! written by [`lit`] (Rust's own escaping), every identifier comes from the `ident` module,
