@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::ast::{self, Spanned};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::expr::{self, CondExpr, ExprError, GroupRef, Key, Piece, ValueExpr};
-use crate::first_match::FirstMatch;
+use crate::first_match::CompiledRules;
 use crate::ident;
 use crate::jsregex;
 use crate::model::*;
@@ -1619,8 +1619,12 @@ impl<'a> Lower<'a, '_> {
         }
 
         self.reach(&mut rules, &compiled);
-        let first_rule = FirstRule::new(&compiled);
-        self.exact_also_matched(&exact_defs, &compiled, &first_rule);
+        let mut regexes = vec![None; rules.len()];
+        for (index, .., regex) in &compiled {
+            regexes[*index] = Some(regex.clone());
+        }
+        let compiled_rules = CompiledRules::new(regexes);
+        self.exact_also_matched(&exact_defs, &compiled, &compiled_rules);
 
         let layout = self
             .single("layout", move |f| {
@@ -1643,9 +1647,9 @@ impl<'a> Lower<'a, '_> {
                     None
                 } else {
                     Some(
-                        first_rule
-                            .find(&compiled, &event.name)
-                            .map_or(MappedBy::Unmapped, |(i, ..)| MappedBy::Rule(*i)),
+                        compiled_rules
+                            .first(&event.name)
+                            .map_or(MappedBy::Unmapped, MappedBy::Rule),
                     )
                 };
             }
@@ -1666,6 +1670,7 @@ impl<'a> Lower<'a, '_> {
             layout,
             policy,
             examples,
+            compiled: compiled_rules,
         }
     }
 
@@ -1798,10 +1803,16 @@ impl<'a> Lower<'a, '_> {
         &mut self,
         exact_defs: &BTreeMap<String, Def<'a, ast::TargetDef>>,
         compiled: &[(usize, usize, &'a Spanned<ast::RuleDef>, regex::Regex)],
-        first_rule: &FirstRule,
+        rules: &CompiledRules,
     ) {
         for (name, def) in exact_defs {
-            if let Some((index, file, rule, _)) = first_rule.find(compiled, name) {
+            let first = rules.first(name);
+            // `compiled` holds the rules that compiled, in rule order.
+            let found = first.and_then(|i| {
+                let k = compiled.binary_search_by_key(&i, |c| c.0).ok()?;
+                compiled.get(k)
+            });
+            if let Some((index, file, rule, _)) = found {
                 let span = self.span(def.file, def.key);
                 let rule_span = self.span(*file, &rule.value.pattern);
                 self.lint(
@@ -2384,28 +2395,6 @@ impl<'a> Lower<'a, '_> {
             time_falls_back_to_now: def.time == Some(ast::TimePolicy::EventOrNow),
             require_user_or_device: def.require == Some(ast::RequirePolicy::UserOrDevice),
             rewrites,
-        }
-    }
-}
-
-/// The first compiled rule that matches a name, in one search instead of one match
-/// per rule (thousands of names against hundreds of rules).
-struct FirstRule(Option<FirstMatch>);
-
-impl FirstRule {
-    fn new<T>(compiled: &[(usize, usize, T, regex::Regex)]) -> FirstRule {
-        // Too large for the regex size limit: one match per rule.
-        FirstRule(FirstMatch::new(compiled.iter().map(|c| c.3.as_str())))
-    }
-
-    fn find<'c, T>(
-        &self,
-        compiled: &'c [(usize, usize, T, regex::Regex)],
-        name: &str,
-    ) -> Option<&'c (usize, usize, T, regex::Regex)> {
-        match &self.0 {
-            Some(first) => first.find(name).and_then(|i| compiled.get(i)),
-            None => compiled.iter().find(|c| c.3.is_match(name)),
         }
     }
 }

@@ -21,6 +21,8 @@ pub use metricsmith_spec::{
     Rewrite, RewritePart, ServiceRule, Source, TableId, Target, Value,
 };
 
+pub use crate::first_match::CompiledRules;
+
 /// Every service found in the loaded schema files, by service name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Model {
@@ -329,6 +331,8 @@ pub struct Amplitude {
     pub policy: Policy,
     /// Worked examples, in declared order (entry file first).
     pub examples: Vec<Example>,
+    /// The rules' patterns compiled once by lowering, which the docs and the tests reuse.
+    pub compiled: CompiledRules,
 }
 
 /// A worked example: an input and the amplitude events the service must log for it.

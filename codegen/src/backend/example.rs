@@ -14,7 +14,6 @@ use regex::{Regex, RegexSet};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value as Json};
 
-use crate::first_match::FirstMatch;
 use crate::model::{
     Amplitude, Capture, Cond, GroupExpr, MappedBy, Part, PropertyType, RewritePart, Target,
     TemplatePart, Value,
@@ -46,13 +45,10 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Evaluator<'a> {
     amplitude: &'a Amplitude,
-    regexes: Vec<Option<Regex>>,
     /// Every rule that compiled, in one set, and the rule index of each of its patterns: one
     /// pass per name finds all the rules that match it. Built on first use (the docs use it,
     /// the tests do not).
     set: OnceCell<Option<(RegexSet, Vec<usize>)>>,
-    /// Every rule that compiled, for the first that matches, and the rule index of each.
-    first: Option<(FirstMatch, Vec<usize>)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -101,40 +97,26 @@ fn js_string(v: Option<&Json>) -> String {
 }
 
 impl<'a> Evaluator<'a> {
-    /// Compiles the rules of `amplitude` (already validated by the front end).
+    /// An evaluator of `amplitude`, whose rules lowering compiled.
     pub fn new(amplitude: &'a Amplitude) -> Self {
-        let regexes: Vec<Option<Regex>> = amplitude
-            .rules
-            .iter()
-            .map(|r| Regex::new(&r.rust_pattern).ok())
-            .collect();
-        let (indices, patterns): (Vec<usize>, Vec<&str>) = regexes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
-            .unzip();
-        let first = FirstMatch::new(patterns).map(|first| (first, indices));
         Self {
             amplitude,
-            regexes,
             set: OnceCell::new(),
-            first,
         }
     }
 
     /// Whether rule `index` matches `name`.
     pub fn rule_matches(&self, index: usize, name: &str) -> bool {
-        self.regexes
-            .get(index)
-            .and_then(Option::as_ref)
-            .is_some_and(|r| r.is_match(name))
+        self.amplitude.compiled.matches(index, name)
     }
 
     /// The indices of every rule that matches `name`, in order, ignoring exact names.
     pub fn matching_rules(&self, name: &str) -> Vec<usize> {
         let set = self.set.get_or_init(|| {
             let (indices, patterns): (Vec<usize>, Vec<&str>) = self
-                .regexes
+                .amplitude
+                .compiled
+                .regexes()
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
@@ -143,7 +125,7 @@ impl<'a> Evaluator<'a> {
         });
         match set {
             Some((set, indices)) => set.matches(name).iter().map(|i| indices[i]).collect(),
-            None => (0..self.regexes.len())
+            None => (0..self.amplitude.rules.len())
                 .filter(|&i| self.rule_matches(i, name))
                 .collect(),
         }
@@ -151,10 +133,7 @@ impl<'a> Evaluator<'a> {
 
     /// The first rule that matches `name`, ignoring exact names.
     pub fn first_rule(&self, name: &str) -> Option<usize> {
-        match &self.first {
-            Some((first, indices)) => first.find(name).map(|i| indices[i]),
-            None => (0..self.regexes.len()).find(|&i| self.rule_matches(i, name)),
-        }
+        self.amplitude.compiled.first(name)
     }
 
     /// What `name` with `data` produces.
@@ -196,8 +175,8 @@ impl<'a> Evaluator<'a> {
             Some(MappedBy::Exact | MappedBy::Unmapped) => None,
             None => self.first_rule(&name),
         } {
-            let captures = self.regexes[i]
-                .as_ref()
+            let captures = (self.amplitude.compiled)
+                .regex(i)
                 .and_then(|r| r.captures(&name))
                 .map(|c| {
                     let len = c.len();
@@ -383,6 +362,15 @@ pub fn example_for_pattern(
     fill: &dyn Fn(usize) -> Option<String>,
 ) -> Option<String> {
     let (hir, regex) = &*parsed(pattern)?;
+    example_matching(hir, regex, fill)
+}
+
+/// [`example_for_pattern`] for a pattern already parsed (`hir`) and compiled (`regex`).
+pub fn example_matching(
+    hir: &Hir,
+    regex: &Regex,
+    fill: &dyn Fn(usize) -> Option<String>,
+) -> Option<String> {
     let mut out = String::new();
     let mut captures = 0;
     push_example(hir, &mut out, &mut captures, fill);
@@ -468,6 +456,7 @@ pub fn render_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CompiledRules;
 
     #[test]
     fn pattern_examples() {
@@ -532,8 +521,12 @@ mod tests {
                 .collect(),
             ..Amplitude::default()
         };
-        let eval = Evaluator::new(&amplitude);
         let regexes: Vec<Regex> = patterns.iter().map(|p| Regex::new(p).unwrap()).collect();
+        let amplitude = Amplitude {
+            compiled: CompiledRules::new(regexes.iter().cloned().map(Some).collect()),
+            ..amplitude
+        };
+        let eval = Evaluator::new(&amplitude);
         for name in [
             "ab", "a", "b", "cab", "c", "xzzy", "cd", "", "zd", "qs", "zrs", "zqs", "yx", "abd",
         ] {

@@ -921,6 +921,8 @@ fn emit_spec(code: &mut Code, service: &Service) {
         policy,
         // Examples become tests (backend::tests), not part of the mapping.
         examples: _,
+        // The same rules, compiled for evaluation at generation time.
+        compiled: _,
     } = &service.amplitude;
     code.open(format_args!("MappingSpec {{"));
     code.expr("service: ", &s(&service.name), ",");

@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use super::code::{Code, lit};
 use super::example::{
-    Evaluator, Outcome, Resolved, example_for_pattern, example_value, render_template,
+    Evaluator, Outcome, Resolved, example_matching, example_value, render_template,
 };
 use super::rust::{ValueTypes, validated};
 use crate::model::{
@@ -350,7 +350,10 @@ pub fn rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Opt
     let wins = |name: &str| {
         !service.amplitude.exact.contains_key(name) && eval.first_rule(name) == Some(rule.index)
     };
-    let plain = example_for_pattern(&rule.rust_pattern, &|_| None);
+    // The regex lowering compiled; a rule without one has no example.
+    let regex = service.amplitude.compiled.regex(rule.index)?;
+    let hir = regex_syntax::parse(regex.as_str()).ok()?;
+    let plain = example_matching(&hir, regex, &|_| None);
     let keys = category_table(rule)
         .and_then(|t| service.amplitude.tables.get(t))
         .map(|table| table.entries.as_slice())
@@ -359,7 +362,7 @@ pub fn rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Opt
         .iter()
         .filter_map(|(key, _)| {
             let fill = |i: usize| (i == 1).then(|| key.clone());
-            example_for_pattern(&rule.rust_pattern, &fill)
+            example_matching(&hir, regex, &fill)
         })
         .chain(plain.clone());
     let mut first_winner = None;
