@@ -20,7 +20,7 @@
 //! ```
 
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use heck::ToSnakeCase;
@@ -490,7 +490,7 @@ fn crate_root(model: &Model, source: &str) -> String {
 /// # Errors
 /// The I/O error of creating the directory or writing the file.
 pub fn write_if_changed(path: &Path, contents: &str) -> io::Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == contents.as_bytes()) {
+    if holds(path, contents.as_bytes()).unwrap_or(false) {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
@@ -499,6 +499,31 @@ pub fn write_if_changed(path: &Path, contents: &str) -> io::Result<bool> {
     std::fs::write(path, contents)?;
     Ok(true)
 }
+
+/// Whether the file at `path` holds exactly `contents`: compared by length, then in chunks,
+/// so that a generated module of several megabytes is never read into memory whole.
+fn holds(path: &Path, contents: &[u8]) -> io::Result<bool> {
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.len() != contents.len() as u64 {
+        return Ok(false);
+    }
+    let mut buffer = vec![0; COMPARE_CHUNK];
+    let mut rest = contents;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(rest.is_empty());
+        }
+        match rest.split_at_checked(n) {
+            Some((head, tail)) if head == &buffer[..n] => rest = tail,
+            // Different bytes, or the file grew since its length was read.
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// The bytes [`holds`] reads at a time.
+const COMPARE_CHUNK: usize = 64 * 1024;
 
 /// Writes every file under `dir` that changed; returns the paths written.
 ///
@@ -529,6 +554,16 @@ mod tests {
         assert!(write_if_changed(&path, "x")?);
         assert!(!write_if_changed(&path, "x")?);
         assert!(write_if_changed(&path, "y")?);
+        // Same length, different last chunk; longer than one chunk; shorter.
+        let long = "z".repeat(COMPARE_CHUNK * 2 + 5);
+        assert!(write_if_changed(&path, &long)?);
+        assert!(!write_if_changed(&path, &long)?);
+        let mut changed = long.clone();
+        changed.replace_range(COMPARE_CHUNK * 2 + 4.., "y");
+        assert!(write_if_changed(&path, &changed)?);
+        assert_eq!(std::fs::read_to_string(&path)?, changed);
+        assert!(write_if_changed(&path, &long[..COMPARE_CHUNK])?);
+        assert_eq!(std::fs::read_to_string(&path)?.len(), COMPARE_CHUNK);
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

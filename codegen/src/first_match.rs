@@ -102,7 +102,10 @@ impl PartialEq for CompiledRules {
         fn pattern(r: &Option<regex::Regex>) -> Option<&str> {
             r.as_ref().map(regex::Regex::as_str)
         }
-        self.regexes.iter().map(pattern).eq(other.regexes.iter().map(pattern))
+        self.regexes
+            .iter()
+            .map(pattern)
+            .eq(other.regexes.iter().map(pattern))
     }
 }
 
