@@ -376,9 +376,11 @@ impl AccountChangedPassword {
 impl ::metricsmith::types::Event for AccountChangedPassword {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -396,9 +398,11 @@ impl AccountConfirmed {
 impl ::metricsmith::types::Event for AccountConfirmed {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -416,9 +420,11 @@ impl AccountCreated {
 impl ::metricsmith::types::Event for AccountCreated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -436,9 +442,11 @@ impl AccountDeleted {
 impl ::metricsmith::types::Event for AccountDeleted {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -456,9 +464,11 @@ impl AccountKeyfetch {
 impl ::metricsmith::types::Event for AccountKeyfetch {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID_OPTIONAL;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -476,9 +486,11 @@ impl AccountLogin {
 impl ::metricsmith::types::Event for AccountLogin {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -493,6 +505,7 @@ impl AccountLoginBlocked {
 impl ::metricsmith::types::Event for AccountLoginBlocked {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -507,6 +520,7 @@ impl AccountLoginConfirmedUnblockCode {
 impl ::metricsmith::types::Event for AccountLoginConfirmedUnblockCode {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -521,6 +535,7 @@ impl AccountLoginInvalidUnblockCode {
 impl ::metricsmith::types::Event for AccountLoginInvalidUnblockCode {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -535,6 +550,7 @@ impl AccountLoginSentUnblockCode {
 impl ::metricsmith::types::Event for AccountLoginSentUnblockCode {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -552,9 +568,11 @@ impl AccountReset {
 impl ::metricsmith::types::Event for AccountReset {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID_OPTIONAL;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
     }
@@ -574,9 +592,11 @@ impl AccountSigned {
 impl ::metricsmith::types::Event for AccountSigned {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: true, flow: ::metricsmith::emit::FlowKind::Optional, not_flow_for_services: &["content-server"] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
@@ -597,9 +617,11 @@ impl AccountVerified {
 impl ::metricsmith::types::Event for AccountVerified {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::HYBRID;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "marketingOptIn", &self.marketing_opt_in);
@@ -615,6 +637,7 @@ impl CustomsBlocked {
 impl ::metricsmith::types::Event for CustomsBlocked {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -636,9 +659,11 @@ impl DeviceCreated {
 impl ::metricsmith::types::Event for DeviceCreated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
@@ -660,9 +685,11 @@ impl DeviceDeleted {
 impl ::metricsmith::types::Event for DeviceDeleted {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
@@ -685,9 +712,11 @@ impl DeviceUpdated {
 impl ::metricsmith::types::Event for DeviceUpdated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "uid", &self.uid);
         ::metricsmith::types::put(data, "device_id", &self.device_id);
@@ -704,6 +733,7 @@ impl EmailConfirmationSent {
 impl ::metricsmith::types::Event for EmailConfirmationSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -718,6 +748,7 @@ impl EmailTokencodeSent {
 impl ::metricsmith::types::Event for EmailTokencodeSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -732,6 +763,7 @@ impl EmailVerificationSent {
 impl ::metricsmith::types::Event for EmailVerificationSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -746,6 +778,7 @@ impl EmailVerifyCodeClicked {
 impl ::metricsmith::types::Event for EmailVerifyCodeClicked {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -760,6 +793,7 @@ impl FlowComplete {
 impl ::metricsmith::types::Event for FlowComplete {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -774,6 +808,7 @@ impl RecoveryCodeReplaced {
 impl ::metricsmith::types::Event for RecoveryCodeReplaced {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -788,6 +823,7 @@ impl RecoveryCodeVerified {
 impl ::metricsmith::types::Event for RecoveryCodeVerified {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -802,6 +838,7 @@ impl RecoveryKeyCreated {
 impl ::metricsmith::types::Event for RecoveryKeyCreated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -816,6 +853,7 @@ impl SigninCodeConsumed {
 impl ::metricsmith::types::Event for SigninCodeConsumed {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -830,6 +868,7 @@ impl SmsInstallFirefoxSent {
 impl ::metricsmith::types::Event for SmsInstallFirefoxSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -851,9 +890,11 @@ impl SyncSentTabToDevice {
 impl ::metricsmith::types::Event for SyncSentTabToDevice {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::ACTIVITY;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "device_id", &self.device_id);
         ::metricsmith::types::put(data, "service", &self.service);
@@ -870,6 +911,7 @@ impl TokenCodesVerified {
 impl ::metricsmith::types::Event for TokenCodesVerified {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -884,6 +926,7 @@ impl TotpTokenCreated {
 impl ::metricsmith::types::Event for TotpTokenCreated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -898,6 +941,7 @@ impl TotpTokenUnverified {
 impl ::metricsmith::types::Event for TotpTokenUnverified {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -912,6 +956,7 @@ impl TotpTokenVerified {
 impl ::metricsmith::types::Event for TotpTokenVerified {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -937,6 +982,7 @@ impl AccountReminder {
 impl ::metricsmith::types::Event for AccountReminder {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("account.reminder.{}", self.reminder))
     }
@@ -965,6 +1011,7 @@ impl EmailBounced {
 impl ::metricsmith::types::Event for EmailBounced {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("email.{}.bounced", self.template))
     }
@@ -993,6 +1040,7 @@ impl EmailDelivered {
 impl ::metricsmith::types::Event for EmailDelivered {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("email.{}.delivered", self.template))
     }
@@ -1021,6 +1069,7 @@ impl EmailResent {
 impl ::metricsmith::types::Event for EmailResent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("email.{}.resent", self.kind))
     }
@@ -1049,6 +1098,7 @@ impl EmailSent {
 impl ::metricsmith::types::Event for EmailSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("email.{}.sent", self.template))
     }
@@ -1074,6 +1124,7 @@ impl FlowCompleteTyped {
 impl ::metricsmith::types::Event for FlowCompleteTyped {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.complete.{}", self.flow_type))
     }
@@ -1102,6 +1153,7 @@ impl FlowContinued {
 impl ::metricsmith::types::Event for FlowContinued {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.continued.{}", self.flow_id))
     }
@@ -1131,6 +1183,7 @@ impl PasswordForgot {
 impl ::metricsmith::types::Event for PasswordForgot {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("password.forgot.{}.{}", self.step, self.state))
     }
@@ -1163,6 +1216,7 @@ impl Route {
 impl ::metricsmith::types::Event for Route {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("route.{}.{}", self.path, self.status))
     }
@@ -1191,6 +1245,7 @@ impl RoutePerformance {
 impl ::metricsmith::types::Event for RoutePerformance {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("route.performance.{}", self.path))
     }
@@ -1219,6 +1274,7 @@ impl SmsRegion {
 impl ::metricsmith::types::Event for SmsRegion {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("sms.region.{}", self.region))
     }
@@ -1247,6 +1303,7 @@ impl SmsSent {
 impl ::metricsmith::types::Event for SmsSent {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("sms.{}.sent", self.template))
     }

@@ -411,6 +411,7 @@ impl FlowResetPasswordSubmit {
 impl ::metricsmith::types::Event for FlowResetPasswordSubmit {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -425,6 +426,7 @@ impl FlowSigninTotpCodeEngage {
 impl ::metricsmith::types::Event for FlowSigninTotpCodeEngage {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -439,6 +441,7 @@ impl FlowSigninTotpCodeSubmit {
 impl ::metricsmith::types::Event for FlowSigninTotpCodeSubmit {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -453,6 +456,7 @@ impl FlowSigninTotpCodeSuccess {
 impl ::metricsmith::types::Event for FlowSigninTotpCodeSuccess {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -467,6 +471,7 @@ impl FlowUpdateFirefoxEngage {
 impl ::metricsmith::types::Event for FlowUpdateFirefoxEngage {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -481,6 +486,7 @@ impl FlowUpdateFirefoxView {
 impl ::metricsmith::types::Event for FlowUpdateFirefoxView {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -495,6 +501,7 @@ impl ScreenSettingsTwoStepAuthentication {
 impl ::metricsmith::types::Event for ScreenSettingsTwoStepAuthentication {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -509,6 +516,7 @@ impl ScreenSigninTotpCode {
 impl ::metricsmith::types::Event for ScreenSigninTotpCode {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -523,6 +531,7 @@ impl SettingsChangePasswordSuccess {
 impl ::metricsmith::types::Event for SettingsChangePasswordSuccess {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -537,6 +546,7 @@ impl SettingsSignoutSuccess {
 impl ::metricsmith::types::Event for SettingsSignoutSuccess {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
@@ -565,6 +575,7 @@ impl AppStoreLink {
 impl ::metricsmith::types::Event for AppStoreLink {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.connect-another-device.link.app-store.{}", self.os))
     }
@@ -597,6 +608,7 @@ impl ConnectDeviceView {
 impl ::metricsmith::types::Event for ConnectDeviceView {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.{}.{}", self.flow, self.source))
     }
@@ -625,6 +637,7 @@ impl DisconnectDevice {
 impl ::metricsmith::types::Event for DisconnectDevice {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("settings.clients.disconnect.submit.{}", self.reason))
     }
@@ -653,6 +666,7 @@ impl ForgotPassword {
 impl ::metricsmith::types::Event for ForgotPassword {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.{}.forgot-password", self.view))
     }
@@ -681,6 +695,7 @@ impl HaveAccount {
 impl ::metricsmith::types::Event for HaveAccount {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.{}.have-account", self.view))
     }
@@ -706,6 +721,7 @@ impl Newsletter {
 impl ::metricsmith::types::Event for Newsletter {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("settings.communication-preferences.{}.success", self.choice))
     }
@@ -738,6 +754,7 @@ impl PasswordStrength {
 impl ::metricsmith::types::Event for PasswordStrength {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("experiment.{}.passwordStrength.{}", self.arm, self.outcome))
     }
@@ -766,6 +783,7 @@ impl Screen {
 impl ::metricsmith::types::Event for Screen {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("screen.{}", self.view))
     }
@@ -794,6 +812,7 @@ impl VerificationClicked {
 impl ::metricsmith::types::Event for VerificationClicked {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("{}.verification.clicked", self.view))
     }
@@ -822,6 +841,7 @@ impl ViewEngage {
 impl ::metricsmith::types::Event for ViewEngage {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.{}.engage", self.view))
     }
@@ -850,6 +870,7 @@ impl ViewSubmit {
 impl ::metricsmith::types::Event for ViewSubmit {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("flow.{}.submit", self.view))
     }

@@ -263,9 +263,11 @@ impl TokenCreated {
 impl ::metricsmith::types::Event for TokenCreated {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("grant");
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "service", &self.service);
         ::metricsmith::types::put(data, "uid", &self.uid);
@@ -286,9 +288,11 @@ impl VerifySuccess {
 impl ::metricsmith::types::Event for VerifySuccess {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("routes.verify");
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
     }
+    #[inline]
     fn write_data(&self, data: &mut ::metricsmith::types::Data) {
         ::metricsmith::types::put(data, "service", &self.service);
         ::metricsmith::types::put(data, "uid", &self.uid);

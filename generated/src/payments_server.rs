@@ -299,6 +299,7 @@ impl Amplitude {
 impl ::metricsmith::types::Event for Amplitude {
     const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds::FLOW;
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(::std::format!("amplitude.{}.{}", self.group, self.event))
     }
