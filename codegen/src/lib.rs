@@ -49,6 +49,7 @@ pub mod model;
 pub mod parse;
 pub mod shadow;
 pub mod source;
+pub mod spec;
 mod suggest;
 mod yaml;
 

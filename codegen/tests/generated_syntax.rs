@@ -2,13 +2,16 @@
 //!
 //! Checked on the FxA reference schema and on a schema made of what text generation could get
 //! wrong: quotes, backslashes, braces, carriage returns and non-ASCII in descriptions, names,
-//! patterns and examples; keywords as property names; negative and extreme integer bounds.
+//! patterns and examples; `"#` in the mapping's JSON; keywords as property names; negative and
+//! extreme integer bounds.
+//! The JSON of each mapping, read back from its string literal, must be the service's spec.
 
 use std::path::{Path, PathBuf};
 
-use metricsmith_codegen::{Builder, GeneratedFile};
+use metricsmith_codegen::{Builder, GeneratedFile, spec};
+use metricsmith_spec::MappingSpec;
 
-const AWKWARD: &str = r#"metricsmith: 1
+const AWKWARD: &str = r###"metricsmith: 1
 service: awkward-service
 description: "Quotes \" and backslashes \\ and braces {} in a description,\r\nwith a carriage return, */ and /* and é ✓."
 defaults:
@@ -71,15 +74,15 @@ amplitude:
     - pattern: '^quote\.(event)$'
       description: A rule.
       group: quote
-      event: 'a "quoted" \ event'
+      event: 'a "quoted"## \ event'
   examples:
     - description: "An example whose data holds \"quotes\" and \\ backslashes."
       event: quote.event
       time: 1551700123456
       data: {"uid": "0123456789abcdef0123456789abcdef", "type": "\"\\"}
       expect:
-        - {"op": "amplitudeEvent", "event_type": "fxa_\"quote\\ - a \"quoted\" \\ event", "time": 1551700123456, "user_id": "0123456789abcdef0123456789abcdef", "event_properties": {}, "user_properties": {}}
-"#;
+        - {"op": "amplitudeEvent", "event_type": "fxa_\"quote\\ - a \"quoted\"## \\ event", "time": 1551700123456, "user_id": "0123456789abcdef0123456789abcdef", "event_properties": {}, "user_properties": {}}
+"###;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("metricsmith-{name}-{}", std::process::id()));
@@ -110,14 +113,51 @@ fn assert_parses(files: &[GeneratedFile]) -> usize {
     parsed
 }
 
+/// The value of `pub const SPEC_JSON: &str = ..;` in a module, as rustc reads the literal.
+#[track_caller]
+fn spec_json(module: &str) -> String {
+    let file = syn::parse_file(module).unwrap_or_else(|e| panic!("{e}"));
+    let found = file.items.iter().find_map(|item| match item {
+        syn::Item::Const(c) if c.ident == "SPEC_JSON" => match &*c.expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        },
+        _ => None,
+    });
+    found.unwrap_or_else(|| panic!("no string constant SPEC_JSON in\n{module}"))
+}
+
+/// Every service module's `SPEC_JSON` reads back as the service's `MappingSpec`.
+#[track_caller]
+fn assert_specs_round_trip(schema: &Path, files: &[GeneratedFile]) -> usize {
+    let model = metricsmith_codegen::load(schema)
+        .unwrap_or_else(|report| panic!("{report}"))
+        .model;
+    for service in model.services.values() {
+        let path = format!(
+            "src/{}.rs",
+            metricsmith_codegen::driver::module_name(service)
+        );
+        let module = files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path} among {:?}", files.iter().map(|f| &f.path)));
+        let read: MappingSpec = serde_json::from_str(&spec_json(&module.contents))
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(read, spec::mapping_spec(service), "{path}");
+    }
+    model.services.len()
+}
+
 #[test]
 fn every_fxa_module_parses_as_rust() {
     let fxa = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fxa");
-    assert_eq!(
-        assert_parses(&generate(&fxa)),
-        5,
-        "lib.rs and four services"
-    );
+    let files = generate(&fxa);
+    assert_eq!(assert_parses(&files), 5, "lib.rs and four services");
+    assert_eq!(assert_specs_round_trip(&fxa, &files), 4);
 }
 
 #[test]
@@ -136,8 +176,10 @@ fn awkward_strings_and_names_are_written_as_valid_rust() {
         "pub r#type: values::Type,",
         "::metricsmith::types::Int<{ i64::MIN }, { -1 }>",
         "::metricsmith::types::Int<0, { i64::MAX }>",
-        r#""fxa_\"quote\\","#,
-        r#""a \"quoted\" \\ event","#,
+        // In JSON, in a raw literal that the `"##` of the event name cannot end.
+        "pub const SPEC_JSON: &str = r###\"{",
+        r#""Fixed":"fxa_\"quote\\""#,
+        r###""Text":"a \"quoted\"## \\ event""###,
         "Self::A => \"éa\",",
         "pub enum Self_ {",
         r#"Self::AB => "a\"b","#,
@@ -146,5 +188,6 @@ fn awkward_strings_and_names_are_written_as_valid_rust() {
     ] {
         assert!(text.contains(expected), "`{expected}` missing from\n{text}");
     }
+    assert_eq!(assert_specs_round_trip(&schema, &files), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

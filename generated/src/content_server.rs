@@ -4,10 +4,12 @@
 pub const SERVICE: &str = "content-server";
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
-        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
-        // same `regex` crate and resolved every table id before writing this spec.
+        // Cannot fail while the runtime shares the compiler's `metricsmith-spec`: the
+        // metricsmith compiler wrote SPEC_JSON with serde_json from the same `MappingSpec`
+        // types, compiled every rule pattern with the same `regex` crate and resolved every
+        // table id.
         ::std::sync::Arc::new(
-            ::metricsmith::amplitude::Mapping::new(spec())
+            ::metricsmith::amplitude::Mapping::from_json(SPEC_JSON)
                 .expect("metricsmith validated this mapping"),
         )
     });
@@ -28,379 +30,226 @@ pub fn transform(
 }
 /// The data of [`mapping`].
 pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
-    use ::metricsmith::amplitude::*;
-    MappingSpec {
-        service: String::from("content-server"),
-        tables: vec![
-            ::metricsmith::types::pairs(
-                &[
-                    ("app-store", "store_buttons"),
-                    ("install_from", "store_buttons"),
-                    ("signin_from", "signin"),
-                    ("sms", "sms"),
-                ],
-            ),
-            ::metricsmith::types::pairs(
-                &[
-                    ("complete-reset-password", "reset_password"),
-                    ("complete-signin", "login"),
-                    ("verify-email", "registration"),
-                ],
-            ),
-            ::metricsmith::types::pairs(
-                &[
-                    ("enter-email", "fxa_email_first"),
-                    ("force-auth", "fxa_login"),
-                    ("settings", "fxa_pref"),
-                    ("signin", "fxa_login"),
-                    ("signup", "fxa_reg"),
-                    ("sms", "fxa_connect_device"),
-                ],
-            ),
-        ],
-        exact: {
-            let mut exact = Vec::with_capacity(5);
-            exact.extend(::metricsmith::types::exact(
-                &[
-                    ("flow.reset-password.submit", "fxa_login", "forgot_submit"),
-                    ("flow.update-firefox.engage", "fxa_notify", "update_firefox_engage"),
-                    ("flow.update-firefox.view", "fxa_notify", "update_firefox_view"),
-                    ("settings.change-password.success", "fxa_pref", "password"),
-                    ("settings.signout.success", "fxa_pref", "logout"),
-                ],
-            ));
-            exact
-        },
-        rules: vec![
-            Rule {
-                pattern: String::from(
-                    "^experiment\\.(?:control|designF|designG)\\.passwordStrength\\.([0-9A-Za-z_]+)$",
-                ),
-                targets: vec![
-                    Target {
-                        group: GroupExpr::Fixed(String::from("fxa_reg")),
-                        event: vec![
-                            Part::Text(String::from("password_")),
-                            Part::Capture(Capture::Category),
-                        ],
-                        when: Vec::new(),
-                        time_offset: None,
-                    },
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.signin-totp-code\\.submit$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_submit"),
-                ],
-            },
-            Rule {
-                pattern: String::from("^screen\\.signin-totp-code$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_view"),
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.signin-totp-code\\.engage$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_engage"),
-                ],
-            },
-            Rule {
-                pattern: String::from("^screen\\.settings\\.two-step-authentication$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed(
-                        "fxa_pref",
-                        "two_step_authentication_view",
-                    ),
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.([0-9A-Za-z_-]+)\\.engage$"),
-                targets: vec![
-                    Target {
-                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
-                        event: vec![Part::Text(String::from("engage"))],
-                        when: Vec::new(),
-                        time_offset: None,
-                    },
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.[0-9A-Za-z_-]+\\.forgot-password$"),
-                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_login", "forgot_pwd")],
-            },
-            Rule {
-                pattern: String::from("^flow\\.[0-9A-Za-z_-]+\\.have-account$"),
-                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_reg", "have_account")],
-            },
-            Rule {
-                pattern: String::from("^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_connect_device", "view"),
-                ],
-            },
-            Rule {
-                pattern: String::from(
-                    "^flow\\.connect-another-device\\.link\\.(app-store)\\.([0-9A-Za-z_-]+)$",
-                ),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_connect_device", "engage"),
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.([0-9A-Za-z_-]+)\\.submit$"),
-                targets: vec![
-                    Target {
-                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
-                        event: vec![Part::Text(String::from("submit"))],
-                        when: Vec::new(),
-                        time_offset: None,
-                    },
-                ],
-            },
-            Rule {
-                pattern: String::from("^screen\\.(?:oauth\\.)?([0-9A-Za-z_-]+)$"),
-                targets: vec![
-                    Target {
-                        group: GroupExpr::Lookup { table: TableId(2), key: Capture::Category },
-                        event: vec![Part::Text(String::from("view"))],
-                        when: Vec::new(),
-                        time_offset: None,
-                    },
-                ],
-            },
-            Rule {
-                pattern: String::from(
-                    "^settings\\.communication-preferences\\.(optIn|optOut)\\.success$",
-                ),
-                targets: vec![::metricsmith::amplitude::Target::fixed("fxa_pref", "newsletter")],
-            },
-            Rule {
-                pattern: String::from("^settings\\.clients\\.disconnect\\.submit\\.([a-z]+)$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_pref", "disconnect_device"),
-                ],
-            },
-            Rule {
-                pattern: String::from(
-                    "^([0-9A-Za-z_-]+)[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]verification[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]clicked$",
-                ),
-                targets: vec![
-                    Target {
-                        group: GroupExpr::Fixed(String::from("fxa_email")),
-                        event: vec![Part::Text(String::from("click"))],
-                        when: vec![
-                            Cond::Truthy(
-                                Value::Lookup { table: TableId(1), key: Capture::Category },
-                            ),
-                        ],
-                        time_offset: None,
-                    },
-                ],
-            },
-            Rule {
-                pattern: String::from("^flow\\.signin-totp-code\\.success$"),
-                targets: vec![
-                    ::metricsmith::amplitude::Target::fixed("fxa_login", "totp_code_success"),
-                ],
-            },
-        ],
-        group_properties: vec![
-            GroupProperties {
-                prefix: String::from("fxa_connect_device"),
-                when: vec![
-                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("connect_device_flow"),
-                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("connect_device_os"),
-                        value: Value::Capture(Capture::Target),
-                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
-                    },
-                ],
-            },
-            GroupProperties {
-                prefix: String::from("fxa_email"),
-                when: vec![
-                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("email_type"),
-                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_provider"),
-                        value: Value::Data(String::from("emailDomain")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_sender"),
-                        value: Value::Data(String::from("emailSender")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_service"),
-                        value: Value::Data(String::from("emailService")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_template"),
-                        value: Value::Capture(Capture::Category),
-                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
-                    },
-                    PropertyRule {
-                        name: String::from("email_version"),
-                        value: Value::Data(String::from("templateVersion")),
-                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
-                    },
-                ],
-            },
-            GroupProperties {
-                prefix: String::from("fxa_pref"),
-                when: vec![
-                    Cond::EventIs(String::from("disconnect_device")),
-                    Cond::Truthy(Value::Capture(Capture::Category)),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("reason"),
-                        value: Value::Capture(Capture::Category),
-                        when: Vec::new(),
-                    },
-                ],
-            },
-        ],
-        layout: Layout {
-            fields: vec![
-                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
-                Field {
-                    name: String::from("device_id"),
-                    source: Source::Data(String::from("deviceId")),
-                },
-                Field {
-                    name: String::from("session_id"),
-                    source: Source::Data(String::from("flowBeginTime")),
-                },
-                Field { name: String::from("app_version"), source: Source::AppVersion },
-                Field {
-                    name: String::from("language"),
-                    source: Source::Data(String::from("lang")),
-                },
-                Field {
-                    name: String::from("country"),
-                    source: Source::Data(String::from("country")),
-                },
-                Field {
-                    name: String::from("region"),
-                    source: Source::Data(String::from("region")),
-                },
-                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
-                Field {
-                    name: String::from("os_version"),
-                    source: Source::Data(String::from("osVersion")),
-                },
-                Field {
-                    name: String::from("device_model"),
-                    source: Source::Data(String::from("formFactor")),
-                },
-            ],
-            service: Some(
-                ServiceRule {
-                    data: String::from("service"),
-                    ignore: vec![String::from("content-server")],
-                    passthrough: vec![String::from("sync")],
-                    unknown: String::from("undefined_oauth"),
-                },
-            ),
-            event_properties: vec![
-                Field { name: String::from("service"), source: Source::ServiceName },
-                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
-            ],
-            user_properties: vec![
-                Field {
-                    name: String::from("entrypoint"),
-                    source: Source::Data(String::from("entrypoint")),
-                },
-                Field {
-                    name: String::from("flow_id"),
-                    source: Source::Data(String::from("flowId")),
-                },
-                Field {
-                    name: String::from("ua_browser"),
-                    source: Source::Data(String::from("browser")),
-                },
-                Field {
-                    name: String::from("ua_version"),
-                    source: Source::Data(String::from("browserVersion")),
-                },
-                Field {
-                    name: String::from("utm_campaign"),
-                    source: Source::Data(String::from("utm_campaign")),
-                },
-                Field {
-                    name: String::from("utm_content"),
-                    source: Source::Data(String::from("utm_content")),
-                },
-                Field {
-                    name: String::from("utm_medium"),
-                    source: Source::Data(String::from("utm_medium")),
-                },
-                Field {
-                    name: String::from("utm_source"),
-                    source: Source::Data(String::from("utm_source")),
-                },
-                Field {
-                    name: String::from("utm_term"),
-                    source: Source::Data(String::from("utm_term")),
-                },
-            ],
-            append: vec![
-                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
-                Field {
-                    name: String::from("experiments"),
-                    source: Source::Experiments(String::from("experiments")),
-                },
-            ],
-            device_counts: Some(
-                DeviceCounts {
-                    data: String::from("devices"),
-                    time_key: String::from("lastAccessTime"),
-                    count: String::from("sync_device_count"),
-                    windows: vec![
-                        (String::from("sync_active_devices_day"), 86400000),
-                        (String::from("sync_active_devices_week"), 604800000),
-                        (String::from("sync_active_devices_month"), 2419200000),
-                    ],
-                },
-            ),
-            user_properties_tail: Vec::new(),
-            newsletter: Some(
-                Newsletter {
-                    name: String::from("newsletter_state"),
-                    by_category: ::metricsmith::types::pairs(
-                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                    ),
-                    data: String::from("marketingOptIn"),
-                    when_true: String::from("subscribed"),
-                    when_false: String::from("unsubscribed"),
-                },
-            ),
-        },
-        policy: Policy {
-            time_falls_back_to_now: false,
-            require_user_or_device: false,
-            rewrites: Vec::new(),
-        },
-    }
+    // Cannot fail: see `MAPPING`.
+    ::metricsmith::amplitude::spec_from_json(SPEC_JSON)
+        .expect("metricsmith wrote this JSON from a MappingSpec")
 }
+/// The data of [`mapping`], as the JSON of `metricsmith::amplitude::MappingSpec`.
+pub const SPEC_JSON: &str = r#"{
+  "service": "content-server",
+  "tables": [
+    [
+      ["app-store","store_buttons"],
+      ["install_from","store_buttons"],
+      ["signin_from","signin"],
+      ["sms","sms"]
+    ],
+    [
+      ["complete-reset-password","reset_password"],
+      ["complete-signin","login"],
+      ["verify-email","registration"]
+    ],
+    [
+      ["enter-email","fxa_email_first"],
+      ["force-auth","fxa_login"],
+      ["settings","fxa_pref"],
+      ["signin","fxa_login"],
+      ["signup","fxa_reg"],
+      ["sms","fxa_connect_device"]
+    ]
+  ],
+  "exact": [
+    [
+      "flow.reset-password.submit",
+      [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"forgot_submit"}]}]
+    ],
+    [
+      "flow.update-firefox.engage",
+      [{"group":{"Fixed":"fxa_notify"},"event":[{"Text":"update_firefox_engage"}]}]
+    ],
+    [
+      "flow.update-firefox.view",
+      [{"group":{"Fixed":"fxa_notify"},"event":[{"Text":"update_firefox_view"}]}]
+    ],
+    [
+      "settings.change-password.success",
+      [{"group":{"Fixed":"fxa_pref"},"event":[{"Text":"password"}]}]
+    ],
+    ["settings.signout.success",[{"group":{"Fixed":"fxa_pref"},"event":[{"Text":"logout"}]}]]
+  ],
+  "rules": [
+    {
+      "pattern": "^experiment\\.(?:control|designF|designG)\\.passwordStrength\\.([0-9A-Za-z_]+)$",
+      "targets": [
+        {"group":{"Fixed":"fxa_reg"},"event":[{"Text":"password_"},{"Capture":"Category"}]}
+      ]
+    },
+    {
+      "pattern": "^flow\\.signin-totp-code\\.submit$",
+      "targets": [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"totp_code_submit"}]}]
+    },
+    {
+      "pattern": "^screen\\.signin-totp-code$",
+      "targets": [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"totp_code_view"}]}]
+    },
+    {
+      "pattern": "^flow\\.signin-totp-code\\.engage$",
+      "targets": [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"totp_code_engage"}]}]
+    },
+    {
+      "pattern": "^screen\\.settings\\.two-step-authentication$",
+      "targets": [{"group":{"Fixed":"fxa_pref"},"event":[{"Text":"two_step_authentication_view"}]}]
+    },
+    {
+      "pattern": "^flow\\.([0-9A-Za-z_-]+)\\.engage$",
+      "targets": [{"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"Text":"engage"}]}]
+    },
+    {
+      "pattern": "^flow\\.[0-9A-Za-z_-]+\\.forgot-password$",
+      "targets": [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"forgot_pwd"}]}]
+    },
+    {
+      "pattern": "^flow\\.[0-9A-Za-z_-]+\\.have-account$",
+      "targets": [{"group":{"Fixed":"fxa_reg"},"event":[{"Text":"have_account"}]}]
+    },
+    {
+      "pattern": "^flow\\.((?:install|signin)_from)\\.[0-9A-Za-z_]+$",
+      "targets": [{"group":{"Fixed":"fxa_connect_device"},"event":[{"Text":"view"}]}]
+    },
+    {
+      "pattern": "^flow\\.connect-another-device\\.link\\.(app-store)\\.([0-9A-Za-z_-]+)$",
+      "targets": [{"group":{"Fixed":"fxa_connect_device"},"event":[{"Text":"engage"}]}]
+    },
+    {
+      "pattern": "^flow\\.([0-9A-Za-z_-]+)\\.submit$",
+      "targets": [{"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"Text":"submit"}]}]
+    },
+    {
+      "pattern": "^screen\\.(?:oauth\\.)?([0-9A-Za-z_-]+)$",
+      "targets": [{"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"Text":"view"}]}]
+    },
+    {
+      "pattern": "^settings\\.communication-preferences\\.(optIn|optOut)\\.success$",
+      "targets": [{"group":{"Fixed":"fxa_pref"},"event":[{"Text":"newsletter"}]}]
+    },
+    {
+      "pattern": "^settings\\.clients\\.disconnect\\.submit\\.([a-z]+)$",
+      "targets": [{"group":{"Fixed":"fxa_pref"},"event":[{"Text":"disconnect_device"}]}]
+    },
+    {
+      "pattern": "^([0-9A-Za-z_-]+)[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]verification[^\\n\\r\\u{2028}\\u{2029}\\u{10000}-\\u{10FFFF}]clicked$",
+      "targets": [
+        {
+          "group": {"Fixed":"fxa_email"},
+          "event": [{"Text":"click"}],
+          "when": [{"Truthy":{"Lookup":{"table":1,"key":"Category"}}}]
+        }
+      ]
+    },
+    {
+      "pattern": "^flow\\.signin-totp-code\\.success$",
+      "targets": [{"group":{"Fixed":"fxa_login"},"event":[{"Text":"totp_code_success"}]}]
+    }
+  ],
+  "group_properties": [
+    {
+      "prefix": "fxa_connect_device",
+      "when": [{"Truthy":{"Lookup":{"table":0,"key":"Category"}}}],
+      "set": [
+        {"name":"connect_device_flow","value":{"Lookup":{"table":0,"key":"Category"}}},
+        {
+          "name": "connect_device_os",
+          "value": {"Capture":"Target"},
+          "when": [{"Truthy":{"Capture":"Target"}}]
+        }
+      ]
+    },
+    {
+      "prefix": "fxa_email",
+      "when": [{"Truthy":{"Lookup":{"table":1,"key":"Category"}}}],
+      "set": [
+        {"name":"email_type","value":{"Lookup":{"table":1,"key":"Category"}}},
+        {"name":"email_provider","value":{"Data":"emailDomain"}},
+        {"name":"email_sender","value":{"Data":"emailSender"}},
+        {"name":"email_service","value":{"Data":"emailService"}},
+        {
+          "name": "email_template",
+          "value": {"Capture":"Category"},
+          "when": [{"Truthy":{"Data":"templateVersion"}}]
+        },
+        {
+          "name": "email_version",
+          "value": {"Data":"templateVersion"},
+          "when": [{"Truthy":{"Data":"templateVersion"}}]
+        }
+      ]
+    },
+    {
+      "prefix": "fxa_pref",
+      "when": [{"EventIs":"disconnect_device"},{"Truthy":{"Capture":"Category"}}],
+      "set": [{"name":"reason","value":{"Capture":"Category"}}]
+    }
+  ],
+  "layout": {
+    "fields": [
+      {"name":"user_id","source":{"Data":"uid"}},
+      {"name":"device_id","source":{"Data":"deviceId"}},
+      {"name":"session_id","source":{"Data":"flowBeginTime"}},
+      {"name":"app_version","source":"AppVersion"},
+      {"name":"language","source":{"Data":"lang"}},
+      {"name":"country","source":{"Data":"country"}},
+      {"name":"region","source":{"Data":"region"}},
+      {"name":"os_name","source":{"Data":"os"}},
+      {"name":"os_version","source":{"Data":"osVersion"}},
+      {"name":"device_model","source":{"Data":"formFactor"}}
+    ],
+    "service": {
+      "data": "service",
+      "ignore": ["content-server"],
+      "passthrough": ["sync"],
+      "unknown": "undefined_oauth"
+    },
+    "event_properties": [
+      {"name":"service","source":"ServiceName"},
+      {"name":"oauth_client_id","source":"OauthClientId"}
+    ],
+    "user_properties": [
+      {"name":"entrypoint","source":{"Data":"entrypoint"}},
+      {"name":"flow_id","source":{"Data":"flowId"}},
+      {"name":"ua_browser","source":{"Data":"browser"}},
+      {"name":"ua_version","source":{"Data":"browserVersion"}},
+      {"name":"utm_campaign","source":{"Data":"utm_campaign"}},
+      {"name":"utm_content","source":{"Data":"utm_content"}},
+      {"name":"utm_medium","source":{"Data":"utm_medium"}},
+      {"name":"utm_source","source":{"Data":"utm_source"}},
+      {"name":"utm_term","source":{"Data":"utm_term"}}
+    ],
+    "append": [
+      {"name":"fxa_services_used","source":"ServiceName"},
+      {"name":"experiments","source":{"Experiments":"experiments"}}
+    ],
+    "device_counts": {
+      "data": "devices",
+      "time_key": "lastAccessTime",
+      "count": "sync_device_count",
+      "windows": [
+        ["sync_active_devices_day",86400000],
+        ["sync_active_devices_week",604800000],
+        ["sync_active_devices_month",2419200000]
+      ]
+    },
+    "user_properties_tail": [],
+    "newsletter": {
+      "name": "newsletter_state",
+      "by_category": [["optIn","subscribed"],["optOut","unsubscribed"]],
+      "data": "marketingOptIn",
+      "when_true": "subscribed",
+      "when_false": "unsubscribed"
+    }
+  },
+  "policy": {"time_falls_back_to_now":false,"require_user_or_device":false,"rewrites":[]}
+}
+"#;
 /// `flow.reset-password.submit`: The user submitted the reset-password form.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlowResetPasswordSubmit;

@@ -4,10 +4,12 @@
 pub const SERVICE: &str = "oauth-server";
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
-        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
-        // same `regex` crate and resolved every table id before writing this spec.
+        // Cannot fail while the runtime shares the compiler's `metricsmith-spec`: the
+        // metricsmith compiler wrote SPEC_JSON with serde_json from the same `MappingSpec`
+        // types, compiled every rule pattern with the same `regex` crate and resolved every
+        // table id.
         ::std::sync::Arc::new(
-            ::metricsmith::amplitude::Mapping::new(spec())
+            ::metricsmith::amplitude::Mapping::from_json(SPEC_JSON)
                 .expect("metricsmith validated this mapping"),
         )
     });
@@ -28,226 +30,129 @@ pub fn transform(
 }
 /// The data of [`mapping`].
 pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
-    use ::metricsmith::amplitude::*;
-    MappingSpec {
-        service: String::from("oauth-server"),
-        tables: vec![
-            ::metricsmith::types::pairs(
-                &[
-                    ("app-store", "store_buttons"),
-                    ("install_from", "store_buttons"),
-                    ("signin_from", "signin"),
-                    ("sms", "sms"),
-                ],
-            ),
-            Vec::new(),
-        ],
-        exact: {
-            let mut exact = Vec::with_capacity(2);
-            exact.extend(::metricsmith::types::exact(
-                &[
-                    ("token.created", "fxa_activity", "access_token_created"),
-                    ("verify.success", "fxa_activity", "access_token_checked"),
-                ],
-            ));
-            exact
-        },
-        rules: Vec::new(),
-        group_properties: vec![
-            GroupProperties {
-                prefix: String::from("fxa_connect_device"),
-                when: vec![
-                    Cond::Truthy(Value::Lookup { table: TableId(0), key: Capture::Category }),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("connect_device_flow"),
-                        value: Value::Lookup { table: TableId(0), key: Capture::Category },
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("connect_device_os"),
-                        value: Value::Capture(Capture::Target),
-                        when: vec![Cond::Truthy(Value::Capture(Capture::Target))],
-                    },
-                ],
-            },
-            GroupProperties {
-                prefix: String::from("fxa_email"),
-                when: vec![
-                    Cond::Truthy(Value::Lookup { table: TableId(1), key: Capture::Category }),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("email_type"),
-                        value: Value::Lookup { table: TableId(1), key: Capture::Category },
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_provider"),
-                        value: Value::Data(String::from("emailDomain")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_sender"),
-                        value: Value::Data(String::from("emailSender")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_service"),
-                        value: Value::Data(String::from("emailService")),
-                        when: Vec::new(),
-                    },
-                    PropertyRule {
-                        name: String::from("email_template"),
-                        value: Value::Capture(Capture::Category),
-                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
-                    },
-                    PropertyRule {
-                        name: String::from("email_version"),
-                        value: Value::Data(String::from("templateVersion")),
-                        when: vec![Cond::Truthy(Value::Data(String::from("templateVersion")))],
-                    },
-                ],
-            },
-            GroupProperties {
-                prefix: String::from("fxa_pref"),
-                when: vec![
-                    Cond::EventIs(String::from("disconnect_device")),
-                    Cond::Truthy(Value::Capture(Capture::Category)),
-                ],
-                set: vec![
-                    PropertyRule {
-                        name: String::from("reason"),
-                        value: Value::Capture(Capture::Category),
-                        when: Vec::new(),
-                    },
-                ],
-            },
-        ],
-        layout: Layout {
-            fields: vec![
-                Field { name: String::from("user_id"), source: Source::Data(String::from("uid")) },
-                Field {
-                    name: String::from("device_id"),
-                    source: Source::Data(String::from("deviceId")),
-                },
-                Field {
-                    name: String::from("session_id"),
-                    source: Source::Data(String::from("flowBeginTime")),
-                },
-                Field { name: String::from("app_version"), source: Source::AppVersion },
-                Field {
-                    name: String::from("language"),
-                    source: Source::Data(String::from("lang")),
-                },
-                Field {
-                    name: String::from("country"),
-                    source: Source::Data(String::from("country")),
-                },
-                Field {
-                    name: String::from("region"),
-                    source: Source::Data(String::from("region")),
-                },
-                Field { name: String::from("os_name"), source: Source::Data(String::from("os")) },
-                Field {
-                    name: String::from("os_version"),
-                    source: Source::Data(String::from("osVersion")),
-                },
-                Field {
-                    name: String::from("device_model"),
-                    source: Source::Data(String::from("formFactor")),
-                },
-            ],
-            service: Some(
-                ServiceRule {
-                    data: String::from("service"),
-                    ignore: vec![String::from("content-server")],
-                    passthrough: vec![String::from("sync")],
-                    unknown: String::from("undefined_oauth"),
-                },
-            ),
-            event_properties: vec![
-                Field { name: String::from("service"), source: Source::ServiceName },
-                Field { name: String::from("oauth_client_id"), source: Source::OauthClientId },
-            ],
-            user_properties: vec![
-                Field {
-                    name: String::from("entrypoint"),
-                    source: Source::Data(String::from("entrypoint")),
-                },
-                Field {
-                    name: String::from("flow_id"),
-                    source: Source::Data(String::from("flowId")),
-                },
-                Field {
-                    name: String::from("ua_browser"),
-                    source: Source::Data(String::from("browser")),
-                },
-                Field {
-                    name: String::from("ua_version"),
-                    source: Source::Data(String::from("browserVersion")),
-                },
-                Field {
-                    name: String::from("utm_campaign"),
-                    source: Source::Data(String::from("utm_campaign")),
-                },
-                Field {
-                    name: String::from("utm_content"),
-                    source: Source::Data(String::from("utm_content")),
-                },
-                Field {
-                    name: String::from("utm_medium"),
-                    source: Source::Data(String::from("utm_medium")),
-                },
-                Field {
-                    name: String::from("utm_source"),
-                    source: Source::Data(String::from("utm_source")),
-                },
-                Field {
-                    name: String::from("utm_term"),
-                    source: Source::Data(String::from("utm_term")),
-                },
-            ],
-            append: vec![
-                Field { name: String::from("fxa_services_used"), source: Source::ServiceName },
-                Field {
-                    name: String::from("experiments"),
-                    source: Source::Experiments(String::from("experiments")),
-                },
-            ],
-            device_counts: Some(
-                DeviceCounts {
-                    data: String::from("devices"),
-                    time_key: String::from("lastAccessTime"),
-                    count: String::from("sync_device_count"),
-                    windows: vec![
-                        (String::from("sync_active_devices_day"), 86400000),
-                        (String::from("sync_active_devices_week"), 604800000),
-                        (String::from("sync_active_devices_month"), 2419200000),
-                    ],
-                },
-            ),
-            user_properties_tail: Vec::new(),
-            newsletter: Some(
-                Newsletter {
-                    name: String::from("newsletter_state"),
-                    by_category: ::metricsmith::types::pairs(
-                        &[("optIn", "subscribed"), ("optOut", "unsubscribed")],
-                    ),
-                    data: String::from("marketingOptIn"),
-                    when_true: String::from("subscribed"),
-                    when_false: String::from("unsubscribed"),
-                },
-            ),
-        },
-        policy: Policy {
-            time_falls_back_to_now: true,
-            require_user_or_device: false,
-            rewrites: Vec::new(),
-        },
-    }
+    // Cannot fail: see `MAPPING`.
+    ::metricsmith::amplitude::spec_from_json(SPEC_JSON)
+        .expect("metricsmith wrote this JSON from a MappingSpec")
 }
+/// The data of [`mapping`], as the JSON of `metricsmith::amplitude::MappingSpec`.
+pub const SPEC_JSON: &str = r#"{
+  "service": "oauth-server",
+  "tables": [
+    [
+      ["app-store","store_buttons"],
+      ["install_from","store_buttons"],
+      ["signin_from","signin"],
+      ["sms","sms"]
+    ],
+    []
+  ],
+  "exact": [
+    ["token.created",[{"group":{"Fixed":"fxa_activity"},"event":[{"Text":"access_token_created"}]}]],
+    [
+      "verify.success",
+      [{"group":{"Fixed":"fxa_activity"},"event":[{"Text":"access_token_checked"}]}]
+    ]
+  ],
+  "rules": [],
+  "group_properties": [
+    {
+      "prefix": "fxa_connect_device",
+      "when": [{"Truthy":{"Lookup":{"table":0,"key":"Category"}}}],
+      "set": [
+        {"name":"connect_device_flow","value":{"Lookup":{"table":0,"key":"Category"}}},
+        {
+          "name": "connect_device_os",
+          "value": {"Capture":"Target"},
+          "when": [{"Truthy":{"Capture":"Target"}}]
+        }
+      ]
+    },
+    {
+      "prefix": "fxa_email",
+      "when": [{"Truthy":{"Lookup":{"table":1,"key":"Category"}}}],
+      "set": [
+        {"name":"email_type","value":{"Lookup":{"table":1,"key":"Category"}}},
+        {"name":"email_provider","value":{"Data":"emailDomain"}},
+        {"name":"email_sender","value":{"Data":"emailSender"}},
+        {"name":"email_service","value":{"Data":"emailService"}},
+        {
+          "name": "email_template",
+          "value": {"Capture":"Category"},
+          "when": [{"Truthy":{"Data":"templateVersion"}}]
+        },
+        {
+          "name": "email_version",
+          "value": {"Data":"templateVersion"},
+          "when": [{"Truthy":{"Data":"templateVersion"}}]
+        }
+      ]
+    },
+    {
+      "prefix": "fxa_pref",
+      "when": [{"EventIs":"disconnect_device"},{"Truthy":{"Capture":"Category"}}],
+      "set": [{"name":"reason","value":{"Capture":"Category"}}]
+    }
+  ],
+  "layout": {
+    "fields": [
+      {"name":"user_id","source":{"Data":"uid"}},
+      {"name":"device_id","source":{"Data":"deviceId"}},
+      {"name":"session_id","source":{"Data":"flowBeginTime"}},
+      {"name":"app_version","source":"AppVersion"},
+      {"name":"language","source":{"Data":"lang"}},
+      {"name":"country","source":{"Data":"country"}},
+      {"name":"region","source":{"Data":"region"}},
+      {"name":"os_name","source":{"Data":"os"}},
+      {"name":"os_version","source":{"Data":"osVersion"}},
+      {"name":"device_model","source":{"Data":"formFactor"}}
+    ],
+    "service": {
+      "data": "service",
+      "ignore": ["content-server"],
+      "passthrough": ["sync"],
+      "unknown": "undefined_oauth"
+    },
+    "event_properties": [
+      {"name":"service","source":"ServiceName"},
+      {"name":"oauth_client_id","source":"OauthClientId"}
+    ],
+    "user_properties": [
+      {"name":"entrypoint","source":{"Data":"entrypoint"}},
+      {"name":"flow_id","source":{"Data":"flowId"}},
+      {"name":"ua_browser","source":{"Data":"browser"}},
+      {"name":"ua_version","source":{"Data":"browserVersion"}},
+      {"name":"utm_campaign","source":{"Data":"utm_campaign"}},
+      {"name":"utm_content","source":{"Data":"utm_content"}},
+      {"name":"utm_medium","source":{"Data":"utm_medium"}},
+      {"name":"utm_source","source":{"Data":"utm_source"}},
+      {"name":"utm_term","source":{"Data":"utm_term"}}
+    ],
+    "append": [
+      {"name":"fxa_services_used","source":"ServiceName"},
+      {"name":"experiments","source":{"Experiments":"experiments"}}
+    ],
+    "device_counts": {
+      "data": "devices",
+      "time_key": "lastAccessTime",
+      "count": "sync_device_count",
+      "windows": [
+        ["sync_active_devices_day",86400000],
+        ["sync_active_devices_week",604800000],
+        ["sync_active_devices_month",2419200000]
+      ]
+    },
+    "user_properties_tail": [],
+    "newsletter": {
+      "name": "newsletter_state",
+      "by_category": [["optIn","subscribed"],["optOut","unsubscribed"]],
+      "data": "marketingOptIn",
+      "when_true": "subscribed",
+      "when_false": "unsubscribed"
+    }
+  },
+  "policy": {"time_falls_back_to_now":true,"require_user_or_device":false,"rewrites":[]}
+}
+"#;
 /// `token.created`: An OAuth access token was granted to a relying party.
 #[derive(Debug, Clone)]
 pub struct TokenCreated {

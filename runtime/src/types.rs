@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::amplitude::{Env, Mapping, OauthClients, SourceEvent, Target};
+use crate::amplitude::{Env, Mapping, OauthClients, SourceEvent};
 use crate::emit::{Emitter, EventKinds, Outcome, Request};
 
 /// Why a value was rejected by a validated type.
@@ -378,23 +378,6 @@ pub fn put<T: ToJson + ?Sized>(data: &mut Map<String, Value>, key: &str, value: 
 /// The same as `emitter.emit(&event.name(), request, &event.data(), E::KINDS)`.
 pub fn emit<E: Event + ?Sized>(emitter: &Emitter, event: &E, request: &Request<'_>) -> Outcome {
     emitter.emit(&event.name(), request, &event.data(), E::KINDS)
-}
-
-/// Owned key-value pairs from a static table: generated mapping specs keep tables as data.
-pub fn pairs(entries: &[(&str, &str)]) -> Vec<(String, String)> {
-    entries
-        .iter()
-        .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
-/// Exact names whose one target is a fixed group and a literal event name, from a static table
-/// of `(name, group prefix, event)`: generated mapping specs keep them as data, not code.
-pub fn exact(entries: &[(&str, &str, &str)]) -> Vec<(String, Vec<Target>)> {
-    entries
-        .iter()
-        .map(|&(name, group, event)| (name.to_owned(), vec![Target::fixed(group, event)]))
-        .collect()
 }
 
 /// The `event_type` of every amplitude event that `name` and `data` produce through `mapping`,

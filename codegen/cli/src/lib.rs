@@ -1,10 +1,9 @@
-//! The library behind the `metricsmith` command-line tool: loading a schema for the runtime
-//! and lowering its model into the runtime's mapping.
+//! The library behind the `metricsmith` command-line tool: loading a schema and building the
+//! runtime's mapping from its model (through `metricsmith_codegen::spec::mapping_spec`).
 //!
 //! The binary's subcommands are thin shells over this and over `metricsmith-codegen`; tests
 //! and benchmarks use it to run a schema's mapping without generating code first.
 
-pub mod lower;
 pub mod schema;
 
 use std::process::ExitCode;

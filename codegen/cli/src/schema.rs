@@ -6,8 +6,6 @@ use std::path::Path;
 use metricsmith::amplitude::{Mapping, MappingSpec};
 use metricsmith_codegen::{Loader, Model, Style};
 
-use crate::lower;
-
 /// Loads and checks a schema; on errors returns the rendered diagnostics (styled when stderr is
 /// a terminal), on success prints nothing and returns the model.
 ///
@@ -40,7 +38,7 @@ pub fn load_mapping(path: &Path) -> Result<(Model, Mapping), String> {
 fn only_service_spec(model: &Model, path: &Path) -> Result<MappingSpec, String> {
     let mut services = model.services.values();
     match (services.next(), services.next()) {
-        (Some(service), None) => Ok(lower::mapping_spec(service)),
+        (Some(service), None) => Ok(metricsmith_codegen::spec::mapping_spec(service)),
         (None, _) => Err(format!(
             "{} declares no service: pass an entry file (one with `service:`)",
             path.display()

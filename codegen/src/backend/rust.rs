@@ -1,8 +1,9 @@
 //! The Rust backend: one module per service, written as text (see [`super::code`]).
 //!
 //! The module holds:
-//! - `SERVICE` and `mapping()`: the Amplitude mapping as a `MappingSpec` literal compiled once
-//!   into the runtime's `Mapping` (exact names in a hash map, every rule in one `RegexSet`);
+//! - `SERVICE`, `mapping()` and `spec()`: the Amplitude mapping, kept as the JSON of its
+//!   `MappingSpec` in `SPEC_JSON` and compiled once into the runtime's `Mapping` (exact names in
+//!   a hash map, every rule in one `RegexSet`);
 //! - one struct per event and per family, implementing `metricsmith::types::Event`;
 //! - `values`: one type per distinct enum or constrained string, shared by every event that
 //!   uses it.
@@ -15,15 +16,13 @@ use std::collections::BTreeMap;
 
 use heck::ToShoutySnakeCase;
 
-use super::code::{Code, Expr, lit};
+use super::code::{Code, lit, raw_lit};
 use crate::model::{
-    Amplitude, Capture, Cond, EnumValue, Event, Family, Field, FlowKind, GroupExpr, Kinds, Layout,
-    Part, Property, PropertyRule, PropertyType, RewritePart, Service, Source, Target, TemplatePart,
-    Value,
+    EnumValue, Event, Family, FlowKind, Kinds, Property, PropertyType, Service, TemplatePart,
 };
 
 /// Bytes of Rust per event, to size the output buffer once (2,000 events of five typed
-/// properties write 2.98 MB).
+/// properties write 3.03 MB, 0.21 MB of it the mapping's JSON).
 const BYTES_PER_EVENT: usize = 1536;
 
 /// The Rust module of `service` without its tests: what `include!` or the `schema!` macro
@@ -626,20 +625,22 @@ fn emit_family(code: &mut Code, family: &Family, types: &ValueTypes) {
 
 // ---- the mapping ----------------------------------------------------------------------------
 
-/// The items around the mapping literal that do not depend on the schema (module level).
+/// The items around the mapping's JSON that do not depend on the schema (module level).
 const MAPPING_STATIC: &str = "\
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
-        // Cannot fail: the metricsmith compiler compiled every rule pattern with the
-        // same `regex` crate and resolved every table id before writing this spec.
+        // Cannot fail while the runtime shares the compiler's `metricsmith-spec`: the
+        // metricsmith compiler wrote SPEC_JSON with serde_json from the same `MappingSpec`
+        // types, compiled every rule pattern with the same `regex` crate and resolved every
+        // table id.
         ::std::sync::Arc::new(
-            ::metricsmith::amplitude::Mapping::new(spec())
+            ::metricsmith::amplitude::Mapping::from_json(SPEC_JSON)
                 .expect(\"metricsmith validated this mapping\"),
         )
     });
 ";
 
-/// `mapping()`'s body and `transform()`, after `mapping()`'s doc comment.
+/// `mapping()`'s body, `transform()` and `spec()`, after `mapping()`'s doc comment.
 const MAPPING_FUNCTIONS: &str = "\
 pub fn mapping() -> &'static ::metricsmith::amplitude::Mapping {
     &MAPPING
@@ -655,8 +656,18 @@ pub fn transform(
         app_version,
     }
 }
+/// The data of [`mapping`].
+pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
+    // Cannot fail: see `MAPPING`.
+    ::metricsmith::amplitude::spec_from_json(SPEC_JSON)
+        .expect(\"metricsmith wrote this JSON from a MappingSpec\")
+}
 ";
 
+/// The mapping: its data is [`spec_json`] in a string constant, read once by the runtime.
+///
+/// Written as Rust expressions, the same data was one large function of `String::from` and
+/// `vec!` calls for rustc to type-check and optimize; a string constant is only lexed.
 fn emit_mapping(code: &mut Code, service: &Service) {
     code.raw(MAPPING_STATIC);
     code.fmt(format_args!(
@@ -664,348 +675,17 @@ fn emit_mapping(code: &mut Code, service: &Service) {
         service.name
     ));
     code.raw(MAPPING_FUNCTIONS);
-    code.line("/// The data of [`mapping`].");
-    code.open(format_args!(
-        "pub fn spec() -> ::metricsmith::amplitude::MappingSpec {{"
-    ));
-    code.line("use ::metricsmith::amplitude::*;");
-    emit_spec(code, service);
-    code.close("}");
-}
-
-fn s(text: &str) -> Expr {
-    Expr::call("String::from", vec![Expr::str(text)])
-}
-
-fn pairs(pairs: &[(String, String)]) -> Expr {
-    if pairs.is_empty() {
-        return Expr::atom("Vec::new()");
-    }
-    let items = pairs
-        .iter()
-        .map(|(k, v)| Expr::call("", vec![Expr::str(k), Expr::str(v)]))
-        .collect();
-    Expr::call(
-        "::metricsmith::types::pairs",
-        vec![Expr::brackets("&", items)],
-    )
-}
-
-fn capture(c: Capture) -> Expr {
-    Expr::atom(match c {
-        Capture::Category => "Capture::Category",
-        Capture::Target => "Capture::Target",
-    })
-}
-
-fn lookup(head: &str, table: usize, key: Expr) -> Expr {
-    Expr::record(
-        head,
-        vec![
-            ("table", Expr::atom(format!("TableId({table})"))),
-            ("key", key),
-        ],
-    )
-}
-
-fn value(v: &Value) -> Expr {
-    match v {
-        Value::Literal(t) => Expr::call("Value::Literal", vec![s(t)]),
-        Value::Capture(c) => Expr::call("Value::Capture", vec![capture(*c)]),
-        Value::Data(k) => Expr::call("Value::Data", vec![s(k)]),
-        Value::Lookup { table, key } => lookup("Value::Lookup", table.0, capture(*key)),
-        Value::LookupData { table, key } => lookup("Value::LookupData", table.0, s(key)),
-    }
-}
-
-fn cond(c: &Cond) -> Expr {
-    match c {
-        Cond::Truthy(v) => Expr::call("Cond::Truthy", vec![value(v)]),
-        Cond::EventIs(e) => Expr::call("Cond::EventIs", vec![s(e)]),
-    }
-}
-
-/// The group prefix and event name of a target that is only those.
-fn simple_target(t: &Target) -> Option<(&str, &str)> {
-    match (
-        &t.group,
-        t.event.as_slice(),
-        t.when.as_slice(),
-        t.time_offset,
-    ) {
-        (GroupExpr::Fixed(group), [Part::Text(event)], [], None) => Some((group, event)),
-        _ => None,
-    }
-}
-
-fn target(t: &Target) -> Expr {
-    // The common case (a fixed group, a literal name, nothing else) goes through one helper.
-    if let Some((group, event)) = simple_target(t) {
-        return Expr::call(
-            "::metricsmith::amplitude::Target::fixed",
-            vec![Expr::str(group), Expr::str(event)],
-        );
-    }
-    let group = match &t.group {
-        GroupExpr::Fixed(prefix) => Expr::call("GroupExpr::Fixed", vec![s(prefix)]),
-        GroupExpr::Lookup { table, key } => lookup("GroupExpr::Lookup", table.0, capture(*key)),
-    };
-    let event = Expr::vec(
-        t.event
-            .iter()
-            .map(|p| match p {
-                Part::Text(text) => Expr::call("Part::Text", vec![s(text)]),
-                Part::Capture(c) => Expr::call("Part::Capture", vec![capture(*c)]),
-            })
-            .collect(),
-    );
-    let offset = match t.time_offset {
-        Some(n) => Expr::atom(format!("Some({n})")),
-        None => Expr::atom("None"),
-    };
-    Expr::record(
-        "Target",
-        vec![
-            ("group", group),
-            ("event", event),
-            ("when", Expr::vec(t.when.iter().map(cond).collect())),
-            ("time_offset", offset),
-        ],
-    )
-}
-
-fn field(f: &Field) -> Expr {
-    let source = match &f.source {
-        Source::Data(k) => Expr::call("Source::Data", vec![s(k)]),
-        Source::AppVersion => Expr::atom("Source::AppVersion"),
-        Source::ServiceName => Expr::atom("Source::ServiceName"),
-        Source::OauthClientId => Expr::atom("Source::OauthClientId"),
-        Source::Experiments(k) => Expr::call("Source::Experiments", vec![s(k)]),
-        Source::NonEmptyArray(k) => Expr::call("Source::NonEmptyArray", vec![s(k)]),
-        Source::Literal(t) => Expr::call("Source::Literal", vec![s(t)]),
-    };
-    Expr::record("Field", vec![("name", s(&f.name)), ("source", source)])
-}
-
-fn fields(fs: &[Field]) -> Expr {
-    Expr::vec(fs.iter().map(field).collect())
-}
-
-fn strings(items: &[String]) -> Expr {
-    Expr::vec(items.iter().map(|i| s(i)).collect())
-}
-
-fn some_or_none(value: Option<Expr>) -> Expr {
-    match value {
-        Some(v) => Expr::call("Some", vec![v]),
-        None => Expr::atom("None"),
-    }
-}
-
-fn layout(layout: Option<&Layout>) -> Expr {
-    let Some(l) = layout else {
-        return Expr::atom("Layout::default()");
-    };
-    let service = l.service.as_ref().map(|r| {
-        Expr::record(
-            "ServiceRule",
-            vec![
-                ("data", s(&r.data)),
-                ("ignore", strings(&r.ignore)),
-                ("passthrough", strings(&r.passthrough)),
-                ("unknown", s(&r.unknown)),
-            ],
-        )
-    });
-    let device_counts = l.device_counts.as_ref().map(|d| {
-        let windows = d
-            .windows
-            .iter()
-            .map(|(k, ms)| Expr::call("", vec![s(k), Expr::atom(ms.to_string())]))
-            .collect();
-        Expr::record(
-            "DeviceCounts",
-            vec![
-                ("data", s(&d.data)),
-                ("time_key", s(&d.time_key)),
-                ("count", s(&d.count)),
-                ("windows", Expr::vec(windows)),
-            ],
-        )
-    });
-    let newsletter = l.newsletter.as_ref().map(|n| {
-        Expr::record(
-            "Newsletter",
-            vec![
-                ("name", s(&n.name)),
-                ("by_category", pairs(&n.by_category)),
-                ("data", s(&n.data)),
-                ("when_true", s(&n.when_true)),
-                ("when_false", s(&n.when_false)),
-            ],
-        )
-    });
-    Expr::record(
-        "Layout",
-        vec![
-            ("fields", fields(&l.fields)),
-            ("service", some_or_none(service)),
-            ("event_properties", fields(&l.event_properties)),
-            ("user_properties", fields(&l.user_properties)),
-            ("append", fields(&l.append)),
-            ("device_counts", some_or_none(device_counts)),
-            ("user_properties_tail", fields(&l.user_properties_tail)),
-            ("newsletter", some_or_none(newsletter)),
-        ],
-    )
-}
-
-fn property_rule(r: &PropertyRule) -> Expr {
-    Expr::record(
-        "PropertyRule",
-        vec![
-            ("name", s(&r.name)),
-            ("value", value(&r.value)),
-            ("when", Expr::vec(r.when.iter().map(cond).collect())),
-        ],
-    )
-}
-
-/// The exact names: a block that fills a `Vec`, statement by statement.
-///
-/// Runs of exact names whose one target is simple are static tables (data, not code: the
-/// compile cost of a 2,000-event crate); the others are literals. Schema order is kept.
-fn emit_exact(code: &mut Code, exact: &BTreeMap<String, Vec<Target>>) {
-    if exact.is_empty() {
-        code.line("exact: Vec::new(),");
-        return;
-    }
-    code.open(format_args!("exact: {{"));
+    code.line("/// The data of [`mapping`], as the JSON of `metricsmith::amplitude::MappingSpec`.");
     code.fmt(format_args!(
-        "let mut exact = Vec::with_capacity({});",
-        exact.len()
+        "pub const SPEC_JSON: &str = {};",
+        raw_lit(&spec_json(service))
     ));
-    let mut run = Vec::new();
-    let flush = |code: &mut Code, run: &mut Vec<Expr>| {
-        if !run.is_empty() {
-            let table = Expr::call(
-                "::metricsmith::types::exact",
-                vec![Expr::brackets("&", std::mem::take(run))],
-            );
-            code.expr("exact.extend(", &table, ");");
-        }
-    };
-    for (name, targets) in exact {
-        if let [t] = targets.as_slice()
-            && let Some((group, event)) = simple_target(t)
-        {
-            run.push(Expr::call(
-                "",
-                vec![Expr::str(name), Expr::str(group), Expr::str(event)],
-            ));
-            continue;
-        }
-        flush(code, &mut run);
-        let entry = Expr::call(
-            "",
-            vec![s(name), Expr::vec(targets.iter().map(target).collect())],
-        );
-        code.expr("exact.push(", &entry, ");");
-    }
-    flush(code, &mut run);
-    code.line("exact");
-    code.close("},");
 }
 
-fn emit_spec(code: &mut Code, service: &Service) {
-    let Amplitude {
-        groups,
-        tables,
-        exact,
-        rules,
-        layout: shape,
-        policy,
-        // Examples become tests (backend::tests), not part of the mapping.
-        examples: _,
-        // The same rules, compiled for evaluation at generation time.
-        compiled: _,
-    } = &service.amplitude;
-    code.open(format_args!("MappingSpec {{"));
-    code.expr("service: ", &s(&service.name), ",");
-    let tables = Expr::vec(tables.iter().map(|t| pairs(&t.entries)).collect());
-    code.expr("tables: ", &tables, ",");
-    emit_exact(code, exact);
-    let rules = Expr::vec(
-        rules
-            .iter()
-            .map(|r| {
-                Expr::record(
-                    "Rule",
-                    vec![
-                        ("pattern", s(&r.rust_pattern)),
-                        ("targets", Expr::vec(r.targets.iter().map(target).collect())),
-                    ],
-                )
-            })
-            .collect(),
-    );
-    code.expr("rules: ", &rules, ",");
-    let group_properties = Expr::vec(
-        groups
-            .values()
-            .filter_map(|g| {
-                let props = g.event_properties.as_ref()?;
-                Some(Expr::record(
-                    "GroupProperties",
-                    vec![
-                        ("prefix", s(&g.prefix)),
-                        ("when", Expr::vec(props.when.iter().map(cond).collect())),
-                        (
-                            "set",
-                            Expr::vec(props.set.iter().map(property_rule).collect()),
-                        ),
-                    ],
-                ))
-            })
-            .collect(),
-    );
-    code.expr("group_properties: ", &group_properties, ",");
-    code.expr("layout: ", &layout(shape.as_ref()), ",");
-    let rewrites = Expr::vec(
-        policy
-            .rewrites
-            .iter()
-            .map(|r| {
-                let to =
-                    r.to.iter()
-                        .map(|p| match p {
-                            RewritePart::Text(t) => Expr::call("RewritePart::Text", vec![s(t)]),
-                            RewritePart::Data(k) => Expr::call("RewritePart::Data", vec![s(k)]),
-                        })
-                        .collect();
-                Expr::record(
-                    "Rewrite",
-                    vec![("event", s(&r.event)), ("to", Expr::vec(to))],
-                )
-            })
-            .collect(),
-    );
-    let policy = Expr::record(
-        "Policy",
-        vec![
-            (
-                "time_falls_back_to_now",
-                Expr::atom(policy.time_falls_back_to_now.to_string()),
-            ),
-            (
-                "require_user_or_device",
-                Expr::atom(policy.require_user_or_device.to_string()),
-            ),
-            ("rewrites", rewrites),
-        ],
-    );
-    code.expr("policy: ", &policy, ",");
-    code.close("}");
+/// The service's `MappingSpec` ([`mapping_spec`](crate::spec::mapping_spec)) as JSON, one
+/// exact name, rule or table entry per line ([`to_json`](crate::spec::to_json)).
+pub fn spec_json(service: &Service) -> String {
+    crate::spec::to_json(&crate::spec::mapping_spec(service))
 }
 
 #[cfg(test)]

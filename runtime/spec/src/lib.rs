@@ -3,8 +3,14 @@
 //! Both sides share these types: the compiler's model holds them (so its backends and the CLI
 //! hand them over as they are), and the runtime crate `metricsmith` re-exports them as
 //! `metricsmith::amplitude::*`.
-//! This crate has no dependencies, so the compiler does not depend on the runtime (which
-//! re-exports the compiler's proc-macro).
+//! This crate has no dependencies by default, so the compiler does not depend on the runtime
+//! (which re-exports the compiler's proc-macro).
+//!
+//! With the `serde` feature every type derives `Serialize` and `Deserialize` in serde's default
+//! representation (enums externally tagged, [`TableId`] a plain number; a target's or property
+//! rule's empty `when` and absent `time_offset` are left out): the compiler writes a
+//! generated crate's [`MappingSpec`] as JSON and the runtime reads it back, which costs rustc far
+//! less than the same data written as Rust expressions.
 //!
 //! A [`Mapping`] is built once per service (generated code keeps it in a `LazyLock`; the CLI
 //! builds it from a schema at start-up) and then used for every event.
@@ -13,6 +19,8 @@
 
 /// Index of a lookup table inside [`MappingSpec::tables`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct TableId(pub usize);
 
 /// A capture group of the rule that matched.
@@ -20,6 +28,7 @@ pub struct TableId(pub usize);
 /// JavaScript's transform sets `category` to group 1 when the pattern has at least one group,
 /// and `target` to group 2 only when the pattern has exactly two groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Capture {
     /// Group 1.
     Category,
@@ -29,6 +38,7 @@ pub enum Capture {
 
 /// One piece of an event-name template.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Part {
     /// Literal text.
     Text(String),
@@ -38,6 +48,7 @@ pub enum Part {
 
 /// How the group prefix of a target is found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum GroupExpr {
     /// A fixed prefix such as `fxa_login`.
     Fixed(String),
@@ -52,6 +63,7 @@ pub enum GroupExpr {
 
 /// A value that a property rule or condition reads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Value {
     /// A literal string.
     Literal(String),
@@ -77,6 +89,7 @@ pub enum Value {
 
 /// A condition; all conditions of a list must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Cond {
     /// The value is present and truthy in the JavaScript sense.
     Truthy(Value),
@@ -86,19 +99,29 @@ pub enum Cond {
 
 /// One amplitude event that a source event produces.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Target {
     /// The group prefix.
     pub group: GroupExpr,
     /// The event name; an empty result drops the event.
     pub event: Vec<Part>,
     /// Conditions on the captures; when one fails the event is dropped.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub when: Vec<Cond>,
     /// Added to the event time with JavaScript `+` (so a string time is concatenated).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub time_offset: Option<i64>,
 }
 
 /// An ordered regex rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rule {
     /// The pattern in `regex` crate syntax: the compiler translated the schema's JavaScript
     /// pattern (ASCII `\w`, `.` not matching line terminators, ...).
@@ -110,17 +133,23 @@ pub struct Rule {
 /// A property rule: `name` is set to `value` when every condition in `when` holds and the
 /// value is present.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PropertyRule {
     /// The property name.
     pub name: String,
     /// Where the value comes from.
     pub value: Value,
     /// Conditions for this property alone.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub when: Vec<Cond>,
 }
 
 /// Event properties that one group adds (FxA's `EVENT_PROPERTIES[group]`); not pruned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GroupProperties {
     /// The group prefix these apply to.
     pub prefix: String,
@@ -132,6 +161,7 @@ pub struct GroupProperties {
 
 /// Where a pruned field of the output comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Source {
     /// `data[key]` as it is.
     Data(String),
@@ -152,6 +182,7 @@ pub enum Source {
 
 /// A named field and its source.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Field {
     /// The output key.
     pub name: String,
@@ -161,6 +192,7 @@ pub struct Field {
 
 /// How `data.service` becomes a service name and an OAuth client id (spec 4.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ServiceRule {
     /// The data key holding the service (`service`).
     pub data: String,
@@ -174,6 +206,7 @@ pub struct ServiceRule {
 
 /// Device counts in user properties (spec 4.5): only when `data[data]` is an array.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DeviceCounts {
     /// The data key holding the device list (`devices`).
     pub data: String,
@@ -187,6 +220,7 @@ pub struct DeviceCounts {
 
 /// The newsletter state in user properties (spec 4.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Newsletter {
     /// The output key (`newsletter_state`).
     pub name: String,
@@ -202,6 +236,7 @@ pub struct Newsletter {
 
 /// The shape of every amplitude event of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Layout {
     /// Top-level fields after `op`, `event_type` and `time`, pruned of falsy values except `false`.
     pub fields: Vec<Field>,
@@ -223,6 +258,7 @@ pub struct Layout {
 
 /// A rewrite of a source event name before matching (FxA's `flow.complete` + flowType).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rewrite {
     /// The exact source name that is rewritten.
     pub event: String,
@@ -232,6 +268,7 @@ pub struct Rewrite {
 
 /// A piece of a rewritten name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RewritePart {
     /// Literal text.
     Text(String),
@@ -241,6 +278,7 @@ pub enum RewritePart {
 
 /// Per-service policies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Policy {
     /// A missing or falsy event time becomes the clock's now (the auth wrapper).
     pub time_falls_back_to_now: bool,
@@ -252,6 +290,7 @@ pub struct Policy {
 
 /// Everything the transform needs for one service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MappingSpec {
     /// The service name (for messages).
     pub service: String,

@@ -314,3 +314,77 @@ fn transform_to_writes_the_logged_events_of_transform() {
     // The cases reach the group with repeated keys, both policies and every source.
     assert!(checked > 20, "{checked}");
 }
+
+#[test]
+fn a_spec_survives_a_json_round_trip() {
+    let spec = mapping().spec().clone();
+    for text in [
+        serde_json::to_string(&spec),
+        serde_json::to_string_pretty(&spec),
+    ] {
+        let text = text.unwrap_or_else(|err| panic!("{err}"));
+        match spec_from_json(&text) {
+            Ok(read) => assert_eq!(read, spec),
+            Err(err) => panic!("{err}"),
+        }
+        match Mapping::from_json(&text) {
+            Ok(mapping) => assert_eq!(mapping.spec(), &spec),
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[test]
+fn table_ids_are_plain_numbers_in_json() {
+    let value = serde_json::to_value(Value::Lookup {
+        table: TableId(3),
+        key: Capture::Category,
+    });
+    assert_eq!(
+        value.ok(),
+        Some(json!({"Lookup": {"table": 3, "key": "Category"}}))
+    );
+}
+
+#[test]
+fn json_errors_carry_the_message_and_location() {
+    let cases = [
+        // Not JSON: a bracket closes nothing.
+        (
+            "{\n  \"service\": \"x\",\n  \"tables\": ]\n}",
+            "expected value",
+            3,
+            13,
+        ),
+        // JSON, but not a spec: a field has the wrong type.
+        (
+            "{\n  \"service\": 7\n}",
+            "invalid type: integer `7`, expected a string",
+            2,
+            14,
+        ),
+        // JSON, but not a spec: a field is missing.
+        ("{\"service\": \"x\"}", "missing field `tables`", 1, 16),
+    ];
+    for (text, expected_message, expected_line, expected_column) in cases {
+        match spec_from_json(text) {
+            Err(MappingError::Json {
+                message,
+                line,
+                column,
+            }) => {
+                assert_eq!(
+                    (message.as_str(), line, column),
+                    (expected_message, expected_line, expected_column),
+                    "{text:?}"
+                );
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+    let err = Mapping::from_json("[").err().map(|err| err.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("invalid mapping spec JSON at line 1 column 1: EOF while parsing a list")
+    );
+}

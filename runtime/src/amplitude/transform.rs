@@ -79,6 +79,17 @@ pub enum MappingError {
         /// The missing table id.
         table: usize,
     },
+    /// The text given to [`spec_from_json`](super::spec_from_json) is not the JSON of a
+    /// [`MappingSpec`].
+    #[error("invalid mapping spec JSON at line {line} column {column}: {message}")]
+    Json {
+        /// serde_json's message, without the location.
+        message: String,
+        /// The line where reading stopped, from 1 (0 when serde_json knows none).
+        line: usize,
+        /// The column where reading stopped, from 1 (0 when serde_json knows none).
+        column: usize,
+    },
 }
 
 /// Which definition a source name resolved to.
