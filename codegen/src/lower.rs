@@ -46,10 +46,10 @@ pub struct UnitFile<'a> {
 /// Returns the service when the entry declares one and no error was found, and every
 /// diagnostic.
 pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec<Diagnostic>) {
-    // The shadowing analysis (one DFA of every rule) is the costliest check and depends only
-    // on the rules' patterns, so it starts on a thread of its own (which also translates the
-    // patterns) while the events and properties are lowered; `reach` takes its result when
-    // it analyses the same patterns.
+    // The rules depend only on their patterns, so a thread of their own compiles them (each
+    // rule's regex, and all of them for the first that matches) and then runs the shadowing
+    // analysis (one DFA of every rule, the costliest check) while the events and properties
+    // are lowered. `amplitude` takes the compiled rules and `reach` the analysis.
     let rules: Vec<&str> = files
         .iter()
         .filter_map(|f| f.ast.amplitude.as_ref())
@@ -57,18 +57,26 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
         .map(|r| r.value.pattern.value.as_str())
         .collect();
     std::thread::scope(|scope| {
-        let early = (rules.len() > 1)
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let analysis = (rules.len() > 1)
             .then(|| {
                 std::thread::Builder::new()
-                    .name("metricsmith-shadow".into())
-                    .spawn_scoped(scope, || {
-                        let patterns: Vec<String> = rules
+                    .name("metricsmith-rules".into())
+                    .spawn_scoped(scope, move || {
+                        let compiled: Vec<_> =
+                            rules.iter().map(|js| jsregex::compile(js)).collect();
+                        let regexes = compiled
                             .iter()
-                            .filter_map(|js| Some(jsregex::translate(js).ok()?.0))
+                            .map(|c| Some(c.as_ref().ok()?.regex.clone()));
+                        let first = CompiledRules::new(regexes.collect());
+                        let patterns: Vec<String> = compiled
+                            .iter()
+                            .filter_map(|c| Some(c.as_ref().ok()?.rust.clone()))
                             .collect();
+                        // Lowering goes on without these when it has stopped waiting (a panic).
+                        let _ = sender.send(EarlyRules { compiled, first });
                         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
-                        let analysis = shadow::analyse(&refs);
-                        (patterns, analysis)
+                        shadow::analyse(&refs)
                     })
                     .ok()
             })
@@ -78,7 +86,7 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
             options,
             diagnostics: Vec::new(),
             patterns: HashMap::new(),
-            early,
+            early: analysis.map(|handle| (receiver, handle)),
         };
         let service = lower.service();
         let failed = lower
@@ -89,14 +97,19 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
     })
 }
 
-/// The shadowing analysis started early: the patterns it analysed and its result.
-type EarlyAnalysis<'s> = std::thread::ScopedJoinHandle<
-    's,
-    (
-        Vec<String>,
-        Result<Vec<shadow::RuleReach>, shadow::TooLarge>,
-    ),
->;
+/// What the rules thread sends first: every rule compiled, in rule order (entry file first),
+/// and the ones that compiled, together.
+struct EarlyRules {
+    compiled: Vec<Result<jsregex::Translated, jsregex::JsRegexError>>,
+    first: CompiledRules,
+}
+
+/// The rules thread: its compiled rules, then the shadowing analysis of the rules that
+/// compiled, in rule order.
+type Early<'s> = (
+    std::sync::mpsc::Receiver<EarlyRules>,
+    std::thread::ScopedJoinHandle<'s, Result<Vec<shadow::RuleReach>, shadow::TooLarge>>,
+);
 
 struct Lower<'a, 's> {
     files: &'a [UnitFile<'a>],
@@ -105,7 +118,7 @@ struct Lower<'a, 's> {
     /// Property patterns translated so far: thousands of properties share a few patterns, and
     /// compiling a regex is the costly part.
     patterns: HashMap<String, Result<(String, usize), jsregex::JsRegexError>>,
-    early: Option<EarlyAnalysis<'s>>,
+    early: Option<Early<'s>>,
 }
 
 /// A definition and the file it came from.
@@ -1529,7 +1542,16 @@ impl<'a> Lower<'a, '_> {
             exact.insert(name.clone(), targets);
         }
 
-        // Rules, in file order (entry first, then includes).
+        // Rules, in file order (entry first, then includes), compiled by the rules thread when
+        // there is one.
+        let early = self
+            .early
+            .as_ref()
+            .and_then(|(receiver, _)| receiver.recv().ok());
+        let (mut early_compiled, early_first) = match early {
+            Some(EarlyRules { compiled, first }) => (Some(compiled.into_iter()), Some(first)),
+            None => (None, None),
+        };
         let mut rules = Vec::new();
         let mut compiled: Vec<(usize, usize, &'a Spanned<ast::RuleDef>, regex::Regex)> = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
@@ -1539,7 +1561,11 @@ impl<'a> Lower<'a, '_> {
             for rule in &amp.rules {
                 let r = &rule.value;
                 self.check_allow(file_index, &r.allow);
-                let translated = match jsregex::compile(&r.pattern.value) {
+                let result = early_compiled
+                    .as_mut()
+                    .and_then(Iterator::next)
+                    .unwrap_or_else(|| jsregex::compile(&r.pattern.value));
+                let translated = match result {
                     Ok(t) => Some(t),
                     Err(err) => {
                         self.regex_error(file_index, &r.pattern, &err);
@@ -1618,12 +1644,13 @@ impl<'a> Lower<'a, '_> {
             }
         }
 
-        self.reach(&mut rules, &compiled);
-        let mut regexes = vec![None; rules.len()];
-        for (index, .., regex) in &compiled {
-            regexes[*index] = Some(regex.clone());
-        }
-        let compiled_rules = CompiledRules::new(regexes);
+        let compiled_rules = early_first.unwrap_or_else(|| {
+            let mut regexes = vec![None; rules.len()];
+            for (index, .., regex) in &compiled {
+                regexes[*index] = Some(regex.clone());
+            }
+            CompiledRules::new(regexes)
+        });
         self.exact_also_matched(&exact_defs, &compiled, &compiled_rules);
 
         let layout = self
@@ -1662,6 +1689,8 @@ impl<'a> Lower<'a, '_> {
             }
         }
         let examples = self.examples();
+        // Last, so that the rules thread's analysis has the most time to finish.
+        self.reach(&mut rules, &compiled);
         Amplitude {
             groups,
             tables,
@@ -1729,18 +1758,20 @@ impl<'a> Lower<'a, '_> {
         if compiled.is_empty() {
             return;
         }
-        let patterns: Vec<&str> = compiled
-            .iter()
-            .map(|(i, ..)| rules[*i].rust_pattern.as_str())
-            .collect();
-        let early = self.early.take().and_then(|handle| {
+        let early = self.early.take().map(|(_, handle)| {
             // A panic in the analysis (a bug) goes on here.
-            let (analysed, result) = handle
+            handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            analysed.iter().eq(patterns.iter()).then_some(result)
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        match early.unwrap_or_else(|| shadow::analyse(&patterns)) {
+        let analysis = early.unwrap_or_else(|| {
+            let patterns: Vec<&str> = compiled
+                .iter()
+                .map(|(i, ..)| rules[*i].rust_pattern.as_str())
+                .collect();
+            shadow::analyse(&patterns)
+        });
+        match analysis {
             Err(shadow::TooLarge(reason)) => {
                 let (_, file, rule, _) = &compiled[0];
                 let span = self.span(*file, &rule.value.pattern);
