@@ -6,11 +6,11 @@
 //! captures, conditions, table lookups and dropping.
 //! Generated tests then check the runtime against it.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value as Json};
 
@@ -45,10 +45,6 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Evaluator<'a> {
     amplitude: &'a Amplitude,
-    /// Every rule that compiled, in one set, and the rule index of each of its patterns: one
-    /// pass per name finds all the rules that match it. Built on first use (the docs use it,
-    /// the tests do not).
-    set: OnceCell<Option<(RegexSet, Vec<usize>)>>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -99,10 +95,7 @@ fn js_string(v: Option<&Json>) -> String {
 impl<'a> Evaluator<'a> {
     /// An evaluator of `amplitude`, whose rules lowering compiled.
     pub fn new(amplitude: &'a Amplitude) -> Self {
-        Self {
-            amplitude,
-            set: OnceCell::new(),
-        }
+        Self { amplitude }
     }
 
     /// Whether rule `index` matches `name`.
@@ -111,24 +104,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The indices of every rule that matches `name`, in order, ignoring exact names.
+    ///
+    /// The first-match search finds the first; only a name that some rule matches is tried
+    /// against the later rules one by one (most names match one rule or none, and a set of
+    /// every rule cost a fifth of the docs to build).
     pub fn matching_rules(&self, name: &str) -> Vec<usize> {
-        let set = self.set.get_or_init(|| {
-            let (indices, patterns): (Vec<usize>, Vec<&str>) = self
-                .amplitude
-                .compiled
-                .regexes()
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
-                .unzip();
-            RegexSet::new(patterns).ok().map(|set| (set, indices))
-        });
-        match set {
-            Some((set, indices)) => set.matches(name).iter().map(|i| indices[i]).collect(),
-            None => (0..self.amplitude.rules.len())
-                .filter(|&i| self.rule_matches(i, name))
-                .collect(),
-        }
+        let Some(first) = self.first_rule(name) else {
+            return Vec::new();
+        };
+        std::iter::once(first)
+            .chain((first + 1..self.amplitude.rules.len()).filter(|&i| self.rule_matches(i, name)))
+            .collect()
     }
 
     /// The first rule that matches `name`, ignoring exact names.
@@ -532,6 +518,10 @@ mod tests {
         ] {
             let want = regexes.iter().position(|r| r.is_match(name));
             assert_eq!(eval.first_rule(name), want, "{name:?}");
+            let all: Vec<usize> = (0..regexes.len())
+                .filter(|&i| regexes[i].is_match(name))
+                .collect();
+            assert_eq!(eval.matching_rules(name), all, "{name:?}");
         }
     }
 }
