@@ -77,8 +77,7 @@ pub fn to_json(spec: &MappingSpec) -> String {
 /// Writes `value` at `indent` with `prefix` columns already used on its first line (a key).
 fn write_json(value: &serde_json::Value, indent: usize, prefix: usize, out: &mut String) {
     use serde_json::Value;
-    let compact = value.to_string();
-    let fits = indent + prefix + compact.len() <= JSON_WIDTH;
+    let fits = compact_len(value, JSON_WIDTH.saturating_sub(indent + prefix)).is_some();
     match value {
         Value::Array(items) if !fits && !items.is_empty() => {
             out.push('[');
@@ -105,8 +104,53 @@ fn write_json(value: &serde_json::Value, indent: usize, prefix: usize, out: &mut
             push_indent(out, indent);
             out.push('}');
         }
-        _ => out.push_str(&compact),
+        _ => out.push_str(&value.to_string()),
     }
+}
+
+/// The length of `value` as compact JSON, or `None` as soon as it exceeds `limit`: deciding
+/// whether a value fits on a line reads at most `limit` bytes of it.
+fn compact_len(value: &serde_json::Value, limit: usize) -> Option<usize> {
+    use serde_json::Value;
+    let len = match value {
+        Value::Null => 4,
+        Value::Bool(b) => 4 + usize::from(!b),
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => string_len(s, limit)?,
+        Value::Array(items) => {
+            let mut len = 2 + items.len().saturating_sub(1);
+            for item in items {
+                len += compact_len(item, limit.checked_sub(len)?)?;
+            }
+            len
+        }
+        Value::Object(fields) => {
+            let mut len = 2 + fields.len().saturating_sub(1);
+            for (key, field) in fields {
+                len += string_len(key, limit.checked_sub(len)?)? + 1;
+                len += compact_len(field, limit.checked_sub(len)?)?;
+            }
+            len
+        }
+    };
+    (len <= limit).then_some(len)
+}
+
+/// The length of `text` as a JSON string, quotes included, as serde_json escapes it; `None`
+/// beyond `limit`.
+fn string_len(text: &str, limit: usize) -> Option<usize> {
+    let mut len = 2;
+    for c in text.chars() {
+        len += match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        };
+        if len > limit {
+            return None;
+        }
+    }
+    Some(len)
 }
 
 fn push_indent(out: &mut String, n: usize) {
@@ -139,5 +183,20 @@ mod tests {
             "{json}"
         );
         assert!(json.ends_with("}\n"));
+    }
+
+    #[test]
+    fn compact_lengths_are_serde_jsons() {
+        let value = serde_json::json!({
+            "a\"b": ["x\ny", "\u{1}", "é\\", 12, -3.5, true, false, null, {}, []],
+            "tab\t": {"k": "\u{8}\u{c}\r"}
+        });
+        let all = [value.clone(), value["a\"b"].clone(), value["tab\t"].clone()];
+        for v in all {
+            let text = v.to_string();
+            assert_eq!(compact_len(&v, usize::MAX), Some(text.len()), "{text}");
+            assert_eq!(compact_len(&v, text.len()), Some(text.len()), "{text}");
+            assert_eq!(compact_len(&v, text.len() - 1), None, "{text}");
+        }
     }
 }
