@@ -11,14 +11,30 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer};
 
 /// A value and the byte range of its YAML node (quotes included) in its file.
+///
+/// Offsets, lines and columns are `u32` (files are far smaller than 4 GiB; the loader's size
+/// limit is 16 MiB by default): a schema of 2,000 events holds about 100,000 spans, and 16
+/// bytes less per span is a tenth of the syntax tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned<T> {
     /// The value.
     pub value: T,
-    /// Byte range inside the file.
-    pub range: Range<usize>,
+    /// Byte range inside the file; `u32::MAX..u32::MAX` when the parser reported none.
+    pub range: Range<u32>,
     /// 1-based line and column as the parser reported them (used when bytes are unknown).
-    pub line_col: (usize, usize),
+    pub line_col: (u32, u32),
+}
+
+impl<T> Spanned<T> {
+    /// The byte range inside the file, when the parser reported one.
+    pub fn bytes(&self) -> Option<Range<usize>> {
+        (self.range.start != u32::MAX).then(|| self.range.start as usize..self.range.end as usize)
+    }
+}
+
+/// A parser's offset or position as a span part; one that does not fit is unknown.
+fn part(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
@@ -30,17 +46,20 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
         let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
         let location = spanned.referenced;
         let span = location.span();
-        let start = span.byte_offset().unwrap_or(u64::MAX);
-        let len = span.byte_len().unwrap_or(0);
-        let start = usize::try_from(start).unwrap_or(usize::MAX);
-        let end = start.saturating_add(usize::try_from(len).unwrap_or(0));
+        let start = part(span.byte_offset().unwrap_or(u64::MAX));
+        let end = match start {
+            u32::MAX => u32::MAX,
+            start => part(u64::from(start) + span.byte_len().unwrap_or(0)),
+        };
+        let range = if end == u32::MAX {
+            u32::MAX..u32::MAX
+        } else {
+            start..end
+        };
         Ok(Spanned {
             value: spanned.value,
-            range: start..end,
-            line_col: (
-                usize::try_from(location.line()).unwrap_or(1),
-                usize::try_from(location.column()).unwrap_or(1),
-            ),
+            range,
+            line_col: (part(location.line()).max(1), part(location.column()).max(1)),
         })
     }
 }

@@ -1477,13 +1477,7 @@ impl<'a> Lower<'a, '_> {
                     match groups.get(&v.value) {
                         Some(group) => group.prefix.clone(),
                         None => {
-                            self.unknown_group(
-                                def.file,
-                                v,
-                                &v.value,
-                                v.range.clone().len(),
-                                &groups,
-                            );
+                            self.unknown_group(def.file, v, &v.value, v.range.len(), &groups);
                             continue;
                         }
                     }

@@ -279,11 +279,13 @@ fn is_blank(text: &str) -> bool {
 
 /// The file span of a spanned AST value.
 pub fn span_of<T>(id: FileId, source: &SourceFile, spanned: &ast::Spanned<T>) -> Span {
-    if spanned.range.start <= source.text.len() && spanned.range.end <= source.text.len() {
-        Span::new(id, spanned.range.clone())
-    } else {
-        let start = source.offset_of(spanned.line_col.0, spanned.line_col.1);
-        Span::new(id, start..start)
+    match spanned.bytes() {
+        Some(range) if range.end <= source.text.len() => Span::new(id, range),
+        _ => {
+            let (line, column) = spanned.line_col;
+            let start = source.offset_of(line as usize, column as usize);
+            Span::new(id, start..start)
+        }
     }
 }
 

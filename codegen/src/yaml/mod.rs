@@ -78,10 +78,10 @@ where
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut parts: A) -> Result<Spanned<T>, A::Error> {
             let missing = || serde::de::Error::custom("missing span part");
-            let start: usize = parts.next_element()?.ok_or_else(missing)?;
-            let end: usize = parts.next_element()?.ok_or_else(missing)?;
-            let line: usize = parts.next_element()?.ok_or_else(missing)?;
-            let column: usize = parts.next_element()?.ok_or_else(missing)?;
+            let start: u32 = parts.next_element()?.ok_or_else(missing)?;
+            let end: u32 = parts.next_element()?.ok_or_else(missing)?;
+            let line: u32 = parts.next_element()?.ok_or_else(missing)?;
+            let column: u32 = parts.next_element()?.ok_or_else(missing)?;
             let value: T = parts.next_element()?.ok_or_else(missing)?;
             Ok(Spanned {
                 value,
