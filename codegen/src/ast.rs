@@ -28,7 +28,7 @@ pub struct Spanned<T> {
 impl<T> Spanned<T> {
     /// The byte range inside the file, when the parser reported one.
     pub fn bytes(&self) -> Option<Range<usize>> {
-        (self.range.start != u32::MAX).then(|| self.range.start as usize..self.range.end as usize)
+        (self.range.start != u32::MAX).then_some(self.range.start as usize..self.range.end as usize)
     }
 }
 
