@@ -63,7 +63,8 @@ const JSON_WIDTH: usize = 100;
 /// the others with one item per line, indented by two spaces.
 ///
 /// One line per exact name, rule and table entry keeps a schema change a readable diff of
-/// generated code, at a third of the lines of fully pretty JSON.
+/// generated code, in about 30% of the lines of fully pretty JSON (667 against 2,249 lines for
+/// the four FxA services).
 pub fn to_json(spec: &MappingSpec) -> String {
     // A `MappingSpec` holds only structs, enums, sequences, strings, integers and booleans (no
     // maps with non-string keys, no floats): serde_json always represents it.
