@@ -987,11 +987,16 @@ impl<'a> Lower<'a, '_> {
     }
 
     fn pattern(&mut self, file: usize, pattern: &Spanned<String>) -> Option<Pattern> {
-        let translated = self
-            .patterns
-            .entry(pattern.value.clone())
-            .or_insert_with(|| jsregex::compile(&pattern.value).map(|t| (t.rust, t.captures)))
-            .clone();
+        // Looked up before inserting: thousands of properties share a few patterns, and the
+        // key is only cloned for a pattern not seen yet.
+        let translated = match self.patterns.get(&pattern.value) {
+            Some(hit) => hit.clone(),
+            None => {
+                let result = jsregex::compile(&pattern.value).map(|t| (t.rust, t.captures));
+                self.patterns.insert(pattern.value.clone(), result.clone());
+                result
+            }
+        };
         match translated {
             Ok((rust, captures)) => Some(Pattern {
                 js: pattern.value.clone(),

@@ -346,7 +346,14 @@ fn category_table(rule: &Rule) -> Option<usize> {
 /// Candidates are, in order, the pattern's example with each key of the table the rule looks
 /// its category up in, then its plain example; they are made one at a time and the first that
 /// wins and produces events ends the search.
+///
+/// The search runs once per rule for the docs and the tests together
+/// ([`CompiledRules::example`](crate::model::CompiledRules)).
 pub fn rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Option<String> {
+    (service.amplitude.compiled).example(rule.index, || search_rule_example(rule, service, eval))
+}
+
+fn search_rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Option<String> {
     let wins = |name: &str| {
         !service.amplitude.exact.contains_key(name) && eval.first_rule(name) == Some(rule.index)
     };
