@@ -433,20 +433,24 @@ fn module_text(service: &Service, tests: bool, source: &str, sequential: bool) -
             String::new()
         }
     };
-    let (module, tests) = if sequential {
-        (backend::rust::emit_service(service), emit_tests())
+    let header = header(source);
+    let room = if tests {
+        backend::tests::estimated_len(service)
+    } else {
+        0
+    };
+    let module = || backend::rust::emit_service_after(service, &header, room);
+    let (mut module, tests) = if sequential {
+        (module(), emit_tests())
     } else {
         std::thread::scope(|scope| {
             let tests = scope.spawn(emit_tests);
-            let module = backend::rust::emit_service(service);
+            let module = module();
             (module, join(tests))
         })
     };
-    let mut out = header(source);
-    out.reserve(module.len() + tests.len());
-    out.push_str(&module);
-    out.push_str(&tests);
-    out
+    module.push_str(&tests);
+    module
 }
 
 /// Docs pages rendered on a thread of their own, or in place.

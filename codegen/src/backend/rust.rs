@@ -30,9 +30,17 @@ const BYTES_PER_EVENT: usize = 1536;
 ///
 /// The items carry no inner attributes, so the result can be `include!`d inside a `mod`.
 pub fn emit_service(service: &Service) -> String {
+    emit_service_after(service, "", 0)
+}
+
+/// [`emit_service`] after `prefix` (the `@generated` header), in a buffer with room for
+/// `room` bytes more (the tests): the driver then appends the tests without copying the
+/// module into a new buffer (4.6 MB at 2,000 events).
+pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -> String {
     let types = ValueTypes::collect(service);
     let items = service.events.len() + service.families.len();
-    let mut code = Code::with_capacity(4096 + items * BYTES_PER_EVENT);
+    let mut code = Code::with_capacity(prefix.len() + 4096 + items * BYTES_PER_EVENT + room);
+    code.raw(prefix);
     code.line("/// The service name.");
     code.fmt(format_args!(
         "pub const SERVICE: &str = {};",

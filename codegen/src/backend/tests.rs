@@ -24,14 +24,20 @@ use crate::model::{
 /// typed properties and rules write 1.6 MB).
 const BYTES_PER_TEST: usize = 800;
 
+/// About the length of [`emit_tests`]' text, so that its buffer, and the module's that it is
+/// appended to, are rarely copied as they grow.
+pub(crate) fn estimated_len(service: &Service) -> usize {
+    let items = service.events.len() + service.families.len() + service.amplitude.rules.len();
+    256 + items * BYTES_PER_TEST
+}
+
 /// The test module of a service: `#[cfg(test)] mod tests { ... }`, placed after the items that
 /// [`super::rust::emit_service`] returns; empty when there is nothing to test.
 pub fn emit_tests(service: &Service) -> String {
     let types = ValueTypes::collect(service);
     let mut examples = Examples::new(&types);
     let eval = Evaluator::new(&service.amplitude);
-    let items = service.events.len() + service.families.len() + service.amplitude.rules.len();
-    let mut code = Code::with_capacity(256 + items * BYTES_PER_TEST);
+    let mut code = Code::with_capacity(estimated_len(service));
     code.line("#[cfg(test)]");
     code.open(format_args!("mod tests {{"));
     // Event and family tests name the generated types; rule tests only call `super::mapping()`.
