@@ -9,7 +9,7 @@ use serde::de::value::{BorrowedStrDeserializer, StrDeserializer, UsizeDeserializ
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, Visitor};
 
 use super::SPANNED;
-use super::tree::{Kind, Tree};
+use super::tree::{Tree, View};
 
 /// The only error: the fast path gives the text to the full parser.
 #[derive(Debug)]
@@ -108,8 +108,8 @@ fn numeric_start(text: &str) -> bool {
 }
 
 impl<'t, 'a> NodeDeserializer<'t, 'a> {
-    fn kind(&self) -> &'t Kind<'a> {
-        &self.tree.node(self.id).kind
+    fn kind(&self) -> View<'a, 't> {
+        self.tree.kind(self.id)
     }
 
     fn at(&self, id: u32) -> Self {
@@ -122,16 +122,16 @@ impl<'t, 'a> NodeDeserializer<'t, 'a> {
     /// The text of a scalar a string is asked for; null-like plain scalars are not strings.
     fn string<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
         match self.kind() {
-            Kind::Plain(text) if !is_null(text) => visitor.visit_borrowed_str(text),
-            Kind::Text(std::borrow::Cow::Borrowed(text)) => visitor.visit_borrowed_str(text),
-            Kind::Text(text) => visitor.visit_str(text),
+            View::Plain(text) if !is_null(text) => visitor.visit_borrowed_str(text),
+            View::Borrowed(text) => visitor.visit_borrowed_str(text),
+            View::Owned(text) => visitor.visit_str(text),
             _ => Err(Decline),
         }
     }
 
     fn integer(self) -> Result<i128, Decline> {
         match self.kind() {
-            Kind::Plain(text) => decimal(text).ok_or(Decline),
+            View::Plain(text) => decimal(text).ok_or(Decline),
             _ => Err(Decline),
         }
     }
@@ -155,9 +155,9 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
     /// then integers and floats for plain scalars; quoted and block scalars are strings.
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
         match self.kind() {
-            Kind::Null => visitor.visit_unit(),
-            Kind::Plain(text) if is_null(text) => visitor.visit_unit(),
-            Kind::Plain(text) => {
+            View::Null => visitor.visit_unit(),
+            View::Plain(text) if is_null(text) => visitor.visit_unit(),
+            View::Plain(text) => {
                 if let Some(value) = yaml11_bool(text) {
                     visitor.visit_bool(value)
                 } else if numeric_start(text) {
@@ -174,15 +174,15 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
                     visitor.visit_borrowed_str(text)
                 }
             }
-            Kind::Text(_) => self.string(visitor),
-            Kind::Seq { .. } => self.deserialize_seq(visitor),
-            Kind::Map { .. } => self.deserialize_map(visitor),
+            View::Borrowed(_) | View::Owned(_) => self.string(visitor),
+            View::Seq { .. } => self.deserialize_seq(visitor),
+            View::Map { .. } => self.deserialize_map(visitor),
         }
     }
 
     fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
         match self.kind() {
-            Kind::Plain(text) => visitor.visit_bool(yaml11_bool(text).ok_or(Decline)?),
+            View::Plain(text) => visitor.visit_bool(yaml11_bool(text).ok_or(Decline)?),
             _ => Err(Decline),
         }
     }
@@ -228,16 +228,16 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
         match self.kind() {
-            Kind::Null => visitor.visit_none(),
-            Kind::Plain(text) if is_null(text) => visitor.visit_none(),
+            View::Null => visitor.visit_none(),
+            View::Plain(text) if is_null(text) => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
 
     fn deserialize_unit<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
         match self.kind() {
-            Kind::Null => visitor.visit_unit(),
-            Kind::Plain(text) if is_null(text) => visitor.visit_unit(),
+            View::Null => visitor.visit_unit(),
+            View::Plain(text) if is_null(text) => visitor.visit_unit(),
             _ => Err(Decline),
         }
     }
@@ -263,8 +263,8 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
     }
 
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
-        match *self.kind() {
-            Kind::Seq { first, len } => {
+        match self.kind() {
+            View::Seq { first, len } => {
                 let items = self.tree.children(first, len as usize);
                 let mut access = Items {
                     node: self,
@@ -296,8 +296,8 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
     }
 
     fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Decline> {
-        match *self.kind() {
-            Kind::Map { first, len } => {
+        match self.kind() {
+            View::Map { first, len } => {
                 let entries = self.tree.children(first, 2 * len as usize);
                 let mut access = Entries {
                     node: self,
@@ -341,11 +341,11 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'_, 'a> {
     ) -> Result<V::Value, Decline> {
         // Unit variants named by a scalar; `StrDeserializer` offers only unit variants.
         match self.kind() {
-            Kind::Plain(text) if !is_null(text) => {
+            View::Plain(text) if !is_null(text) => {
                 visitor.visit_enum(BorrowedStrDeserializer::<Decline>::new(text))
             }
-            Kind::Text(text) => {
-                let variant: StrDeserializer<'_, Decline> = text.as_ref().into_deserializer();
+            View::Borrowed(text) | View::Owned(text) => {
+                let variant: StrDeserializer<'_, Decline> = text.into_deserializer();
                 visitor.visit_enum(variant)
             }
             _ => Err(Decline),
