@@ -99,11 +99,6 @@ impl CompiledRules {
         self.regexes.get(index).and_then(Option::as_ref)
     }
 
-    /// Every rule's regex, by rule index.
-    pub fn regexes(&self) -> &[Option<regex::Regex>] {
-        &self.regexes
-    }
-
     /// Whether rule `index` matches `name` anywhere.
     pub fn matches(&self, index: usize, name: &str) -> bool {
         self.regex(index).is_some_and(|r| r.is_match(name))

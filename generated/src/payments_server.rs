@@ -4,13 +4,16 @@
 pub const SERVICE: &str = "payments-server";
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
-        // Cannot fail while the runtime shares the compiler's `metricsmith-spec`: the
-        // metricsmith compiler wrote SPEC_JSON with serde_json from the same `MappingSpec`
-        // types, compiled every rule pattern with the same `regex` crate and resolved every
-        // table id.
+        // Fails only against a runtime of another version: the metricsmith compiler wrote
+        // SPEC_JSON with serde_json from the `MappingSpec` types it shares with its runtime,
+        // compiled every rule pattern with the same `regex` crate and resolved every table id.
         ::std::sync::Arc::new(
-            ::metricsmith::amplitude::Mapping::from_json(SPEC_JSON)
-                .expect("metricsmith validated this mapping"),
+            ::metricsmith::amplitude::Mapping::from_json(SPEC_JSON).unwrap_or_else(|err| {
+                ::std::panic!(
+                    "SPEC_JSON does not fit this metricsmith runtime ({err}): regenerate this \
+                     code with the metricsmith compiler of the runtime's version"
+                )
+            }),
         )
     });
 /// The Amplitude mapping of `payments-server`, compiled on first use and kept for the life of the process.
@@ -30,9 +33,7 @@ pub fn transform(
 }
 /// The data of [`mapping`].
 pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
-    // Cannot fail: see `MAPPING`.
-    ::metricsmith::amplitude::spec_from_json(SPEC_JSON)
-        .expect("metricsmith wrote this JSON from a MappingSpec")
+    MAPPING.spec().clone()
 }
 /// The data of [`mapping`], as the JSON of `metricsmith::amplitude::MappingSpec`.
 pub const SPEC_JSON: &str = r#"{
