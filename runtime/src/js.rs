@@ -7,6 +7,8 @@
 
 use serde_json::{Number, Value};
 
+use crate::view::{JsonRef, Kind, Num};
+
 /// JavaScript truthiness of a present value (`undefined` is modelled as `None` by callers).
 ///
 /// # Examples
@@ -18,13 +20,16 @@ use serde_json::{Number, Value};
 /// assert!(truthy(&json!([])));
 /// assert!(truthy(&json!("0")));
 /// ```
-pub fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
+pub fn truthy<'a>(value: impl JsonRef<'a>) -> bool {
+    match value.kind() {
+        Kind::Null => false,
+        Kind::Bool(b) => b,
+        Kind::Number(n) => {
+            let f = n.as_f64();
+            f != 0.0 && !f.is_nan()
+        }
+        Kind::String(s) => !s.is_empty(),
+        Kind::Array | Kind::Object => true,
     }
 }
 
@@ -45,6 +50,11 @@ pub fn truthy_opt(value: Option<&Value>) -> bool {
 /// assert_eq!(to_string(None), "undefined");
 /// ```
 pub fn to_string(value: Option<&Value>) -> String {
+    string_of(value)
+}
+
+/// JavaScript `String(value)` of any [`JsonRef`]; `None` (undefined) gives `"undefined"`.
+pub fn string_of<'a>(value: Option<impl JsonRef<'a>>) -> String {
     let mut out = String::new();
     match value {
         None => out.push_str("undefined"),
@@ -53,24 +63,24 @@ pub fn to_string(value: Option<&Value>) -> String {
     out
 }
 
-fn write_string(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_string(n)),
-        Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
+fn write_string<'a>(value: impl JsonRef<'a>, out: &mut String) {
+    match value.kind() {
+        Kind::Null => out.push_str("null"),
+        Kind::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Kind::Number(n) => out.push_str(&num_to_string(n)),
+        Kind::String(s) => out.push_str(s),
+        Kind::Array => {
+            for (i, item) in value.items().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 // Array.prototype.join writes null and undefined as empty strings.
-                if !item.is_null() {
+                if item.kind() != Kind::Null {
                     write_string(item, out);
                 }
             }
         }
-        Value::Object(_) => out.push_str("[object Object]"),
+        Kind::Object => out.push_str("[object Object]"),
     }
 }
 
@@ -78,14 +88,17 @@ fn write_string(value: &Value, out: &mut String) {
 ///
 /// Integers beyond 2^53 are not exact in JavaScript: they print as the double they round to.
 pub fn number_to_string(n: &Number) -> String {
+    num_to_string(Num::from(n))
+}
+
+/// [`number_to_string`] of a [`Num`].
+pub fn num_to_string(n: Num) -> String {
     const SAFE: u64 = 1 << 53;
-    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
-        return i.to_string();
+    match n {
+        Num::I64(i) if i.unsigned_abs() <= SAFE => i.to_string(),
+        Num::U64(u) if u <= SAFE => u.to_string(),
+        other => format_f64(other.as_f64()),
     }
-    if let Some(u) = n.as_u64().filter(|u| *u <= SAFE) {
-        return u.to_string();
-    }
-    n.as_f64().map_or_else(|| "NaN".to_owned(), format_f64)
 }
 
 /// JavaScript `Number.prototype.toString()` of an `f64` (ECMA-262 Number::toString).
@@ -140,14 +153,21 @@ pub fn format_f64(x: f64) -> String {
 /// assert_eq!(to_number(Some(&json!("0x10"))), 16.0);
 /// ```
 pub fn to_number(value: Option<&Value>) -> f64 {
-    match value {
-        None => f64::NAN,
-        Some(Value::Null) => 0.0,
-        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(Value::String(s)) => string_to_number(s),
-        Some(v @ Value::Array(_)) => string_to_number(&to_string(Some(v))),
-        Some(Value::Object(_)) => f64::NAN,
+    number_of(value)
+}
+
+/// [`to_number`] of any [`JsonRef`].
+pub fn number_of<'a>(value: Option<impl JsonRef<'a>>) -> f64 {
+    let Some(value) = value else {
+        return f64::NAN;
+    };
+    match value.kind() {
+        Kind::Null => 0.0,
+        Kind::Bool(b) => f64::from(u8::from(b)),
+        Kind::Number(n) => n.as_f64(),
+        Kind::String(s) => string_to_number(s),
+        Kind::Array => string_to_number(&string_of(Some(value))),
+        Kind::Object => f64::NAN,
     }
 }
 
@@ -243,21 +263,19 @@ fn is_decimal_literal(s: &str) -> bool {
 /// JavaScript `value + n` for a present, truthy time value.
 ///
 /// Numbers add, strings concatenate, other values go through `ToPrimitive` first.
-pub fn plus(value: &Value, n: i64) -> Value {
-    match value {
-        Value::Number(num) => {
+pub fn plus<'a>(value: impl JsonRef<'a>, n: i64) -> Value {
+    match value.kind() {
+        Kind::Number(num) => {
             if let Some(i) = num.as_i64().and_then(|i| i.checked_add(n)) {
                 return Value::from(i);
             }
-            let sum = num.as_f64().unwrap_or(f64::NAN) + n as f64;
+            let sum = num.as_f64() + n as f64;
             number_value(sum)
         }
-        Value::Bool(b) => number_value(f64::from(u8::from(*b)) + n as f64),
-        Value::Null => Value::from(n),
-        Value::String(s) => Value::String(format!("{s}{n}")),
-        Value::Array(_) | Value::Object(_) => {
-            Value::String(format!("{}{n}", to_string(Some(value))))
-        }
+        Kind::Bool(b) => number_value(f64::from(u8::from(b)) + n as f64),
+        Kind::Null => Value::from(n),
+        Kind::String(s) => Value::String(format!("{s}{n}")),
+        Kind::Array | Kind::Object => Value::String(format!("{}{n}", string_of(Some(value)))),
     }
 }
 

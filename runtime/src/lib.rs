@@ -13,8 +13,10 @@ pub mod context;
 pub mod emit;
 pub mod flow_id;
 pub mod js;
+pub mod line;
 pub mod mozlog;
 pub mod types;
+pub mod view;
 
 #[cfg(feature = "macros")]
 pub use metricsmith_macros::schema;

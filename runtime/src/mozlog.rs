@@ -37,9 +37,10 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::clock::{Clock, SystemClock};
+use crate::view::{JsonRef, Kind, Num};
 
 /// Why a line could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -150,13 +151,13 @@ pub(crate) fn write_head(out: &mut Vec<u8>, record: &Record<'_>) {
 
 /// One value of `Fields`: scalars as they are, `null` as `"null"`, objects and arrays as
 /// their JSON text in a string.
-pub(crate) fn write_field_value(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_str(out, s, Depth::Top),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Null => out.extend_from_slice(b"\"null\""),
-        Value::Array(_) | Value::Object(_) => {
+pub(crate) fn write_field_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>) {
+    match value.kind() {
+        Kind::Number(n) => write_number(out, n),
+        Kind::String(s) => write_str(out, s, Depth::Top),
+        Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Kind::Null => out.extend_from_slice(b"\"null\""),
+        Kind::Array | Kind::Object => {
             out.push(b'"');
             write_value(out, value, Depth::Nested);
             out.push(b'"');
@@ -204,15 +205,15 @@ pub(crate) enum Depth {
     Nested,
 }
 
-pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, depth: Depth) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_str(out, s, depth),
-        Value::Array(items) => {
+pub(crate) fn write_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>, depth: Depth) {
+    match value.kind() {
+        Kind::Null => out.extend_from_slice(b"null"),
+        Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Kind::Number(n) => write_number(out, n),
+        Kind::String(s) => write_str(out, s, depth),
+        Kind::Array => {
             out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in value.items().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -220,9 +221,9 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, depth: Depth) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
+        Kind::Object => {
             out.push(b'{');
-            for (i, (key, item)) in map.iter().enumerate() {
+            for (i, (key, item)) in value.entries().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -344,7 +345,7 @@ fn word_needs_escape(word: u64) -> bool {
 
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
 /// JavaScript's `Number.prototype.toString`, which is what `JSON.stringify` prints.
-fn write_number(out: &mut Vec<u8>, n: &Number) {
+fn write_number(out: &mut Vec<u8>, n: Num) {
     const SAFE: u64 = 1 << 53;
     // Fast path: safe integers print as they are, without an intermediate String.
     if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
@@ -352,9 +353,10 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
         return;
     }
     // JSON.stringify writes NaN and ±Infinity as null; serde_json never holds them.
-    match n.as_f64() {
-        Some(f) if !f.is_finite() => out.extend_from_slice(b"null"),
-        _ => out.extend_from_slice(crate::js::number_to_string(n).as_bytes()),
+    if n.as_f64().is_finite() {
+        out.extend_from_slice(crate::js::num_to_string(n).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
     }
 }
 

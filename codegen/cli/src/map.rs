@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use metricsmith::amplitude::{Encoding, Env, Mapping, OauthClients, SourceEvent};
+use metricsmith::line;
 use metricsmith::mozlog::{self, Record, Severity};
+use metricsmith::view::{JsonRef, Kind};
 use serde_json::{Map, Value};
 
 use metricsmith_cli::schema;
@@ -34,6 +36,13 @@ pub struct Args {
     /// What each output line holds.
     #[arg(long, value_enum, default_value_t = Format::Amplitude)]
     format: Format,
+    /// Worker threads; the output keeps the input's order whatever the number.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// The longest input line kept, in bytes; a longer line yields an error line and is
+    /// skipped without being held in memory.
+    #[arg(long = "max-line", default_value_t = line::DEFAULT_MAX_LINE)]
+    max_line: usize,
 }
 
 /// The output format.
@@ -101,26 +110,209 @@ fn map(args: &Args) -> Result<(), String> {
         }),
     };
 
-    let mut stdin = io::stdin().lock();
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut line = Vec::with_capacity(1024);
-    let mut line_out = Vec::with_capacity(1024);
-    loop {
-        line.clear();
-        let read = stdin
-            .read_until(b'\n', &mut line)
-            .map_err(|err| format!("reading stdin: {err}"))?;
-        if read == 0 {
-            break;
+    let stdin = io::stdin();
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let write_err = |err: io::Error| format!("writing stdout: {err}");
+    let threads = args.threads.max(1);
+    if threads == 1 {
+        let mut reader = line::Reader::with_limit(stdin.lock(), args.max_line);
+        let mut mapper = LineMapper::new(&mapping, &env, encoding, args.max_line);
+        let mut line_out = Vec::with_capacity(1 << 16);
+        while let Some(line) = reader
+            .next_line()
+            .map_err(|err| format!("reading stdin: {err}"))?
+        {
+            mapper.map(&line, &mut line_out);
+            // Written in 64 KiB pieces: one `write_all` per line costs more than the mapping.
+            if line_out.len() >= 1 << 16 {
+                out.write_all(&line_out).map_err(write_err)?;
+                line_out.clear();
+            }
         }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        line_out.clear();
-        map_line(text, &mapping, &env, encoding, &mut line_out);
-        line_out.push(b'\n');
-        out.write_all(&line_out)
-            .map_err(|err| format!("writing stdout: {err}"))?;
+        out.write_all(&line_out).map_err(write_err)?;
+    } else {
+        let workers = Workers {
+            threads,
+            max_line: args.max_line,
+        };
+        map_parallel(stdin, &mut out, workers, &mapping, &env, encoding)?;
     }
-    out.flush().map_err(|err| format!("writing stdout: {err}"))
+    out.flush().map_err(write_err)
+}
+
+/// Maps lines on `threads` workers: the reader cuts the input into blocks of whole lines, the
+/// workers map blocks, and the output is written in input order.
+///
+/// Every queue is bounded, so memory stays at a few blocks per worker whatever the input.
+fn map_parallel(
+    input: impl io::Read + Send,
+    out: &mut impl Write,
+    Workers { threads, max_line }: Workers,
+    mapping: &Mapping,
+    env: &Env<'_>,
+    encoding: Encoding<'_>,
+) -> Result<(), String> {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, mpsc};
+
+    const BLOCK: usize = 1 << 20;
+    let (work_tx, work_rx) = mpsc::sync_channel::<Block>(threads * 2);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            scope.spawn(move || {
+                let mut mapper = LineMapper::new(mapping, env, encoding, max_line);
+                loop {
+                    // A poisoned lock means another worker panicked: stop too.
+                    let Ok(guard) = work_rx.lock() else { return };
+                    let Ok(block) = guard.recv() else { return };
+                    drop(guard);
+                    let mut mapped = Vec::with_capacity(block.data.len() * 2);
+                    block.map(&mut mapper, &mut mapped);
+                    if done_tx.send((block.seq, mapped)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // The reader runs on its own thread; this one writes in order.
+        let reader = scope.spawn(move || -> Result<(), String> {
+            let mut reader = line::Reader::with_limit(input, max_line);
+            let mut block = Block::new(0, BLOCK);
+            while let Some(line) = reader
+                .next_line()
+                .map_err(|err| format!("reading stdin: {err}"))?
+            {
+                block.push(&line);
+                if block.data.len() >= BLOCK {
+                    let next = Block::new(block.seq + 1, BLOCK);
+                    if work_tx.send(std::mem::replace(&mut block, next)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            if !block.ends.is_empty() {
+                let _ = work_tx.send(block);
+            }
+            Ok(())
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        let mut result = Ok(());
+        for (seq, mapped) in done_rx {
+            pending.insert(seq, mapped);
+            while let Some(mapped) = pending.remove(&next) {
+                if result.is_ok() {
+                    result = out
+                        .write_all(&mapped)
+                        .map_err(|err| format!("writing stdout: {err}"));
+                }
+                next += 1;
+            }
+        }
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err("the reader thread panicked".to_owned()));
+        read.and(result)
+    })
+}
+
+/// How [`map_parallel`] works.
+#[derive(Debug, Clone, Copy)]
+struct Workers {
+    threads: usize,
+    max_line: usize,
+}
+
+/// Whole lines for one worker: their bytes one after another, and where each ends.
+struct Block {
+    seq: u64,
+    data: Vec<u8>,
+    /// Per line: the end of its bytes in `data`, and whether it was too long to keep.
+    ends: Vec<(usize, bool)>,
+}
+
+impl Block {
+    fn new(seq: u64, capacity: usize) -> Self {
+        Self {
+            seq,
+            data: Vec::with_capacity(capacity + (capacity >> 2)),
+            ends: Vec::with_capacity(capacity / 256),
+        }
+    }
+
+    fn push(&mut self, line: &line::Line<'_>) {
+        self.data.extend_from_slice(line.text);
+        self.ends.push((self.data.len(), line.too_long));
+    }
+
+    fn map(&self, mapper: &mut LineMapper<'_>, out: &mut Vec<u8>) {
+        let mut start = 0;
+        for &(end, too_long) in &self.ends {
+            let text = self.data.get(start..end).unwrap_or(&[]);
+            let line = line::Line {
+                text,
+                offset: 0,
+                end: 0,
+                too_long,
+            };
+            mapper.map(&line, out);
+            start = end;
+        }
+    }
+}
+
+/// Maps lines one by one into reused storage.
+struct LineMapper<'m> {
+    mapping: &'m Mapping,
+    env: &'m Env<'m>,
+    encoding: Encoding<'m>,
+    doc: line::Doc,
+    max_line: usize,
+}
+
+impl<'m> LineMapper<'m> {
+    fn new(
+        mapping: &'m Mapping,
+        env: &'m Env<'m>,
+        encoding: Encoding<'m>,
+        max_line: usize,
+    ) -> Self {
+        Self {
+            mapping,
+            env,
+            encoding,
+            doc: line::Doc::new(),
+            max_line,
+        }
+    }
+
+    /// Appends the output line of `line`, with its newline, to `out`.
+    fn map(&mut self, line: &line::Line<'_>, out: &mut Vec<u8>) {
+        if line.too_long {
+            let message = format!("line longer than {} bytes: skipped", self.max_line);
+            write_error(&message, out);
+        } else {
+            map_line(
+                line.text,
+                self.mapping,
+                self.env,
+                self.encoding,
+                &mut self.doc,
+                out,
+            );
+        }
+        out.push(b'\n');
+    }
+}
+
+fn write_error(message: &str, out: &mut Vec<u8>) {
+    let error = Value::Object(Map::from_iter([("error".to_owned(), Value::from(message))]));
+    out.extend_from_slice(mozlog::to_js_json(&error).as_bytes());
 }
 
 fn read_clients(path: &PathBuf) -> Result<OauthClients, String> {
@@ -150,33 +342,47 @@ fn map_line(
     mapping: &Mapping,
     env: &Env<'_>,
     encoding: Encoding<'_>,
+    doc: &mut line::Doc,
     out: &mut Vec<u8>,
 ) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    // The common shape parses straight into its parts; anything else (and every error) takes
-    // the general path, whose messages are the ones users see.
-    let input = match serde_json::from_slice::<Input>(line) {
-        Ok(input) => input,
-        Err(_) => match parse_input(line) {
-            Ok(input) => input,
-            Err(message) => {
-                let error =
-                    Value::Object(Map::from_iter([("error".to_owned(), Value::from(message))]));
-                out.extend_from_slice(mozlog::to_js_json(&error).as_bytes());
-                return;
+    // The line is parsed into reused storage and mapped from there; anything but the expected
+    // shape (and every error) takes the general path, whose messages are the ones users see.
+    if let Ok(text) = std::str::from_utf8(line)
+        && let Ok(parsed) = doc.parse(text)
+    {
+        let root = parsed.root();
+        let is_object = |v: &line::Value<'_>| v.kind() == Kind::Object;
+        if let Some(event) = root.get("event").filter(is_object) {
+            let (name, time) = (event.get("type"), event.get("time"));
+            match root.get("data") {
+                Some(data) if is_object(&data) => {
+                    mapping.transform_view_to(name, time, data, env, encoding, out);
+                    return;
+                }
+                // FxA's transform returns nothing without a data bag.
+                None if is_object(&root) => {
+                    out.extend_from_slice(b"[]");
+                    return;
+                }
+                _ => {}
             }
-        },
-    };
-    let source = SourceEvent {
-        name: input.name.as_ref(),
-        time: input.time.as_ref(),
-    };
-    match &input.data {
-        Some(data) => {
-            mapping.transform_to(source, data, env, encoding, out);
         }
-        // FxA's transform returns nothing without a data bag.
-        None => out.extend_from_slice(b"[]"),
+    }
+    match parse_input(line) {
+        Ok(input) => {
+            let source = SourceEvent {
+                name: input.name.as_ref(),
+                time: input.time.as_ref(),
+            };
+            match &input.data {
+                Some(data) => {
+                    mapping.transform_to(source, data, env, encoding, out);
+                }
+                None => out.extend_from_slice(b"[]"),
+            }
+        }
+        Err(message) => write_error(&message, out),
     }
 }
 
@@ -186,143 +392,6 @@ struct Input {
     name: Option<Value>,
     time: Option<Value>,
     data: Option<Map<String, Value>>,
-}
-
-impl<'de> serde::Deserialize<'de> for Input {
-    /// Only the exact shape `{"event":{..},"data":{..}}`, keys in any order, later duplicates
-    /// winning as in a map; anything else is an error, and [`parse_input`] explains it.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(LineVisitor)
-    }
-}
-
-struct LineVisitor;
-
-impl<'de> serde::de::Visitor<'de> for LineVisitor {
-    type Value = Input;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object {\"event\":{..},\"data\":{..}}")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Input, A::Error> {
-        let mut input = Input::default();
-        let mut event = false;
-        while let Some(key) = map.next_key::<Key>()? {
-            match key.0 {
-                "event" => {
-                    let EventFields { name, time } = map.next_value()?;
-                    (input.name, input.time) = (name, time);
-                    event = true;
-                }
-                "data" => input.data = Some(map.next_value::<DataBag>()?.0),
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        if !event {
-            return Err(serde::de::Error::missing_field("event"));
-        }
-        Ok(input)
-    }
-}
-
-/// A key that matters (`event`, `data`, `type`, `time`) or the empty string, without
-/// allocating.
-struct Key(&'static str);
-
-impl<'de> serde::Deserialize<'de> for Key {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_identifier(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl serde::de::Visitor<'_> for KeyVisitor {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
-        Ok(Key(match key {
-            "event" => "event",
-            "data" => "data",
-            "type" => "type",
-            "time" => "time",
-            _ => "",
-        }))
-    }
-}
-
-/// The data bag, built with room for a typical bag so the map does not grow step by step.
-struct DataBag(Map<String, Value>);
-
-impl<'de> serde::Deserialize<'de> for DataBag {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(DataVisitor)
-    }
-}
-
-struct DataVisitor;
-
-impl<'de> serde::de::Visitor<'de> for DataVisitor {
-    type Value = DataBag;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DataBag, A::Error> {
-        let mut bag = Map::with_capacity(map.size_hint().unwrap_or(16));
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            // A repeated key keeps its first position and its last value, as in serde_json.
-            bag.insert(key, value);
-        }
-        Ok(DataBag(bag))
-    }
-}
-
-/// The event object's `type` and `time`.
-struct EventFields {
-    name: Option<Value>,
-    time: Option<Value>,
-}
-
-impl<'de> serde::Deserialize<'de> for EventFields {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EventVisitor)
-    }
-}
-
-struct EventVisitor;
-
-impl<'de> serde::de::Visitor<'de> for EventVisitor {
-    type Value = EventFields;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object {\"type\":..,\"time\":..}")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EventFields, A::Error> {
-        let mut event = EventFields {
-            name: None,
-            time: None,
-        };
-        while let Some(key) = map.next_key::<Key>()? {
-            match key.0 {
-                "type" => event.name = Some(map.next_value()?),
-                "time" => event.time = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(event)
-    }
 }
 
 /// Parses an input line, with a message for every way it can be invalid.

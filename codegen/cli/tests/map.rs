@@ -42,6 +42,69 @@ fn map_command(schema: &str) -> Command {
     cmd
 }
 
+/// The input lines of a corpus file for `metricsmith map`.
+fn corpus_input(file: &str) -> String {
+    read_cases(file)
+        .iter()
+        .map(|c| {
+            let line = serde_json::json!({"event": c.input.event, "data": c.input.data});
+            format!("{}\n", serde_json::to_string(&line).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn threads_write_what_one_thread_writes_in_input_order() {
+    // Several 1 MiB blocks, with bad lines among them, so workers finish out of order.
+    let corpus = corpus_input("amplitude-auth.jsonl");
+    let mut input = String::new();
+    for i in 0..12 {
+        input.push_str(&corpus);
+        input.push_str(&format!("not json {i}\n"));
+    }
+    let run = |threads: &str| {
+        let output = map_command("schema/fxa/auth-server.yaml")
+            .args(["--threads", threads])
+            .write_stdin(input.clone())
+            .assert()
+            .success();
+        String::from_utf8(output.get_output().stdout.clone()).unwrap()
+    };
+    let one = run("1");
+    assert_eq!(one.lines().count(), input.lines().count());
+    let bad = one.lines().nth(corpus.lines().count()).unwrap();
+    assert!(bad.starts_with(r#"{"error":"invalid JSON"#), "{bad}");
+    for threads in ["2", "3"] {
+        assert!(
+            run(threads) == one,
+            "--threads {threads} differs from one thread"
+        );
+    }
+}
+
+#[test]
+fn a_line_over_the_limit_yields_an_error_line_and_the_next_lines_are_mapped() {
+    let good = "{\"event\":{\"type\":\"account.login\",\"time\":5},\"data\":{\"uid\":\"u\"}}\n";
+    let long = format!("{{\"event\":{{\"type\":\"{}\"}}}}\n", "x".repeat(500));
+    let input = format!("{good}{long}{good}");
+    for threads in ["1", "2"] {
+        let output = map_command("schema/fxa/auth-server.yaml")
+            .args(["--max-line", "200", "--threads", threads])
+            .write_stdin(input.clone())
+            .assert()
+            .success();
+        let stdout = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert_eq!(lines[0], lines[2]);
+        assert!(lines[0].contains("fxa_login - success"));
+        assert_eq!(
+            lines[1],
+            r#"{"error":"line longer than 200 bytes: skipped"}"#
+        );
+    }
+}
+
 /// Pipes every case of a corpus file through `metricsmith map` and compares each output line
 /// with the events the service would log.
 #[track_caller]

@@ -316,6 +316,99 @@ fn transform_to_writes_the_logged_events_of_transform() {
 }
 
 #[test]
+fn transform_view_to_on_a_parsed_line_writes_what_transform_to_writes() {
+    use crate::line::Doc;
+    use crate::view::JsonRef;
+
+    let mapping = mapping();
+    let clients = OauthClients::from([("0123".to_owned(), "amo".to_owned())]);
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: Some("134"),
+        now_ms: 1_551_700_200_000,
+    };
+    let record = Record {
+        timestamp_ms: env.now_ms,
+        logger: "test",
+        type_name: "amplitudeEvent",
+        hostname: None,
+        severity: Severity::Info,
+        pid: 7,
+        fields: None,
+    };
+    let names = [
+        json!("account.login"),
+        json!("twice"),
+        json!("screen.sms.here"),
+        json!("screen.other.x"),
+        json!(["screen", "sms"]),
+        json!(0),
+    ];
+    let times = [json!(1_551_700_123_456_i64), json!("t"), json!(null)];
+    let (mut doc, mut owned, mut viewed) = (Doc::new(), Vec::new(), Vec::new());
+    let mut checked = 0;
+    for bag in bags() {
+        for name in &names {
+            for time in &times {
+                let event = json!({"type": name, "time": time});
+                let bag_text = serde_json::to_string(&bag).unwrap_or_default();
+                // Repeated keys: the first position and the last value count, in both paths.
+                let inner = bag_text.get(1..bag_text.len() - 1).unwrap_or_default();
+                let inner = if inner.is_empty() {
+                    String::new()
+                } else {
+                    format!("{inner},")
+                };
+                let repeated = format!(
+                    r#"{{"uid":"shadowed","lang":"first",{inner}"lang":"xx","uid":"last"}}"#
+                );
+                for data in [bag_text, repeated] {
+                    let text = format!(r#"{{"event":{event},"data":{data}}}"#);
+                    let value: Json = serde_json::from_str(&text).unwrap_or_default();
+                    let parsed = doc
+                        .parse(&text)
+                        .unwrap_or_else(|err| panic!("{err}: {text}"));
+                    let root = parsed.root();
+                    let (Some(view_event), Some(view_data)) = (root.get("event"), root.get("data"))
+                    else {
+                        panic!("{text}")
+                    };
+                    let source = SourceEvent {
+                        name: value["event"].get("type"),
+                        time: value["event"].get("time"),
+                    };
+                    let Some(owned_data) = value["data"].as_object() else {
+                        panic!("{text}")
+                    };
+                    for encoding in [Encoding::Json, Encoding::Mozlog(record)] {
+                        owned.clear();
+                        viewed.clear();
+                        let want =
+                            mapping.transform_to(source, owned_data, &env, encoding, &mut owned);
+                        let got = mapping.transform_view_to(
+                            view_event.get("type"),
+                            view_event.get("time"),
+                            view_data,
+                            &env,
+                            encoding,
+                            &mut viewed,
+                        );
+                        assert_eq!(got, want, "{text}");
+                        assert_eq!(
+                            String::from_utf8_lossy(&viewed),
+                            String::from_utf8_lossy(&owned),
+                            "{text}"
+                        );
+                        checked += got;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "{checked}");
+}
+
+#[test]
 fn a_spec_survives_a_json_round_trip() {
     let spec = mapping().spec().clone();
     for text in [

@@ -12,6 +12,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::js;
 use crate::mozlog::{self, Depth, Record};
+use crate::view::{Bag, JsonRef, Kind};
 use metricsmith_spec::{
     Capture, Cond, Field, GroupExpr, GroupProperties, Layout, MappingSpec, Part, RewritePart,
     Source, Target, Value,
@@ -307,7 +308,7 @@ impl Mapping {
     ) -> Vec<AmplitudeEvent> {
         let mut out = Vec::new();
         let capacity = self.spec.layout.fields.len() + 5;
-        self.each_target(event, data, env, |ctx, target| {
+        self.each_target(event.name, event.time, data, env, |ctx, target| {
             let mut sink = MapSink::new(capacity);
             let logged = ctx.write_event(target, &mut sink);
             out.push(AmplitudeEvent {
@@ -363,10 +364,60 @@ impl Mapping {
         encoding: Encoding<'_>,
         out: &mut Vec<u8>,
     ) -> usize {
+        self.transform_view_to(event.name, event.time, data, env, encoding, out)
+    }
+
+    /// [`Mapping::transform_to`] on borrowed values: the event's `type` and `time` and its data
+    /// bag as views, for instance into a line parsed with [`crate::line::Doc`].
+    ///
+    /// Writes the same bytes as `transform_to` on the owned values, without copying any value
+    /// of the line.
+    ///
+    /// # Examples
+    /// ```
+    /// use metricsmith::amplitude::{Encoding, Env, GroupExpr, Mapping, MappingSpec, Part, Target};
+    /// use metricsmith::line::Doc;
+    /// use metricsmith::view::JsonRef;
+    /// let target = Target {
+    ///     group: GroupExpr::Fixed("fxa_login".into()),
+    ///     event: vec![Part::Text("success".into())],
+    ///     when: vec![],
+    ///     time_offset: None,
+    /// };
+    /// let spec = MappingSpec {
+    ///     exact: vec![("account.login".into(), vec![target])],
+    ///     ..MappingSpec::default()
+    /// };
+    /// let mapping = Mapping::new(spec)?;
+    /// let mut doc = Doc::new();
+    /// let parsed = doc.parse(r#"{"event":{"type":"account.login","time":1551700123456},"data":{}}"#)?;
+    /// let line = parsed.root();
+    /// let event = line.get("event");
+    /// let (name, time) = (event.and_then(|e| e.get("type")), event.and_then(|e| e.get("time")));
+    /// let data = line.get("data").expect("the line has data");
+    /// let clients = Default::default();
+    /// let env = Env { oauth_clients: &clients, app_version: None, now_ms: 0 };
+    /// let mut out = Vec::new();
+    /// assert_eq!(mapping.transform_view_to(name, time, data, &env, Encoding::Json, &mut out), 1);
+    /// assert_eq!(
+    ///     String::from_utf8(out)?,
+    ///     r#"[{"op":"amplitudeEvent","event_type":"fxa_login - success","time":1551700123456,"event_properties":{},"user_properties":{}}]"#
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transform_view_to<'d, B: Bag<'d>>(
+        &self,
+        name: Option<B::Value>,
+        time: Option<B::Value>,
+        data: B,
+        env: &Env<'_>,
+        encoding: Encoding<'_>,
+        out: &mut Vec<u8>,
+    ) -> usize {
         let heka = matches!(encoding, Encoding::Mozlog(_));
         let mut count = 0;
         out.push(b'[');
-        self.each_target(event, data, env, |ctx, target| {
+        self.each_target(name, time, data, env, |ctx, target| {
             let start = out.len();
             if count > 0 {
                 out.push(b',');
@@ -391,7 +442,7 @@ impl Mapping {
                 let logged = ctx.write_event(target, &mut map);
                 let mut sink = ByteSink::new(out, heka, false);
                 for (key, value) in &map.finish() {
-                    sink.field(key, Val::Json(value));
+                    sink.field(key, Val::<&Json>::Json(value));
                 }
                 logged
             };
@@ -410,20 +461,21 @@ impl Mapping {
     }
 
     /// Calls `f` for every target of `event` that produces an amplitude event.
-    fn each_target(
+    fn each_target<'d, B: Bag<'d>>(
         &self,
-        event: SourceEvent<'_>,
-        data: &Map<String, Json>,
+        name: Option<B::Value>,
+        time: Option<B::Value>,
+        data: B,
         env: &Env<'_>,
-        mut f: impl FnMut(&Ctx<'_>, &Target),
+        mut f: impl FnMut(&Ctx<'_, 'd, B>, &Target),
     ) {
         // An absent or falsy name never reaches the transform (FxA's badArgument).
-        let Some(raw_name) = event.name.filter(|n| js::truthy(n)) else {
+        let Some(raw_name) = name.filter(|n| js::truthy(*n)) else {
             return;
         };
-        let mut name = match raw_name {
-            Json::String(s) => Cow::Borrowed(s.as_str()),
-            other => Cow::Owned(js::to_string(Some(other))),
+        let mut name: Cow<'_, str> = match raw_name.kind() {
+            Kind::String(s) => Cow::Borrowed(s),
+            _ => Cow::Owned(js::string_of(Some(raw_name))),
         };
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
             name = Cow::Owned(render_rewrite(&rewrite.to, data));
@@ -433,11 +485,10 @@ impl Mapping {
             Some(Matched::Exact(i)) => (&self.spec.exact[i].1, Captures::default()),
             Some(Matched::Rule(i)) => (&self.spec.rules[i].targets, self.captures(i, &name)),
         };
-        let now = Json::from(env.now_ms);
         let fallback = self.spec.policy.time_falls_back_to_now;
-        let time = match event.time {
-            Some(t) if js::truthy(t) || !fallback => Some(t),
-            _ if fallback => Some(&now),
+        let time = match time {
+            Some(t) if js::truthy(t) || !fallback => Some(Time::Data(t)),
+            _ if fallback => Some(Time::Now(env.now_ms)),
             _ => None,
         };
         let mut event = EventCtx {
@@ -445,7 +496,11 @@ impl Mapping {
             data,
             env,
             time,
-            service: Service::default(),
+            service: Service {
+                name: None,
+                client_id: None,
+            },
+            _data: std::marker::PhantomData,
         };
         // Derived once per event: four sources read it.
         event.service = event.derive_service();
@@ -623,46 +678,37 @@ fn render_template<'t>(parts: &'t [Part], captures: Captures<'_>) -> Cow<'t, str
     Cow::Owned(out)
 }
 
-fn render_rewrite(parts: &[RewritePart], data: &Map<String, Json>) -> String {
+fn render_rewrite<'d>(parts: &[RewritePart], data: impl Bag<'d>) -> String {
     let mut out = String::new();
     for part in parts {
         match part {
             RewritePart::Text(text) => out.push_str(text),
-            RewritePart::Data(key) => out.push_str(&js::to_string(get(data, key))),
+            RewritePart::Data(key) => out.push_str(&js::string_of(data.get(key))),
         }
     }
     out
 }
 
-/// `data[key]`.
-///
-/// Data bags are small: a scan of the insertion-ordered entries compares a few short keys,
-/// which is cheaper than hashing the key.
-fn get<'d>(data: &'d Map<String, Json>, key: &str) -> Option<&'d Json> {
-    if data.len() <= 16 {
-        // Lengths and first bytes rule out most keys without a call to memcmp.
-        let first = key.as_bytes().first();
-        data.iter().find_map(|(k, v)| {
-            (k.len() == key.len() && k.as_bytes().first() == first && k == key).then_some(v)
-        })
-    } else {
-        data.get(key)
+/// JavaScript `String(value)`, borrowed when the value is a string.
+fn key_string<'d, V: JsonRef<'d>>(value: Option<V>) -> Cow<'d, str> {
+    match value.map(JsonRef::kind) {
+        Some(Kind::String(s)) => Cow::Borrowed(s),
+        _ => Cow::Owned(js::string_of(value)),
     }
 }
 
-/// JavaScript `String(value)`, borrowed when the value is a string.
-fn key_string(value: Option<&Json>) -> Cow<'_, str> {
-    match value {
-        Some(Json::String(s)) => Cow::Borrowed(s),
-        other => Cow::Owned(js::to_string(other)),
-    }
+/// The time of an event: from the event, or the clock's now when the policy falls back to it.
+#[derive(Debug, Clone, Copy)]
+enum Time<V> {
+    Data(V),
+    Now(i64),
 }
 
 /// A value of the output, borrowed wherever it can be.
 #[derive(Debug)]
-enum Val<'a> {
+enum Val<'a, V> {
     /// A JSON value of the data bag or the event.
-    Json(&'a Json),
+    Json(V),
     /// A string of the mapping, the configuration, a capture or the data bag.
     Str(&'a str),
     /// A count.
@@ -673,10 +719,10 @@ enum Val<'a> {
     EventType(&'a str, &'a str),
 }
 
-impl Val<'_> {
+impl<'d, V: JsonRef<'d>> Val<'_, V> {
     fn truthy(&self) -> bool {
         match self {
-            Val::Json(v) => js::truthy(v),
+            Val::Json(v) => js::truthy(*v),
             Val::Owned(v) => js::truthy(v),
             Val::Str(s) => !s.is_empty(),
             Val::Int(i) => *i != 0,
@@ -686,7 +732,7 @@ impl Val<'_> {
 
     fn into_json(self) -> Json {
         match self {
-            Val::Json(v) => v.clone(),
+            Val::Json(v) => v.to_json(),
             Val::Owned(v) => v,
             Val::Str(s) => Json::String(s.to_owned()),
             Val::Int(i) => Json::from(i),
@@ -696,13 +742,14 @@ impl Val<'_> {
 }
 
 /// FxA's prune: absent and falsy values go, except `false` itself.
-fn pruned(value: Option<Val<'_>>) -> Option<Val<'_>> {
+fn pruned<'a, 'd, V: JsonRef<'d>>(value: Option<Val<'a, V>>) -> Option<Val<'a, V>> {
     value.filter(|v| {
         v.truthy()
-            || matches!(
-                v,
-                Val::Json(Json::Bool(false)) | Val::Owned(Json::Bool(false))
-            )
+            || match v {
+                Val::Json(v) => v.kind() == Kind::Bool(false),
+                Val::Owned(v) => *v == Json::Bool(false),
+                _ => false,
+            }
     })
 }
 
@@ -710,7 +757,7 @@ fn pruned(value: Option<Val<'_>>) -> Option<Val<'_>> {
 /// [`Mapping::transform_to`].
 trait Sink {
     /// Sets `key` in the current object.
-    fn field(&mut self, key: &str, value: Val<'_>);
+    fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>);
     /// Starts the object at `key` in the current object.
     fn open(&mut self, key: &str);
     /// Ends the current object; an empty one is left out unless `keep_empty`.
@@ -737,7 +784,7 @@ impl MapSink {
 }
 
 impl Sink for MapSink {
-    fn field(&mut self, key: &str, value: Val<'_>) {
+    fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>) {
         if let Some((_, map)) = self.stack.last_mut() {
             map.insert(key.to_owned(), value.into_json());
         }
@@ -816,7 +863,7 @@ impl<'o> ByteSink<'o> {
 }
 
 impl Sink for ByteSink<'_> {
-    fn field(&mut self, key: &str, value: Val<'_>) {
+    fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>) {
         self.key(key);
         let depth = self.depth();
         let out = &mut *self.out;
@@ -870,34 +917,39 @@ impl Sink for ByteSink<'_> {
 }
 
 /// What one source event shares between its targets.
-struct EventCtx<'a> {
+struct EventCtx<'a, 'd, B: Bag<'d>> {
     mapping: &'a Mapping,
-    data: &'a Map<String, Json>,
+    data: B,
     env: &'a Env<'a>,
-    time: Option<&'a Json>,
-    service: Service<'a>,
+    time: Option<Time<B::Value>>,
+    service: Service<'a, B::Value>,
+    _data: std::marker::PhantomData<&'d ()>,
 }
 
 /// The service name and OAuth client id derived from `data.service` (spec §4.3).
-#[derive(Debug, Default, Clone, Copy)]
-struct Service<'a> {
+#[derive(Debug, Clone, Copy)]
+struct Service<'a, V> {
     name: Option<&'a str>,
-    client_id: Option<&'a Json>,
+    client_id: Option<V>,
 }
 
-impl<'a> EventCtx<'a> {
-    fn derive_service(&self) -> Service<'a> {
+impl<'a, 'd: 'a, B: Bag<'d>> EventCtx<'a, 'd, B> {
+    fn derive_service(&self) -> Service<'a, B::Value> {
+        let none = Service {
+            name: None,
+            client_id: None,
+        };
         let mapping = self.mapping;
         let Some(rule) = &mapping.spec.layout.service else {
-            return Service::default();
+            return none;
         };
-        let Some(service) = get(self.data, &rule.data).filter(|s| js::truthy(s)) else {
-            return Service::default();
+        let Some(service) = self.data.get(&rule.data).filter(|s| js::truthy(*s)) else {
+            return none;
         };
         // Strict equality: only a string can equal `content-server` or `sync`.
-        if let Json::String(s) = service {
+        if let Some(s) = service.as_str() {
             if rule.ignore.iter().any(|i| i == s) {
-                return Service::default();
+                return none;
             }
             if rule.passthrough.iter().any(|p| p == s) {
                 return Service {
@@ -920,16 +972,23 @@ impl<'a> EventCtx<'a> {
 }
 
 /// One target of one event.
-#[derive(Clone, Copy)]
-struct Ctx<'a> {
-    event: &'a EventCtx<'a>,
+struct Ctx<'a, 'd, B: Bag<'d>> {
+    event: &'a EventCtx<'a, 'd, B>,
     captures: Captures<'a>,
     event_name: &'a str,
     group: &'a str,
     group_index: Option<usize>,
 }
 
-impl<'a> Ctx<'a> {
+impl<'d, B: Bag<'d>> Clone for Ctx<'_, 'd, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<'d, B: Bag<'d>> Copy for Ctx<'_, 'd, B> {}
+
+impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     /// The group prefix and its group properties, or `None` when the target is dropped.
     fn group(&self, target: &'a Target) -> Option<(&'a str, Option<usize>)> {
         if self.event_name.is_empty() || !target.when.iter().all(|c| self.cond(c)) {
@@ -953,12 +1012,17 @@ impl<'a> Ctx<'a> {
     fn write_event(&self, target: &Target, sink: &mut impl Sink) -> bool {
         let mapping = self.event.mapping;
         let layout = &mapping.spec.layout;
-        sink.field("op", Val::Str("amplitudeEvent"));
-        sink.field("event_type", Val::EventType(self.group, self.event_name));
+        sink.field("op", Val::<B::Value>::Str("amplitudeEvent"));
+        sink.field(
+            "event_type",
+            Val::<B::Value>::EventType(self.group, self.event_name),
+        );
         if let Some(time) = self.event.time {
-            let time = match target.time_offset {
-                Some(offset) => Val::Owned(js::plus(time, offset)),
-                None => Val::Json(time),
+            let time = match (time, target.time_offset) {
+                (Time::Data(t), Some(offset)) => Val::Owned(js::plus(t, offset)),
+                (Time::Now(now), Some(offset)) => Val::Owned(js::plus(&Json::from(now), offset)),
+                (Time::Data(t), None) => Val::Json(t),
+                (Time::Now(now), None) => Val::Int(now),
             };
             if let Some(time) = pruned(Some(time)) {
                 sink.field("time", time);
@@ -992,23 +1056,23 @@ impl<'a> Ctx<'a> {
         !mapping.spec.policy.require_user_or_device || user || device
     }
 
-    fn value(&self, value: &'a Value) -> Option<Val<'a>> {
+    fn value(&self, value: &'a Value) -> Option<Val<'a, B::Value>> {
         match value {
             Value::Literal(s) => Some(Val::Str(s)),
             Value::Capture(c) => self.captures.get(*c).map(Val::Str),
-            Value::Data(key) => get(self.event.data, key).map(Val::Json),
+            Value::Data(key) => self.event.data.get(key).map(Val::Json),
             Value::Lookup { table, key } => {
                 let key = self.captures.get(*key)?;
                 self.lookup(table.0, key)
             }
             Value::LookupData { table, key } => {
-                let key = key_string(get(self.event.data, key));
+                let key = key_string(self.event.data.get(key));
                 self.lookup(table.0, &key)
             }
         }
     }
 
-    fn lookup(&self, table: usize, key: &str) -> Option<Val<'a>> {
+    fn lookup(&self, table: usize, key: &str) -> Option<Val<'a, B::Value>> {
         let mapping: &'a Mapping = self.event.mapping;
         mapping
             .tables
@@ -1024,16 +1088,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn source(&self, source: &'a Source) -> Option<Val<'a>> {
+    fn source(&self, source: &'a Source) -> Option<Val<'a, B::Value>> {
         let event = self.event;
         match source {
-            Source::Data(key) => get(event.data, key).map(Val::Json),
+            Source::Data(key) => event.data.get(key).map(Val::Json),
             Source::AppVersion => event.env.app_version.map(Val::Str),
             Source::ServiceName => event.service.name.map(Val::Str),
             Source::OauthClientId => event.service.client_id.map(Val::Json),
-            Source::Experiments(key) => experiments(get(event.data, key)).map(Val::Owned),
-            Source::NonEmptyArray(key) => get(event.data, key)
-                .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+            Source::Experiments(key) => experiments(event.data.get(key)).map(Val::Owned),
+            Source::NonEmptyArray(key) => event
+                .data
+                .get(key)
+                .filter(|v| v.kind() == Kind::Array && !v.is_empty())
                 .map(Val::Json),
             Source::Literal(s) => Some(Val::Str(s)),
         }
@@ -1075,21 +1141,20 @@ impl<'a> Ctx<'a> {
         sink.close(false);
 
         if let Some(counts) = &layout.device_counts
-            && let Some(Json::Array(devices)) = get(data, &counts.data)
+            && let Some(devices) = data.get(&counts.data).filter(|d| d.kind() == Kind::Array)
         {
-            sink.field(&counts.count, Val::Int(devices.len() as i64));
+            sink.field(&counts.count, Val::<B::Value>::Int(devices.len() as i64));
             let now = self.event.env.now_ms as f64;
             for (name, window) in &counts.windows {
                 let since = now - *window as f64;
                 let active = devices
-                    .iter()
+                    .items()
                     .filter(|d| {
                         // `d.lastAccessTime` is undefined (NaN) on anything but an object.
-                        let t = d.as_object().and_then(|o| o.get(&counts.time_key));
-                        js::to_number(t) >= since
+                        js::number_of(d.get(&counts.time_key)) >= since
                     })
                     .count();
-                sink.field(name, Val::Int(active as i64));
+                sink.field(name, Val::<B::Value>::Int(active as i64));
             }
         }
 
@@ -1103,13 +1168,14 @@ impl<'a> Ctx<'a> {
                     .find(|(k, _)| k == c)
                     .map(|(_, v)| v.as_str())
             });
-            let state = by_category.or_else(|| match get(data, &newsletter.data) {
-                Some(Json::Bool(true)) => Some(newsletter.when_true.as_str()),
-                Some(Json::Bool(false)) => Some(newsletter.when_false.as_str()),
-                _ => None,
-            });
+            let state =
+                by_category.or_else(|| match data.get(&newsletter.data).map(JsonRef::kind) {
+                    Some(Kind::Bool(true)) => Some(newsletter.when_true.as_str()),
+                    Some(Kind::Bool(false)) => Some(newsletter.when_false.as_str()),
+                    _ => None,
+                });
             if let Some(state) = state.filter(|s| !s.is_empty()) {
-                sink.field(&newsletter.name, Val::Str(state));
+                sink.field(&newsletter.name, Val::<B::Value>::Str(state));
             }
         }
     }
@@ -1119,12 +1185,14 @@ impl<'a> Ctx<'a> {
 ///
 /// The JavaScript throws on an item whose `choice` or `group` is not a string, losing the
 /// whole event; the port skips such items instead and keeps the event.
-fn experiments(value: Option<&Json>) -> Option<Json> {
-    let items = value?.as_array().filter(|a| !a.is_empty())?;
+fn experiments<'d>(value: Option<impl JsonRef<'d>>) -> Option<Json> {
+    let items = value.filter(|v| v.kind() == Kind::Array && !v.is_empty())?;
     let mapped: Vec<Json> = items
-        .iter()
+        .items()
         .filter_map(|item| {
-            let item = item.as_object()?;
+            if item.kind() != Kind::Object {
+                return None;
+            }
             let choice = item.get("choice")?.as_str()?;
             let group = item.get("group")?.as_str()?;
             Some(Json::String(format!(

@@ -1,0 +1,416 @@
+//! A JSON document parsed into a reused flat buffer, with strings borrowed from the line.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::view::{Bag, JsonRef, Kind, Num};
+
+/// One node of a parsed document, in document order.
+///
+/// Arrays and objects are followed by their children (for objects: key, value, key, value..)
+/// and record where their subtree ends, so a child is skipped in one step.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Null,
+    Bool(bool),
+    Num(Num),
+    /// A string borrowed from the line: its byte range there.
+    Line {
+        at: u32,
+        len: u32,
+    },
+    /// A string with escapes, unescaped into the scratch text: its byte range there.
+    Scratch {
+        at: u32,
+        len: u32,
+    },
+    Array {
+        len: u32,
+        end: u32,
+    },
+    Object {
+        len: u32,
+        end: u32,
+    },
+}
+
+/// Reused storage for parsing lines: after the first few lines, parsing allocates nothing.
+///
+/// The grammar, the number conversions, the depth limit (128) and the messages are
+/// serde_json's: a line parses here exactly when `serde_json::from_str::<Value>` accepts it,
+/// into the same values.
+///
+/// # Examples
+/// ```
+/// use metricsmith::line::Doc;
+/// use metricsmith::view::{JsonRef, Kind};
+/// let mut doc = Doc::new();
+/// let parsed = doc.parse(r#"{"a":[1,"x\ny"],"a":{"b":true}}"#)?;
+/// let root = parsed.root();
+/// assert_eq!(root.get("a").and_then(|a| a.get("b")).map(|b| b.kind()), Some(Kind::Bool(true)));
+/// assert_eq!(root.to_json(), serde_json::json!({"a": {"b": true}}));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    scratch: String,
+}
+
+/// A parsed line: the document's nodes and the text they point into.
+#[derive(Debug, Clone, Copy)]
+pub struct Parsed<'a> {
+    nodes: &'a [Node],
+    line: &'a str,
+    scratch: &'a str,
+}
+
+/// A value of a [`Parsed`] line.
+#[derive(Clone, Copy)]
+pub struct Value<'a> {
+    doc: &'a Parsed<'a>,
+    index: u32,
+}
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+impl Doc {
+    /// Empty storage.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one JSON text (a whole line, without its newline).
+    ///
+    /// # Errors
+    /// serde_json's error, with its line and column, when `line` is not one JSON value
+    /// (trailing whitespace allowed), or when it nests deeper than 128 levels.
+    pub fn parse<'a>(&'a mut self, line: &'a str) -> Result<Parsed<'a>, serde_json::Error> {
+        self.nodes.clear();
+        self.scratch.clear();
+        // Offsets are u32: a longer line is refused rather than misread.
+        if u32::try_from(line.len()).is_err() {
+            return Err(de::Error::custom("line longer than 4 GiB"));
+        }
+        let mut de = serde_json::Deserializer::from_str(line);
+        NodeSeed {
+            nodes: &mut self.nodes,
+            scratch: &mut self.scratch,
+            base: line.as_ptr() as usize,
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok(Parsed {
+            nodes: &self.nodes,
+            line,
+            scratch: &self.scratch,
+        })
+    }
+}
+
+impl<'a> Parsed<'a> {
+    /// The document's value.
+    pub fn root(&'a self) -> Value<'a> {
+        Value {
+            doc: self,
+            index: 0,
+        }
+    }
+}
+
+impl<'a> Value<'a> {
+    fn node(self) -> Node {
+        self.doc
+            .nodes
+            .get(self.index as usize)
+            .copied()
+            .unwrap_or(Node::Null)
+    }
+
+    /// The index after this value's subtree.
+    fn end(self) -> u32 {
+        match self.node() {
+            Node::Array { end, .. } | Node::Object { end, .. } => end,
+            _ => self.index + 1,
+        }
+    }
+
+    fn at(self, index: u32) -> Value<'a> {
+        Value {
+            doc: self.doc,
+            index,
+        }
+    }
+
+    /// Every (key, value) pair of an object, repeated keys included.
+    fn pairs(self) -> Pairs<'a> {
+        let (len, next) = match self.node() {
+            Node::Object { len, .. } => (len, self.index + 1),
+            _ => (0, self.index + 1),
+        };
+        Pairs {
+            doc: self.doc,
+            next,
+            left: len,
+        }
+    }
+}
+
+/// Every (key, value) pair of an object, in order.
+struct Pairs<'a> {
+    doc: &'a Parsed<'a>,
+    next: u32,
+    left: u32,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let key = Value {
+            doc: self.doc,
+            index: self.next,
+        };
+        let value = key.at(self.next + 1);
+        self.next = value.end();
+        Some((key.as_str().unwrap_or(""), value))
+    }
+}
+
+/// The items of an array, in order.
+struct Items<'a> {
+    doc: &'a Parsed<'a>,
+    next: u32,
+    left: u32,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let item = Value {
+            doc: self.doc,
+            index: self.next,
+        };
+        self.next = item.end();
+        Some(item)
+    }
+}
+
+impl<'a> JsonRef<'a> for Value<'a> {
+    fn kind(self) -> Kind<'a> {
+        let text = |source: &'a str, at: u32, len: u32| {
+            source
+                .get(at as usize..(at as usize + len as usize))
+                .unwrap_or("")
+        };
+        match self.node() {
+            Node::Null => Kind::Null,
+            Node::Bool(b) => Kind::Bool(b),
+            Node::Num(n) => Kind::Number(n),
+            Node::Line { at, len } => Kind::String(text(self.doc.line, at, len)),
+            Node::Scratch { at, len } => Kind::String(text(self.doc.scratch, at, len)),
+            Node::Array { .. } => Kind::Array,
+            Node::Object { .. } => Kind::Object,
+        }
+    }
+
+    fn items(self) -> impl Iterator<Item = Self> + 'a {
+        let left = match self.node() {
+            Node::Array { len, .. } => len,
+            _ => 0,
+        };
+        Items {
+            doc: self.doc,
+            next: self.index + 1,
+            left,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self.node() {
+            Node::Array { len, .. } => len as usize,
+            _ => 0,
+        }
+    }
+
+    fn get(self, key: &str) -> Option<Self> {
+        // The last occurrence wins, as in serde_json's map.
+        self.pairs()
+            .filter(|(k, _)| *k == key)
+            .last()
+            .map(|(_, v)| v)
+    }
+
+    fn entries(self) -> impl Iterator<Item = (&'a str, Self)> + 'a {
+        // A repeated key keeps its first position and its last value; objects are small and
+        // repeats rare, so the earlier keys are scanned rather than hashed.
+        let pairs = self.pairs();
+        let object = self;
+        pairs.enumerate().filter_map(move |(i, (key, _))| {
+            let mut seen = object.pairs().take(i);
+            if seen.any(|(k, _)| k == key) {
+                return None;
+            }
+            object.pairs().skip(i).filter(|(k, _)| *k == key).last()
+        })
+    }
+}
+
+impl<'a> Bag<'a> for Value<'a> {
+    type Value = Value<'a>;
+
+    fn get(self, key: &str) -> Option<Value<'a>> {
+        JsonRef::get(self, key)
+    }
+}
+
+/// Deserializes one value into the node list.
+struct NodeSeed<'d> {
+    nodes: &'d mut Vec<Node>,
+    scratch: &'d mut String,
+    /// The address of the line's first byte: borrowed strings are stored as offsets from it.
+    base: usize,
+}
+
+impl NodeSeed<'_> {
+    fn reborrow(&mut self) -> NodeSeed<'_> {
+        NodeSeed {
+            nodes: self.nodes,
+            scratch: self.scratch,
+            base: self.base,
+        }
+    }
+
+    fn push_str<E: de::Error>(&mut self, node: Result<Node, ()>) -> Result<(), E> {
+        match node {
+            Ok(node) => {
+                self.nodes.push(node);
+                Ok(())
+            }
+            Err(()) => Err(E::custom("line longer than 4 GiB")),
+        }
+    }
+
+    fn index<E: de::Error>(&self) -> Result<u32, E> {
+        u32::try_from(self.nodes.len()).map_err(|_| E::custom("too many values in one line"))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// The range of `s` as `u32`s, or `Err` when it does not fit.
+fn range(at: usize, len: usize) -> Result<(u32, u32), ()> {
+    Ok((
+        u32::try_from(at).map_err(|_| ())?,
+        u32::try_from(len).map_err(|_| ())?,
+    ))
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.nodes.push(Node::Null);
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+        self.nodes.push(Node::Bool(b));
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<(), E> {
+        self.nodes.push(Node::Num(Num::U64(u)));
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<(), E> {
+        // serde_json's Value keeps a non-negative integer as u64.
+        let num = u64::try_from(i).map_or(Num::I64(i), Num::U64);
+        self.nodes.push(Node::Num(num));
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
+        self.nodes.push(Node::Num(Num::F64(f)));
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, s: &'de str) -> Result<(), E> {
+        // serde_json borrows a string without escapes from the line itself.
+        let at = (s.as_ptr() as usize).wrapping_sub(self.base);
+        let node = range(at, s.len()).map(|(at, len)| Node::Line { at, len });
+        self.push_str(node)
+    }
+
+    fn visit_str<E: de::Error>(mut self, s: &str) -> Result<(), E> {
+        let at = self.scratch.len();
+        self.scratch.push_str(s);
+        let node = range(at, s.len()).map(|(at, len)| Node::Scratch { at, len });
+        self.push_str(node)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let index = self.index()?;
+        self.nodes.push(Node::Array { len: 0, end: 0 });
+        let mut len = 0u32;
+        while seq.next_element_seed(self.reborrow())?.is_some() {
+            len = len.saturating_add(1);
+        }
+        let end = self.index()?;
+        if let Some(node) = self.nodes.get_mut(index as usize) {
+            *node = Node::Array { len, end };
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let index = self.index()?;
+        self.nodes.push(Node::Object { len: 0, end: 0 });
+        let mut len = 0u32;
+        while map.next_key_seed(KeySeed(self.reborrow()))?.is_some() {
+            map.next_value_seed(self.reborrow())?;
+            len = len.saturating_add(1);
+        }
+        let end = self.index()?;
+        if let Some(node) = self.nodes.get_mut(index as usize) {
+            *node = Node::Object { len, end };
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes an object key into the node list, as a string node.
+struct KeySeed<'d>(NodeSeed<'d>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self.0)
+    }
+}
