@@ -18,6 +18,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(|f| json!(f)),
+        "-?[1-9][0-9]{15,40}(\\.[0-9]{1,30})?([eE][-+]?[0-9]{1,3})?"
+            .prop_filter_map("in range", |t| serde_json::from_str::<Value>(&t).ok()),
         any::<String>().prop_map(Value::String),
         "[a-c\"\\\\\n\u{2028}\u{0}]{0,6}".prop_map(Value::String),
     ]
@@ -27,7 +29,7 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 32, 5, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::vec(("[a-c\"\\\\]{0,3}", inner), 0..5)
+            prop::collection::vec(("[a-c\"\\\\]{0,3}", inner), 0..14)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
@@ -53,6 +55,31 @@ fn escaped(text: &str) -> String {
     out
 }
 
+/// Every member of every object is found by `get`, with serde_json's value, and a key that is
+/// not there is not found.
+fn check_gets<'a>(view: impl JsonRef<'a>, want: &Value) -> Result<(), TestCaseError> {
+    match want {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let got = view.get(key);
+                prop_assert!(got.is_some(), "{key:?} missing in {want}");
+                if let Some(got) = got {
+                    check_gets(got, value)?;
+                }
+            }
+            prop_assert!(view.get("zz-absent").is_none());
+        }
+        Value::Array(items) => {
+            prop_assert_eq!(view.len(), items.len());
+            for (got, want) in view.items().zip(items) {
+                check_gets(got, want)?;
+            }
+        }
+        other => prop_assert_eq!(&view.to_json(), other),
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -66,12 +93,38 @@ proptest! {
         let mut doc = Doc::new();
         for text in [text.clone(), escaped(&text)] {
             let want: Result<Value, _> = serde_json::from_str(&text);
+            // Valid JSON never needs serde_json's help.
+            prop_assert_eq!(doc.reads_fast(&text), want.is_ok(), "{}", text);
             match (doc.parse(&text), want) {
-                (Ok(parsed), Ok(want)) => prop_assert_eq!(parsed.root().to_json(), want),
+                (Ok(parsed), Ok(want)) => {
+                    prop_assert_eq!(parsed.root().to_json(), want.clone());
+                    check_gets(parsed.root(), &want)?;
+                }
                 (Err(got), Err(want)) => prop_assert_eq!(got.to_string(), want.to_string()),
                 (got, want) => prop_assert!(false, "{text}: {got:?} against {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn large_objects_with_repeated_keys_read_as_serde_json_reads_them(
+        members in prop::collection::vec(("[a-l]{1,2}", leaf()), 0..40),
+    ) {
+        // Written by hand: a map cannot hold the repeated keys.
+        let text = format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let want: Value = serde_json::from_str(&text).unwrap();
+        let mut doc = Doc::new();
+        prop_assert!(doc.reads_fast(&text));
+        let parsed = doc.parse(&text).unwrap();
+        prop_assert_eq!(parsed.root().to_json(), want.clone());
+        check_gets(parsed.root(), &want)?;
     }
 
     #[test]
@@ -83,6 +136,7 @@ proptest! {
         };
         let mut doc = Doc::new();
         let want: Result<Value, _> = serde_json::from_str(&broken);
+        prop_assert_eq!(doc.reads_fast(&broken), want.is_ok(), "{}", broken);
         match (doc.parse(&broken), want) {
             (Ok(parsed), Ok(want)) => prop_assert_eq!(parsed.root().to_json(), want),
             (Err(got), Err(want)) => prop_assert_eq!(got.to_string(), want.to_string()),
@@ -134,6 +188,91 @@ fn one_doc_parses_line_after_line() {
         match doc.parse(text) {
             Ok(parsed) => assert_eq!(parsed.root().to_json(), want, "{text}"),
             Err(_) => assert_eq!(want, Value::Null, "{text}"),
+        }
+    }
+}
+
+#[test]
+fn numbers_strings_and_literals_read_as_serde_json_reads_them() {
+    let cases = [
+        "0",
+        "-0",
+        "-0.0",
+        "1",
+        "-1",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "1.5e21",
+        "0.1",
+        "1E+2",
+        "1e-2",
+        "01",
+        "1.",
+        ".5",
+        "1e",
+        "1e+",
+        "-",
+        "+1",
+        "2.2250738585072011e-308",
+        "9007199254740993",
+        "0.30000000000000004",
+        "17976931348623157e292",
+        "1797693134862315800000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        r#""\ud800""#,
+        r#""\udc00""#,
+        r#""\ud800\u0041""#,
+        r#""\ud800x""#,
+        r#""\ud83d\ude00""#,
+        r#""\u00e9\/\b\f\n\r\t\"\\""#,
+        r#""\x""#,
+        r#""\u12""#,
+        r#""\u12g4""#,
+        "\"a\u{1}b\"",
+        "\"\u{7f}\"",
+        "\"caf\u{e9} \u{1F600}\"",
+        r#""""#,
+        "null",
+        "nul",
+        "true",
+        "truex",
+        "false",
+        "[1,]",
+        "[,1]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{1:1}",
+        "[1 2]",
+        " [ 1 , { \"a\" : [ ] } ] ",
+        "[]",
+        "{}",
+        "\t\r\n7\n",
+        "7 8",
+        "",
+        " ",
+    ];
+    let mut doc = Doc::new();
+    for text in cases {
+        let want: Result<Value, _> = serde_json::from_str(text);
+        assert_eq!(doc.reads_fast(text), want.is_ok(), "{text}");
+        match (doc.parse(text), want) {
+            (Ok(parsed), Ok(want)) => {
+                let got = parsed.root().to_json();
+                assert_eq!(got, want, "{text}");
+                // The same kind of number, not only an equal one.
+                assert_eq!(
+                    (got.is_u64(), got.is_i64(), got.is_f64()),
+                    (want.is_u64(), want.is_i64(), want.is_f64()),
+                    "{text}"
+                );
+            }
+            (Err(got), Err(want)) => assert_eq!(got.to_string(), want.to_string(), "{text}"),
+            (got, want) => panic!("{text}: {got:?} against {want:?}"),
         }
     }
 }

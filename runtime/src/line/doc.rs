@@ -11,7 +11,7 @@ use crate::view::{Bag, JsonRef, Kind, Num};
 /// Arrays and objects are followed by their children (for objects: key, value, key, value..)
 /// and record where their subtree ends, so a child is skipped in one step.
 #[derive(Debug, Clone, Copy)]
-enum Node {
+pub(super) enum Node {
     Null,
     Bool(bool),
     Num(Num),
@@ -29,11 +29,33 @@ enum Node {
         len: u32,
         end: u32,
     },
+    /// `index`: where the object's key index starts in [`Doc::index`], or [`NO_INDEX`] for a
+    /// small object (its keys are scanned).
     Object {
         len: u32,
         end: u32,
+        index: u32,
     },
 }
+
+impl Node {
+    /// An object node, before its index is built.
+    pub(super) fn object(len: u32, end: u32) -> Node {
+        Node::Object {
+            len,
+            end,
+            index: NO_INDEX,
+        }
+    }
+}
+
+/// Objects with more members than this get a hash index of their keys when parsed: data
+/// bags are looked up once per layout field, and a scan of every key each time costs more
+/// than hashing the key.
+const INDEXED_FROM: u32 = 8;
+const NO_INDEX: u32 = u32::MAX;
+/// An empty slot of an index.
+const EMPTY: u32 = u32::MAX;
 
 /// Reused storage for parsing lines: after the first few lines, parsing allocates nothing.
 ///
@@ -56,6 +78,9 @@ enum Node {
 pub struct Doc {
     nodes: Vec<Node>,
     scratch: String,
+    /// The key indexes of large objects: open addressing, a power of two of slots each,
+    /// each slot the node index of a key (its value follows it) or [`EMPTY`].
+    index: Vec<u32>,
 }
 
 /// A parsed line: the document's nodes and the text they point into.
@@ -64,6 +89,7 @@ pub struct Parsed<'a> {
     nodes: &'a [Node],
     line: &'a str,
     scratch: &'a str,
+    index: &'a [u32],
 }
 
 /// A value of a [`Parsed`] line.
@@ -85,6 +111,17 @@ impl Doc {
         Self::default()
     }
 
+    /// Whether the fast parser reads `line` by itself, without serde_json's help (which it
+    /// needs only for lines that are not JSON). For tests and benchmarks.
+    #[doc(hidden)]
+    pub fn reads_fast(&mut self, line: &str) -> bool {
+        self.nodes.clear();
+        self.scratch.clear();
+        super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch)
+            .parse()
+            .is_ok()
+    }
+
     /// Parses one JSON text (a whole line, without its newline).
     ///
     /// # Errors
@@ -93,23 +130,117 @@ impl Doc {
     pub fn parse<'a>(&'a mut self, line: &'a str) -> Result<Parsed<'a>, serde_json::Error> {
         self.nodes.clear();
         self.scratch.clear();
+        self.index.clear();
         // Offsets are u32: a longer line is refused rather than misread.
         if u32::try_from(line.len()).is_err() {
             return Err(de::Error::custom("line longer than 4 GiB"));
         }
-        let mut de = serde_json::Deserializer::from_str(line);
-        NodeSeed {
-            nodes: &mut self.nodes,
-            scratch: &mut self.scratch,
-            base: line.as_ptr() as usize,
+        let fast = super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch).parse();
+        if fast.is_err() {
+            // serde_json explains what is wrong (or, should the two parsers ever disagree,
+            // reads the line itself).
+            self.nodes.clear();
+            self.scratch.clear();
+            let mut de = serde_json::Deserializer::from_str(line);
+            NodeSeed {
+                nodes: &mut self.nodes,
+                scratch: &mut self.scratch,
+                base: line.as_ptr() as usize,
+            }
+            .deserialize(&mut de)?;
+            de.end()?;
         }
-        .deserialize(&mut de)?;
-        de.end()?;
+        build_indexes(&mut self.nodes, line, &self.scratch, &mut self.index);
         Ok(Parsed {
             nodes: &self.nodes,
             line,
             scratch: &self.scratch,
+            index: &self.index,
         })
+    }
+}
+
+/// The bytes of a string node, or `None` for any other node.
+fn str_bytes<'t>(node: Node, line: &'t str, scratch: &'t str) -> Option<&'t [u8]> {
+    let (source, at, len) = match node {
+        Node::Line { at, len } => (line, at, len),
+        Node::Scratch { at, len } => (scratch, at, len),
+        _ => return None,
+    };
+    source
+        .as_bytes()
+        .get(at as usize..at as usize + len as usize)
+}
+
+/// rustc's Fx hash of a key, eight bytes at a time.
+fn hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = key.len() as u64;
+    let mut chunks = key.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    h
+}
+
+/// The index after the subtree of the value at `i`.
+fn subtree_end(nodes: &[Node], i: usize) -> usize {
+    match nodes.get(i) {
+        Some(Node::Array { end, .. } | Node::Object { end, .. }) => *end as usize,
+        _ => i + 1,
+    }
+}
+
+/// Gives every object with more than [`INDEXED_FROM`] members a key index; a repeated key
+/// keeps its slot and points at its last occurrence.
+fn build_indexes(nodes: &mut [Node], line: &str, scratch: &str, index: &mut Vec<u32>) {
+    for i in 0..nodes.len() {
+        let Some(&Node::Object { len, .. }) = nodes.get(i) else {
+            continue;
+        };
+        if len <= INDEXED_FROM {
+            continue;
+        }
+        let Ok(start) = u32::try_from(index.len()) else {
+            return;
+        };
+        let slots = (len as usize * 2).next_power_of_two();
+        let mask = slots - 1;
+        index.resize(index.len() + slots, EMPTY);
+        let table = &mut index[start as usize..];
+        let mut key = i + 1;
+        for _ in 0..len {
+            let Some(bytes) = nodes.get(key).and_then(|n| str_bytes(*n, line, scratch)) else {
+                break;
+            };
+            let mut slot = hash(bytes) as usize & mask;
+            // The table has twice as many slots as keys: a free or equal slot is found.
+            while let Some(entry) = table.get_mut(slot) {
+                let same = *entry != EMPTY
+                    && nodes
+                        .get(*entry as usize)
+                        .and_then(|n| str_bytes(*n, line, scratch))
+                        == Some(bytes);
+                if *entry == EMPTY || same {
+                    // Node indexes fit in u32: the parser checks it.
+                    *entry = key as u32;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+            key = subtree_end(nodes, key + 1);
+        }
+        if let Some(Node::Object { index, .. }) = nodes.get_mut(i) {
+            *index = start;
+        }
     }
 }
 
@@ -248,11 +379,42 @@ impl<'a> JsonRef<'a> for Value<'a> {
     }
 
     fn get(self, key: &str) -> Option<Self> {
-        // The last occurrence wins, as in serde_json's map.
-        self.pairs()
-            .filter(|(k, _)| *k == key)
-            .last()
-            .map(|(_, v)| v)
+        let Node::Object { len, index, .. } = self.node() else {
+            return None;
+        };
+        let doc = self.doc;
+        let key = key.as_bytes();
+        let key_at = |i: u32| {
+            doc.nodes
+                .get(i as usize)
+                .and_then(|n| str_bytes(*n, doc.line, doc.scratch))
+        };
+        if index == NO_INDEX {
+            // The last occurrence wins, as in serde_json's map.
+            let mut found = None;
+            let mut next = self.index + 1;
+            for _ in 0..len {
+                if key_at(next) == Some(key) {
+                    found = Some(next + 1);
+                }
+                next = self.at(next + 1).end();
+            }
+            return found.map(|i| self.at(i));
+        }
+        let slots = (len as usize * 2).next_power_of_two();
+        let table = doc.index.get(index as usize..index as usize + slots)?;
+        let mask = slots - 1;
+        let mut slot = hash(key) as usize & mask;
+        loop {
+            let entry = *table.get(slot)?;
+            if entry == EMPTY {
+                return None;
+            }
+            if key_at(entry) == Some(key) {
+                return Some(self.at(entry + 1));
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     fn entries(self) -> impl Iterator<Item = (&'a str, Self)> + 'a {
@@ -390,7 +552,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let index = self.index()?;
-        self.nodes.push(Node::Object { len: 0, end: 0 });
+        self.nodes.push(Node::object(0, 0));
         let mut len = 0u32;
         while map.next_key_seed(KeySeed(self.reborrow()))?.is_some() {
             map.next_value_seed(self.reborrow())?;
@@ -398,7 +560,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         }
         let end = self.index()?;
         if let Some(node) = self.nodes.get_mut(index as usize) {
-            *node = Node::Object { len, end };
+            *node = Node::object(len, end);
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! line costs no allocation at all.
 
 mod doc;
+mod fast;
 mod reader;
 
 pub use doc::{Doc, Parsed, Value};

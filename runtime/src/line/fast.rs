@@ -1,0 +1,412 @@
+//! The parser of [`super::Doc`]: JSON text straight into nodes, a few instructions per byte.
+//!
+//! It accepts exactly what serde_json's `from_str` accepts and reads the same values (the
+//! property tests in `runtime/tests/line_doc.rs` hold it to that), but it gives no messages:
+//! when it refuses a line, [`super::Doc::parse`] parses the line again with serde_json, which
+//! either explains the error or, should the two ever disagree, reads the line itself.
+
+use super::doc::Node;
+use crate::view::Num;
+
+/// serde_json's recursion limit: 127 nested arrays or objects parse, 128 do not.
+const DEPTH: u32 = 128;
+
+/// The line cannot be read by the fast parser.
+#[derive(Debug)]
+pub(super) struct Refused;
+
+pub(super) struct Parser<'p> {
+    bytes: &'p [u8],
+    pos: usize,
+    nodes: &'p mut Vec<Node>,
+    scratch: &'p mut String,
+}
+
+/// Bytes that end the plain run of a string: `"`, `\` and control characters.
+static STOPS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+impl<'p> Parser<'p> {
+    pub(super) fn new(line: &'p str, nodes: &'p mut Vec<Node>, scratch: &'p mut String) -> Self {
+        Self {
+            bytes: line.as_bytes(),
+            pos: 0,
+            nodes,
+            scratch,
+        }
+    }
+
+    /// Parses the whole line: one value and trailing whitespace.
+    pub(super) fn parse(mut self) -> Result<(), Refused> {
+        if self.bytes.len() >= u32::MAX as usize {
+            return Err(Refused);
+        }
+        self.value(DEPTH)?;
+        self.whitespace();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(Refused)
+        }
+    }
+
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn literal(&mut self, text: &[u8], node: Node) -> Result<(), Refused> {
+        if self.bytes.get(self.pos..self.pos + text.len()) == Some(text) {
+            self.pos += text.len();
+            self.nodes.push(node);
+            Ok(())
+        } else {
+            Err(Refused)
+        }
+    }
+
+    fn index(&self) -> Result<u32, Refused> {
+        u32::try_from(self.nodes.len()).map_err(|_| Refused)
+    }
+
+    fn value(&mut self, depth: u32) -> Result<(), Refused> {
+        self.whitespace();
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                self.string()
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'n') => self.literal(b"null", Node::Null),
+            Some(b't') => self.literal(b"true", Node::Bool(true)),
+            Some(b'f') => self.literal(b"false", Node::Bool(false)),
+            _ => Err(Refused),
+        }
+    }
+
+    fn array(&mut self, depth: u32) -> Result<(), Refused> {
+        let depth = depth - 1;
+        if depth == 0 {
+            return Err(Refused);
+        }
+        self.pos += 1;
+        let at = self.index()?;
+        self.nodes.push(Node::Array { len: 0, end: 0 });
+        let mut len = 0u32;
+        self.whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.value(depth)?;
+                len += 1;
+                self.whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Refused),
+                }
+            }
+        }
+        let end = self.index()?;
+        if let Some(node) = self.nodes.get_mut(at as usize) {
+            *node = Node::Array { len, end };
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, depth: u32) -> Result<(), Refused> {
+        let depth = depth - 1;
+        if depth == 0 {
+            return Err(Refused);
+        }
+        self.pos += 1;
+        let at = self.index()?;
+        self.nodes.push(Node::object(0, 0));
+        let mut len = 0u32;
+        self.whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.whitespace();
+                if self.peek() != Some(b'"') {
+                    return Err(Refused);
+                }
+                self.pos += 1;
+                self.string()?;
+                self.whitespace();
+                if self.peek() != Some(b':') {
+                    return Err(Refused);
+                }
+                self.pos += 1;
+                self.value(depth)?;
+                len += 1;
+                self.whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Refused),
+                }
+            }
+        }
+        let end = self.index()?;
+        if let Some(node) = self.nodes.get_mut(at as usize) {
+            *node = Node::object(len, end);
+        }
+        Ok(())
+    }
+
+    /// A string whose opening quote was read.
+    fn string(&mut self) -> Result<(), Refused> {
+        let start = self.pos;
+        let stop = self.plain_run(start);
+        match self.bytes.get(stop) {
+            Some(b'"') => {
+                self.pos = stop + 1;
+                // Offsets fit in u32: `parse` refuses longer lines.
+                self.nodes.push(Node::Line {
+                    at: start as u32,
+                    len: (stop - start) as u32,
+                });
+                Ok(())
+            }
+            Some(b'\\') => self.escaped_string(start, stop),
+            _ => Err(Refused),
+        }
+    }
+
+    /// The first byte at or after `from` that ends a plain run, or the end of the line.
+    fn plain_run(&self, from: usize) -> usize {
+        let bytes = self.bytes;
+        let mut i = from;
+        // Eight bytes at a time while none of them stops the run.
+        while let Some(word) = bytes
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        {
+            if stops(u64::from_le_bytes(word)) {
+                break;
+            }
+            i += 8;
+        }
+        while let Some(&b) = bytes.get(i) {
+            if STOPS[usize::from(b)] {
+                return i;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// A string with escapes: its text goes to the scratch buffer.
+    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Result<(), Refused> {
+        let text_at = self.scratch.len();
+        let bytes = self.bytes;
+        let mut run_start = start;
+        let mut i = first_escape;
+        loop {
+            // `bytes[run_start..i]` is plain text of a valid `str`, cut at ASCII bytes.
+            let run = std::str::from_utf8(bytes.get(run_start..i).ok_or(Refused)?)
+                .map_err(|_| Refused)?;
+            self.scratch.push_str(run);
+            match bytes.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    let at = u32::try_from(text_at).map_err(|_| Refused)?;
+                    let len = u32::try_from(self.scratch.len() - text_at).map_err(|_| Refused)?;
+                    self.nodes.push(Node::Scratch { at, len });
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    i = self.escape(i + 1)?;
+                    run_start = i;
+                    i = self.plain_run(i);
+                }
+                _ => return Err(Refused),
+            }
+        }
+    }
+
+    /// Decodes the escape after a backslash at `at`; returns the offset after it.
+    fn escape(&mut self, at: usize) -> Result<usize, Refused> {
+        let c = match self.bytes.get(at) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let unit = self.hex4(at + 1)?;
+                let (c, next) = match unit {
+                    // A trailing surrogate first, or a leading one without its trailing half:
+                    // serde_json refuses both.
+                    0xDC00..=0xDFFF => return Err(Refused),
+                    0xD800..=0xDBFF => {
+                        if self.bytes.get(at + 5..at + 7) != Some(b"\\u") {
+                            return Err(Refused);
+                        }
+                        let low = self.hex4(at + 7)?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(Refused);
+                        }
+                        let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                        (char::from_u32(code).ok_or(Refused)?, at + 11)
+                    }
+                    _ => (char::from_u32(unit).ok_or(Refused)?, at + 5),
+                };
+                self.scratch.push(c);
+                return Ok(next);
+            }
+            _ => return Err(Refused),
+        };
+        self.scratch.push(c);
+        Ok(at + 1)
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32, Refused> {
+        let digits = self.bytes.get(at..at + 4).ok_or(Refused)?;
+        let mut value = 0;
+        for &d in digits {
+            let digit = char::from(d).to_digit(16).ok_or(Refused)?;
+            value = value * 16 + digit;
+        }
+        Ok(value)
+    }
+
+    /// A number with serde_json's grammar and conversions: an integer without fraction or
+    /// exponent is a `u64` (or an `i64` when negative) while it fits; anything else is the
+    /// correctly rounded `f64` (serde_json's `float_roundtrip`), and a number too large for
+    /// an `f64` is refused, as serde_json refuses it.
+    fn number(&mut self) -> Result<(), Refused> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let int_start = i;
+        match bytes.get(i) {
+            Some(b'0') => {
+                i += 1;
+                if let Some(b'0'..=b'9') = bytes.get(i) {
+                    return Err(Refused);
+                }
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = bytes.get(i) {
+                    i += 1;
+                }
+            }
+            _ => return Err(Refused),
+        }
+        let int_end = i;
+        let mut float = false;
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            let digits = i;
+            while let Some(b'0'..=b'9') = bytes.get(i) {
+                i += 1;
+            }
+            if i == digits {
+                return Err(Refused);
+            }
+            float = true;
+        }
+        if let Some(b'e' | b'E') = bytes.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = bytes.get(i) {
+                i += 1;
+            }
+            let digits = i;
+            while let Some(b'0'..=b'9') = bytes.get(i) {
+                i += 1;
+            }
+            if i == digits {
+                return Err(Refused);
+            }
+            float = true;
+        }
+        self.pos = i;
+        if !float {
+            // At most 19 digits always fit in a u64; 20 may.
+            let digits = bytes.get(int_start..int_end).ok_or(Refused)?;
+            if digits.len() <= 20 {
+                let mut value: u64 = 0;
+                let mut fits = true;
+                for &d in digits {
+                    match value
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                    {
+                        Some(v) => value = v,
+                        None => {
+                            fits = false;
+                            break;
+                        }
+                    }
+                }
+                if fits {
+                    let num = if !negative {
+                        Num::U64(value)
+                    } else {
+                        // As serde_json: `-0` and what does not fit an i64 become floats.
+                        let neg = (value as i64).wrapping_neg();
+                        if neg >= 0 {
+                            Num::F64(-(value as f64))
+                        } else {
+                            Num::I64(neg)
+                        }
+                    };
+                    self.nodes.push(Node::Num(num));
+                    return Ok(());
+                }
+            }
+        }
+        let text = std::str::from_utf8(bytes.get(start..i).ok_or(Refused)?).map_err(|_| Refused)?;
+        let value: f64 = text.parse().map_err(|_| Refused)?;
+        if !value.is_finite() {
+            return Err(Refused);
+        }
+        self.nodes.push(Node::Num(Num::F64(value)));
+        Ok(())
+    }
+}
+
+/// Whether any byte of `word` is `"`, `\` or below 0x20.
+fn stops(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Bytes below `n` (n <= 128): the classic SWAR test.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
+}
