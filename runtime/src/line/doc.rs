@@ -379,27 +379,36 @@ impl<'a> JsonRef<'a> for Value<'a> {
     }
 
     fn get(self, key: &str) -> Option<Self> {
-        let Node::Object { len, index, .. } = self.node() else {
+        let doc = self.doc;
+        let nodes = doc.nodes;
+        let Some(&Node::Object { len, index, .. }) = nodes.get(self.index as usize) else {
             return None;
         };
-        let doc = self.doc;
         let key = key.as_bytes();
-        let key_at = |i: u32| {
-            doc.nodes
-                .get(i as usize)
-                .and_then(|n| str_bytes(*n, doc.line, doc.scratch))
+        // The length first: most keys differ in it, and it is in the node.
+        let is_key = |i: usize| match nodes.get(i) {
+            Some(&Node::Line { at, len }) => {
+                len as usize == key.len()
+                    && doc.line.as_bytes().get(at as usize..(at + len) as usize) == Some(key)
+            }
+            Some(&Node::Scratch { at, len }) => {
+                len as usize == key.len()
+                    && doc.scratch.as_bytes().get(at as usize..(at + len) as usize) == Some(key)
+            }
+            _ => false,
         };
         if index == NO_INDEX {
             // The last occurrence wins, as in serde_json's map.
             let mut found = None;
-            let mut next = self.index + 1;
+            let mut next = self.index as usize + 1;
             for _ in 0..len {
-                if key_at(next) == Some(key) {
+                if is_key(next) {
                     found = Some(next + 1);
                 }
-                next = self.at(next + 1).end();
+                next = subtree_end(nodes, next + 1);
             }
-            return found.map(|i| self.at(i));
+            // Node indexes fit in u32: the parser checks it.
+            return found.map(|i| self.at(i as u32));
         }
         let slots = (len as usize * 2).next_power_of_two();
         let table = doc.index.get(index as usize..index as usize + slots)?;
@@ -410,7 +419,7 @@ impl<'a> JsonRef<'a> for Value<'a> {
             if entry == EMPTY {
                 return None;
             }
-            if key_at(entry) == Some(key) {
+            if is_key(entry as usize) {
                 return Some(self.at(entry + 1));
             }
             slot = (slot + 1) & mask;

@@ -200,25 +200,24 @@ impl<'p> Parser<'p> {
 
     /// The first byte at or after `from` that ends a plain run, or the end of the line.
     fn plain_run(&self, from: usize) -> usize {
-        let bytes = self.bytes;
-        let mut i = from;
+        let rest = self.bytes.get(from..).unwrap_or_default();
+        let mut chunks = rest.chunks_exact(8);
+        let mut skipped = 0;
         // Eight bytes at a time while none of them stops the run.
-        while let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        {
-            if stops(u64::from_le_bytes(word)) {
+        for chunk in &mut chunks {
+            // Chunks are eight bytes: the fallback (a stop) is never taken.
+            let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+            if stops(word) {
                 break;
             }
-            i += 8;
+            skipped += 8;
         }
-        while let Some(&b) = bytes.get(i) {
-            if STOPS[usize::from(b)] {
-                return i;
-            }
-            i += 1;
-        }
-        i
+        let tail = rest.get(skipped..).unwrap_or_default();
+        from + skipped
+            + tail
+                .iter()
+                .position(|&b| STOPS[usize::from(b)])
+                .unwrap_or(tail.len())
     }
 
     /// A string with escapes: its text goes to the scratch buffer.
