@@ -302,6 +302,12 @@ pub fn number_value(x: f64) -> Value {
 /// ```
 pub fn snake_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
+    snake_case_into(s, &mut out);
+    out
+}
+
+/// [`snake_case`] appended to `out`.
+pub fn snake_case_into(s: &str, out: &mut String) {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -320,7 +326,6 @@ pub fn snake_case(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -477,8 +477,9 @@ impl Mapping {
             Kind::String(s) => Cow::Borrowed(s),
             _ => Cow::Owned(js::string_of(Some(raw_name))),
         };
+        let mut rewritten = [0u8; 128];
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
-            name = Cow::Owned(render_rewrite(&rewrite.to, data));
+            name = render_rewrite(&rewrite.to, data, &mut rewritten);
         }
         let (targets, captures) = match self.resolve(&name) {
             None => return,
@@ -506,7 +507,9 @@ impl Mapping {
         event.service = event.derive_service();
 
         for (i, target) in targets.iter().enumerate() {
-            let event_name = render_template(&target.event, captures);
+            // Names from captures are written on the stack: a rule hit allocates nothing.
+            let mut stack = [0u8; 128];
+            let event_name = render_template(&target.event, captures, &mut stack);
             let ctx = Ctx {
                 event: &event,
                 captures,
@@ -663,30 +666,82 @@ fn check_tables(spec: &MappingSpec, count: usize) -> Result<(), MappingError> {
     Ok(())
 }
 
-fn render_template<'t>(parts: &'t [Part], captures: Captures<'_>) -> Cow<'t, str> {
+/// The event name of a target: borrowed from the mapping, written into `stack` when it
+/// is made of captures and fits, or allocated.
+fn render_template<'t>(
+    parts: &'t [Part],
+    captures: Captures<'t>,
+    stack: &'t mut [u8],
+) -> Cow<'t, str> {
     if let [Part::Text(text)] = parts {
         return Cow::Borrowed(text);
     }
-    let mut out = String::new();
-    for part in parts {
+    // A JavaScript template literal writes an absent capture as `undefined`.
+    let piece = |part: &'t Part| -> &'t str {
         match part {
-            Part::Text(text) => out.push_str(text),
-            // A JavaScript template literal writes an absent capture as `undefined`.
-            Part::Capture(c) => out.push_str(captures.get(*c).unwrap_or("undefined")),
+            Part::Text(text) => text,
+            Part::Capture(c) => captures.get(*c).unwrap_or("undefined"),
+        }
+    };
+    let mut len = 0;
+    let mut fits = true;
+    for part in parts {
+        let text = piece(part).as_bytes();
+        match stack.get_mut(len..len + text.len()) {
+            Some(room) => {
+                room.copy_from_slice(text);
+                len += text.len();
+            }
+            None => {
+                fits = false;
+                break;
+            }
         }
     }
-    Cow::Owned(out)
+    if fits && let Some(Ok(name)) = stack.get(..len).map(std::str::from_utf8) {
+        // Whole `str`s one after another: always valid UTF-8.
+        return Cow::Borrowed(name);
+    }
+    Cow::Owned(parts.iter().map(piece).collect())
 }
 
-fn render_rewrite<'d>(parts: &[RewritePart], data: impl Bag<'d>) -> String {
-    let mut out = String::new();
+/// A rewritten event name, written into `stack` when it fits.
+fn render_rewrite<'t, 'd: 't>(
+    parts: &'t [RewritePart],
+    data: impl Bag<'d>,
+    stack: &'t mut [u8],
+) -> Cow<'t, str> {
+    let mut owned = String::new();
+    let mut len = 0;
+    let mut fits = true;
     for part in parts {
-        match part {
-            RewritePart::Text(text) => out.push_str(text),
-            RewritePart::Data(key) => out.push_str(&js::string_of(data.get(key))),
+        let piece: Cow<'t, str> = match part {
+            RewritePart::Text(text) => Cow::Borrowed(text),
+            RewritePart::Data(key) => key_string(data.get(key)),
+        };
+        if fits {
+            match stack.get_mut(len..len + piece.len()) {
+                Some(room) => {
+                    room.copy_from_slice(piece.as_bytes());
+                    len += piece.len();
+                    continue;
+                }
+                None => {
+                    fits = false;
+                    owned.push_str(
+                        std::str::from_utf8(stack.get(..len).unwrap_or_default())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
         }
+        owned.push_str(&piece);
     }
-    out
+    if fits && let Some(Ok(name)) = stack.get(..len).map(std::str::from_utf8) {
+        // Whole `str`s one after another: always valid UTF-8.
+        return Cow::Borrowed(name);
+    }
+    Cow::Owned(owned)
 }
 
 /// JavaScript `String(value)`, borrowed when the value is a string.
@@ -717,6 +772,9 @@ enum Val<'a, V> {
     Owned(Json),
     /// The event type: `group - name`.
     EventType(&'a str, &'a str),
+    /// The experiments of a data bag value: `snake(choice)_snake(group)` of each item with
+    /// string `choice` and `group` (at least one has them).
+    Experiments(V),
 }
 
 impl<'d, V: JsonRef<'d>> Val<'_, V> {
@@ -726,7 +784,7 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
             Val::Owned(v) => js::truthy(v),
             Val::Str(s) => !s.is_empty(),
             Val::Int(i) => *i != 0,
-            Val::EventType(..) => true,
+            Val::EventType(..) | Val::Experiments(_) => true,
         }
     }
 
@@ -737,6 +795,15 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
             Val::Str(s) => Json::String(s.to_owned()),
             Val::Int(i) => Json::from(i),
             Val::EventType(group, name) => Json::String(format!("{group} - {name}")),
+            Val::Experiments(v) => Json::Array(
+                experiment_items(v)
+                    .map(|(choice, group)| {
+                        let mut name = String::new();
+                        experiment_name(choice, group, &mut name);
+                        Json::String(name)
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -880,6 +947,29 @@ impl Sink for ByteSink<'_> {
                 out.extend_from_slice(b" - ");
                 mozlog::write_escaped(out, name, depth);
                 mozlog::write_quote(out, depth);
+            }
+            Val::Experiments(v) => {
+                // At the top of mozlog's `Fields`, an array is written as its JSON text.
+                let text = self.heka && self.level == 0;
+                let depth = if text { Depth::Nested } else { depth };
+                if text {
+                    out.push(b'"');
+                }
+                out.push(b'[');
+                SCRATCH.with_borrow_mut(|name| {
+                    for (i, (choice, group)) in experiment_items(v).enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        name.clear();
+                        experiment_name(choice, group, name);
+                        mozlog::write_str(out, name, depth);
+                    }
+                });
+                out.push(b']');
+                if text {
+                    out.push(b'"');
+                }
             }
         }
     }
@@ -1095,7 +1185,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             Source::AppVersion => event.env.app_version.map(Val::Str),
             Source::ServiceName => event.service.name.map(Val::Str),
             Source::OauthClientId => event.service.client_id.map(Val::Json),
-            Source::Experiments(key) => experiments(event.data.get(key)).map(Val::Owned),
+            Source::Experiments(key) => event
+                .data
+                .get(key)
+                .filter(|v| experiment_items(*v).next().is_some())
+                .map(Val::Experiments),
             Source::NonEmptyArray(key) => event
                 .data
                 .get(key)
@@ -1181,26 +1275,28 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     }
 }
 
-/// `snake(choice) + "_" + snake(group)` for each experiment of a non-empty array.
+/// The `(choice, group)` of each experiment of an array whose `choice` and `group` are
+/// strings.
 ///
 /// The JavaScript throws on an item whose `choice` or `group` is not a string, losing the
 /// whole event; the port skips such items instead and keeps the event.
-fn experiments<'d>(value: Option<impl JsonRef<'d>>) -> Option<Json> {
-    let items = value.filter(|v| v.kind() == Kind::Array && !v.is_empty())?;
-    let mapped: Vec<Json> = items
-        .items()
-        .filter_map(|item| {
-            if item.kind() != Kind::Object {
-                return None;
-            }
-            let choice = item.get("choice")?.as_str()?;
-            let group = item.get("group")?.as_str()?;
-            Some(Json::String(format!(
-                "{}_{}",
-                js::snake_case(choice),
-                js::snake_case(group)
-            )))
-        })
-        .collect();
-    (!mapped.is_empty()).then_some(Json::Array(mapped))
+fn experiment_items<'d, V: JsonRef<'d>>(value: V) -> impl Iterator<Item = (&'d str, &'d str)> {
+    value.items().filter_map(|item| {
+        if item.kind() != Kind::Object {
+            return None;
+        }
+        Some((item.get("choice")?.as_str()?, item.get("group")?.as_str()?))
+    })
+}
+
+/// `snake(choice) + "_" + snake(group)`, appended to `out`.
+fn experiment_name(choice: &str, group: &str, out: &mut String) {
+    js::snake_case_into(choice, out);
+    out.push('_');
+    js::snake_case_into(group, out);
+}
+
+thread_local! {
+    /// Scratch text for values computed while an event is written, reused across events.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
