@@ -11,8 +11,13 @@
 //! written as JSON bytes into a reused buffer (`Mapping::transform_to`, what `metricsmith map`
 //! does). Throughput is in events, so criterion reports events per second.
 //!
-//! Run: `cargo bench -p metricsmith --bench mapping` (add `-- resolve` or `-- transform` to
-//! filter).
+//! `line/*` is the line path of `metricsmith map` and the services, stage by stage: reading
+//! lines from a buffer, parsing each into a reused `line::Doc`, and parsing plus mapping
+//! (`Mapping::transform_view_to` on the parsed data, output into a reused buffer), for lines of
+//! the mix below. Throughput is in lines.
+//!
+//! Run: `cargo bench -p metricsmith --bench mapping` (add `-- resolve`, `-- transform`,
+//! `-- mix` or `-- line` to filter).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -23,6 +28,8 @@ use metricsmith::amplitude::{
     Capture, Encoding, Env, Field, GroupExpr, Layout, Mapping, MappingSpec, Matched, OauthClients,
     Part, Rule, ServiceRule, Source, SourceEvent, Target,
 };
+use metricsmith::line::{Doc, Reader};
+use metricsmith::view::JsonRef;
 use serde_json::{Map, Value};
 
 const RULE_COUNTS: [usize; 3] = [10, 100, 1000];
@@ -234,7 +241,41 @@ fn transform(c: &mut Criterion) {
                 produced
             });
         });
+        // The same events with the data bag and the names as views into parsed lines.
+        let lines: Vec<String> = names
+            .iter()
+            .map(|name| {
+                serde_json::json!({"event": {"type": name, "time": time}, "data": data}).to_string()
+            })
+            .collect();
+        let mut docs: Vec<Doc> = lines.iter().map(|_| Doc::new()).collect();
+        let parsed: Vec<_> = docs
+            .iter_mut()
+            .zip(&lines)
+            .map(|(doc, line)| doc.parse(line).expect("bench lines are JSON"))
+            .collect();
         let mut out = Vec::with_capacity(1024);
+        group.bench_function(BenchmarkId::new("transform_view_to_json", rules), |b| {
+            b.iter(|| {
+                let mut produced = 0;
+                for line in &parsed {
+                    let root = line.root();
+                    let (Some(event), Some(data)) = (root.get("event"), root.get("data")) else {
+                        continue;
+                    };
+                    out.clear();
+                    produced += mapping.transform_view_to(
+                        black_box(event.get("type")),
+                        event.get("time"),
+                        data,
+                        &env,
+                        Encoding::Json,
+                        &mut out,
+                    );
+                }
+                produced
+            });
+        });
         group.bench_function(BenchmarkId::new("transform_to_json", rules), |b| {
             b.iter(|| {
                 let mut produced = 0;
@@ -259,9 +300,85 @@ fn transform(c: &mut Criterion) {
     group.finish();
 }
 
+/// The line path stage by stage on lines of the mix (100 rules).
+fn line(c: &mut Criterion) {
+    let clients: OauthClients = HashMap::from([("dcdb5ae7add825d2".to_owned(), "amo".to_owned())]);
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: Some("134"),
+        now_ms: 1_551_700_200_000,
+    };
+    let rules = 100;
+    let mapping = Mapping::new(spec(rules)).expect("the bench spec compiles");
+    let data = data_bag();
+    let input: String = (0..1000)
+        .map(|i| {
+            let name = match i % 10 {
+                0..=2 => format!("x{:03}.done", (i * 37) % EXACT_NAMES),
+                3..=7 => rule_name((i * 7919) % rules, "view"),
+                _ => format!("zz.unmapped{i:03}.view"),
+            };
+            let line = serde_json::json!({"event": {"type": name, "time": 1_551_700_123_456_i64}, "data": data});
+            format!("{line}\n")
+        })
+        .collect();
+    let lines: Vec<&str> = input.lines().collect();
+    let mut group = c.benchmark_group("line");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.bench_function("read", |b| {
+        b.iter(|| {
+            let mut reader = Reader::new(black_box(input.as_bytes()));
+            let mut bytes = 0;
+            while let Ok(Some(line)) = reader.next_line() {
+                bytes += line.text.len();
+            }
+            bytes
+        });
+    });
+    let mut doc = Doc::new();
+    group.bench_function("parse", |b| {
+        b.iter(|| {
+            let mut nodes = 0;
+            for line in &lines {
+                if let Ok(parsed) = doc.parse(black_box(line)) {
+                    nodes += parsed.root().len();
+                }
+            }
+            nodes
+        });
+    });
+    let mut out = Vec::with_capacity(1 << 20);
+    group.bench_function("parse_map_write", |b| {
+        b.iter(|| {
+            out.clear();
+            let mut produced = 0;
+            for line in &lines {
+                let Ok(parsed) = doc.parse(black_box(line)) else {
+                    continue;
+                };
+                let root = parsed.root();
+                let (Some(event), Some(data)) = (root.get("event"), root.get("data")) else {
+                    continue;
+                };
+                produced += mapping.transform_view_to(
+                    event.get("type"),
+                    event.get("time"),
+                    data,
+                    &env,
+                    Encoding::Json,
+                    &mut out,
+                );
+                out.push(b'\n');
+            }
+            produced
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = criterion();
-    targets = resolve, transform
+    targets = resolve, transform, line
 }
 criterion_main!(benches);

@@ -259,10 +259,11 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
 
 /// The quote of a string literal at `depth`.
 pub(crate) fn write_quote(out: &mut Vec<u8>, depth: Depth) {
-    out.extend_from_slice(match depth {
-        Depth::Top => b"\"",
-        Depth::Nested => b"\\\"",
-    });
+    // A push, not a one-byte slice copy: quotes are a good part of every line's writes.
+    match depth {
+        Depth::Top => out.push(b'"'),
+        Depth::Nested => out.extend_from_slice(b"\\\""),
+    }
 }
 
 /// The body of a string literal, without quotes, so a literal can be written in pieces.

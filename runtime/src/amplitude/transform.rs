@@ -918,6 +918,14 @@ impl<'o> ByteSink<'o> {
         }
         self.first = false;
         let depth = self.depth();
+        if self.plain_keys && depth == Depth::Top {
+            // One reservation, then bytes pushed into it: keys are short.
+            self.out.reserve(key.len() + 3);
+            self.out.push(b'"');
+            self.out.extend_from_slice(key.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            return;
+        }
         if self.plain_keys {
             mozlog::write_quote(self.out, depth);
             self.out.extend_from_slice(key.as_bytes());
