@@ -531,6 +531,7 @@ impl<'a> Lower<'a, '_> {
             logger: e.logger.as_ref().map(|l| l.value.clone()),
             location: self.location(file, key),
             amplitude: None,
+            example: EventExample::default(),
         })
     }
 

@@ -11,9 +11,12 @@
 //! - `rules`: exact names and ordered rules, their targets and values, shadowing, and the
 //!   worked examples;
 //! - `layout`: the event layout and the per-service policy;
-//! - `governance`: owners, bugs, reviews and expiry merged under the defaults.
+//! - `governance`: owners, bugs, reviews and expiry merged under the defaults;
+//! - `facts`: once the service is valid, what several backends show (examples of events,
+//!   families and rules, and what the mapping makes of them), so each backend only reads.
 
 mod events;
+mod facts;
 mod families;
 mod governance;
 mod groups;
@@ -116,7 +119,11 @@ pub fn lower(files: &[UnitFile<'_>], options: &Options) -> (Option<Service>, Vec
             .diagnostics
             .iter()
             .any(|d| d.severity == Severity::Error);
-        (service.filter(|_| !failed), lower.diagnostics)
+        let mut service = service.filter(|_| !failed);
+        if let Some(service) = &mut service {
+            facts::compute(service);
+        }
+        (service, lower.diagnostics)
     })
 }
 

@@ -93,31 +93,26 @@ impl<'a> Lower<'a, '_> {
                         column,
                     }
                 };
+                let (rust_pattern, captures) = translated
+                    .as_ref()
+                    .map_or((String::new(), 0), |t| (t.rust.clone(), t.captures));
+                rules.push(Rule {
+                    index,
+                    js_pattern: r.pattern.value.clone(),
+                    rust_pattern,
+                    captures,
+                    description: r.description.clone(),
+                    targets,
+                    shadowed: false,
+                    shadowed_by: Vec::new(),
+                    location,
+                    unmatchable: false,
+                    example: None,
+                    takes_from: Vec::new(),
+                    exact_matched: Vec::new(),
+                });
                 if let Some(t) = translated {
-                    rules.push(Rule {
-                        index,
-                        js_pattern: r.pattern.value.clone(),
-                        rust_pattern: t.rust.clone(),
-                        captures: t.captures,
-                        description: r.description.clone(),
-                        targets,
-                        shadowed: false,
-                        shadowed_by: Vec::new(),
-                        location,
-                    });
                     compiled.push((index, file_index, rule, t.regex));
-                } else {
-                    rules.push(Rule {
-                        index,
-                        js_pattern: r.pattern.value.clone(),
-                        rust_pattern: String::new(),
-                        captures: 0,
-                        description: r.description.clone(),
-                        targets,
-                        shadowed: false,
-                        shadowed_by: Vec::new(),
-                        location,
-                    });
                 }
             }
         }
@@ -221,6 +216,7 @@ impl<'a> Lower<'a, '_> {
                     let (index, file, rule, _) = &compiled[k];
                     let span = self.span(*file, &rule.value.pattern);
                     if result.matches_nothing {
+                        rules[*index].unmatchable = true;
                         self.lint(
                             &rule.value.allow,
                             Diagnostic::new(
