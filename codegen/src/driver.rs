@@ -406,7 +406,8 @@ fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn entry_name(service: &Service) -> String {
+/// The entry file's name, as the header names it.
+pub(crate) fn entry_name(service: &Service) -> String {
     service
         .files
         .first()
