@@ -415,7 +415,7 @@ fn value_text(service: &Service, v: &Value) -> String {
     }
 }
 
-fn capture_name(c: crate::model::Capture) -> &'static str {
+pub(crate) fn capture_name(c: crate::model::Capture) -> &'static str {
     match c {
         crate::model::Capture::Category => "category",
         crate::model::Capture::Target => "target",
@@ -433,8 +433,9 @@ fn conds_text(service: &Service, conds: &[Cond]) -> String {
     Join(conds.iter().map(|c| cond_text(service, c)), " and ").to_string()
 }
 
-/// What a target produces, e.g. `fxa_login - success` or `<view_groups[category]> - engage`.
-fn target_text(service: &Service, t: &Target) -> String {
+/// A target's group and event name as text: `fxa_login` or `<view_groups[category]>`, and
+/// `engage` or `<target>` (the user templates show the same).
+pub(crate) fn group_and_event(service: &Service, t: &Target) -> (String, String) {
     let group = match &t.group {
         GroupExpr::Fixed(p) => p.clone(),
         GroupExpr::Lookup { table, key } => format!(
@@ -456,6 +457,12 @@ fn target_text(service: &Service, t: &Target) -> String {
             Part::Capture(c) => format!("<{}>", capture_name(*c)),
         })
         .collect();
+    (group, event)
+}
+
+/// What a target produces, e.g. `fxa_login - success` or `<view_groups[category]> - engage`.
+fn target_text(service: &Service, t: &Target) -> String {
+    let (group, event) = group_and_event(service, t);
     let mut s = Code(&format!("{group} - {event}")).to_string();
     if !t.when.is_empty() {
         s.push_str(" when ");
