@@ -120,6 +120,8 @@ codes! {
     DuplicateService = "E0028", Error, None;
     /// An `allow:` entry names no lint.
     UnknownLint = "E0029", Error, None;
+    /// A user template does not parse or fails to render.
+    Template = "E0030", Error, None;
     /// An event or family lacks owners, bugs, data reviews or an expiry.
     MissingGovernance = "W0001", Warning, Some("missing-governance");
     /// An event or family has expired.

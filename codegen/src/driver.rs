@@ -46,6 +46,15 @@ pub enum Error {
         /// The report rendered as plain text.
         rendered: String,
     },
+    /// A user template does not parse or fails to render; `rendered` is the plain-text report,
+    /// each error at the template's file:line.
+    #[error("{rendered}")]
+    Template {
+        /// The diagnostics, with the templates as their sources.
+        report: Box<Report>,
+        /// The report rendered as plain text.
+        rendered: String,
+    },
     /// No schema was given to the builder.
     #[error("no schema given: call `Builder::schema`")]
     NoSchema,
@@ -149,6 +158,7 @@ pub struct Builder {
     emit_rerun: bool,
     loader: Loader,
     sequential: bool,
+    templates: Option<PathBuf>,
 }
 
 /// Generates the Rust modules of the schema at `path` into `OUT_DIR`, as a build script does.
@@ -172,6 +182,29 @@ impl Builder {
     /// Adds a schema: an entry file, or a directory of schema files.
     pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.schemas.push(path.as_ref().to_owned());
+        self
+    }
+
+    /// Renders every `*.tera` file directly in `dir` with tera 2 over the view of the model
+    /// that docs/templates.md describes (versioned: `view_version`), into a file named after
+    /// the template without `.tera` at the top of the output (`dictionary.csv.tera` ->
+    /// `dictionary.csv`).
+    ///
+    /// A template that does not parse or fails to render is an [`Error::Template`] whose
+    /// diagnostics point at the template's line; every template is tried, and all errors are
+    /// reported together.
+    ///
+    /// ```no_run
+    /// let generated = metricsmith_codegen::Builder::new()
+    ///     .schema("schema/fxa")
+    ///     .code(false)
+    ///     .templates("codegen/templates")
+    ///     .generate()?;
+    /// assert!(generated.files.iter().any(|f| f.path == "data-dictionary.csv"));
+    /// # Ok::<(), metricsmith_codegen::Error>(())
+    /// ```
+    pub fn templates(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.templates = Some(dir.as_ref().to_owned());
         self
     }
 
@@ -285,6 +318,20 @@ impl Builder {
                     contents: backend::json_schema::render(service),
                 });
             }
+        }
+        let mut inputs = inputs;
+        if let Some(dir) = &self.templates {
+            let (rendered, read) = render_templates(&model, dir)?;
+            files.extend(rendered);
+            // A build script reruns when a template changes or one is added.
+            if self.emit_rerun {
+                println!("cargo:rerun-if-changed={}", dir.display());
+                for path in &read {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
+            }
+            inputs.extend(read);
+            inputs.sort();
         }
         if self.docs {
             let index = backend::docs::render_index(&model).map_err(|message| Error::Internal {
@@ -406,12 +453,39 @@ fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn entry_name(service: &Service) -> String {
+/// The entry file's name, as the header names it.
+pub(crate) fn entry_name(service: &Service) -> String {
     service
         .files
         .first()
         .map(|p| display_name(p))
         .unwrap_or_else(|| service.name.clone())
+}
+
+/// The user templates in `dir` rendered over `model`, and the template files read.
+fn render_templates(
+    model: &Model,
+    dir: &Path,
+) -> Result<(Vec<GeneratedFile>, Vec<PathBuf>), Error> {
+    let templates =
+        backend::templates::read_dir(dir).map_err(|(path, source)| Error::Read { path, source })?;
+    let read = templates.iter().map(|t| t.name.clone()).collect();
+    match backend::templates::render(model, templates) {
+        Ok(rendered) => Ok((
+            rendered
+                .into_iter()
+                .map(|(path, contents)| GeneratedFile { path, contents })
+                .collect(),
+            read,
+        )),
+        Err(report) => {
+            let rendered = report.render(Style::Plain);
+            Err(Error::Template {
+                report: Box::new(report),
+                rendered,
+            })
+        }
+    }
 }
 
 /// The Rust module name of a service: `auth-server` -> `auth_server`.

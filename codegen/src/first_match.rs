@@ -7,8 +7,6 @@
 //! matches anywhere, and the search stops at its first match. An overlapping `RegexSet` search
 //! would read every pattern's matches instead (a quarter of lowering's profile at 2,000 events).
 
-use std::sync::OnceLock;
-
 use regex_automata::{Anchored, Input, MatchKind, meta};
 use regex_syntax::hir::Look;
 
@@ -49,7 +47,7 @@ impl FirstMatch {
 }
 
 /// A mapping's rules compiled once, by lowering, for everything that evaluates them at
-/// generation time: lowering itself (which rule maps each event), the tests and the docs.
+/// generation time: which rule maps each event, and the examples of events and rules.
 ///
 /// Compiling 100 rules took a tenth of `generate` at 2,000 events when lowering, the tests and
 /// the docs each compiled their own.
@@ -59,9 +57,6 @@ pub struct CompiledRules {
     regexes: Vec<Option<regex::Regex>>,
     /// The rules that compiled, for the first that matches, and the rule index of each.
     first: Option<(FirstMatch, Vec<usize>)>,
-    /// Each rule's example name, searched once by whichever backend asks first (the docs and
-    /// the tests both show it, on threads of their own).
-    examples: Vec<OnceLock<Option<String>>>,
 }
 
 impl CompiledRules {
@@ -73,25 +68,7 @@ impl CompiledRules {
             .filter_map(|(i, r)| Some((i, r.as_ref()?.as_str())))
             .unzip();
         let first = FirstMatch::new(patterns).map(|first| (first, indices));
-        let examples = regexes.iter().map(|_| OnceLock::new()).collect();
-        CompiledRules {
-            regexes,
-            first,
-            examples,
-        }
-    }
-
-    /// Rule `index`'s example name: `search` runs once for all threads (a thread that asks
-    /// while another searches waits for its answer).
-    pub(crate) fn example(
-        &self,
-        index: usize,
-        search: impl FnOnce() -> Option<String>,
-    ) -> Option<String> {
-        match self.examples.get(index) {
-            Some(cell) => cell.get_or_init(search).clone(),
-            None => search(),
-        }
+        CompiledRules { regexes, first }
     }
 
     /// Rule `index`'s regex, if it compiled.

@@ -39,6 +39,7 @@ pub mod ast;
 pub mod backend;
 pub mod diagnostic;
 pub mod driver;
+pub mod example;
 pub mod expr;
 mod first_match;
 pub mod ident;

@@ -61,6 +61,7 @@ impl Loader {
             options: lower::Options {
                 today: today(),
                 current_version: None,
+                facts: true,
             },
         }
     }
@@ -80,6 +81,14 @@ impl Loader {
     /// Sets the current version that `expires: vNNN` compares with.
     pub fn current_version(&mut self, version: Option<u32>) -> &mut Loader {
         self.options.current_version = version;
+        self
+    }
+
+    /// Sets whether the model gets the facts that backends show (on by default): each
+    /// event's, family's and rule's example and what the mapping makes of it.
+    /// A check that only reports diagnostics turns them off; backends need them.
+    pub fn facts(&mut self, facts: bool) -> &mut Loader {
+        self.options.facts = facts;
         self
     }
 

@@ -178,6 +178,8 @@ pub struct Event {
     pub location: Location,
     /// How the Amplitude mapping treats this event's name, when it can be decided statically.
     pub amplitude: Option<MappedBy>,
+    /// Its example and what the mapping makes of it (computed once by lowering).
+    pub example: EventExample,
 }
 
 /// A validated event family: events whose names vary by typed parameters.
@@ -205,6 +207,9 @@ pub struct Family {
     pub logger: Option<String>,
     /// Where the family is defined.
     pub location: Location,
+    /// An example event of the family and what the mapping makes of it (computed once by
+    /// lowering).
+    pub example: EventExample,
 }
 
 /// A piece of a family's name template.
@@ -416,4 +421,63 @@ pub struct Rule {
     pub shadowed_by: Vec<usize>,
     /// Where the rule is defined.
     pub location: Location,
+    /// Whether its pattern matches no name at all (the `unmatchable-rule` lint was allowed).
+    pub unmatchable: bool,
+    /// A name the rule wins and what it maps to, when one can be derived from its pattern.
+    pub example: Option<RuleExample>,
+    /// Later rules (0-based) whose examples this rule matches, so it takes them first.
+    pub takes_from: Vec<usize>,
+    /// Exact names this rule also matches (the exact mapping wins), sorted.
+    pub exact_matched: Vec<String>,
+}
+
+/// A rule's example name: one the rule wins, preferring one that produces amplitude events
+/// (its category capture then takes a key of the table the rule looks it up in); else any name
+/// the rule matches, which shows what takes it instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleExample {
+    /// The name.
+    pub name: String,
+    /// What the name with empty data produces.
+    pub outcome: Outcome,
+    /// Every rule (0-based) that matches the name, in order.
+    pub matching: Vec<usize>,
+}
+
+/// An example of an event or family: one value of each property that has one (derived from its
+/// type), and what the mapping makes of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventExample {
+    /// The event name; for a family, its template with example parameters (the template as
+    /// written when a parameter has no example value).
+    pub name: String,
+    /// The data bag: every property that has an example value, in declared order.
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// Whether every property (and parameter) has an example value.
+    pub complete: bool,
+    /// What `name` with `data` produces.
+    pub outcome: Outcome,
+}
+
+/// Which definition of the mapping a name resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resolved {
+    /// An exact name.
+    Exact,
+    /// The rule at this index.
+    Rule(usize),
+    /// Nothing: the transform produces no event.
+    #[default]
+    None,
+}
+
+/// The outcome of a name and data bag through the mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// The name after rewrites.
+    pub name: String,
+    /// What matched.
+    pub resolved: Resolved,
+    /// The `event_type` of every amplitude event produced, in order.
+    pub event_types: Vec<String>,
 }

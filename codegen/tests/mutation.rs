@@ -80,6 +80,7 @@ fn check(text: String) -> Report {
                 day: 1,
             },
             current_version: Some(140),
+            facts: true,
         };
         diagnostics.extend(lower::lower(&files, &options).1);
     }

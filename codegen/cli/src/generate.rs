@@ -14,6 +14,10 @@ pub struct Args {
     /// The output directory, laid out as a crate: `src/`, `docs/`.
     #[arg(long)]
     pub out: PathBuf,
+    /// A directory of user templates: each `*.tera` file is rendered (tera 2) over the view
+    /// of the model in docs/templates.md, into OUT under its name without `.tera`.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -26,6 +30,9 @@ pub fn run(args: &Args) -> ExitCode {
         .docs(true)
         .json_schema(true)
         .crate_layout(true);
+    if let Some(dir) = &args.templates {
+        builder.templates(dir);
+    }
     write(&builder, &args.out)
 }
 
@@ -41,7 +48,8 @@ pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
                 eprintln!();
             }
             return match err {
-                metricsmith_codegen::Error::Schema { report, .. } => {
+                metricsmith_codegen::Error::Schema { report, .. }
+                | metricsmith_codegen::Error::Template { report, .. } => {
                     metricsmith_cli::exit_status(&report, false)
                 }
                 _ => ExitCode::from(2),

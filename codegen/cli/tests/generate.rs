@@ -139,3 +139,52 @@ fn a_missing_schema_exits_2_with_its_path() {
     assert!(stderr.contains("nope.yaml"), "{stderr}");
     assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
+
+#[test]
+fn templates_render_next_to_the_crate_and_errors_exit_with_1() {
+    let out = scratch("templates");
+    Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .current_dir(workspace())
+        .args([
+            "generate",
+            "--schema",
+            "schema/fxa",
+            "--templates",
+            "codegen/templates",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let golden = workspace().join("codegen/tests/golden/templates");
+    for name in ["data-dictionary.csv", "events.d.ts"] {
+        assert_eq!(
+            std::fs::read(out.join(name)).ok(),
+            std::fs::read(golden.join(name)).ok(),
+            "{name}"
+        );
+    }
+    assert!(out.join("src/auth_server.rs").is_file());
+
+    let broken = scratch("templates-broken");
+    std::fs::create_dir_all(&broken).expect("scratch dir");
+    std::fs::write(broken.join("broken.txt.tera"), "{{ services.0.name }\n").expect("template");
+    let failed = scratch("templates-failed");
+    let assert = Command::cargo_bin("metricsmith")
+        .expect("the metricsmith binary")
+        .current_dir(workspace())
+        .args(["generate", "--schema", "schema/fxa", "--templates"])
+        .arg(&broken)
+        .arg("--out")
+        .arg(&failed)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("error[E0030]"), "{stderr}");
+    assert!(stderr.contains("broken.txt.tera:1:"), "{stderr}");
+    assert!(!failed.exists(), "nothing is written when a template fails");
+    for dir in [&out, &broken] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,7 +1,8 @@
 //! Reviewer docs: Markdown written straight into one `String` per page.
 //!
-//! Every decision (what an event maps to, which rules overlap, how a type reads) is made here
-//! in Rust.
+//! Every decision is made in Rust: what an event, a family or a rule's example maps to and which
+//! rules overlap were computed once by lowering (the generated tests show the same facts); how
+//! a type or a target reads is decided here.
 //! Each page and each section of a page has one `write_*` function that writes its lines in
 //! order, so the code reads like the Markdown it produces; [`tidy`] then takes care of blank
 //! lines and trailing whitespace.
@@ -11,11 +12,9 @@ use std::fmt::{self, Display, Write as _};
 use serde::ser::{SerializeMap as _, Serializer as _};
 use serde_json::Map;
 
-use super::example::{Evaluator, Resolved, example_value, render_template};
-use super::tests::rule_example;
 use crate::model::{
-    Cond, Event, Family, FlowKind, Governance, GroupExpr, Kinds, MappedBy, Model, Part, Property,
-    PropertyType, Sensitivity, Service, Target, Value,
+    Cond, Event, EventExample, Family, FlowKind, Governance, GroupExpr, Kinds, Model, Outcome,
+    Part, Property, PropertyType, Resolved, Rule, Sensitivity, Service, Target, Value,
 };
 
 /// Trims trailing whitespace from every line, keeps at most one blank line in a row and ends the
@@ -310,15 +309,8 @@ impl Display for EventTypes<'_> {
     }
 }
 
-/// What an example name and data produce, as a cell.
-fn amplitude_text(
-    service: &Service,
-    eval: &Evaluator<'_>,
-    name: &str,
-    mapped: Option<MappedBy>,
-    data: &Map<String, serde_json::Value>,
-) -> Result<String, fmt::Error> {
-    let outcome = eval.evaluate_mapped(name, mapped, data);
+/// What an example name produces (lowering evaluated it), as a cell.
+fn amplitude_text(service: &Service, name: &str, outcome: &Outcome) -> Result<String, fmt::Error> {
     let mut out = String::new();
     // A policy rewrite depends on data the example does not have: say what it does.
     let rewrite = service
@@ -355,13 +347,6 @@ fn amplitude_text(
     Ok(out)
 }
 
-fn example_data(properties: &[Property]) -> Map<String, serde_json::Value> {
-    properties
-        .iter()
-        .filter_map(|p| Some((p.name.clone(), example_value(&p.ty)?)))
-        .collect()
-}
-
 /// The example as one mozlog-style JSON object: the event name first, then its data.
 /// A property named `event` takes the name's place, as inserting the data after the name into
 /// one JSON object does.
@@ -392,38 +377,12 @@ struct Example {
     json: String,
 }
 
-/// `mapped` is what lowering found maps `name`, when it is an event's own name.
-fn example(
-    service: &Service,
-    eval: &Evaluator<'_>,
-    name: String,
-    mapped: Option<MappedBy>,
-    properties: &[Property],
-) -> Result<Example, fmt::Error> {
-    let data = example_data(properties);
-    let amplitude = amplitude_text(service, eval, &name, mapped, &data)?;
-    let json = json_line(&name, &data)?;
+fn example(service: &Service, example: &EventExample) -> Result<Example, fmt::Error> {
     Ok(Example {
-        name,
-        amplitude,
-        json,
+        name: example.name.clone(),
+        amplitude: amplitude_text(service, &example.name, &example.outcome)?,
+        json: json_line(&example.name, &example.data)?,
     })
-}
-
-fn family_example(
-    service: &Service,
-    eval: &Evaluator<'_>,
-    f: &Family,
-) -> Result<Example, fmt::Error> {
-    let name = render_template(&f.name_template, &|n| {
-        let p = f.parameters.iter().find(|p| p.name == n)?;
-        Some(match example_value(&p.ty)? {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        })
-    })
-    .unwrap_or_else(|| f.name.clone());
-    example(service, eval, name, None, &f.properties)
 }
 
 fn table_name(service: &Service, id: usize) -> String {
@@ -456,7 +415,7 @@ fn value_text(service: &Service, v: &Value) -> String {
     }
 }
 
-fn capture_name(c: crate::model::Capture) -> &'static str {
+pub(crate) fn capture_name(c: crate::model::Capture) -> &'static str {
     match c {
         crate::model::Capture::Category => "category",
         crate::model::Capture::Target => "target",
@@ -474,8 +433,9 @@ fn conds_text(service: &Service, conds: &[Cond]) -> String {
     Join(conds.iter().map(|c| cond_text(service, c)), " and ").to_string()
 }
 
-/// What a target produces, e.g. `fxa_login - success` or `<view_groups[category]> - engage`.
-fn target_text(service: &Service, t: &Target) -> String {
+/// A target's group and event name as text: `fxa_login` or `<view_groups[category]>`, and
+/// `engage` or `<target>` (the user templates show the same).
+pub(crate) fn group_and_event(service: &Service, t: &Target) -> (String, String) {
     let group = match &t.group {
         GroupExpr::Fixed(p) => p.clone(),
         GroupExpr::Lookup { table, key } => format!(
@@ -497,6 +457,12 @@ fn target_text(service: &Service, t: &Target) -> String {
             Part::Capture(c) => format!("<{}>", capture_name(*c)),
         })
         .collect();
+    (group, event)
+}
+
+/// What a target produces, e.g. `fxa_login - success` or `<view_groups[category]> - engage`.
+fn target_text(service: &Service, t: &Target) -> String {
+    let (group, event) = group_and_event(service, t);
     let mut s = Code(&format!("{group} - {event}")).to_string();
     if !t.when.is_empty() {
         s.push_str(" when ");
@@ -528,9 +494,8 @@ fn source_name(service: &Service) -> String {
 /// # Errors
 /// A formatting error, which writing to a `String` never returns (kept for the driver).
 pub fn render_service(service: &Service) -> Result<Vec<(String, String)>, String> {
-    let eval = Evaluator::new(&service.amplitude);
-    let service_md = write_service_page(service, &eval).map_err(|e| e.to_string())?;
-    let rules_md = write_rules_page(service, &eval).map_err(|e| e.to_string())?;
+    let service_md = write_service_page(service).map_err(|e| e.to_string())?;
+    let rules_md = write_rules_page(service).map_err(|e| e.to_string())?;
     Ok(vec![
         (service_page(service), service_md),
         (rules_page(service), rules_md),
@@ -547,13 +512,13 @@ fn service_page_len(service: &Service) -> usize {
         + 100 * service.amplitude.exact.len()
 }
 
-fn write_service_page(service: &Service, eval: &Evaluator<'_>) -> Result<String, fmt::Error> {
+fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
     let amplitude = &service.amplitude;
     // The events table and each event's section both show what its example maps to.
     let examples = service
         .events
         .values()
-        .map(|e| example(service, eval, e.name.clone(), e.amplitude, &e.properties))
+        .map(|e| example(service, &e.example))
         .collect::<Result<Vec<_>, _>>()?;
     let mut p = String::with_capacity(service_page_len(service));
     write!(
@@ -591,7 +556,7 @@ fn write_service_page(service: &Service, eval: &Evaluator<'_>) -> Result<String,
         )?;
     }
     write_events(&mut p, service, &examples)?;
-    write_families(&mut p, service, eval)?;
+    write_families(&mut p, service)?;
     write_groups(&mut p, service)?;
     write_tables(&mut p, service)?;
     write_exact(&mut p, service)?;
@@ -722,13 +687,13 @@ fn write_example(p: &mut String, example: &Example) -> fmt::Result {
     )
 }
 
-fn write_families(p: &mut String, service: &Service, eval: &Evaluator<'_>) -> fmt::Result {
+fn write_families(p: &mut String, service: &Service) -> fmt::Result {
     p.push_str("\n## Event families\n");
     if service.families.is_empty() {
         p.push_str("\nNone.\n");
     }
     for f in service.families.values() {
-        write_family(p, f, &family_example(service, eval, f)?)?;
+        write_family(p, f, &example(service, &f.example)?)?;
     }
     Ok(())
 }
@@ -871,70 +836,21 @@ fn write_exact(p: &mut String, service: &Service) -> fmt::Result {
 
 // ---- the rules page ---------------------------------------------------------------------------
 
-/// What the rules page says about each rule besides its definition.
-#[derive(Debug)]
-struct RuleFacts {
-    /// A name the rule wins, if one can be derived.
-    example: Option<String>,
-    /// The example and what it produces, as a cell.
-    example_cell: String,
-    /// Rules (0-based) that match this rule's example.
-    matching: Vec<usize>,
-    /// Later rules (0-based) whose examples this rule matches, so it takes them first.
-    later: Vec<usize>,
-    /// Exact names this rule also matches.
-    exact: Vec<String>,
+/// A rule's example and what it produces, as a cell.
+fn example_cell(rule: &Rule) -> String {
+    match &rule.example {
+        Some(example) => format!(
+            "{} → {}",
+            Code(&example.name),
+            EventTypes(&example.outcome.event_types)
+        ),
+        None => "none derived".to_owned(),
+    }
 }
 
-fn rule_facts(service: &Service, eval: &Evaluator<'_>) -> Vec<RuleFacts> {
+fn write_rules_page(service: &Service) -> Result<String, fmt::Error> {
     let rules = &service.amplitude.rules;
-    // One pass of all rules over each example and each exact name, instead of one match per
-    // pair of rules.
-    let mut facts: Vec<RuleFacts> = rules
-        .iter()
-        .map(|r| {
-            let example = rule_example(r, service, eval);
-            let example_cell = match &example {
-                Some(name) => {
-                    let outcome = eval.evaluate(name, &Map::new());
-                    format!("{} → {}", Code(name), EventTypes(&outcome.event_types))
-                }
-                None => "none derived".to_owned(),
-            };
-            let matching = example
-                .as_deref()
-                .map_or_else(Vec::new, |n| eval.matching_rules(n));
-            RuleFacts {
-                example,
-                example_cell,
-                matching,
-                later: Vec::new(),
-                exact: Vec::new(),
-            }
-        })
-        .collect();
-    let mut later: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
-    for (o, by) in facts.iter().enumerate() {
-        for &i in by.matching.iter().filter(|&&i| i < o) {
-            later[i].push(o);
-        }
-    }
-    for (rule, later) in facts.iter_mut().zip(later) {
-        rule.later = later;
-    }
-    for name in service.amplitude.exact.keys() {
-        for i in eval.matching_rules(name) {
-            if let Some(rule) = facts.get_mut(i) {
-                rule.exact.push(name.clone());
-            }
-        }
-    }
-    facts
-}
-
-fn write_rules_page(service: &Service, eval: &Evaluator<'_>) -> Result<String, fmt::Error> {
-    let rules = &service.amplitude.rules;
-    let facts = rule_facts(service, eval);
+    let cells: Vec<String> = rules.iter().map(example_cell).collect();
     let mut p = String::with_capacity(2048 + 1024 * rules.len());
     write!(
         p,
@@ -957,28 +873,22 @@ fn write_rules_page(service: &Service, eval: &Evaluator<'_>) -> Result<String, f
          | # | Pattern | Produces | Example |\n\
          |---:|---|---|---|\n",
     );
-    for (r, facts) in rules.iter().zip(&facts) {
+    for (r, cell) in rules.iter().zip(&cells) {
         writeln!(
             p,
-            "| {} | `{}` | {} | {} |",
+            "| {} | `{}` | {} | {cell} |",
             RuleLink(r.index),
             Escaped(&r.js_pattern),
             targets_text(service, &r.targets),
-            facts.example_cell
         )?;
     }
-    for (r, facts) in rules.iter().zip(&facts) {
-        write_rule(&mut p, service, r, facts)?;
+    for (r, cell) in rules.iter().zip(&cells) {
+        write_rule(&mut p, service, r, cell)?;
     }
     Ok(tidy(p))
 }
 
-fn write_rule(
-    p: &mut String,
-    service: &Service,
-    r: &crate::model::Rule,
-    facts: &RuleFacts,
-) -> fmt::Result {
+fn write_rule(p: &mut String, service: &Service, r: &Rule, example_cell: &str) -> fmt::Result {
     write!(
         p,
         "\n\
@@ -998,7 +908,7 @@ fn write_rule(
     if r.js_pattern != r.rust_pattern {
         writeln!(p, "| As Rust regex | {} |", Code(&r.rust_pattern))?;
     }
-    writeln!(p, "| Example | {} |", facts.example_cell)?;
+    writeln!(p, "| Example | {example_cell} |")?;
     // Never wins, decided on automata by the front end's analysis.
     if r.shadowed {
         if r.shadowed_by.is_empty() {
@@ -1013,29 +923,29 @@ fn write_rule(
     }
     // Overlaps shown by examples: earlier rules that match this rule's example, later rules
     // whose examples this rule matches (so it takes them first).
-    if let Some(name) = &facts.example {
-        let earlier = facts.matching.iter().filter(|&&i| i < r.index);
+    if let Some(example) = &r.example {
+        let earlier = example.matching.iter().filter(|&&i| i < r.index);
         if earlier.clone().next().is_some() {
             writeln!(
                 p,
                 "| Taken by earlier rules | {} also match {} |",
                 Join(earlier.map(|&i| RuleLink(i)), ", "),
-                Code(name)
+                Code(&example.name)
             )?;
         }
     }
-    if !facts.later.is_empty() {
+    if !r.takes_from.is_empty() {
         writeln!(
             p,
             "| Takes names of later rules | matches the examples of rule {} |",
-            Join(facts.later.iter().map(|&o| RuleLink(o)), ", ")
+            Join(r.takes_from.iter().map(|&o| RuleLink(o)), ", ")
         )?;
     }
-    if !facts.exact.is_empty() {
+    if !r.exact_matched.is_empty() {
         writeln!(
             p,
             "| Exact names it also matches (exact wins) | {} |",
-            Join(facts.exact.iter().map(|n| Code(n)), ", ")
+            Join(r.exact_matched.iter().map(|n| Code(n)), ", ")
         )?;
     }
     writeln!(

@@ -678,6 +678,14 @@ pub fn spec() -> ::metricsmith::amplitude::MappingSpec {
 /// Written as Rust expressions, the same data was one large function of `String::from` and
 /// `vec!` calls for rustc to type-check and optimize; a string constant is only lexed.
 fn emit_mapping(code: &mut Code, service: &Service) {
+    // A runtime of another spec format cannot read SPEC_JSON: the build fails with a message
+    // that names both formats, instead of `mapping()` panicking at first use.
+    code.line("// The runtime reads the spec format this code was written in (checked by rustc).");
+    code.fmt(format_args!(
+        "const _: () = ::metricsmith::__private::check_spec_format({}, {});",
+        metricsmith_spec::SPEC_FORMAT,
+        lit(&crate::driver::entry_name(service))
+    ));
     code.raw(MAPPING_STATIC);
     code.fmt(format_args!(
         "/// The Amplitude mapping of `{}`, compiled on first use and kept for the life of the process.",

@@ -2,23 +2,19 @@
 //!
 //! Each test builds an example (derived from the property types; a rule's example name is
 //! derived from its pattern, preferring a name whose capture is a key of the table the rule
-//! looks up) and asserts the amplitude `event_type`s that the [`Evaluator`] computed at
-//! generation time, so the runtime transform is checked against an independent reading of the
-//! schema.
+//! looks up) and asserts the amplitude `event_type`s that lowering computed with the
+//! [`Evaluator`](crate::example::Evaluator), so the runtime transform is checked against an
+//! independent reading of the schema.
 
 use std::collections::HashMap;
 
 use heck::ToSnakeCase;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::code::{Code, lit};
-use super::example::{
-    Evaluator, Outcome, Resolved, example_matching, example_value, render_template,
-};
+use super::example::{Outcome, Resolved, example_value};
 use super::rust::{ValueTypes, validated};
-use crate::model::{
-    Capture, Cond, Example, GroupExpr, Property, PropertyType, Rule, Service, Value,
-};
+use crate::model::{Example, Property, PropertyType, Service};
 
 /// Bytes of Rust per test, to size the output buffer once (2,100 tests of events with five
 /// typed properties and rules write 1.6 MB).
@@ -36,7 +32,6 @@ pub(crate) fn estimated_len(service: &Service) -> usize {
 pub fn emit_tests(service: &Service) -> String {
     let types = ValueTypes::collect(service);
     let mut examples = Examples::new(&types);
-    let eval = Evaluator::new(&service.amplitude);
     let mut code = Code::with_capacity(estimated_len(service));
     code.line("#[cfg(test)]");
     code.open(format_args!("mod tests {{"));
@@ -45,7 +40,7 @@ pub fn emit_tests(service: &Service) -> String {
     code.line("use super::*;");
     let mut typed_tests = 0;
     for event in service.events.values() {
-        let Some((value, data)) = struct_example(&event.properties, &mut examples) else {
+        let Some(value) = struct_example(&event.properties, &mut examples) else {
             continue;
         };
         let ty = &event.rust_name;
@@ -53,44 +48,29 @@ pub fn emit_tests(service: &Service) -> String {
             "event_{}",
             event.rust_name.trim_start_matches("r#").to_snake_case()
         );
-        let outcome = eval.evaluate_mapped(&event.name, event.amplitude, &data);
+        let outcome = &event.example.outcome;
         let expr = if event.properties.is_empty() {
             ty.clone()
         } else {
             format!("{ty} {{ {value} }}")
         };
-        test_fn(&mut code, &fname, &expr, &outcome, &event.name);
+        test_fn(&mut code, &fname, &expr, outcome, &event.name);
         typed_tests += 1;
     }
     for family in service.families.values() {
+        // Lowering rendered the name and evaluated it; a family whose every parameter and
+        // property has an example value gets a test.
         let mut args = Vec::new();
-        let mut names = Map::new();
-        let mut ok = true;
         for p in &family.parameters {
-            match parameter_example(p, &mut examples) {
-                Some((arg, text)) => {
-                    args.push(arg);
-                    names.insert(p.name.clone(), Json::String(text));
-                }
-                None => ok = false,
-            }
+            args.extend(parameter_example(p, &mut examples));
         }
-        let Some((_, data)) = struct_example(&family.properties, &mut examples) else {
-            continue;
-        };
         for p in &family.properties {
-            let Some(v) = property_example(p, &mut examples) else {
-                ok = false;
-                continue;
-            };
-            args.push(v.0);
+            args.extend(property_example(p, &mut examples).map(|(arg, _)| arg));
         }
-        let name = render_template(&family.name_template, &|n| {
-            names.get(n).and_then(Json::as_str).map(str::to_owned)
-        });
-        let (true, Some(name)) = (ok, name) else {
+        let example = &family.example;
+        if !example.complete || args.len() != family.parameters.len() + family.properties.len() {
             continue;
-        };
+        }
         let ty = &family.rust_name;
         let fallible = family.parameters.iter().any(|p| validated(&p.ty));
         let args = args.join(", ");
@@ -103,18 +83,17 @@ pub fn emit_tests(service: &Service) -> String {
             "family_{}",
             family.rust_name.trim_start_matches("r#").to_snake_case()
         );
-        let outcome = eval.evaluate(&name, &data);
-        test_fn(&mut code, &fname, &expr, &outcome, &name);
+        test_fn(&mut code, &fname, &expr, &example.outcome, &example.name);
         typed_tests += 1;
     }
     if typed_tests == 0 {
         code.truncate(empty);
     }
     for rule in &service.amplitude.rules {
-        let Some(name) = rule_example(rule, service, &eval) else {
+        let Some(example) = &rule.example else {
             continue;
         };
-        let outcome = eval.evaluate(&name, &Map::new());
+        let (name, outcome) = (&example.name, &example.outcome);
         let number = rule.index + 1;
         code.doc(&format!(
             "Rule {number} (`{}`) with `{name}`.",
@@ -122,7 +101,7 @@ pub fn emit_tests(service: &Service) -> String {
         ));
         code.line("#[test]");
         code.open(format_args!("fn rule_{number}() {{"));
-        let name = lit(&name);
+        let name = lit(name);
         match outcome.resolved {
             Resolved::Exact => {}
             Resolved::None => code.fmt(format_args!(
@@ -295,98 +274,25 @@ fn property_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(St
     })
 }
 
-/// Field initialisers of an example struct and its data bag.
-fn struct_example(
-    properties: &[Property],
-    examples: &mut Examples<'_, '_>,
-) -> Option<(String, Map<String, Json>)> {
+/// Field initialisers of an example struct.
+fn struct_example(properties: &[Property], examples: &mut Examples<'_, '_>) -> Option<String> {
     let mut fields = Vec::new();
-    let mut data = Map::new();
     for p in properties {
-        let (expr, json) = property_example(p, examples)?;
+        let (expr, _) = property_example(p, examples)?;
         fields.push(format!("{}: {expr}", p.rust_name));
-        data.insert(p.name.clone(), json);
     }
-    Some((fields.join(", "), data))
+    Some(fields.join(", "))
 }
 
-/// A family constructor argument and the text it renders as.
-fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(String, String)> {
+/// A family constructor argument.
+fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<String> {
     let json = example_value(&p.ty)?;
-    let text = match &json {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let arg = match &p.ty {
-        PropertyType::Enum { .. } | PropertyType::Boolean | PropertyType::List { .. } => {
+    Some(match (&p.ty, &json) {
+        (PropertyType::Enum { .. } | PropertyType::Boolean | PropertyType::List { .. }, _) => {
             examples.value(&p.ty)?.0
         }
-        PropertyType::Integer { .. } => json.as_i64()?.to_string(),
-        _ => lit(&text),
-    };
-    Some((arg, text))
-}
-
-/// The table a rule looks its category up in, if any: its example then uses a key of it.
-fn category_table(rule: &Rule) -> Option<usize> {
-    let target = rule.targets.first()?;
-    if let GroupExpr::Lookup {
-        table,
-        key: Capture::Category,
-    } = &target.group
-    {
-        return Some(table.0);
-    }
-    target.when.iter().find_map(|c| match c {
-        Cond::Truthy(Value::Lookup {
-            table,
-            key: Capture::Category,
-        }) => Some(table.0),
-        _ => None,
+        (PropertyType::Integer { .. }, _) => json.as_i64()?.to_string(),
+        (_, Json::String(s)) => lit(s),
+        (_, other) => lit(&other.to_string()),
     })
-}
-
-/// An example name that rule `rule` wins, preferring one that produces amplitude events;
-/// else any name it matches (the test then shows which rule shadows it).
-///
-/// Candidates are, in order, the pattern's example with each key of the table the rule looks
-/// its category up in, then its plain example; they are made one at a time and the first that
-/// wins and produces events ends the search.
-///
-/// The search runs once per rule for the docs and the tests together
-/// ([`CompiledRules::example`](crate::model::CompiledRules)).
-pub fn rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Option<String> {
-    (service.amplitude.compiled).example(rule.index, || search_rule_example(rule, service, eval))
-}
-
-fn search_rule_example(rule: &Rule, service: &Service, eval: &Evaluator<'_>) -> Option<String> {
-    let wins = |name: &str| {
-        !service.amplitude.exact.contains_key(name) && eval.first_rule(name) == Some(rule.index)
-    };
-    // The regex lowering compiled; a rule without one has no example.
-    let regex = service.amplitude.compiled.regex(rule.index)?;
-    let hir = regex_syntax::parse(regex.as_str()).ok()?;
-    let plain = example_matching(&hir, regex, &|_| None);
-    let keys = category_table(rule)
-        .and_then(|t| service.amplitude.tables.get(t))
-        .map(|table| table.entries.as_slice())
-        .unwrap_or_default();
-    let candidates = keys
-        .iter()
-        .filter_map(|(key, _)| {
-            let fill = |i: usize| (i == 1).then(|| key.clone());
-            example_matching(&hir, regex, &fill)
-        })
-        .chain(plain.clone());
-    let mut first_winner = None;
-    for name in candidates {
-        if !wins(&name) {
-            continue;
-        }
-        if !eval.evaluate(&name, &Map::new()).event_types.is_empty() {
-            return Some(name);
-        }
-        first_winner.get_or_insert(name);
-    }
-    first_winner.or(plain)
 }

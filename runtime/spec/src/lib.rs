@@ -17,6 +17,14 @@
 //! Every string in it is already resolved: group keys became prefixes (`login` ->
 //! `fxa_login`), table names became [`TableId`]s, and patterns were checked by the compiler.
 
+/// The version of the mapping data format: what [`MappingSpec`] and its JSON mean.
+///
+/// The compiler writes it into generated code next to the mapping's JSON, and the runtime
+/// checks it when that code compiles (`metricsmith::SPEC_FORMAT`): code written for another
+/// format fails to build, naming both versions, instead of panicking at first use.
+/// Bumped with every change to these types that changes which JSON reads or what it means.
+pub const SPEC_FORMAT: u32 = 1;
+
 /// Index of a lookup table inside [`MappingSpec::tables`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

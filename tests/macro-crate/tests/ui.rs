@@ -24,4 +24,5 @@ fn ui() {
     t.compile_fail("tests/ui/missing_file.rs");
     t.compile_fail("tests/ui/yaml_syntax_error.rs");
     t.compile_fail("tests/ui/validation_error.rs");
+    t.compile_fail("tests/ui/spec_format_mismatch.rs");
 }

@@ -4,7 +4,8 @@
 //! The evaluator follows the runtime transform (`metricsmith::amplitude::Mapping::transform`)
 //! for everything that decides `event_type`: rewrites, exact names, the first matching rule,
 //! captures, conditions, table lookups and dropping.
-//! Generated tests then check the runtime against it.
+//! Lowering runs it once per event, family and rule (`lower::facts`); generated tests then
+//! check the runtime against what it found.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,28 +19,7 @@ use crate::model::{
     Amplitude, Capture, Cond, GroupExpr, MappedBy, Part, PropertyType, RewritePart, Target,
     TemplatePart, Value,
 };
-
-/// Which definition of the mapping a name resolved to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolved {
-    /// An exact name.
-    Exact,
-    /// The rule at this index.
-    Rule(usize),
-    /// Nothing: the transform produces no event.
-    None,
-}
-
-/// The outcome of a name and data bag through the mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// The name after rewrites.
-    pub name: String,
-    /// What matched.
-    pub resolved: Resolved,
-    /// The `event_type` of every amplitude event produced, in order.
-    pub event_types: Vec<String>,
-}
+pub use crate::model::{Outcome, Resolved};
 
 /// A service's mapping with its rules compiled, for static evaluation.
 #[derive(Debug)]
@@ -503,6 +483,10 @@ mod tests {
                         line: index + 1,
                         column: 1,
                     },
+                    unmatchable: false,
+                    example: None,
+                    takes_from: Vec::new(),
+                    exact_matched: Vec::new(),
                 })
                 .collect(),
             ..Amplitude::default()
