@@ -94,15 +94,11 @@ pub enum Dialect {
 impl Dialect {
     /// The column type in DDL.
     pub fn column_type(self, ty: ColumnType) -> String {
-        match (self, ty) {
-            (Dialect::Postgres, ColumnType::Timestamp) => "TIMESTAMP".into(),
-            (Dialect::Postgres, ColumnType::Date) => "DATE".into(),
-            (_, ColumnType::BigInt) => "BIGINT".into(),
-            (_, ColumnType::Boolean) => "BOOLEAN".into(),
-            (Dialect::Postgres, ColumnType::Varchar(n)) => format!("VARCHAR({n}) COLLATE \"C\""),
-            (Dialect::Sqlite, ColumnType::Timestamp | ColumnType::Date) => "TEXT".into(),
-            (Dialect::Sqlite, ColumnType::Varchar(_)) => "TEXT".into(),
-        }
+        let engine = match self {
+            Dialect::Sqlite => metricsmith_codegen::warehouse::Engine::Sqlite,
+            Dialect::Postgres => metricsmith_codegen::warehouse::Engine::Postgres,
+        };
+        engine.column_type(ty)
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for a table of these columns.
@@ -110,7 +106,7 @@ impl Dialect {
         let body = columns
             .iter()
             .map(|c| {
-                let mut text = format!("\"{}\" {}", c.name, self.column_type(c.ty));
+                let mut text = format!("  \"{}\" {}", c.name, self.column_type(c.ty));
                 if c.not_null {
                     text.push_str(" NOT NULL");
                 }
@@ -121,9 +117,9 @@ impl Dialect {
                 text
             })
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(",\n");
         let temp = if temporary { "TEMPORARY " } else { "" };
-        format!("CREATE {temp}TABLE IF NOT EXISTS {name} ({body})")
+        format!("CREATE {temp}TABLE IF NOT EXISTS {name} (\n{body}\n);\n")
     }
 
     /// A DATE literal.

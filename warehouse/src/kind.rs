@@ -170,7 +170,9 @@ impl Kind {
         for csv in self.csv_columns().iter().skip(1) {
             let ty = match csv.ty {
                 CsvType::Int => ColumnType::BigInt,
-                CsvType::Text(width) => ColumnType::Varchar(width),
+                CsvType::Text(width) => {
+                    ColumnType::Varchar(u32::try_from(width).unwrap_or(u32::MAX))
+                }
             };
             columns.push(Column {
                 name: csv.name,

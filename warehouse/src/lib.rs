@@ -180,9 +180,8 @@ impl Warehouse {
 
     fn create_tables(&mut self) -> Result<(), Error> {
         let dialect = self.engine.dialect();
-        let mut ddl = Vec::new();
+        let mut ddl = vec![tables::generated_ddl(dialect).to_owned()];
         for (name, columns) in all_tables() {
-            ddl.push(dialect.create_table(&name, columns, false));
             // The scripts' sort keys: the import deletes and updates by day and by flow id.
             let key = if columns.iter().any(|c| c.name == "timestamp")
                 && !name.starts_with("flow_experiments")
