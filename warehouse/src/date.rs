@@ -44,6 +44,11 @@ impl Day {
         Day::from_ymd(year, digits(5..7)?, digits(8..10)?)
     }
 
+    /// Days since 1970-01-01.
+    pub fn epoch_days(self) -> i32 {
+        self.0
+    }
+
     /// The civil date `(year, month, day)`.
     pub fn ymd(self) -> (i32, u32, u32) {
         civil_from_days(self.0)

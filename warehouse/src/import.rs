@@ -483,20 +483,11 @@ impl Warehouse {
         let date = dialect.date(day);
         let window = days_between(dialect, "\"timestamp\"", day, next_day);
         let up_to_day = before_day(dialect, "\"timestamp\"", next_day);
-        let context = [
-            "ua_browser",
-            "ua_version",
-            "ua_os",
-            "context",
-            "entrypoint",
-            "migration",
-            "service",
-            "utm_campaign",
-            "utm_content",
-            "utm_medium",
-            "utm_source",
-            "utm_term",
-        ];
+        // The metrics-context columns of a flow file: ua_browser .. utm_term.
+        let context: Vec<&str> = Kind::Flow.csv_columns()[4..16]
+            .iter()
+            .map(|c| c.name)
+            .collect();
         let context_list = context.join(", ");
         let statements = [
             // 1. and 2. One metadata row for every flow.begin of the file (cohort filter only).

@@ -22,6 +22,7 @@ mod date;
 mod dump;
 mod engine;
 mod import;
+mod ingest;
 mod kind;
 mod postgres;
 mod sqlite;
@@ -35,6 +36,7 @@ pub use crate::engine::{Dialect, Engine, RowSink, RowSource, Value};
 pub use crate::import::{
     CopyReport, ImportOptions, ImportOutcome, ImportReport, MAX_ERRORS, day_of_file,
 };
+pub use crate::ingest::{IngestCounts, IngestReport};
 pub use crate::kind::Kind;
 pub use crate::summary::{SampleSummary, SummaryOutcome};
 pub use crate::tables::{Column, ColumnType, FAMILIES, Family, Sample, all_tables};
@@ -100,6 +102,9 @@ pub enum Error {
         /// The first rejected records.
         first: Vec<Rejected>,
     },
+    /// An ingest whose lines fall on more days than it files at once.
+    #[error("the lines fall on more than {0} days; ingest them in smaller parts")]
+    TooManyDays(usize),
     /// A day at the end of the calendar.
     #[error("day {0} is too close to the year 9999")]
     DayOutOfRange(Day),

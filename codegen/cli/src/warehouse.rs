@@ -14,6 +14,8 @@ pub enum Command {
     /// Import FxA daily CSV files (events-, flow- or email-events-YYYY-MM-DD.csv) as the
     /// fxa-activity-metrics scripts did.
     Import(ImportArgs),
+    /// Import the services' mozlog activity, flow or email lines (what Heka made the CSVs from).
+    Ingest(IngestArgs),
     /// Compute the daily summaries (daily activity per device, multi-device users).
     Summarize(DbArgs),
     /// Write every table as <table>.csv (header, sorted rows, \N for NULL).
@@ -31,6 +33,15 @@ pub struct DbArgs {
     schema: Option<String>,
 }
 
+/// Late days to import on purpose.
+#[derive(Debug, clap::Args)]
+pub struct LateDays {
+    /// Import this day although it is older than the newest imported day (a late day, which
+    /// the scripts never imported). Repeatable.
+    #[arg(long = "late-day", value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    late_days: Vec<Day>,
+}
+
 /// Arguments of `metricsmith warehouse import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -39,12 +50,27 @@ pub struct ImportArgs {
     /// The kind of files: activity, flow or email.
     #[arg(long)]
     kind: Kind,
-    /// Import this day although it is older than the newest imported day (a late day, which
-    /// the scripts never imported). Repeatable.
-    #[arg(long = "late-day", value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    late_days: Vec<Day>,
+    #[command(flatten)]
+    late: LateDays,
     /// The daily files; the day comes from each name.
     #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// Arguments of `metricsmith warehouse ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The kind of lines to take: activity, flow or email (others are skipped).
+    #[arg(long)]
+    kind: Kind,
+    #[command(flatten)]
+    late: LateDays,
+    /// Where the daily files are spooled before the import (removed afterwards).
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
+    /// Log files; `-` or none reads standard input.
     files: Vec<PathBuf>,
 }
 
@@ -71,6 +97,7 @@ fn open(args: &DbArgs) -> Result<Warehouse, metricsmith_warehouse::Error> {
 pub fn run(command: &Command) -> ExitCode {
     let result = match command {
         Command::Import(args) => import(args),
+        Command::Ingest(args) => ingest(args),
         Command::Summarize(args) => summarize(args),
         Command::Dump(args) => dump(args),
     };
@@ -86,7 +113,7 @@ pub fn run(command: &Command) -> ExitCode {
 fn import(args: &ImportArgs) -> Result<(), metricsmith_warehouse::Error> {
     let mut warehouse = open(&args.db)?;
     let options = ImportOptions {
-        late_days: args.late_days.clone(),
+        late_days: args.late.late_days.clone(),
     };
     let report = warehouse.import(args.kind, &args.files, &options)?;
     print_import(&report);
@@ -150,6 +177,54 @@ fn print_import(report: &ImportReport) {
             );
         }
     }
+}
+
+fn ingest(args: &IngestArgs) -> Result<(), metricsmith_warehouse::Error> {
+    let mut inputs: Vec<(String, Box<dyn std::io::BufRead>)> = Vec::new();
+    let stdin = [PathBuf::from("-")];
+    let files = if args.files.is_empty() {
+        &stdin[..]
+    } else {
+        &args.files[..]
+    };
+    for file in files {
+        if file.as_os_str() == "-" {
+            inputs.push(("-".to_owned(), Box::new(std::io::stdin().lock())));
+            continue;
+        }
+        let opened =
+            std::fs::File::open(file).map_err(|source| metricsmith_warehouse::Error::Io {
+                path: file.clone(),
+                source,
+            })?;
+        inputs.push((
+            file.display().to_string(),
+            Box::new(std::io::BufReader::new(opened)),
+        ));
+    }
+    let mut warehouse = open(&args.db)?;
+    let options = ImportOptions {
+        late_days: args.late.late_days.clone(),
+    };
+    let spool = args.spool.clone().unwrap_or_else(std::env::temp_dir);
+    let report = warehouse.ingest(args.kind, inputs, &spool, &options)?;
+    let counts = &report.counts;
+    println!(
+        "{} lines read: {} {} rows, {} lines of other types skipped, {} rejected",
+        counts.lines,
+        counts.rows,
+        args.kind,
+        counts.skipped,
+        counts.rejected.len()
+    );
+    for rejected in &counts.rejected {
+        println!("  rejected line {} of {}", rejected.line, rejected.reason);
+    }
+    match &report.import {
+        Some(import) => print_import(import),
+        None => eprintln!("nothing to import: no {} line", args.kind),
+    }
+    Ok(())
 }
 
 fn summarize(args: &DbArgs) -> Result<(), metricsmith_warehouse::Error> {
