@@ -27,6 +27,7 @@ mod kind;
 mod postgres;
 mod sqlite;
 mod summary;
+pub mod synthetic;
 mod tables;
 
 pub use crate::csv::{LoadCounts, Rejected, cohort};
