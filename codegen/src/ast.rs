@@ -170,6 +170,8 @@ pub struct File {
     pub families: Map<FamilyDef>,
     /// The Amplitude mapping.
     pub amplitude: Option<Amplitude>,
+    /// The analysts' warehouse tables (one file of a model declares them).
+    pub warehouse: Option<Spanned<crate::warehouse::WarehouseDef>>,
 }
 
 /// Governance metadata.

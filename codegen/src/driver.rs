@@ -343,6 +343,9 @@ impl Builder {
                 contents: index,
             });
         }
+        if let (true, Some(warehouse)) = (self.docs, &model.warehouse) {
+            files.extend(crate::warehouse::render_files(warehouse, docs));
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(Generated {
             files,

@@ -52,6 +52,7 @@ pub mod shadow;
 pub mod source;
 pub mod spec;
 mod suggest;
+pub mod warehouse;
 mod yaml;
 
 pub use driver::{Builder, Error, Generated, GeneratedFile, compile};

@@ -210,6 +210,9 @@ impl Loader {
                 model.services.insert(service.name.clone(), service);
             }
         }
+        let files = run.files.values();
+        let sections = files.filter_map(|f| Some((f.id, run.sources.get(f.id)?, f.ast.as_ref()?)));
+        crate::warehouse::lower_all(sections, &mut model, &mut run.diagnostics);
         for (mut diagnostic, services) in through {
             let list = services
                 .iter()

@@ -28,6 +28,8 @@ pub use crate::first_match::CompiledRules;
 pub struct Model {
     /// Services by name (the `service:` of each entry file).
     pub services: BTreeMap<String, Service>,
+    /// The warehouse tables, when a file declares them.
+    pub warehouse: Option<crate::warehouse::Warehouse>,
 }
 
 /// One service: an entry file and everything it includes.

@@ -9,6 +9,7 @@ mod docs;
 mod flow_id;
 mod generate;
 mod map;
+mod warehouse;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
 // Built without transparent huge pages (`no_thp`): on a machine whose memory another process
@@ -37,6 +38,9 @@ enum Command {
     /// Sign or verify flow ids.
     #[command(name = "flow-id", subcommand)]
     FlowId(flow_id::Command),
+    /// Load FxA's daily event files into the warehouse tables (SQLite or PostgreSQL).
+    #[command(subcommand)]
+    Warehouse(warehouse::Command),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +62,6 @@ fn main() -> ExitCode {
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
+        Command::Warehouse(command) => warehouse::run(&command),
     }
 }
