@@ -9,6 +9,7 @@ mod docs;
 mod flow_id;
 mod generate;
 mod map;
+mod send;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
 // Built without transparent huge pages (`no_thp`): on a machine whose memory another process
@@ -34,6 +35,8 @@ enum Command {
     Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
+    /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
+    Send(Box<metricsmith_sender::Config>),
     /// Sign or verify flow ids.
     #[command(name = "flow-id", subcommand)]
     FlowId(flow_id::Command),
@@ -58,5 +61,6 @@ fn main() -> ExitCode {
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
+        Command::Send(config) => send::run(&config),
     }
 }
