@@ -51,6 +51,34 @@ pub struct Config {
     /// Lines longer than this many bytes are malformed (memory stays bounded).
     #[arg(long, default_value_t = 4 << 20)]
     pub max_line_bytes: usize,
+    /// Keep reading the last input as it grows (without it, send exits 0 once every line is
+    /// delivered or dead-lettered).
+    #[arg(long)]
+    pub follow: bool,
+    /// Time allowed for one request, in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    pub timeout_ms: u64,
+    /// First retry delay after a 5xx, a timeout or a refused connection, in milliseconds;
+    /// it doubles with each failure, with jitter, up to --backoff-max-ms.
+    #[arg(long, default_value_t = 1_000)]
+    pub backoff_base_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub backoff_max_ms: u64,
+    /// How long users and devices named in a 429 are held back when the answer has no
+    /// Retry-After, in milliseconds (Amplitude asks for 30 s).
+    #[arg(long, default_value_t = 30_000)]
+    pub throttle_hold_ms: u64,
+    /// Events read ahead of delivery at most (bounds memory whatever the input or outage).
+    #[arg(long, default_value_t = 20_000)]
+    pub max_pending_events: usize,
+    /// Least time between two checkpoint writes, in milliseconds (one is always written at
+    /// the end).
+    #[arg(long, default_value_t = 1_000)]
+    pub checkpoint_interval_ms: u64,
+    /// Time between two progress lines on stderr, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub progress_interval_ms: u64,
 }
 
 impl fmt::Debug for Config {
@@ -68,6 +96,14 @@ impl fmt::Debug for Config {
             .field("dead_letter", &self.dead_letter)
             .field("dry_run", &self.dry_run)
             .field("max_line_bytes", &self.max_line_bytes)
+            .field("follow", &self.follow)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("backoff_base_ms", &self.backoff_base_ms)
+            .field("backoff_max_ms", &self.backoff_max_ms)
+            .field("throttle_hold_ms", &self.throttle_hold_ms)
+            .field("max_pending_events", &self.max_pending_events)
+            .field("checkpoint_interval_ms", &self.checkpoint_interval_ms)
+            .field("progress_interval_ms", &self.progress_interval_ms)
             .finish()
     }
 }
@@ -87,6 +123,14 @@ impl Config {
             dead_letter: None,
             dry_run: false,
             max_line_bytes: 4 << 20,
+            follow: false,
+            timeout_ms: 30_000,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 60_000,
+            throttle_hold_ms: 30_000,
+            max_pending_events: 20_000,
+            checkpoint_interval_ms: 1_000,
+            progress_interval_ms: 10_000,
         }
     }
 
@@ -99,6 +143,12 @@ impl Config {
             return Err(Error::Config(format!(
                 "--batch-events must be between 1 and {MAX_BATCH_EVENTS}, not {}",
                 self.batch_events
+            )));
+        }
+        if self.max_pending_events < self.batch_events {
+            return Err(Error::Config(format!(
+                "--max-pending-events ({}) must be at least --batch-events ({})",
+                self.max_pending_events, self.batch_events
             )));
         }
         if self.max_line_bytes == 0 {

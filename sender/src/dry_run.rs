@@ -1,12 +1,12 @@
 //! `send --dry-run`: every request that would be sent, printed as one JSON line
 //! `{"url":..,"body":..}`, with no network.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::Write;
 
 use crate::Error;
 use crate::config::Config;
 use crate::dead_letter::DeadLetter;
+use crate::input::Input;
 use crate::js;
 use crate::line::LineReader;
 use crate::transform::{Outcome, Payloads};
@@ -24,17 +24,6 @@ pub struct Summary {
     pub ignored: u64,
     /// Lines written to the dead-letter file.
     pub dead_lettered: u64,
-}
-
-/// Opens an input (`-` is stdin).
-///
-/// # Errors
-/// When the file cannot be opened.
-pub fn open_input(path: &str) -> Result<Box<dyn Read + Send>, Error> {
-    if path == "-" {
-        return Ok(Box::new(io::stdin()));
-    }
-    Ok(Box::new(File::open(path).map_err(|e| Error::io(path, e))?))
 }
 
 /// Reads every input to its end and prints the requests to `out`; batches are filled to
@@ -65,7 +54,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, Error> {
         Ok(())
     };
     for input in &config.inputs {
-        let mut reader = LineReader::new(open_input(input)?, 0, config.max_line_bytes);
+        let mut reader = LineReader::new(Input::open(input)?, 0, config.max_line_bytes);
         while let Some(line) = reader.next_line(true).map_err(|e| Error::io(input, e))? {
             summary.lines += 1;
             let outcome = if line.too_long {

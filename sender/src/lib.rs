@@ -21,11 +21,16 @@
 
 pub use config::Config;
 
+pub mod checkpoint;
 pub mod config;
 pub mod dead_letter;
+pub mod deliver;
 pub mod dry_run;
+pub mod fake_amplitude;
+pub mod input;
 pub mod js;
 pub mod line;
+pub mod response;
 pub mod transform;
 
 /// What went wrong in `send`.
@@ -43,6 +48,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Amplitude refuses the requests themselves (a 400 that names no event).
+    #[error("{0}")]
+    Refused(String),
     /// An option is not valid.
     #[error("{0}")]
     Config(String),
