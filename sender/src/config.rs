@@ -79,6 +79,20 @@ pub struct Config {
     /// Time between two progress lines on stderr, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub progress_interval_ms: u64,
+    /// Read from this NATS server's JetStream instead of --input (with --stream, --consumer).
+    #[arg(long, requires_all = ["stream", "consumer"])]
+    pub nats: Option<String>,
+    /// The JetStream stream to read.
+    #[arg(long, requires = "nats")]
+    pub stream: Option<String>,
+    /// The durable pull consumer (created if missing); several senders on one consumer share
+    /// the messages.
+    #[arg(long, requires = "nats")]
+    pub consumer: Option<String>,
+    /// With --nats: exit once a fetch finds no new message and everything is settled (for
+    /// batch jobs and tests); without it, run until SIGTERM.
+    #[arg(long, requires = "nats")]
+    pub exit_when_drained: bool,
 }
 
 impl fmt::Debug for Config {
@@ -104,6 +118,10 @@ impl fmt::Debug for Config {
             .field("max_pending_events", &self.max_pending_events)
             .field("checkpoint_interval_ms", &self.checkpoint_interval_ms)
             .field("progress_interval_ms", &self.progress_interval_ms)
+            .field("nats", &self.nats)
+            .field("stream", &self.stream)
+            .field("consumer", &self.consumer)
+            .field("exit_when_drained", &self.exit_when_drained)
             .finish()
     }
 }
@@ -131,6 +149,10 @@ impl Config {
             max_pending_events: 20_000,
             checkpoint_interval_ms: 1_000,
             progress_interval_ms: 10_000,
+            nats: None,
+            stream: None,
+            consumer: None,
+            exit_when_drained: false,
         }
     }
 

@@ -25,7 +25,7 @@ use crate::dead_letter::DeadLetter;
 use crate::input::Input;
 use crate::line::LineReader;
 use crate::response::{self, Ids, Verdict};
-use crate::transform::{Outcome, Payloads};
+use crate::transform::{Outcome, Payloads, Transformer};
 
 /// Counts of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub struct Summary {
 
 /// One payload waiting for delivery.
 #[derive(Debug)]
-struct Entry {
+pub(crate) struct Entry {
     json: Box<[u8]>,
     user_id: Option<Box<str>>,
     device_id: Option<Box<str>>,
@@ -65,23 +65,84 @@ impl Ids for Entry {
     }
 }
 
-/// A line, for the checkpoint: where it ends and how many payloads are still unsettled.
-#[derive(Debug, Clone, Copy)]
-struct Mark {
-    input: usize,
-    end: u64,
-    unsettled: u32,
+/// A line (or NATS message): where it ends, for the checkpoint, how many payloads are still
+/// unsettled, and the message to acknowledge once none is.
+#[derive(Debug)]
+pub(crate) struct Mark {
+    pub(crate) input: usize,
+    pub(crate) end: u64,
+    pub(crate) unsettled: u32,
+    pub(crate) ack: Option<Box<async_nats::jetstream::Message>>,
 }
 
-/// What the reader thread hands over.
+/// What the reader hands over.
 #[derive(Debug, Default)]
-struct Chunk {
+pub(crate) struct Chunk {
     entries: Vec<Entry>,
     /// One mark per line, in order; line numbers continue from the previous chunk.
-    marks: Vec<Mark>,
+    pub(crate) marks: Vec<Mark>,
     lines: u64,
     ignored: u64,
     dead_lettered: u64,
+}
+
+impl Chunk {
+    /// Transforms one line into the chunk; malformed lines go to the dead-letter file here.
+    pub(crate) fn add_line(
+        &mut self,
+        transformer: &mut Transformer,
+        payloads: &mut Payloads,
+        line: LineInfo<'_>,
+        dead_letter: &std::sync::Mutex<DeadLetter>,
+        ack: Option<Box<async_nats::jetstream::Message>>,
+    ) -> Result<(), Error> {
+        self.lines += 1;
+        let outcome = match line.too_long {
+            Some(max) => Outcome::Malformed(format!("line longer than {max} bytes")),
+            None => transformer.transform(line.bytes, payloads),
+        };
+        let unsettled = match outcome {
+            Outcome::Payloads(n) => n,
+            Outcome::Ignored => {
+                self.ignored += 1;
+                0
+            }
+            Outcome::Malformed(reason) => {
+                lock(dead_letter).line(&reason, line.source, line.start, line.bytes)?;
+                self.dead_lettered += 1;
+                0
+            }
+        };
+        let line_number = self.marks.len() as u64;
+        for item in payloads.items() {
+            self.entries.push(Entry {
+                json: payloads.json(item).into(),
+                user_id: item.user_id.clone(),
+                device_id: item.device_id.clone(),
+                line: line_number,
+            });
+        }
+        payloads.clear();
+        self.marks.push(Mark {
+            input: line.input,
+            end: line.end,
+            unsettled: u32::try_from(unsettled).unwrap_or(u32::MAX),
+            ack,
+        });
+        Ok(())
+    }
+}
+
+/// One line for [`Chunk::add_line`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineInfo<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) input: usize,
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    pub(crate) bytes: &'a [u8],
+    /// The limit, when the line was longer.
+    pub(crate) too_long: Option<usize>,
 }
 
 /// Runs `send` until the input is delivered (or, with `--follow`, until SIGTERM/SIGINT).
@@ -104,7 +165,16 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 async fn run_async(config: &Config) -> Result<Summary, Error> {
     let transformer = config.transformer()?;
     let checkpoint = Checkpoint::new(&config.state)?;
-    let start = resume_position(config, checkpoint.load()?)?;
+    // A NATS consumer keeps its own position: acknowledgements are the checkpoint.
+    let start = if config.nats.is_some() {
+        Position {
+            index: 0,
+            input: String::new(),
+            offset: 0,
+        }
+    } else {
+        resume_position(config, checkpoint.load()?)?
+    };
     let dead_letter = Arc::new(std::sync::Mutex::new(DeadLetter::new(
         config.dead_letter_path(),
     )));
@@ -116,10 +186,21 @@ async fn run_async(config: &Config) -> Result<Summary, Error> {
         let dead_letter = Arc::clone(&dead_letter);
         let stop = Arc::clone(&stop);
         let start = start.clone();
-        tokio::task::spawn_blocking(move || {
-            read(&config, transformer, start, &dead_letter, &stop, &tx)
-        })
+        if config.nats.is_some() {
+            tokio::spawn(async move {
+                if let Err(err) =
+                    crate::nats::read(&config, transformer, &dead_letter, &stop, &tx).await
+                {
+                    let _ = tx.send(Err(err)).await;
+                }
+            })
+        } else {
+            tokio::task::spawn_blocking(move || {
+                read(&config, transformer, start, &dead_letter, &stop, &tx)
+            })
+        }
     };
+    let checkpoint = config.nats.is_none().then_some(checkpoint);
     let mut delivery = Delivery::new(config, checkpoint, start, dead_letter);
     let result = delivery.run(rx, &stop).await;
     stop.store(true, Ordering::SeqCst);
@@ -154,7 +235,7 @@ fn resume_position(config: &Config, saved: Option<Position>) -> Result<Position,
 /// The reader thread: lines -> payloads, in chunks of about one batch.
 fn read(
     config: &Config,
-    mut transformer: crate::transform::Transformer,
+    mut transformer: Transformer,
     start: Position,
     dead_letter: &std::sync::Mutex<DeadLetter>,
     stop: &AtomicBool,
@@ -167,7 +248,7 @@ fn read(
 
 fn read_inputs(
     config: &Config,
-    transformer: &mut crate::transform::Transformer,
+    transformer: &mut Transformer,
     start: Position,
     dead_letter: &std::sync::Mutex<DeadLetter>,
     stop: &AtomicBool,
@@ -205,39 +286,15 @@ fn read_inputs(
                 reader.reset_eof();
                 continue;
             };
-            chunk.lines += 1;
-            let outcome = if line.too_long {
-                Outcome::Malformed(format!("line longer than {} bytes", config.max_line_bytes))
-            } else {
-                transformer.transform(line.bytes, &mut payloads)
-            };
-            let unsettled = match outcome {
-                Outcome::Payloads(n) => n,
-                Outcome::Ignored => {
-                    chunk.ignored += 1;
-                    0
-                }
-                Outcome::Malformed(reason) => {
-                    lock(dead_letter).line(&reason, input, line.start, line.bytes)?;
-                    chunk.dead_lettered += 1;
-                    0
-                }
-            };
-            let line_number = chunk.marks.len() as u64;
-            for item in payloads.items() {
-                chunk.entries.push(Entry {
-                    json: payloads.json(item).into(),
-                    user_id: item.user_id.clone(),
-                    device_id: item.device_id.clone(),
-                    line: line_number,
-                });
-            }
-            payloads.clear();
-            chunk.marks.push(Mark {
+            let info = LineInfo {
+                source: input,
                 input: index,
+                start: line.start,
                 end: line.end,
-                unsettled: u32::try_from(unsettled).unwrap_or(u32::MAX),
-            });
+                bytes: line.bytes,
+                too_long: line.too_long.then_some(config.max_line_bytes),
+            };
+            chunk.add_line(transformer, &mut payloads, info, dead_letter, None)?;
             if (chunk.entries.len() >= config.batch_events
                 || chunk.marks.len() >= 4 * config.batch_events)
                 && tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
@@ -253,7 +310,7 @@ fn read_inputs(
     Ok(())
 }
 
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock would already have ended the run; the data is plain.
     mutex
         .lock()
@@ -264,7 +321,11 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Delivery<'c> {
     config: &'c Config,
     agent: ureq::Agent,
-    checkpoint: Checkpoint,
+    checkpoint: Option<Checkpoint>,
+    /// Acknowledgements of NATS messages in flight.
+    acks: tokio::task::JoinSet<()>,
+    nats_client: Option<async_nats::Client>,
+    last_progress_ack: Instant,
     dead_letter: Arc<std::sync::Mutex<DeadLetter>>,
     queue: VecDeque<Entry>,
     /// Lines not yet settled, from line number `first_line` on.
@@ -288,7 +349,7 @@ struct Delivery<'c> {
 impl<'c> Delivery<'c> {
     fn new(
         config: &'c Config,
-        checkpoint: Checkpoint,
+        checkpoint: Option<Checkpoint>,
         start: Position,
         dead_letter: Arc<std::sync::Mutex<DeadLetter>>,
     ) -> Self {
@@ -308,6 +369,9 @@ impl<'c> Delivery<'c> {
             config,
             agent,
             checkpoint,
+            acks: tokio::task::JoinSet::new(),
+            nats_client: None,
+            last_progress_ack: Instant::now(),
             dead_letter,
             queue: VecDeque::new(),
             marks: VecDeque::new(),
@@ -342,12 +406,13 @@ impl<'c> Delivery<'c> {
             // Take in what the reader has, within the bound.
             while !input_done && self.has_room() {
                 match rx.try_recv() {
-                    Ok(chunk) => self.take(chunk?),
+                    Ok(chunk) => self.take(chunk?)?,
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => input_done = true,
                 }
             }
             self.settle_prefix(false)?;
+            self.extend_unsettled();
             self.progress(false);
             if stopping || (input_done && self.queue.is_empty() && self.marks.is_empty()) {
                 break;
@@ -363,7 +428,7 @@ impl<'c> Delivery<'c> {
                 let can_take = !input_done && self.has_room();
                 tokio::select! {
                     chunk = rx.recv(), if can_take => match chunk {
-                        Some(chunk) => self.take(chunk?),
+                        Some(chunk) => self.take(chunk?)?,
                         None => input_done = true,
                     },
                     () = tokio::time::sleep(wake) => {}
@@ -397,8 +462,75 @@ impl<'c> Delivery<'c> {
             self.summary.interrupted = true;
         }
         self.settle_prefix(true)?;
+        self.release_unsettled().await;
         self.progress(true);
         Ok(self.summary)
+    }
+
+    /// Before exit: unsettled NATS messages are handed back for redelivery (to this or
+    /// another sender) and pending acknowledgements are given a few seconds to go out.
+    async fn release_unsettled(&mut self) {
+        for mark in &mut self.marks {
+            if let Some(message) = mark.ack.take() {
+                self.acks.spawn(async move {
+                    let kind = async_nats::jetstream::AckKind::Nak(None);
+                    let _ = message.ack_with(kind).await;
+                });
+            }
+        }
+        let all = async { while self.acks.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(15), all).await;
+        if let Some(client) = &self.nats_client {
+            // The naks above are plain publishes: make sure they left.
+            let _ = tokio::time::timeout(Duration::from_secs(5), client.flush()).await;
+        }
+    }
+
+    /// Acknowledges a settled NATS message, and waits for the server to confirm it (a
+    /// double ack), retrying through a reconnect.
+    fn ack(&mut self, message: Box<async_nats::jetstream::Message>) {
+        if self.nats_client.is_none() {
+            self.nats_client = Some(message.context.client());
+        }
+        self.acks.spawn(async move {
+            let mut attempt = 0u64;
+            loop {
+                match message.double_ack().await {
+                    Ok(()) => return,
+                    Err(err) if attempt >= 8 => {
+                        // JetStream redelivers it after its ack wait, with the same insert_id.
+                        log_line(&format!(
+                            "{{\"type\":\"send.ack_failed\",\"error\":{}}}",
+                            json_string(&err.to_string())
+                        ));
+                        return;
+                    }
+                    Err(_) => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                    }
+                }
+            }
+        });
+        while self.acks.try_join_next().is_some() {}
+    }
+
+    /// Keeps JetStream from redelivering messages that wait here (a 429 hold, an outage).
+    fn extend_unsettled(&mut self) {
+        if self.last_progress_ack.elapsed() < crate::nats::PROGRESS_EVERY {
+            return;
+        }
+        self.last_progress_ack = Instant::now();
+        for mark in &self.marks {
+            if let (Some(message), true) = (&mark.ack, mark.unsettled > 0) {
+                let message = message.clone();
+                self.acks.spawn(async move {
+                    let _ = message
+                        .ack_with(async_nats::jetstream::AckKind::Progress)
+                        .await;
+                });
+            }
+        }
     }
 
     /// Whether another chunk fits within the bounds (payloads queued, lines unsettled).
@@ -407,18 +539,30 @@ impl<'c> Delivery<'c> {
             && self.marks.len() < 4 * self.config.max_pending_events
     }
 
-    fn take(&mut self, chunk: Chunk) {
+    fn take(&mut self, chunk: Chunk) -> Result<(), Error> {
         let base = self.next_line;
         self.next_line += chunk.marks.len() as u64;
         self.summary.lines += chunk.lines;
         self.summary.ignored += chunk.ignored;
         self.summary.dead_lettered += chunk.dead_lettered;
-        self.marks.extend(chunk.marks);
+        if chunk.dead_lettered > 0 && self.checkpoint.is_none() {
+            // Malformed messages are acknowledged below: their entries must be durable first.
+            lock(&self.dead_letter).sync()?;
+        }
+        for mut mark in chunk.marks {
+            if mark.unsettled == 0
+                && let Some(message) = mark.ack.take()
+            {
+                self.ack(message);
+            }
+            self.marks.push_back(mark);
+        }
         self.queue
             .extend(chunk.entries.into_iter().map(|mut entry| {
                 entry.line += base;
                 entry
             }));
+        Ok(())
     }
 
     /// Up to `batch_limit` payloads in queue order, skipping (and so keeping in order behind
@@ -587,15 +731,23 @@ impl<'c> Delivery<'c> {
         let at = line
             .checked_sub(self.first_line)
             .and_then(|i| usize::try_from(i).ok());
-        if let Some(mark) = at.and_then(|i| self.marks.get_mut(i)) {
-            mark.unsettled = mark.unsettled.saturating_sub(1);
+        let Some(mark) = at.and_then(|i| self.marks.get_mut(i)) else {
+            return;
+        };
+        mark.unsettled = mark.unsettled.saturating_sub(1);
+        if mark.unsettled == 0
+            && let Some(message) = mark.ack.take()
+        {
+            self.ack(message);
         }
     }
 
     /// Pops settled lines off the front and writes the checkpoint when due (or `force`d).
     fn settle_prefix(&mut self, force: bool) -> Result<(), Error> {
-        while let Some(mark) = self.marks.front().copied().filter(|m| m.unsettled == 0) {
-            self.marks.pop_front();
+        while self.marks.front().is_some_and(|m| m.unsettled == 0) {
+            let Some(mark) = self.marks.pop_front() else {
+                break;
+            };
             self.first_line += 1;
             self.position = Position {
                 index: mark.input,
@@ -608,13 +760,16 @@ impl<'c> Delivery<'c> {
                 offset: mark.end,
             };
         }
+        let Some(checkpoint) = &self.checkpoint else {
+            return Ok(());
+        };
         let due = force
             || self.last_save.elapsed()
                 >= Duration::from_millis(self.config.checkpoint_interval_ms);
         if due && self.position != self.saved {
             // Entries written for lines the checkpoint passes must be durable first.
             lock(&self.dead_letter).sync()?;
-            self.checkpoint.save(&self.position)?;
+            checkpoint.save(&self.position)?;
             self.saved = self.position.clone();
             self.last_save = Instant::now();
         }
@@ -659,13 +814,13 @@ fn held_in(
     held(users, entry.user_id()) || held(devices, entry.device_id())
 }
 
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let mut out = Vec::new();
     crate::js::write_json_str(&mut out, s.as_bytes());
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn log_line(line: &str) {
+pub(crate) fn log_line(line: &str) {
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }

@@ -30,6 +30,7 @@ pub mod fake_amplitude;
 pub mod input;
 pub mod js;
 pub mod line;
+pub mod nats;
 pub mod response;
 pub mod transform;
 
@@ -48,6 +49,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// NATS failed (connection, stream, consumer, publish).
+    #[error("nats: {0}")]
+    Nats(String),
     /// Amplitude refuses the requests themselves (a 400 that names no event).
     #[error("{0}")]
     Refused(String),

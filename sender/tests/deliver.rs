@@ -2,22 +2,17 @@
 //! contract, the checkpoint and restarts.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use metricsmith_sender::Config;
 use metricsmith_sender::fake_amplitude::{FakeAmplitude, Fault, fxa_line, write_lines};
-use metricsmith_sender::{Config, Error, deliver};
+
+mod common;
+use common::{lines_of, temp_dir};
 use serde_json::Value;
 
 const API_KEY: &str = "test-api-key";
-
-/// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("metricsmith-send-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn config(fake: &FakeAmplitude, dir: &Path, input: &Path) -> Config {
     let mut config = Config::new("metricsmith-test-hmac-key", API_KEY);
@@ -34,31 +29,6 @@ fn config(fake: &FakeAmplitude, dir: &Path, input: &Path) -> Config {
     config
 }
 
-/// `send` in a thread, bounded in time.
-#[track_caller]
-fn send(config: &Config) -> Result<deliver::Summary, Error> {
-    let config = config.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(deliver::run(&config));
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("send finishes within 60 s")
-}
-
-/// The input line number of each event (event_properties.line), identify records excluded.
-fn lines_of(events: &[Value]) -> Vec<u64> {
-    events
-        .iter()
-        .filter(|e| e["event_type"] != "$identify")
-        .map(|e| {
-            e["event_properties"]["line"]
-                .as_u64()
-                .expect("a line number")
-        })
-        .collect()
-}
-
 fn checkpoint_offset(dir: &Path) -> u64 {
     let text = fs::read_to_string(dir.join("state/checkpoint.json")).expect("a checkpoint");
     let value: Value = serde_json::from_str(&text).expect("JSON");
@@ -73,7 +43,8 @@ fn every_event_arrives_once_and_the_checkpoint_reaches_the_end() {
     lines.insert(100, "not json".to_owned());
     write_lines(&input, lines).expect("writable");
     let fake = FakeAmplitude::start(API_KEY, true).expect("loopback");
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!(
         (summary.lines, summary.sent, summary.dead_lettered),
         (251, 375, 1)
@@ -95,14 +66,16 @@ fn every_event_arrives_once_and_the_checkpoint_reaches_the_end() {
         "{dead}"
     );
     // A second run resumes at the checkpoint: nothing is sent again.
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!((summary.lines, summary.sent), (0, 0));
     // Lines appended later are sent from where the checkpoint is.
     let mut more = fs::read_to_string(&input).expect("input");
     more.push_str(&fxa_line(250, 7));
     more.push('\n');
     fs::write(&input, more).expect("writable");
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!((summary.lines, summary.sent), (1, 2));
     assert_eq!(lines_of(&fake.events()).last(), Some(&250));
     fs::remove_dir_all(&dir).ok();
@@ -124,7 +97,8 @@ fn payload_too_large_splits_the_batch() {
             r#"{"code":413,"error":"Payload too large"}"#.to_owned(),
         ),
     ]);
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!(summary.sent, 150);
     assert_eq!(lines_of(&fake.events()), (0..100).collect::<Vec<_>>());
     // 100 -> 50 -> 25 events, then the limit grows back.
@@ -141,7 +115,8 @@ fn bad_request_dead_letters_only_the_named_events() {
     lines[7] = lines[7].replace("\"time\":1551700123463", "\"time\":1551700123463.5");
     write_lines(&input, lines).expect("writable");
     let fake = FakeAmplitude::start(API_KEY, true).expect("loopback");
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!(summary.dead_lettered, 1);
     let sent = lines_of(&fake.events());
     assert_eq!(sent, (0..20).filter(|i| *i != 7).collect::<Vec<_>>());
@@ -168,7 +143,7 @@ fn a_throttled_device_waits_while_the_others_flow() {
     let mut config = config(&fake, &dir, &input);
     config.batch_events = 10;
     let started = Instant::now();
-    let summary = send(&config).expect("delivered");
+    let summary = common::send(&config, Duration::from_secs(60)).expect("delivered");
     assert_eq!(summary.sent, 90);
     assert!(started.elapsed() >= Duration::from_millis(600));
     let events = fake.events();
@@ -203,7 +178,7 @@ fn server_errors_timeouts_and_dropped_connections_are_retried() {
     ]);
     let mut config = config(&fake, &dir, &input);
     config.timeout_ms = 400;
-    let summary = send(&config).expect("delivered");
+    let summary = common::send(&config, Duration::from_secs(60)).expect("delivered");
     assert_eq!(summary.sent, 45);
     assert!(summary.retried >= 5 * 45, "{summary:?}");
     let events = fake.events();
@@ -222,7 +197,8 @@ fn an_outage_is_waited_out_without_losing_events() {
     write_lines(&input, (0..30).map(|i| fxa_line(i, 5))).expect("writable");
     let fake = FakeAmplitude::start(API_KEY, true).expect("loopback");
     fake.down_for(Duration::from_millis(500));
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     assert_eq!(summary.sent, 45);
     assert_eq!(lines_of(&fake.events()), (0..30).collect::<Vec<_>>());
     fs::remove_dir_all(&dir).ok();
@@ -235,7 +211,8 @@ fn daily_quota_events_are_dead_lettered() {
     write_lines(&input, (0..10).map(|i| fxa_line(i, 2))).expect("writable");
     let fake = FakeAmplitude::start(API_KEY, true).expect("loopback");
     fake.exceed_quota("device-00000000000000000000000001");
-    let summary = send(&config(&fake, &dir, &input)).expect("delivered");
+    let summary =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect("delivered");
     // Device 1 has the odd lines, which carry no $identify record.
     assert_eq!(
         (summary.sent, summary.dead_lettered),
@@ -252,7 +229,8 @@ fn a_refused_api_key_stops_without_moving_the_checkpoint() {
     let input = dir.join("in.log");
     write_lines(&input, (0..10).map(|i| fxa_line(i, 2))).expect("writable");
     let fake = FakeAmplitude::start("another-key", true).expect("loopback");
-    let err = send(&config(&fake, &dir, &input)).expect_err("refused");
+    let err =
+        common::send(&config(&fake, &dir, &input), Duration::from_secs(60)).expect_err("refused");
     assert_eq!(
         err.to_string(),
         "amplitude refused the request (400): Invalid API key"

@@ -37,6 +37,8 @@ enum Command {
     Map(map::Args),
     /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
     Send(Box<metricsmith_sender::Config>),
+    /// Publish lines to a NATS JetStream subject, one message per line.
+    Publish(metricsmith_sender::nats::PublishConfig),
     /// Sign or verify flow ids.
     #[command(name = "flow-id", subcommand)]
     FlowId(flow_id::Command),
@@ -62,5 +64,6 @@ fn main() -> ExitCode {
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Send(config) => send::run(&config),
+        Command::Publish(config) => send::publish(&config),
     }
 }

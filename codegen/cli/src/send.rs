@@ -39,3 +39,16 @@ pub fn run(config: &Config) -> ExitCode {
         }
     }
 }
+
+pub fn publish(config: &metricsmith_sender::nats::PublishConfig) -> ExitCode {
+    match metricsmith_sender::nats::publish(config) {
+        Ok(count) => {
+            eprintln!("{{\"type\":\"publish.done\",\"messages\":{count}}}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
