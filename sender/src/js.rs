@@ -564,10 +564,17 @@ pub fn write_obj<'v, 'a: 'v>(
 /// everything else (U+2028 included) as it is.
 pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
     let mut i = 0;
-    while let Some(&b) = s.get(i) {
+    while i < s.len() {
+        // Most bytes are copied as they are: find the next one that is not.
+        match s[i..].iter().position(|b| SPECIAL[usize::from(*b)]) {
+            Some(skip) => i += skip,
+            None => break,
+        }
+        let b = s[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -610,6 +617,21 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&s[start.min(s.len())..]);
     out.push(b'"');
 }
+
+/// Bytes that [`write_json_str`] looks at: control characters, `"`, `\\`, and 0xED (which
+/// starts the WTF-8 of a surrogate).
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0xed] = true;
+    table
+};
 
 /// The UTF-16 unit of the 3-byte WTF-8 sequence at `i`.
 fn surrogate_unit(s: &[u8], i: usize) -> u16 {

@@ -9,7 +9,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use hmac::{Hmac, Mac};
@@ -413,11 +412,12 @@ impl Transformer {
     fn hex_hmac(&self) -> String {
         let mut mac = self.hmac.clone();
         mac.update(&js::to_utf8_lossy(&self.scratch));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = mac.finalize().into_bytes();
         let mut hex = String::with_capacity(64);
         for byte in digest {
-            // Writing to a String cannot fail.
-            let _ = write!(hex, "{byte:02x}");
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
         hex
     }
