@@ -114,15 +114,14 @@ impl Chunk {
             }
         };
         let line_number = self.marks.len() as u64;
-        for item in payloads.items() {
+        payloads.drain(|json, item| {
             self.entries.push(Entry {
-                json: payloads.json(item).into(),
-                user_id: item.user_id.clone(),
-                device_id: item.device_id.clone(),
+                json: json.into(),
+                user_id: item.user_id,
+                device_id: item.device_id,
                 line: line_number,
             });
-        }
-        payloads.clear();
+        });
         self.marks.push(Mark {
             input: line.input,
             end: line.end,

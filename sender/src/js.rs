@@ -122,7 +122,8 @@ impl<'a> Reader<'a> {
         }
         self.at += 1;
         let mut obj = Obj {
-            entries: Vec::with_capacity(8),
+            // FxA's Fields hold about 16 keys.
+            entries: Vec::with_capacity(16),
         };
         let mut sorted = true;
         self.skip_ws();
@@ -205,6 +206,25 @@ impl<'a> Reader<'a> {
             }
             r.at - from
         };
+        // Fast path: an integer of up to 15 digits is exact in a double.
+        let rest = &self.text[start..];
+        let int_len = rest
+            .iter()
+            .take(16)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if (1..=15).contains(&int_len)
+            && (rest[0] != b'0' || int_len == 1)
+            && !matches!(rest.get(int_len), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
+        {
+            let value = rest[..int_len]
+                .iter()
+                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+            self.at += int_len;
+            // Below 10^15 < 2^53: exact.
+            #[allow(clippy::cast_precision_loss)]
+            return Ok(Js::Num(value as f64));
+        }
         if self.peek() == Some(b'-') {
             self.at += 1;
         }
@@ -243,20 +263,22 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<Cow<'a, [u8]>, ParseError> {
         self.at += 1;
         let start = self.at;
-        loop {
-            match self.peek() {
-                None => return Err(self.error("unterminated string")),
-                Some(b'"') => {
-                    let s = &self.text[start..self.at];
-                    self.at += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(0..0x20) => return Err(self.error("control character in string")),
-                Some(_) => self.at += 1,
+        // Skip the plain bytes in one tight loop; most strings have no escape.
+        let rest = &self.text[start..];
+        let Some(stop) = rest.iter().position(|b| STRING_STOP[usize::from(*b)]) else {
+            self.at = self.text.len();
+            return Err(self.error("unterminated string"));
+        };
+        self.at += stop;
+        match rest[stop] {
+            b'"' => {
+                self.at += 1;
+                return Ok(Cow::Borrowed(&rest[..stop]));
             }
+            b'\\' => {}
+            _ => return Err(self.error("control character in string")),
         }
-        let mut owned = self.text[start..self.at].to_vec();
+        let mut owned = rest[..stop].to_vec();
         loop {
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
@@ -331,6 +353,19 @@ impl<'a> Reader<'a> {
         Ok(unit)
     }
 }
+
+/// Bytes that end the plain run of a string literal: `"`, `\\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// A code point (a lone surrogate included) as WTF-8.
 fn push_wtf8(out: &mut Vec<u8>, code: u32) {

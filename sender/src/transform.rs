@@ -184,34 +184,19 @@ impl Payloads {
         self.items.is_empty()
     }
 
-    /// Bytes of JSON held.
-    pub fn byte_len(&self) -> usize {
-        self.bytes.len()
-    }
-
     /// Empties the buffer, keeping its memory.
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.items.clear();
     }
 
-    /// Appends a payload of another buffer.
-    pub fn push_from(&mut self, other: &Payloads, item: &Item) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(other.json(item));
-        self.items.push(Item {
-            range: start..self.bytes.len(),
-            user_id: item.user_id.clone(),
-            device_id: item.device_id.clone(),
-        });
-    }
-
-    /// Removes the payloads after the first `len`.
-    pub fn truncate(&mut self, len: usize) {
-        if let Some(item) = self.items.get(len) {
-            self.bytes.truncate(item.range.start);
+    /// Hands each payload (its JSON and its item) to `f`, emptying the buffer.
+    pub fn drain(&mut self, mut f: impl FnMut(&[u8], Item)) {
+        for item in self.items.drain(..) {
+            let json = self.bytes.get(item.range.clone()).unwrap_or_default();
+            f(json, item);
         }
-        self.items.truncate(len);
+        self.bytes.clear();
     }
 
     fn push(
@@ -265,7 +250,10 @@ impl Payloads {
 /// A string id as Amplitude reads it back (`throttled_users` keys), for holding throttled ids.
 fn id_text(value: &Js<'_>) -> Option<Box<str>> {
     match value {
-        Js::Str(s) if !s.is_empty() => Some(String::from_utf8_lossy(s).into()),
+        Js::Str(s) if !s.is_empty() => Some(match std::str::from_utf8(s) {
+            Ok(text) => text.into(),
+            Err(_) => String::from_utf8_lossy(s).into(),
+        }),
         _ => None,
     }
 }
@@ -296,8 +284,12 @@ impl Transformer {
 
     /// Transforms one line (without its line terminator), appending its payloads to `out`.
     pub fn transform(&mut self, line: &[u8], out: &mut Payloads) -> Outcome {
-        // node's `Buffer#toString()` replaces invalid UTF-8 the same way.
-        let text = String::from_utf8_lossy(line);
+        // node's `Buffer#toString()` replaces invalid UTF-8 the same way; valid UTF-8 (the
+        // usual case) is checked by the faster `from_utf8`.
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         match self.event(text.as_bytes(), out) {
             Ok(outcome) => outcome,
             Err(reason) => Outcome::Malformed(reason),
