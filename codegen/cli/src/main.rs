@@ -10,6 +10,7 @@ mod flow_id;
 mod generate;
 mod map;
 mod warehouse;
+mod send;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
 // Built without transparent huge pages (`no_thp`): on a machine whose memory another process
@@ -35,6 +36,10 @@ enum Command {
     Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
+    /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
+    Send(Box<metricsmith_sender::Config>),
+    /// Publish lines to a NATS JetStream subject, one message per line.
+    Publish(metricsmith_sender::nats::PublishConfig),
     /// Sign or verify flow ids.
     #[command(name = "flow-id", subcommand)]
     FlowId(flow_id::Command),
@@ -63,5 +68,7 @@ fn main() -> ExitCode {
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
+        Command::Send(config) => send::run(&config),
+        Command::Publish(config) => send::publish(&config),
     }
 }
