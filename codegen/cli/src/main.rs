@@ -9,8 +9,8 @@ mod docs;
 mod flow_id;
 mod generate;
 mod map;
-mod warehouse;
 mod send;
+mod warehouse;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
 // Built without transparent huge pages (`no_thp`): on a machine whose memory another process
