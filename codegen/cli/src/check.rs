@@ -50,6 +50,17 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(checked) => (checked.report, checked.model.services.len()),
         Err(report) => (report, 0),
     };
+    if services == 0 && !report.has_errors() {
+        // A wrong path in CI must not pass as "no problems".
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no service found in {}: `check` reads the given YAML files and every `*.yaml` \
+             under the given directories, and a service is declared by an entry file (one with \
+             `service:`); pass a schema directory or an entry file",
+            paths.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     match args.format {
         Format::Json => {
             // A closed pipe is not worth a panic.

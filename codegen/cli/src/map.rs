@@ -64,15 +64,26 @@ pub fn run(args: &Args) -> ExitCode {
     match map(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            // Empty when the message was printed already.
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(2)
         }
     }
 }
 
 fn map(args: &Args) -> Result<(), String> {
-    let (model, mapping) = schema::load_mapping(&args.schema)?;
-    // load_mapping succeeded, so the model holds exactly one service.
+    let model = match schema::load_or_report(&args.schema) {
+        Ok(model) => model,
+        Err(report) => {
+            // The rendered diagnostics say `error[E....]` themselves.
+            eprintln!("{report}");
+            return Err(String::new());
+        }
+    };
+    let mapping = schema::mapping_of(&model, &args.schema)?;
+    // mapping_of succeeded, so the model holds exactly one service.
     let Some(service) = model.services.values().next() else {
         return Err("no service".to_owned());
     };

@@ -30,9 +30,17 @@ pub fn load_or_report(path: &Path) -> Result<Model, String> {
 /// not compile.
 pub fn load_mapping(path: &Path) -> Result<(Model, Mapping), String> {
     let model = load_or_report(path)?;
-    let spec = only_service_spec(&model, path)?;
-    let mapping = Mapping::new(spec).map_err(|err| err.to_string())?;
+    let mapping = mapping_of(&model, path)?;
     Ok((model, mapping))
+}
+
+/// The runtime mapping of the one service of a loaded entry file (`path`, for messages).
+///
+/// # Errors
+/// A message when the model holds no service or several, or its mapping does not compile.
+pub fn mapping_of(model: &Model, path: &Path) -> Result<Mapping, String> {
+    let spec = only_service_spec(model, path)?;
+    Mapping::new(spec).map_err(|err| err.to_string())
 }
 
 fn only_service_spec(model: &Model, path: &Path) -> Result<MappingSpec, String> {

@@ -27,6 +27,27 @@ fn reference_schema_passes() {
 }
 
 #[test]
+fn a_path_without_any_service_is_an_error_that_says_what_was_looked_for() {
+    let dir = std::env::temp_dir().join(format!("metricsmith-check-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in ["human", "json"] {
+        let output = metricsmith()
+            .args(["check", "--format", format])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("error: no service found in"), "{stderr}");
+        assert!(
+            stderr.contains("`*.yaml`") && stderr.contains("`service:`"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn reference_schema_passes_with_deny_warnings() {
     metricsmith()
         .args(["check", "--deny-warnings", "schema/fxa/auth-server.yaml"])

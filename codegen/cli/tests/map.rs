@@ -232,4 +232,7 @@ fn an_entry_file_with_errors_is_reported_with_its_location() {
         .code(2);
     let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("bad.yaml:5:"), "{stderr}");
+    // The report as `check` prints it, not wrapped in a second `error:`.
+    assert!(stderr.starts_with("error["), "{stderr}");
+    assert!(!stderr.contains("error: error"), "{stderr}");
 }
