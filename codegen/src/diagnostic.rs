@@ -386,7 +386,7 @@ impl Report {
         renderer.render(&[group])
     }
 
-    /// The machine-readable form: `{"diagnostics": [...], "errors": N, "warnings": N}`.
+    /// The machine-readable form: `{"diagnostics": [...], "errors": N, "warnings": N, "infos": N}`.
     pub fn to_json(&self) -> serde_json::Value {
         let diagnostics: Vec<_> = self
             .diagnostics
@@ -420,6 +420,7 @@ impl Report {
             "diagnostics": diagnostics,
             "errors": self.errors(),
             "warnings": self.warnings(),
+            "infos": self.count(Severity::Info),
         })
     }
 

@@ -103,6 +103,13 @@ fn json_format() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["errors"], 2);
     assert_eq!(json["warnings"], 0);
+    let infos = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "info")
+        .count();
+    assert_eq!(json["infos"], infos, "{json}");
     let first = &json["diagnostics"][0];
     assert_eq!(first["code"], "E0020");
     assert_eq!(first["severity"], "error");
