@@ -157,9 +157,19 @@ impl<const N: usize> Hex<N> {
     }
 }
 
+/// Hex values are identifiers (user, device and flow ids): `Debug`, which ends up in logs and
+/// panic messages, shows only their length; `Display` writes the value.
+///
+/// ```
+/// use metricsmith::types::Hex;
+/// let uid = Hex::<32>::new("0123456789abcdef0123456789abcdef")?;
+/// assert_eq!(format!("{uid:?}"), "Hex(<redacted, 32 hex digits>)");
+/// assert_eq!(uid.to_string(), "0123456789abcdef0123456789abcdef");
+/// # Ok::<(), metricsmith::types::InvalidValue>(())
+/// ```
 impl<const N: usize> fmt::Debug for Hex<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        write!(f, "Hex(<redacted, {} hex digits>)", self.0.len())
     }
 }
 
