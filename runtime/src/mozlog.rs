@@ -237,7 +237,7 @@ pub(crate) fn write_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>, depth:
 }
 
 /// Bytes that JSON escapes: control characters, `"` and `\\`.
-static NEEDS_ESCAPE: [bool; 256] = {
+pub(crate) static NEEDS_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
     let mut i = 0;
     while i < 0x20 {
@@ -334,7 +334,7 @@ pub(crate) fn needs_escape(s: &str) -> bool {
 ///
 /// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` is non-zero exactly when some
 /// byte of `x` is below `n` (for `n` <= 128), and `x ^ c` has a zero byte where `x` holds `c`.
-fn word_needs_escape(word: u64) -> bool {
+pub(crate) fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;

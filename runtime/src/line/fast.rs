@@ -6,6 +6,9 @@
 //! either explains the error or, should the two ever disagree, reads the line itself.
 
 use super::doc::Node;
+// The bytes that end the plain run of a string (`"`, `\` and control characters) are the
+// bytes that a JSON writer escapes: the mozlog writer's table and word test serve both.
+use crate::mozlog::{NEEDS_ESCAPE as STOPS, word_needs_escape as stops};
 use crate::view::Num;
 
 /// serde_json's recursion limit: 127 nested arrays or objects parse, 128 do not.
@@ -21,19 +24,6 @@ pub(super) struct Parser<'p> {
     nodes: &'p mut Vec<Node>,
     scratch: &'p mut String,
 }
-
-/// Bytes that end the plain run of a string: `"`, `\` and control characters.
-static STOPS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        table[i] = true;
-        i += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
 
 impl<'p> Parser<'p> {
     pub(super) fn new(line: &'p str, nodes: &'p mut Vec<Node>, scratch: &'p mut String) -> Self {
@@ -396,16 +386,4 @@ impl<'p> Parser<'p> {
         self.nodes.push(Node::Num(Num::F64(value)));
         Ok(())
     }
-}
-
-/// Whether any byte of `word` is `"`, `\` or below 0x20.
-fn stops(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Bytes below `n` (n <= 128): the classic SWAR test.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
-    let control = below(word, 0x20);
-    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
-    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
 }
