@@ -91,25 +91,38 @@ impl<'p> Parser<'p> {
     }
 
     fn array(&mut self, depth: u32) -> Result<(), Refused> {
+        self.container(depth, false)
+    }
+
+    fn object(&mut self, depth: u32) -> Result<(), Refused> {
+        self.container(depth, true)
+    }
+
+    /// An array or an object whose opening bracket is next: its node, then its members.
+    fn container(&mut self, depth: u32, object: bool) -> Result<(), Refused> {
         let depth = depth - 1;
         if depth == 0 {
             return Err(Refused);
         }
         self.pos += 1;
         let at = self.index()?;
-        self.nodes.push(Node::Array { len: 0, end: 0 });
+        self.nodes.push(Node::Null);
+        let close = if object { b'}' } else { b']' };
         let mut len = 0u32;
         self.whitespace();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
         } else {
             loop {
+                if object {
+                    self.key()?;
+                }
                 self.value(depth)?;
                 len += 1;
                 self.whitespace();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
-                    Some(b']') => {
+                    Some(b) if b == close => {
                         self.pos += 1;
                         break;
                     }
@@ -119,53 +132,28 @@ impl<'p> Parser<'p> {
         }
         let end = self.index()?;
         if let Some(node) = self.nodes.get_mut(at as usize) {
-            *node = Node::Array { len, end };
+            *node = if object {
+                Node::object(len, end)
+            } else {
+                Node::Array { len, end }
+            };
         }
         Ok(())
     }
 
-    fn object(&mut self, depth: u32) -> Result<(), Refused> {
-        let depth = depth - 1;
-        if depth == 0 {
+    /// An object member's key and its colon.
+    fn key(&mut self) -> Result<(), Refused> {
+        self.whitespace();
+        if self.peek() != Some(b'"') {
             return Err(Refused);
         }
         self.pos += 1;
-        let at = self.index()?;
-        self.nodes.push(Node::object(0, 0));
-        let mut len = 0u32;
+        self.string()?;
         self.whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.whitespace();
-                if self.peek() != Some(b'"') {
-                    return Err(Refused);
-                }
-                self.pos += 1;
-                self.string()?;
-                self.whitespace();
-                if self.peek() != Some(b':') {
-                    return Err(Refused);
-                }
-                self.pos += 1;
-                self.value(depth)?;
-                len += 1;
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Refused),
-                }
-            }
+        if self.peek() != Some(b':') {
+            return Err(Refused);
         }
-        let end = self.index()?;
-        if let Some(node) = self.nodes.get_mut(at as usize) {
-            *node = Node::object(len, end);
-        }
+        self.pos += 1;
         Ok(())
     }
 
