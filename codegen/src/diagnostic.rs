@@ -122,6 +122,12 @@ codes! {
     UnknownLint = "E0029", Error, None;
     /// A user template does not parse or fails to render.
     Template = "E0030", Error, None;
+    /// An exact mapping names no declared event.
+    UnknownEvent = "E0031", Error, None;
+    /// An event that says `amplitude: false` is mapped by an exact name or a rule.
+    ExcludedButMapped = "E0032", Error, None;
+    /// The Amplitude layout is missing, or lacks a field that the policy needs.
+    IncompleteLayout = "E0033", Error, None;
     /// An event or family lacks owners, bugs, data reviews or an expiry.
     MissingGovernance = "W0001", Warning, Some("missing-governance");
     /// An event or family has expired.
@@ -134,6 +140,8 @@ codes! {
     ShadowedRule = "W0005", Warning, Some("shadowed-rule");
     /// A rule matches no name at all.
     UnmatchableRule = "W0006", Warning, Some("unmatchable-rule");
+    /// A declared event that no exact name or rule maps.
+    UnmappedEvent = "W0007", Warning, Some("unmapped-event");
     /// An exact name that a rule also matches (the exact mapping wins).
     ExactAlsoMatched = "I0001", Info, Some("exact-also-matched");
     /// The rule automata were too large to analyse.

@@ -319,6 +319,8 @@ pub enum MappedBy {
     Rule(usize),
     /// Nothing maps it: the transform drops it.
     Unmapped,
+    /// Nothing maps it, on purpose: the event says `amplitude: false`.
+    Excluded,
 }
 
 /// The Amplitude mapping of a service.

@@ -13,8 +13,8 @@ use serde::ser::{SerializeMap as _, Serializer as _};
 use serde_json::Map;
 
 use crate::model::{
-    Cond, Event, EventExample, Family, FlowKind, Governance, GroupExpr, Kinds, Model, Outcome,
-    Part, Property, PropertyType, Resolved, Rule, Sensitivity, Service, Target, Value,
+    Cond, Event, EventExample, Family, FlowKind, Governance, GroupExpr, Kinds, MappedBy, Model,
+    Outcome, Part, Property, PropertyType, Resolved, Rule, Sensitivity, Service, Target, Value,
 };
 
 /// Trims trailing whitespace from every line, keeps at most one blank line in a row and ends the
@@ -518,8 +518,14 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
     let examples = service
         .events
         .values()
-        .map(|e| example(service, &e.example))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|e| {
+            let mut example = example(service, &e.example)?;
+            if e.amplitude == Some(MappedBy::Excluded) {
+                example.amplitude = "not sent, on purpose (`amplitude: false`)".to_owned();
+            }
+            Ok(example)
+        })
+        .collect::<Result<Vec<_>, fmt::Error>>()?;
     let mut p = String::with_capacity(service_page_len(service));
     write!(
         p,

@@ -12,9 +12,11 @@
 //!   worked examples;
 //! - `layout`: the event layout and the per-service policy;
 //! - `governance`: owners, bugs, reviews and expiry merged under the defaults;
+//! - `coverage`: once the mapping is lowered, the names it maps and the events it leaves out;
 //! - `facts`: once the service is valid, what several backends show (examples of events,
 //!   families and rules, and what the mapping makes of them), so each backend only reads.
 
+mod coverage;
 mod events;
 mod facts;
 mod families;
@@ -405,7 +407,7 @@ impl<'a> Lower<'a, '_> {
         }
         self.type_collisions(&event_defs, &family_defs, &events, &families);
 
-        let amplitude = self.amplitude(&mut events);
+        let amplitude = self.amplitude(&mut events, &event_defs, &families);
 
         let name = entry.ast.service.as_ref()?.value.clone();
         Some(Service {
@@ -432,7 +434,12 @@ impl<'a> Lower<'a, '_> {
         );
     }
 
-    fn amplitude(&mut self, events: &mut BTreeMap<String, Event>) -> Amplitude {
+    fn amplitude(
+        &mut self,
+        events: &mut BTreeMap<String, Event>,
+        event_defs: &BTreeMap<String, Def<'a, ast::EventDef>>,
+        families: &BTreeMap<String, Family>,
+    ) -> Amplitude {
         let get_amp = |f: &'a ast::File| f.amplitude.as_ref();
         let group_defs = self.collect("group", move |f| get_amp(f).map(|a| &a.groups));
         let table_defs = self.collect("table", move |f| get_amp(f).map(|a| &a.tables));
@@ -450,19 +457,28 @@ impl<'a> Lower<'a, '_> {
         let (mut rules, compiled, compiled_rules) = self.rules(&mut ctx);
         self.exact_also_matched(&exact_defs, &compiled, &compiled_rules);
 
-        let layout = self
-            .single("layout", move |f| {
-                get_amp(f).and_then(|a| a.layout.as_ref())
-            })
-            .map(|(file, layout)| self.layout(file, &layout.value, &mut ctx));
-        let policy = self
-            .single("policy", move |f| {
-                get_amp(f).and_then(|a| a.policy.as_ref())
-            })
+        let layout_def = self.single("layout", move |f| {
+            get_amp(f).and_then(|a| a.layout.as_ref())
+        });
+        let layout = layout_def.map(|(file, layout)| self.layout(file, &layout.value, &mut ctx));
+        let policy_def = self.single("policy", move |f| {
+            get_amp(f).and_then(|a| a.policy.as_ref())
+        });
+        let policy = policy_def
             .map(|(file, policy)| self.policy(file, &policy.value))
             .unwrap_or_default();
 
         rules::mapped_by(events, &exact, &rules, &policy, &compiled_rules);
+        self.coverage(coverage::Coverage {
+            events,
+            event_defs,
+            families,
+            exact_defs: &exact_defs,
+            compiled: &compiled,
+            policy: &policy,
+            layout: layout_def,
+            policy_def,
+        });
 
         let Amp { tables, .. } = ctx;
         for (key, properties) in group_properties {
