@@ -96,7 +96,7 @@ codes! {
     UnknownTable = "E0016", Error, None;
     /// A reference to a shared property that does not exist.
     UnknownProperty = "E0017", Error, None;
-    /// Two names map to the same Rust identifier, or a name maps to none.
+    /// Two names map to the same Rust identifier (or value type), or a name maps to none.
     IdentCollision = "E0018", Error, None;
     /// An invalid combination of event kinds.
     InvalidKinds = "E0019", Error, None;

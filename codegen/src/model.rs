@@ -52,6 +52,19 @@ pub struct Service {
     pub amplitude: Amplitude,
 }
 
+impl Service {
+    /// Every property of the service in the order that names the shared value types of
+    /// generated code: events by name, then families by id (parameters, then properties), each
+    /// in declared order.
+    pub fn value_type_order(&self) -> impl Iterator<Item = &Property> {
+        self.events.values().flat_map(|e| &e.properties).chain(
+            self.families
+                .values()
+                .flat_map(|f| f.parameters.iter().chain(&f.properties)),
+        )
+    }
+}
+
 /// The mozlog logger of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mozlog {
@@ -274,6 +287,34 @@ pub enum PropertyType {
         /// The item type.
         items: Box<PropertyType>,
     },
+}
+
+/// What makes properties share one value type of the generated `values` module: strings with
+/// the same pattern and maximum length, or enums with the same values in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ValueKey<'a> {
+    /// A string with a pattern (its Rust form, empty for none) or a maximum length.
+    Text(&'a str, Option<u64>),
+    /// An enum with these values.
+    Enum(&'a [EnumValue]),
+}
+
+impl PropertyType {
+    /// The value type this type needs in generated code, if any (a list's is its items').
+    pub fn value_key(&self) -> Option<ValueKey<'_>> {
+        match self {
+            PropertyType::String {
+                pattern,
+                max_length,
+            } if pattern.is_some() || max_length.is_some() => Some(ValueKey::Text(
+                pattern.as_ref().map_or("", |p| p.rust.as_str()),
+                *max_length,
+            )),
+            PropertyType::Enum { values } => Some(ValueKey::Enum(values)),
+            PropertyType::List { items } => items.value_key(),
+            _ => None,
+        }
+    }
 }
 
 /// One value of an enum property.

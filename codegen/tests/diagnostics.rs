@@ -25,6 +25,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("unknown_table", "E0016"),
     ("unknown_property", "E0017"),
     ("ident_collision", "E0018"),
+    ("value_type_collision", "E0018"),
     ("invalid_kinds", "E0019"),
     ("not_flow_for_services_on_non_flow_event", "E0019"),
     ("family_parameters", "E0020"),

@@ -226,4 +226,93 @@ impl<'a> Lower<'a, '_> {
             );
         }
     }
+
+    /// Two properties whose constraints differ but whose value types in generated code would
+    /// have one name (`values::Format` for `format` of two events): an error naming both,
+    /// never a rename that depends on declaration order.
+    pub(super) fn value_type_collisions(
+        &mut self,
+        event_defs: &BTreeMap<String, Def<'a, ast::EventDef>>,
+        family_defs: &BTreeMap<String, Def<'a, ast::FamilyDef>>,
+        events: &BTreeMap<String, Event>,
+        families: &BTreeMap<String, Family>,
+    ) {
+        // The order of `Service::value_type_order`, which names the types.
+        let mut properties: Vec<(&Property, &str, Option<(usize, &Spanned<String>)>)> = Vec::new();
+        // A property's own key, or (never expected) its event's or family's.
+        let find = |file: usize,
+                    owner: &'a Spanned<String>,
+                    map: &'a ast::Map<ast::PropertyDef>,
+                    name: &str| {
+            let key = map
+                .iter()
+                .find(|(k, _)| k.value == name)
+                .map_or(owner, |(k, _)| k);
+            (file, key)
+        };
+        for (name, event) in events {
+            let def = event_defs.get(name);
+            for p in &event.properties {
+                let at = def.map(|d| find(d.file, d.key, &d.def.properties, &p.name));
+                properties.push((p, name, at));
+            }
+        }
+        for (id, family) in families {
+            let def = family_defs.get(id);
+            for p in &family.parameters {
+                let at = def.map(|d| find(d.file, d.key, &d.def.parameters, &p.name));
+                properties.push((p, id, at));
+            }
+            for p in &family.properties {
+                let at = def.map(|d| find(d.file, d.key, &d.def.properties, &p.name));
+                properties.push((p, id, at));
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        let mut names: BTreeMap<String, (&Property, &str, Option<(usize, &Spanned<String>)>)> =
+            BTreeMap::new();
+        for (p, owner, at) in properties {
+            let Some(key) = p.ty.value_key() else {
+                continue;
+            };
+            if !keys.insert(key) {
+                continue;
+            }
+            let name = ident::value_type_name(&p.rust_name);
+            // A text type also defines `<name>Rule`, its constraints.
+            let mut taken = vec![name.clone()];
+            if matches!(key, ValueKey::Text(..)) {
+                taken.push(format!("{name}Rule"));
+            }
+            for type_name in taken {
+                if let Some(&(first, first_owner, first_at)) = names.get(&type_name) {
+                    let (Some((file, key_span)), Some((first_file, first_key))) = (at, first_at)
+                    else {
+                        continue;
+                    };
+                    let span = self.span(file, key_span);
+                    let first_span = self.span(first_file, first_key);
+                    self.push(
+                        Diagnostic::new(
+                            Code::IdentCollision,
+                            span,
+                            format!(
+                                "`{}` of `{owner}` and `{}` of `{first_owner}` both need the \
+                                 Rust type `values::{type_name}`, with different constraints",
+                                p.name, first.name
+                            ),
+                        )
+                        .label("this property")
+                        .secondary(first_span, "collides with this one")
+                        .help(
+                            "give both the same constraints (a shared property under \
+                             `properties:` does), or rename one of them",
+                        ),
+                    );
+                } else {
+                    names.insert(type_name, (p, owner, at));
+                }
+            }
+        }
+    }
 }

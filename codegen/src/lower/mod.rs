@@ -406,6 +406,7 @@ impl<'a> Lower<'a, '_> {
             }
         }
         self.type_collisions(&event_defs, &family_defs, &events, &families);
+        self.value_type_collisions(&event_defs, &family_defs, &events, &families);
 
         let amplitude = self.amplitude(&mut events, &event_defs, &families);
 
