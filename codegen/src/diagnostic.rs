@@ -148,7 +148,31 @@ codes! {
     AnalysisTooLarge = "I0002", Info, Some("analysis-too-large");
 }
 
+/// Where `allow:` silences a lint: on the definition it is reported at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LintSite {
+    /// An event or family (governance, naming, mapping of the event).
+    Definition,
+    /// An Amplitude rule (its pattern, and what it matches).
+    Rule,
+}
+
 impl Code {
+    /// Where `allow:` silences this lint, for codes that are lints.
+    pub fn lint_site(self) -> Option<LintSite> {
+        match self {
+            Code::MissingGovernance | Code::Expired | Code::Naming | Code::UnmappedEvent => {
+                Some(LintSite::Definition)
+            }
+            Code::UnescapedDot
+            | Code::ShadowedRule
+            | Code::UnmatchableRule
+            | Code::ExactAlsoMatched
+            | Code::AnalysisTooLarge => Some(LintSite::Rule),
+            _ => None,
+        }
+    }
+
     /// The code whose lint name is `name`.
     pub fn from_lint(name: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.lint() == Some(name))
@@ -187,6 +211,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Context, such as the services a problem in a shared file was found through.
     pub notes: Vec<String>,
+    /// For a lint, where `allow:` silences it (`on rule 3`); none when nothing can.
+    pub allowed_at: Option<String>,
 }
 
 impl Diagnostic {
@@ -203,6 +229,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            allowed_at: None,
         }
     }
 
@@ -227,6 +254,13 @@ impl Diagnostic {
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Says where `allow:` silences this lint, e.g. `on rule 3`.
+    #[must_use]
+    pub fn allowed_at(mut self, site: impl Into<String>) -> Diagnostic {
+        self.allowed_at = Some(site.into());
         self
     }
 
@@ -342,7 +376,8 @@ impl Report {
             .code
             .lint()
             .filter(|_| d.severity != Severity::Error)
-            .map(|lint| format!("`{lint}` can be allowed with `allow: [{lint}]`"));
+            .zip(d.allowed_at.as_deref())
+            .map(|(lint, site)| format!("`{lint}` can be allowed with `allow: [{lint}]` {site}"));
         let mut group = snippets::Group::with_title(
             level.primary_title(d.message.as_str()).id(d.code.as_str()),
         );

@@ -1153,24 +1153,24 @@ impl ::metricsmith::types::Event for SmsRegion {
         ::std::borrow::Cow::Owned(::std::format!("sms.region.{}", self.region))
     }
 }
-/// `sms.{template}.sent`: A text message was sent.
+/// `sms.{sms_template}.sent`: A text message was sent.
 #[derive(Debug, Clone)]
 pub struct SmsSent {
     /// The SMS template name.
-    pub template: values::Template2,
+    pub sms_template: values::SmsTemplate,
 }
 impl SmsSent {
     /// The name template.
-    pub const TEMPLATE: &'static str = "sms.{template}.sent";
-    /// The `sms.{template}.sent` event of these parameters.
+    pub const TEMPLATE: &'static str = "sms.{sms_template}.sent";
+    /// The `sms.{sms_template}.sent` event of these parameters.
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
     pub fn new(
-        template: &str,
+        sms_template: &str,
     ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
-            template: <values::Template2>::new(template)?,
+            sms_template: <values::SmsTemplate>::new(sms_template)?,
         })
     }
 }
@@ -1179,7 +1179,7 @@ impl ::metricsmith::types::Event for SmsSent {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("sms.{}.sent", self.template))
+        ::std::borrow::Cow::Owned(::std::format!("sms.{}.sent", self.sms_template))
     }
 }
 /// Value types shared by the events of this service.
@@ -1460,17 +1460,17 @@ pub mod values {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
         const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REGION_PATTERN);
     }
-    /// A `template` value of at most 64 characters matching `^[A-Za-z]+$`.
-    pub type Template2 = ::metricsmith::types::Text<Template2Rule>;
-    /// The constraints of [`Template2`].
+    /// A `sms_template` value of at most 64 characters matching `^[A-Za-z]+$`.
+    pub type SmsTemplate = ::metricsmith::types::Text<SmsTemplateRule>;
+    /// The constraints of [`SmsTemplate`].
     #[derive(Debug)]
-    pub enum Template2Rule {}
-    static TEMPLATE2_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
+    pub enum SmsTemplateRule {}
+    static SMS_TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
         "^[A-Za-z]+$",
     );
-    impl ::metricsmith::types::TextRule for Template2Rule {
+    impl ::metricsmith::types::TextRule for SmsTemplateRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&TEMPLATE2_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SMS_TEMPLATE_PATTERN);
     }
 }
 #[cfg(test)]
@@ -1852,7 +1852,7 @@ mod tests {
         let types = ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
-    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:376): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
+    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:378): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1869,7 +1869,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:384): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
+    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:386): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1887,7 +1887,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:392): An event with neither user_id nor device_id is not logged (the auth logger's rule).
+    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:394): An event with neither user_id nor device_id is not logged (the auth logger's rule).
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(

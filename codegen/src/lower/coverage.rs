@@ -89,7 +89,8 @@ impl<'a> Lower<'a, '_> {
                         .help(
                             "map it under `amplitude.exact` or with a rule, or say \
                              `amplitude: false` on the event if it is not sent on purpose",
-                        ),
+                        )
+                        .allowed_at("on the event"),
                     );
                 }
                 (Some(mapped @ (MappedBy::Exact | MappedBy::Rule(_))), Some(marker)) => {

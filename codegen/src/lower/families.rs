@@ -13,7 +13,7 @@ impl<'a> Lower<'a, '_> {
         shared: &BTreeMap<String, Property>,
     ) -> Option<Family> {
         let (file, key, f) = (def.file, def.key, def.def);
-        self.check_allow(file, &f.allow);
+        self.check_allow(file, &f.allow, LintSite::Definition);
         let kinds = self.kinds(file, key, &f.kinds);
         let parameters_declared =
             self.properties(file, &f.parameters, || PropertyContext::Parameter, shared);
@@ -284,12 +284,13 @@ impl<'a> Lower<'a, '_> {
             if matches!(key, ValueKey::Text(..)) {
                 taken.push(format!("{name}Rule"));
             }
-            for type_name in taken {
-                if let Some(&(first, first_owner, first_at)) = names.get(&type_name) {
-                    let (Some((file, key_span)), Some((first_file, first_key))) = (at, first_at)
-                    else {
-                        continue;
-                    };
+            // One report per property: its first name that is taken.
+            let clash = taken
+                .iter()
+                .find_map(|n| names.get(n).map(|&first| (n.clone(), first)));
+            if let Some((type_name, (first, first_owner, first_at))) = clash {
+                // Every lowered event and family came from its definitions, so both are known.
+                if let (Some((file, key_span)), Some((first_file, first_key))) = (at, first_at) {
                     let span = self.span(file, key_span);
                     let first_span = self.span(first_file, first_key);
                     self.push(
@@ -309,7 +310,9 @@ impl<'a> Lower<'a, '_> {
                              `properties:` does), or rename one of them",
                         ),
                     );
-                } else {
+                }
+            } else {
+                for type_name in taken {
                     names.insert(type_name, (p, owner, at));
                 }
             }

@@ -30,7 +30,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use crate::ast::{self, Spanned};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, LintSite, Severity};
 use crate::expr::{self, CondExpr, ExprError, GroupRef, Key, Piece, ValueExpr};
 use crate::first_match::CompiledRules;
 use crate::ident;
@@ -237,26 +237,42 @@ impl<'a> Lower<'a, '_> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Pushes a lint unless `allow` lists it.
+    /// Pushes a lint unless `allow` lists it, saying where `allow:` would silence it.
     fn lint(&mut self, allow: &[Spanned<String>], diagnostic: Diagnostic) {
         let allowed = diagnostic
             .code
             .lint()
             .is_some_and(|lint| allow.iter().any(|a| a.value == lint));
         if !allowed {
+            let mut diagnostic = diagnostic;
+            if diagnostic.allowed_at.is_none() {
+                diagnostic.allowed_at = match diagnostic.code.lint_site() {
+                    Some(LintSite::Definition) => Some("on the event or family".to_owned()),
+                    Some(LintSite::Rule) => Some("on the rule".to_owned()),
+                    None => None,
+                };
+            }
             self.push(diagnostic);
         }
     }
 
-    fn check_allow(&mut self, file: usize, allow: &[Spanned<String>]) {
-        let lints: Vec<&str> = crate::diagnostic::Code::ALL
+    /// Each `allow:` entry names a lint that is reported where it stands: one rule for every
+    /// lint, so an entry is never silently without effect.
+    fn check_allow(&mut self, file: usize, allow: &[Spanned<String>], site: LintSite) {
+        let lints: Vec<&str> = Code::ALL.iter().filter_map(|c| c.lint()).collect();
+        let here: Vec<&str> = Code::ALL
             .iter()
+            .filter(|c| c.lint_site() == Some(site))
             .filter_map(|c| c.lint())
             .collect();
+        let (place, other) = match site {
+            LintSite::Definition => ("an event or family", "on the rule"),
+            LintSite::Rule => ("a rule", "on the event or family"),
+        };
         for entry in allow {
-            if Code::from_lint(&entry.value).is_none() {
-                let span = self.span(file, entry);
-                self.push(
+            let span = self.span(file, entry);
+            match Code::from_lint(&entry.value) {
+                None => self.push(
                     Diagnostic::new(
                         Code::UnknownLint,
                         span,
@@ -264,10 +280,24 @@ impl<'a> Lower<'a, '_> {
                     )
                     .label("not a lint name")
                     .help(
-                        suggest::help(&entry.value, lints.iter().copied())
+                        suggest::help(&entry.value, here.iter().copied())
+                            .or_else(|| suggest::help(&entry.value, lints.iter().copied()))
                             .unwrap_or_else(|| format!("lints are {}", lints.join(", "))),
                     ),
-                );
+                ),
+                Some(code) if code.lint_site() != Some(site) => self.push(
+                    Diagnostic::new(
+                        Code::UnknownLint,
+                        span,
+                        format!("`{}` is never reported on {place}", entry.value),
+                    )
+                    .label("has no effect here")
+                    .help(format!(
+                        "allow it {other} that the warning points at; here, {} can be allowed",
+                        here.join(", ")
+                    )),
+                ),
+                Some(_) => {}
             }
         }
     }
