@@ -9,9 +9,12 @@ use metricsmith_codegen::{Code, Date, Loader, Report, Style};
 /// Each fixture and the code it must produce.
 const FIXTURES: &[(&str, &str)] = &[
     ("yaml_syntax", "E0005"),
+    ("unquoted_brackets_in_when", "E0005"),
     ("unknown_key", "E0007"),
     ("unknown_keys_all_reported", "E0007"),
+    ("key_indented_too_far", "E0007"),
     ("invalid_value", "E0008"),
+    ("shape_errors_all_reported", "E0008"),
     ("missing_format_version", "E0009"),
     ("empty_file", "E0009"),
     ("unsupported_format_version", "E0009"),
@@ -158,14 +161,14 @@ fn every_code_is_documented() {
 #[track_caller]
 fn check_text(name: &str, text: &str) -> Report {
     let dir = std::env::temp_dir().join(format!("metricsmith-diagnostics-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
     let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text).expect("the temporary directory is writable");
     let report = match loader().load(&path) {
         Ok(checked) => checked.report,
         Err(report) => report,
     };
-    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&path).expect("the file was just written");
     report
 }
 

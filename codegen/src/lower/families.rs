@@ -238,7 +238,7 @@ impl<'a> Lower<'a, '_> {
         families: &BTreeMap<String, Family>,
     ) {
         // The order of `Service::value_type_order`, which names the types.
-        let mut properties: Vec<(&Property, &str, Option<(usize, &Spanned<String>)>)> = Vec::new();
+        let mut properties: Vec<Owned<'_, 'a>> = Vec::new();
         // A property's own key, or (never expected) its event's or family's.
         let find = |file: usize,
                     owner: &'a Spanned<String>,
@@ -269,8 +269,7 @@ impl<'a> Lower<'a, '_> {
             }
         }
         let mut keys = std::collections::BTreeSet::new();
-        let mut names: BTreeMap<String, (&Property, &str, Option<(usize, &Spanned<String>)>)> =
-            BTreeMap::new();
+        let mut names: BTreeMap<String, Owned<'_, 'a>> = BTreeMap::new();
         for (p, owner, at) in properties {
             let Some(key) = p.ty.value_key() else {
                 continue;
@@ -319,3 +318,6 @@ impl<'a> Lower<'a, '_> {
         }
     }
 }
+
+/// A property, the event or family that has it, and its key (file and span), when known.
+type Owned<'m, 'a> = (&'m Property, &'m str, Option<(usize, &'a Spanned<String>)>);
