@@ -47,6 +47,9 @@ pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -
         "pub const SERVICE: &str = {};",
         lit(&service.name)
     ));
+    if let Some(mozlog) = &service.mozlog {
+        emit_mozlog(&mut code, mozlog);
+    }
     emit_mapping(&mut code, service);
     for event in service.events.values() {
         emit_event(&mut code, event, &types);
@@ -56,6 +59,31 @@ pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -
     }
     types.emit(&mut code);
     code.finish()
+}
+
+/// The schema's `mozlog:` as constants and a logger builder, so services do not repeat them.
+fn emit_mozlog(code: &mut Code, mozlog: &crate::model::Mozlog) {
+    let stream = match mozlog.stream {
+        crate::model::Stream::Stdout => "stdout",
+        crate::model::Stream::Stderr => "stderr",
+    };
+    code.line("/// The mozlog logger name of the service (`mozlog: logger`).");
+    code.fmt(format_args!(
+        "pub const LOGGER: &str = {};",
+        lit(&mozlog.logger)
+    ));
+    code.line("/// The stream the service's mozlog lines go to (`mozlog: stream`).");
+    code.fmt(format_args!("pub const STREAM: &str = {};", lit(stream)));
+    code.line(
+        "/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.",
+    );
+    code.open(format_args!(
+        "pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {{"
+    ));
+    code.fmt(format_args!(
+        "::metricsmith::mozlog::Logger::builder(LOGGER).{stream}()"
+    ));
+    code.close("}");
 }
 
 // ---- value types ----------------------------------------------------------------------------
