@@ -44,6 +44,8 @@ pub struct Service {
     pub files: Vec<PathBuf>,
     /// Where mozlog lines go.
     pub mozlog: Option<Mozlog>,
+    /// The governance defaults of the service (`defaults:`), which definitions inherit.
+    pub defaults: Governance,
     /// Events by dotted name.
     pub events: BTreeMap<String, Event>,
     /// Event families by id.

@@ -450,6 +450,7 @@ impl<'a> Lower<'a, '_> {
                 .map(|f| f.source.name.clone())
                 .collect::<Vec<PathBuf>>(),
             mozlog,
+            defaults,
             events,
             families,
             amplitude,
