@@ -92,3 +92,24 @@ fn the_legend_and_the_map_pointer_are_on_every_service_page() {
         assert!(page.contains(&format!("`metricsmith map --schema <dir>/{service}.yaml`")));
     }
 }
+
+#[test]
+fn an_event_shows_its_group_properties_and_why_a_matching_rule_gives_nothing() {
+    let generated = pages();
+    let auth = generated
+        .file("auth-server.md")
+        .expect("a page per service");
+    assert!(
+        auth.contains(
+            "| Amplitude | nothing ([rule 2](auth-server-rules.md#rule-2)): `email_types` has no entry `confirmation` |"
+        ),
+        "{auth}"
+    );
+    let content = generated
+        .file("content-server.md")
+        .expect("a page per service");
+    assert!(
+        content.contains("| Group properties | [`connectDevice`](#amplitude-groups): when "),
+        "{content}"
+    );
+}

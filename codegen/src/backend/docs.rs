@@ -375,14 +375,99 @@ struct Example {
     name: String,
     amplitude: String,
     json: String,
+    /// The event properties its groups add, one group a line.
+    groups: Vec<String>,
 }
 
 fn example(service: &Service, example: &EventExample) -> Result<Example, fmt::Error> {
+    let mut amplitude = amplitude_text(service, &example.name, &example.outcome)?;
+    if let (Resolved::Rule(i), true) = (
+        example.outcome.resolved,
+        example.outcome.event_types.is_empty(),
+    ) && let Some(why) = why_nothing(service, i, &example.outcome.name, &example.data)
+    {
+        write!(amplitude, ": {why}")?;
+    }
+    let groups = group_properties_of(service, &example.outcome.event_types);
     Ok(Example {
         name: example.name.clone(),
-        amplitude: amplitude_text(service, &example.name, &example.outcome)?,
+        amplitude,
         json: json_line(&example.name, &example.data)?,
+        groups,
     })
+}
+
+/// Why rule `index`, which matches `name`, produces nothing for it: the table lookups its
+/// group and `when` make that miss, and the data its `when` reads that is absent.
+fn why_nothing(
+    service: &Service,
+    index: usize,
+    name: &str,
+    data: &Map<String, serde_json::Value>,
+) -> Option<String> {
+    use crate::model::Capture;
+    let amplitude = &service.amplitude;
+    let rule = amplitude.rules.get(index)?;
+    let captures = amplitude.compiled.regex(index)?.captures(name)?;
+    let capture = |c: Capture| {
+        let n = captures.len();
+        match c {
+            Capture::Category if n >= 2 => captures.get(1).map(|m| m.as_str()),
+            Capture::Target if n == 3 => captures.get(2).map(|m| m.as_str()),
+            _ => None,
+        }
+    };
+    let misses = |table: usize, key: Capture| -> Option<String> {
+        let t = amplitude.tables.get(table)?;
+        let value = capture(key).unwrap_or("");
+        (!t.entries.iter().any(|(k, _)| k == value))
+            .then(|| format!("{} has no entry {}", Code(&t.name), Code(value)))
+    };
+    let mut reasons = Vec::new();
+    for target in &rule.targets {
+        if let GroupExpr::Lookup { table, key } = &target.group {
+            reasons.extend(misses(table.0, *key));
+        }
+        for cond in &target.when {
+            match cond {
+                Cond::Truthy(Value::Lookup { table, key }) => reasons.extend(misses(table.0, *key)),
+                Cond::Truthy(Value::Data(key)) if !data.contains_key(key) => {
+                    reasons.push(format!("its `when` needs {}", Code(&format!("data.{key}"))));
+                }
+                _ => {}
+            }
+        }
+    }
+    reasons.dedup();
+    (!reasons.is_empty()).then(|| reasons.join(", "))
+}
+
+/// The event properties that the groups of these amplitude events add, one group a line.
+fn group_properties_of(service: &Service, event_types: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut seen = Vec::new();
+    for event_type in event_types {
+        let Some((prefix, _)) = event_type.split_once(" - ") else {
+            continue;
+        };
+        let group = service
+            .amplitude
+            .groups
+            .values()
+            .find(|g| g.prefix == prefix);
+        if let Some(g) = group
+            && !seen.contains(&g.key)
+            && let Some(props) = &g.event_properties
+        {
+            seen.push(g.key.clone());
+            lines.push(format!(
+                "[{}](#amplitude-groups): {}",
+                Code(&g.key),
+                group_properties(service, props)
+            ));
+        }
+    }
+    lines
 }
 
 fn table_name(service: &Service, id: usize) -> String {
@@ -602,6 +687,18 @@ impl Display for Duration {
     }
 }
 
+/// The `Group properties` rows of an event or family table, if its groups add any.
+struct GroupRows<'a>(&'a [String]);
+
+impl Display for GroupRows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "| Group properties | {} |", self.0.join("<br>"))
+    }
+}
+
 /// Where a layout value comes from, in words.
 struct SourceText<'a>(&'a crate::model::Source);
 
@@ -775,12 +872,14 @@ fn write_event(p: &mut String, service: &Service, e: &Event, example: &Example) 
          |---|---|\n\
          | Kinds | {kinds} |\n\
          | Amplitude | {amplitude} |\n\
+         {groups}\
          | Rust | `{rust_name}` |\n",
         anchor = Anchor("event", &e.name),
         name = e.name,
         description = e.description.trim(),
         kinds = KindsText(&e.kinds),
         amplitude = example.amplitude,
+        groups = GroupRows(&example.groups),
         rust_name = e.rust_name,
     )?;
     write_definition_facts(p, service, e.logger.as_deref(), &e.governance, &e.location)?;
@@ -788,7 +887,6 @@ fn write_event(p: &mut String, service: &Service, e: &Event, example: &Example) 
     write_example(p, example)
 }
 
-/// The facts rows every event and family ends with.
 /// A definition's logger, its governance where it differs from the service's defaults (shown
 /// once at the top of the page), and where it is defined, relative to the schema's root.
 fn write_definition_facts(
@@ -922,6 +1020,7 @@ fn write_family(p: &mut String, service: &Service, f: &Family, example: &Example
          | Kinds | {kinds} |\n\
          | Example | {example} |\n\
          | Amplitude of the example | {amplitude} |\n\
+         {groups}\
          | Rust | `{rust_name}::new(..)` |\n",
         anchor = Anchor("family", &f.id),
         name = f.name,
@@ -929,6 +1028,7 @@ fn write_family(p: &mut String, service: &Service, f: &Family, example: &Example
         kinds = KindsText(&f.kinds),
         example = Code(&example.name),
         amplitude = example.amplitude,
+        groups = GroupRows(&example.groups),
         rust_name = f.rust_name,
     )?;
     write_definition_facts(p, service, f.logger.as_deref(), &f.governance, &f.location)?;
