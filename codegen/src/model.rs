@@ -225,8 +225,11 @@ pub struct Family {
     /// Where the family is defined.
     pub location: Location,
     /// An example event of the family and what the mapping makes of it (computed once by
-    /// lowering).
+    /// lowering): a declared event or exact name of the family when there is one.
     pub example: EventExample,
+    /// The example with each value of the family's first enum parameter, in declared order
+    /// (empty without one).
+    pub value_examples: Vec<EventExample>,
 }
 
 /// A piece of a family's name template.

@@ -113,3 +113,24 @@ fn an_event_shows_its_group_properties_and_why_a_matching_rule_gives_nothing() {
         "{content}"
     );
 }
+
+#[test]
+fn family_examples_are_real_and_every_enum_value_is_shown() {
+    let generated = pages();
+    let content = generated
+        .file("content-server.md")
+        .expect("a page per service");
+    // `view` comes from the declared `flow.signin-totp-code.engage`, not a made-up `a`.
+    assert!(
+        content.contains("| Example | `flow.signin-totp-code.forgot-password` |"),
+        "{content}"
+    );
+    assert!(content.contains("| Example | `flow.reset-password.submit` |"));
+    assert!(content.contains("Each value of `arm`:"));
+    assert!(content.contains(
+        "| `experiment.treatment.passwordStrength.a` | nothing (no exact name or rule matches) |"
+    ));
+    assert!(content.contains(
+        "| `experiment.designF.passwordStrength.a` | `fxa_reg - password_a` ([rule 1](content-server-rules.md#rule-1)) |"
+    ));
+}

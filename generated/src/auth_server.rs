@@ -1748,19 +1748,19 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `email.a.bounced` maps to nothing.
+    /// `email.lowRecoveryCodesEmail.bounced` maps to `fxa_email - bounced`.
     #[test]
     fn family_email_bounced() {
         let event = EmailBounced::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.bounced");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.lowRecoveryCodesEmail.bounced");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_email - bounced"]);
     }
-    /// `email.a.delivered` maps to nothing.
+    /// `email.confirmation.delivered` maps to nothing.
     #[test]
     fn family_email_delivered() {
         let event = EmailDelivered::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.delivered");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.delivered");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1772,11 +1772,11 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `email.a.sent` maps to nothing.
+    /// `email.confirmation.sent` maps to nothing.
     #[test]
     fn family_email_sent() {
         let event = EmailSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.sent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1828,13 +1828,13 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `sms.a.sent` maps to nothing.
+    /// `sms.installFirefox.sent` maps to `fxa_sms - sent`.
     #[test]
     fn family_sms_sent() {
         let event = SmsSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "sms.a.sent");
+        assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_sms - sent"]);
     }
     /// Rule 1 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
     #[test]

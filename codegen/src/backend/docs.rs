@@ -1051,7 +1051,36 @@ fn write_family(p: &mut String, service: &Service, f: &Family, example: &Example
         )?;
     }
     write_properties(p, &f.properties)?;
+    write_value_examples(p, service, f)?;
     write_example(p, example)
+}
+
+/// What each value of a family's first enum parameter maps to.
+fn write_value_examples(p: &mut String, service: &Service, f: &Family) -> fmt::Result {
+    let Some(parameter) = f
+        .parameters
+        .iter()
+        .find(|p| matches!(p.ty, PropertyType::Enum { .. }))
+    else {
+        return Ok(());
+    };
+    if f.value_examples.is_empty() {
+        return Ok(());
+    }
+    write!(
+        p,
+        "\nEach value of {}:\n\n| Event | Amplitude |\n|---|---|\n",
+        Code(&parameter.name)
+    )?;
+    for value in &f.value_examples {
+        writeln!(
+            p,
+            "| {} | {} |",
+            Code(&value.name),
+            example(service, value)?.amplitude
+        )?;
+    }
+    Ok(())
 }
 
 fn write_groups(p: &mut String, service: &Service) -> fmt::Result {

@@ -239,13 +239,13 @@ impl<'a> Lower<'a, '_> {
 
 /// Whether a name is an event of a family: the name template as a regex, each parameter as its
 /// type allows, then each string parameter checked against its pattern and length.
-struct FamilyMatcher<'f> {
+pub(super) struct FamilyMatcher<'f> {
     regex: regex::Regex,
     parameters: Vec<(&'f Property, Option<regex::Regex>)>,
 }
 
 impl<'f> FamilyMatcher<'f> {
-    fn new(family: &'f Family) -> Option<Self> {
+    pub(super) fn new(family: &'f Family) -> Option<Self> {
         let mut pattern = String::from("^");
         let mut parameters = Vec::new();
         for part in &family.name_template {
@@ -284,10 +284,23 @@ impl<'f> FamilyMatcher<'f> {
         })
     }
 
-    fn matches(&self, name: &str) -> bool {
-        let Some(captures) = self.regex.captures(name) else {
-            return false;
-        };
+    pub(super) fn matches(&self, name: &str) -> bool {
+        self.values(name).is_some()
+    }
+
+    /// The parameter values of `name`, in the family's parameter order, when it is an event of
+    /// the family.
+    pub(super) fn values(&self, name: &str) -> Option<Vec<String>> {
+        let captures = self.regex.captures(name)?;
+        let valid = self.valid(&captures);
+        valid.then(|| {
+            (1..captures.len())
+                .map(|i| captures.get(i).map_or("", |m| m.as_str()).to_owned())
+                .collect()
+        })
+    }
+
+    fn valid(&self, captures: &regex::Captures<'_>) -> bool {
         self.parameters.iter().enumerate().all(|(i, (p, check))| {
             let Some(value) = captures.get(i + 1).map(|m| m.as_str()) else {
                 return false;
