@@ -227,6 +227,9 @@ pub struct Family {
     /// An example event of the family and what the mapping makes of it (computed once by
     /// lowering): a declared event or exact name of the family when there is one.
     pub example: EventExample,
+    /// The parameter values `example` was rendered from, in parameter order (empty when the
+    /// example is incomplete).
+    pub example_values: Vec<String>,
     /// The example with each value of the family's first enum parameter, in declared order
     /// (empty without one).
     pub value_examples: Vec<EventExample>,

@@ -1751,7 +1751,7 @@ mod tests {
     /// `email.lowRecoveryCodesEmail.bounced` maps to `fxa_email - bounced`.
     #[test]
     fn family_email_bounced() {
-        let event = EmailBounced::new("a").expect("a valid example");
+        let event = EmailBounced::new("lowRecoveryCodesEmail").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "email.lowRecoveryCodesEmail.bounced");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_email - bounced"]);
@@ -1759,7 +1759,7 @@ mod tests {
     /// `email.confirmation.delivered` maps to nothing.
     #[test]
     fn family_email_delivered() {
-        let event = EmailDelivered::new("a").expect("a valid example");
+        let event = EmailDelivered::new("confirmation").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.delivered");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
@@ -1775,7 +1775,7 @@ mod tests {
     /// `email.confirmation.sent` maps to nothing.
     #[test]
     fn family_email_sent() {
-        let event = EmailSent::new("a").expect("a valid example");
+        let event = EmailSent::new("confirmation").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
@@ -1831,7 +1831,7 @@ mod tests {
     /// `sms.installFirefox.sent` maps to `fxa_sms - sent`.
     #[test]
     fn family_sms_sent() {
-        let event = SmsSent::new("a").expect("a valid example");
+        let event = SmsSent::new("installFirefox").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_sms - sent"]);

@@ -1052,7 +1052,7 @@ mod tests {
     /// `flow.signin-totp-code.forgot-password` maps to `fxa_login - forgot_pwd`.
     #[test]
     fn family_forgot_password() {
-        let event = ForgotPassword::new("a").expect("a valid example");
+        let event = ForgotPassword::new("signin-totp-code").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.forgot-password");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
@@ -1060,7 +1060,7 @@ mod tests {
     /// `flow.signin-totp-code.have-account` maps to `fxa_reg - have_account`.
     #[test]
     fn family_have_account() {
-        let event = HaveAccount::new("a").expect("a valid example");
+        let event = HaveAccount::new("signin-totp-code").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.have-account");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - have_account"]);
@@ -1084,7 +1084,7 @@ mod tests {
     /// `screen.signin-totp-code` maps to `fxa_login - totp_code_view`.
     #[test]
     fn family_screen() {
-        let event = Screen::new("a").expect("a valid example");
+        let event = Screen::new("signin-totp-code").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "screen.signin-totp-code");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
@@ -1092,7 +1092,7 @@ mod tests {
     /// `complete-reset-password.verification.clicked` maps to `fxa_email - click`.
     #[test]
     fn family_verification_clicked() {
-        let event = VerificationClicked::new("a").expect("a valid example");
+        let event = VerificationClicked::new("complete-reset-password").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "complete-reset-password.verification.clicked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_email - click"]);
@@ -1100,7 +1100,7 @@ mod tests {
     /// `flow.signin-totp-code.engage` maps to `fxa_login - totp_code_engage`.
     #[test]
     fn family_view_engage() {
-        let event = ViewEngage::new("a").expect("a valid example");
+        let event = ViewEngage::new("signin-totp-code").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.engage");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
@@ -1108,7 +1108,7 @@ mod tests {
     /// `flow.reset-password.submit` maps to `fxa_login - forgot_submit`.
     #[test]
     fn family_view_submit() {
-        let event = ViewSubmit::new("a").expect("a valid example");
+        let event = ViewSubmit::new("reset-password").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "flow.reset-password.submit");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_submit"]);

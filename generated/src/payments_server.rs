@@ -247,7 +247,7 @@ mod tests {
     /// `amplitude.activity.a` maps to `fxa_activity - a`.
     #[test]
     fn family_amplitude() {
-        let event = Amplitude::new("a", "a").expect("a valid example");
+        let event = Amplitude::new("activity", "a").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "amplitude.activity.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - a"]);

@@ -221,15 +221,11 @@ impl<'a> Lower<'a, '_> {
             .values()
             .min_by_key(|d| (d.file, d.key.range.start))
             .map(|d| (d.file, self.span(d.file, d.key)));
-        let rule = c
-            .compiled
-            .first()
-            .map(|(_, file, rule, _)| (*file, self.span(*file, &rule.value.pattern)));
-        let rules = self.files.iter().enumerate().find_map(|(file, f)| {
+        let rule = self.files.iter().enumerate().find_map(|(file, f)| {
             let rule = f.ast.amplitude.as_ref()?.rules.first()?;
             Some((file, self.span(file, &rule.value.pattern)))
         });
-        [exact, rule.or(rules)]
+        [exact, rule]
             .into_iter()
             .flatten()
             .min_by_key(|(file, span)| (*file, span.start))

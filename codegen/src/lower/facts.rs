@@ -113,7 +113,7 @@ pub(super) fn compute(service: &mut Service) {
             }
         })
         .collect();
-    let families: Vec<(EventExample, Vec<EventExample>)> = service
+    let families: Vec<(EventExample, Vec<String>, Vec<EventExample>)> = service
         .families
         .values()
         .zip(borrowed)
@@ -160,14 +160,25 @@ pub(super) fn compute(service: &mut Service) {
                         .collect()
                 })
                 .unwrap_or_default();
-            (example, per_value)
+            // The values the name was rendered from, for the generated test's constructor.
+            let values: Vec<String> = if complete {
+                f.parameters
+                    .iter()
+                    .enumerate()
+                    .map_while(|(i, p)| value(i, p))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (example, values, per_value)
         })
         .collect();
     for (e, example) in service.events.values_mut().zip(events) {
         e.example = example;
     }
-    for (f, (example, per_value)) in service.families.values_mut().zip(families) {
+    for (f, (example, values, per_value)) in service.families.values_mut().zip(families) {
         f.example = example;
+        f.example_values = values;
         f.value_examples = per_value;
     }
     for (r, facts) in service.amplitude.rules.iter_mut().zip(rules) {

@@ -175,6 +175,7 @@ impl<'a> Lower<'a, '_> {
             logger: f.logger.as_ref().map(|l| l.value.clone()),
             location: self.location(file, key),
             example: EventExample::default(),
+            example_values: Vec::new(),
             value_examples: Vec::new(),
         })
     }
