@@ -265,3 +265,29 @@ fn a_service_without_a_mapping_needs_no_layout_or_marker() {
     let report = check_text("no_mapping", &text);
     assert!(report.diagnostics.is_empty(), "{report}");
 }
+
+#[test]
+fn unmapped_event_cannot_be_allowed_on_a_family() {
+    let text = format!(
+        "{HEADER}families:
+  route:
+    name: 'route.{{status}}'
+    description: A request was answered.
+    kinds: [activity, not-flow]
+    parameters:
+      status: {{type: integer, min: 100, max: 599}}
+    allow: [unmapped-event, naming]
+"
+    );
+    let report = check_text("family_allow", &text);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["`unmapped-event` is never reported on a family"],
+        "{report}"
+    );
+}

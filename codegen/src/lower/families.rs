@@ -13,7 +13,7 @@ impl<'a> Lower<'a, '_> {
         shared: &BTreeMap<String, Property>,
     ) -> Option<Family> {
         let (file, key, f) = (def.file, def.key, def.def);
-        self.check_allow(file, &f.allow, LintSite::Definition);
+        self.check_allow(file, &f.allow, LintSite::Definition, true);
         let kinds = self.kinds(file, key, &f.kinds);
         let parameters_declared =
             self.properties(file, &f.parameters, || PropertyContext::Parameter, shared);

@@ -258,16 +258,27 @@ impl<'a> Lower<'a, '_> {
 
     /// Each `allow:` entry names a lint that is reported where it stands: one rule for every
     /// lint, so an entry is never silently without effect.
-    fn check_allow(&mut self, file: usize, allow: &[Spanned<String>], site: LintSite) {
+    /// `family`: the definition is a family, which `unmapped-event` is never reported on (the
+    /// mapping of its events depends on their parameters).
+    fn check_allow(
+        &mut self,
+        file: usize,
+        allow: &[Spanned<String>],
+        site: LintSite,
+        family: bool,
+    ) {
         let lints: Vec<&str> = Code::ALL.iter().filter_map(|c| c.lint()).collect();
+        let reported_here =
+            |c: Code| c.lint_site() == Some(site) && !(family && c == Code::UnmappedEvent);
         let here: Vec<&str> = Code::ALL
             .iter()
-            .filter(|c| c.lint_site() == Some(site))
+            .filter(|c| reported_here(**c))
             .filter_map(|c| c.lint())
             .collect();
-        let (place, other) = match site {
-            LintSite::Definition => ("an event or family", "on the rule"),
-            LintSite::Rule => ("a rule", "on the event or family"),
+        let (place, other) = match (site, family) {
+            (LintSite::Definition, false) => ("an event", "on the rule"),
+            (LintSite::Definition, true) => ("a family", "on the rule or event"),
+            (LintSite::Rule, _) => ("a rule", "on the event or family"),
         };
         for entry in allow {
             let span = self.span(file, entry);
@@ -285,7 +296,7 @@ impl<'a> Lower<'a, '_> {
                             .unwrap_or_else(|| format!("lints are {}", lints.join(", "))),
                     ),
                 ),
-                Some(code) if code.lint_site() != Some(site) => self.push(
+                Some(code) if !reported_here(code) => self.push(
                     Diagnostic::new(
                         Code::UnknownLint,
                         span,

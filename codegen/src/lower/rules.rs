@@ -44,7 +44,7 @@ impl<'a> Lower<'a, '_> {
             };
             for rule in &amp.rules {
                 let r = &rule.value;
-                self.check_allow(file_index, &r.allow, LintSite::Rule);
+                self.check_allow(file_index, &r.allow, LintSite::Rule, false);
                 let result = early_compiled
                     .as_mut()
                     .and_then(Iterator::next)
