@@ -640,6 +640,10 @@ pub struct CollectorDef {
     pub flow: Option<Spanned<FlowDef>>,
     /// The languages the service negotiates `Accept-Language` against.
     pub languages: Option<Spanned<LanguagesDef>>,
+    /// JavaScript regexes of event names the collector never hands to the Amplitude mapping
+    /// (for instance a group whose mapping needs data the route does not have).
+    #[serde(default)]
+    pub unmapped: Vec<Spanned<String>>,
 }
 
 /// The processing after validation.

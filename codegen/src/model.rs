@@ -510,6 +510,8 @@ pub struct Collector {
     pub flow: Option<FlowPolicy>,
     /// The languages `Accept-Language` is negotiated against.
     pub languages: Option<Languages>,
+    /// Event names never handed to the Amplitude mapping.
+    pub unmapped: Vec<Pattern>,
 }
 
 /// Which FxA route's processing runs after validation.

@@ -284,7 +284,7 @@ impl Flow<'_> {
                 &Value::from(name.clone()),
                 Some(&time_value),
                 &data,
-                self.received_at,
+                &self.collector.env(self.received_at),
                 &mut outcome.log,
             );
             if let Some(rest) = name.strip_prefix("screen.") {

@@ -181,6 +181,7 @@ pub struct Collector {
     config: Config,
     app_version: Option<String>,
     flow: Option<content::FlowRules>,
+    unmapped: Vec<regex::Regex>,
 }
 
 impl Collector {
@@ -221,6 +222,12 @@ impl Collector {
             .map(content::FlowRules::new)
             .transpose()
             .map_err(pattern)?;
+        let unmapped = collector
+            .unmapped
+            .iter()
+            .map(|p| regex::Regex::new(&p.rust))
+            .collect::<Result<_, _>>()
+            .map_err(pattern)?;
         let logger = service
             .mozlog
             .as_ref()
@@ -234,6 +241,7 @@ impl Collector {
             mapping,
             config,
             flow,
+            unmapped,
         })
     }
 
@@ -354,14 +362,18 @@ impl Collector {
         name: &Value,
         time: Option<&Value>,
         data: &Map<String, Value>,
-        now_ms: i64,
+        env: &metricsmith::amplitude::Env<'_>,
         log: &mut Vec<LogLine>,
     ) {
+        let text = metricsmith::js::string_of(Some(name));
+        if self.unmapped.iter().any(|r| r.is_match(&text)) {
+            return;
+        }
         let event = metricsmith::amplitude::SourceEvent {
             name: Some(name),
             time,
         };
-        for produced in self.mapping.transform(event, data, &self.env(now_ms)) {
+        for produced in self.mapping.transform(event, data, env) {
             if produced.logged {
                 log.push(LogLine {
                     op: "amplitudeEvent".to_owned(),

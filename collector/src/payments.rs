@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{Collector, LogLine, Outcome, Request};
+use crate::{Collector, Outcome, Request};
 
 pub(crate) fn handle(
     collector: &Collector,
@@ -61,20 +61,9 @@ pub(crate) fn handle(
         .into_iter()
         .flatten()
     {
-        let source = metricsmith::amplitude::SourceEvent {
-            name: event.get("type"),
-            // The handler passes the posted `{offset, type}`: no time.
-            time: None,
-        };
-        for produced in collector.mapping.transform(source, &data, &env) {
-            if produced.logged {
-                outcome.log.push(LogLine {
-                    op: "amplitudeEvent".to_owned(),
-                    severity: 6,
-                    fields: Some(produced.event),
-                });
-            }
-        }
+        let name = event.get("type").cloned().unwrap_or(Value::Null);
+        // The handler passes the posted `{offset, type}`: no time.
+        collector.amplitude(&name, None, &data, &env, &mut outcome.log);
     }
     outcome
 }

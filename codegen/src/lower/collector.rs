@@ -103,6 +103,13 @@ impl<'a> Lower<'a, '_> {
             }
             ok = false;
         }
+        let mut unmapped = Vec::new();
+        for pattern in &def.unmapped {
+            match self.pattern(file, pattern) {
+                Some(p) => unmapped.push(p),
+                None => ok = false,
+            }
+        }
         let body = body?;
         ok.then(|| Collector {
             description: def.description.clone(),
@@ -118,6 +125,7 @@ impl<'a> Lower<'a, '_> {
             body,
             flow,
             languages: languages.flatten(),
+            unmapped,
         })
     }
 
