@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod collect;
 mod docs;
 mod flow_id;
 mod generate;
@@ -36,6 +37,8 @@ enum Command {
     Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
+    /// Replay POST /metrics requests (JSON Lines) through a service's collector.
+    Collect(collect::Args),
     /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
     Send(Box<metricsmith_sender::Config>),
     /// Publish lines to a NATS JetStream subject, one message per line.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
+        Command::Collect(args) => collect::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
         Command::Send(config) => send::run(&config),

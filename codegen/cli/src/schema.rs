@@ -58,3 +58,31 @@ fn only_service_spec(model: &Model, path: &Path) -> Result<MappingSpec, String> 
         )),
     }
 }
+
+/// Reads an `--oauth-clients` file: a JSON object of client id -> service name.
+///
+/// # Errors
+/// A message naming the file when it cannot be read or is not such an object.
+pub fn read_oauth_clients(
+    path: &Path,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    use serde_json::{Map, Value};
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read --oauth-clients {}: {err}", path.display()))?;
+    let value: Map<String, Value> = serde_json::from_str(&text).map_err(|err| {
+        format!(
+            "--oauth-clients {} is not a JSON object: {err}",
+            path.display()
+        )
+    })?;
+    value
+        .into_iter()
+        .map(|(id, name)| match name {
+            Value::String(name) => Ok((id, name)),
+            other => Err(format!(
+                "--oauth-clients {}: the name of client `{id}` is {other}, not a string",
+                path.display()
+            )),
+        })
+        .collect()
+}

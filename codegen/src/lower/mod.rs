@@ -11,6 +11,7 @@
 //! - `rules`: exact names and ordered rules, their targets and values, shadowing, and the
 //!   worked examples;
 //! - `layout`: the event layout and the per-service policy;
+//! - `collector`: the `POST /metrics` collector, its declared body and flow policy;
 //! - `governance`: owners, bugs, reviews and expiry merged under the defaults;
 //! - `facts`: once the service is valid, what several backends show (examples of events,
 //!   families and rules, and what the mapping makes of them), so each backend only reads.
@@ -20,6 +21,7 @@ mod facts;
 mod families;
 mod governance;
 mod groups;
+mod collector;
 mod layout;
 mod rules;
 
@@ -406,6 +408,9 @@ impl<'a> Lower<'a, '_> {
         self.type_collisions(&event_defs, &family_defs, &events, &families);
 
         let amplitude = self.amplitude(&mut events);
+        let collector = self
+            .single("collector", |f| f.collector.as_ref())
+            .map(|(file, def)| self.collector(file, &def.value));
 
         let name = entry.ast.service.as_ref()?.value.clone();
         Some(Service {
@@ -420,6 +425,7 @@ impl<'a> Lower<'a, '_> {
             events,
             families,
             amplitude,
+            collector: collector.flatten(),
         })
     }
 
