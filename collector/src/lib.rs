@@ -211,13 +211,12 @@ impl Collector {
             config.max_event_offset_ms,
         )
         .map_err(pattern)?;
-        let mapping =
-            Mapping::new(metricsmith_codegen::spec::mapping_spec(service)).map_err(|source| {
-                Error::Mapping {
-                    service: service.name.clone(),
-                    source,
-                }
-            })?;
+        let mapping = Mapping::new(metricsmith_codegen::spec::mapping_spec(service)).map_err(
+            |source| Error::Mapping {
+                service: service.name.clone(),
+                source,
+            },
+        )?;
         let flow = collector
             .flow
             .as_ref()
@@ -342,9 +341,7 @@ impl Collector {
             }
         };
         let mut outcome = match self.collector.handler {
-            Handler::ContentServer => {
-                content::handle(self, request, body, received_at_ms, location)
-            }
+            Handler::ContentServer => content::handle(self, request, body, received_at_ms, location),
             Handler::PaymentsServer => payments::handle(self, request, body, received_at_ms),
         };
         log.append(&mut outcome.log);
