@@ -14,7 +14,7 @@
 //! Limits, each a clear answer and a mozlog line, never a panic:
 //! - headers not complete within [`Options::header_timeout`] (also the idle limit of a
 //!   keep-alive connection): hyper closes the connection; the server logs
-//!   `server.connection.timeout`;
+//!   `http.connection.timeout`;
 //! - a body larger than the collector's `max_body_bytes`: 413 with a JSON body, read no further;
 //! - a body not complete within [`Options::body_timeout`]: 408 with a JSON body;
 //! - a request not answered within [`Options::request_timeout`]: 408 (tower-http);
@@ -120,6 +120,11 @@ impl Route {
             collector,
             validation_logger: validation_logger.into(),
         }
+    }
+
+    /// The collector this route serves.
+    pub fn collector(&self) -> &Collector {
+        &self.collector
     }
 }
 
@@ -264,7 +269,7 @@ impl Server {
         let address = listener.local_addr().map_err(ServeError::Accept)?;
         shared
             .log(
-                "server.listening",
+                "http.listening",
                 Severity::Info,
                 Some(json!({
                     "address": address.to_string(),
@@ -292,7 +297,7 @@ impl Server {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(err) if is_transient(&err) => {
-                        shared.log("server.accept.failed", Severity::Warn,
+                        shared.log("http.accept.failed", Severity::Warn,
                             Some(json!({"err": err.to_string()}))).await;
                         // Out of file descriptors and the like: give the system a moment.
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -322,9 +327,9 @@ impl Server {
             tokio::spawn(async move {
                 if let Err(err) = watched.await {
                     let op = if err.is_timeout() {
-                        "server.connection.timeout"
+                        "http.connection.timeout"
                     } else {
-                        "server.connection.failed"
+                        "http.connection.failed"
                     };
                     // Clients that hang up mid-request are routine: log them at debug level.
                     let severity = if err.is_timeout() {
@@ -354,7 +359,7 @@ impl Server {
         let c = &shared.counters;
         shared
             .log(
-                "server.shutdown",
+                "http.shutdown",
                 Severity::Info,
                 Some(json!({
                     "requests": c.requests.load(Ordering::Relaxed),
@@ -575,6 +580,17 @@ async fn collect(
     let (parts, body) = request.into_parts();
     let received_at = received_at(&shared, &parts.headers);
     let limit = usize::try_from(route.collector.max_body_bytes()).unwrap_or(usize::MAX);
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&length| length > limit as u64) {
+        // Refused before reading a byte of it.
+        let message = format!("request entity too large: {length} bytes, the limit is {limit}");
+        let status = StatusCode::PAYLOAD_TOO_LARGE;
+        return reject(&shared, &route, &parts, received_at, status, &message).await;
+    }
     let read = tokio::time::timeout(
         shared.options.body_timeout,
         Limited::new(body, limit).collect(),
@@ -584,9 +600,13 @@ async fn collect(
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(err)) => {
             let (status, message) = if err.downcast_ref::<LengthLimitError>().is_some() {
+                // A chunked body that grew past the limit (a declared length is checked
+                // above, in the core's wording, so `serve` and `collect` answer alike).
                 (
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("request entity too large: the limit is {limit} bytes"),
+                    format!(
+                        "request entity too large: more than {limit} bytes, the limit is {limit}"
+                    ),
                 )
             } else {
                 (
@@ -662,8 +682,8 @@ async fn locate(
     peer: Option<std::net::IpAddr>,
 ) -> Option<Location> {
     if let Some(name) = shared.options.location_header.as_deref() {
-        let value = headers.get(name)?.to_str().ok()?;
-        let found: metricsmith_enrich::Location = serde_json::from_str(value).ok()?;
+        let found: metricsmith_enrich::Location =
+            serde_json::from_slice(headers.get(name)?.as_bytes()).ok()?;
         return Some(Location {
             country: found.country,
             state: found.state,
