@@ -85,7 +85,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts `server` on 127.0.0.1:0 on a runtime of its own.
+    /// Starts `server` on 127.0.0.1:0 on a runtime of its own, capturing its lines.
     pub fn start(server: Server) -> Self {
         let mozlog = Captured::default();
         let stderr = Captured::default();
@@ -93,6 +93,12 @@ impl TestServer {
             mozlog: Box::new(mozlog.clone()),
             stderr: Box::new(stderr.clone()),
         };
+        Self::start_with(server, output, mozlog, stderr)
+    }
+
+    /// Starts `server` writing to `output` (`mozlog` and `stderr` stay empty unless they are
+    /// what `output` writes to).
+    pub fn start_with(server: Server, output: Output, mozlog: Captured, stderr: Captured) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, address) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
