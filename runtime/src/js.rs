@@ -364,24 +364,7 @@ pub fn snake_case(s: &str) -> String {
 
 /// [`snake_case`] appended to `out`.
 pub fn snake_case_into(s: &str, out: &mut String) {
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            'a'..='z' => {
-                out.push(c);
-                if let Some(&next) = chars.peek()
-                    && next.is_ascii_uppercase()
-                {
-                    out.push('_');
-                    out.push(next.to_ascii_lowercase());
-                    chars.next();
-                }
-            }
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            '.' | '-' => out.push('_'),
-            _ => out.push(c),
-        }
-    }
+    metricsmith_spec::snake_case_into(s, out);
 }
 
 #[cfg(test)]

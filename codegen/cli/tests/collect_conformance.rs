@@ -58,28 +58,32 @@ const DEVIATIONS: &[(&str, Deviation)] = &[
     ("p-name-019", Deviation::MissingGroup),
 ];
 
-/// The payments mapping of schema/fxa/payments-server.yaml differs from v1.148.4's shared
-/// transform in two ways the mapping language cannot express yet: the event name is not
-/// snake-cased (`checkoutEngage` stays as posted), and `plan_id`/`product_id` are added only
-/// for the payments groups, not for the groups of common/amplitude.yaml. Both fields are
-/// compared only where these gaps cannot show.
-fn payments_mapping_gap(expected: &Map<String, Value>, got: &Map<String, Value>) -> bool {
-    let name = |m: &Map<String, Value>| m.get("event_type").and_then(Value::as_str).map(str::to_owned);
-    let snake = |s: String| {
-        let mut out = String::new();
-        for c in s.chars() {
-            if c.is_ascii_uppercase() {
-                out.push('_');
-                out.push(c.to_ascii_lowercase());
-            } else if c == '-' || c == '.' {
-                out.push('_');
-            } else {
-                out.push(c);
-            }
-        }
-        out
+/// Properties of fxa-shared's v1.148.4 transform that the shared layout of
+/// common/amplitude.yaml (fxa-shared 1.0.x, April 2019, which the auth and content servers
+/// need) does not have: `plan_id` and `product_id` on events of the groups the payments server
+/// shares with the others (its own groups add them, payments-server.yaml), and the
+/// `sync_engines` and `newsletters` user properties. Where a recorded payments event has them
+/// and the port's has not, they are left out of the comparison and counted.
+const LAYOUT_GAP: &[&str] = &["plan_id", "product_id", "sync_engines", "newsletters"];
+
+/// Removes the [`LAYOUT_GAP`] properties that `expected` has and `got` lacks from the JSON text
+/// of `expected[key]`; returns whether it removed any.
+fn layout_gap(expected: &mut Map<String, Value>, got: &Map<String, Value>, key: &str) -> bool {
+    let parse = |m: &Map<String, Value>| -> Map<String, Value> {
+        m.get(key)
+            .and_then(Value::as_str)
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
     };
-    name(expected) == name(got).map(snake)
+    let (mut e, g) = (parse(expected), parse(got));
+    let before = e.len();
+    e.retain(|k, _| !LAYOUT_GAP.contains(&k.as_str()) || g.contains_key(k));
+    if e.len() == before {
+        return false;
+    }
+    let text = metricsmith::mozlog::to_js_json(&Value::Object(e));
+    expected.insert(key.to_owned(), Value::String(text));
+    true
 }
 
 fn run(file: &str, schema_file: &str, version: &str) -> (Vec<Value>, Vec<Value>) {
@@ -185,6 +189,7 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
     let (cases, got) = run(file, schema_file, version);
     let mut failures = Vec::new();
     let mut exact = 0;
+    let mut gaps = 0;
     for (case, got) in cases.iter().zip(got) {
         let id = case["id"].as_str().unwrap_or("?");
         let recorded = &case["expected"];
@@ -211,15 +216,10 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
                 ) else {
                     continue;
                 };
-                if ef.get("event_type") != gf.get("event_type") && payments_mapping_gap(ef, gf) {
-                    ef.shift_remove("event_type");
-                    gf.shift_remove("event_type");
-                }
-                if ef.get("event_properties") != gf.get("event_properties")
-                    && gf.get("event_properties") == Some(&Value::from("{}"))
-                {
-                    ef.shift_remove("event_properties");
-                    gf.shift_remove("event_properties");
+                for key in ["event_properties", "user_properties"] {
+                    if layout_gap(ef, gf, key) {
+                        gaps += 1;
+                    }
                 }
             }
         }
@@ -236,6 +236,8 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
         cases.len(),
         failures.join("\n")
     );
+    // The gap must stay what it is: the cases of shared groups in this third of the corpus.
+    assert!(gaps <= 10, "{gaps} events differ in event_properties");
     exact
 }
 
