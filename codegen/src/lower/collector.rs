@@ -38,8 +38,14 @@ impl<'a> Lower<'a, '_> {
             Handler::ContentServer => CONTENT_NEEDS,
             Handler::PaymentsServer => PAYMENTS_NEEDS,
         };
+        let mut failed: Vec<&str> = Vec::new();
         for (path, ty) in needs {
+            // Only the outermost problem: `events[].type` says nothing new when `events` failed.
+            if failed.iter().any(|f| path.starts_with(&format!("{f}[]"))) {
+                continue;
+            }
             if let Err(message) = declared(&def.body, path, *ty) {
+                failed.push(path);
                 let span = self.span(file, &def.handler);
                 self.push(
                     Diagnostic::new(
