@@ -92,7 +92,7 @@ impl Config {
         Self {
             flow_key: flow_key.into(),
             flow_expiry_ms: 7_200_000,
-            max_event_offset_ms: 172_800_000,
+            max_event_offset_ms: model::DEFAULT_MAX_EVENT_OFFSET_MS,
             service_version: service_version.into(),
             oauth_clients: HashMap::new(),
             process: None,
