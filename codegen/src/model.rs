@@ -622,6 +622,10 @@ pub struct NumberShape {
     pub max: Option<Limit>,
 }
 
+/// The default of the `max_event_offset` setting: FxA's `client_metrics.max_event_offset`,
+/// two days in ms.
+pub const DEFAULT_MAX_EVENT_OFFSET_MS: i64 = 172_800_000;
+
 /// A maximum: a value, or a collector setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {

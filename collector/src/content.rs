@@ -6,7 +6,7 @@ use metricsmith_codegen::model::{FlowPolicy, Picked};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::{Collector, Location, Outcome, Request, locale};
+use crate::{Collector, Location, Outcome, Request};
 
 /// The flow policy with its regexes compiled.
 #[derive(Debug)]
@@ -29,7 +29,11 @@ impl FlowRules {
                 .picked
                 .iter()
                 .map(|p| {
-                    let regex = p.pattern.as_ref().map(|x| Regex::new(&x.rust)).transpose()?;
+                    let regex = p
+                        .pattern
+                        .as_ref()
+                        .map(|x| Regex::new(&x.rust))
+                        .transpose()?;
                     Ok((p.clone(), regex))
                 })
                 .collect::<Result<_, regex::Error>>()?,
@@ -96,9 +100,16 @@ pub(crate) fn handle(
         Some(agent) => metrics.insert("agent".to_owned(), Value::from(agent.clone())),
         None => metrics.remove("agent"),
     };
-    if collector.collector.client_metrics && metrics.get("isSampledUser") == Some(&Value::Bool(true))
+    if collector.collector.client_metrics
+        && metrics.get("isSampledUser") == Some(&Value::Bool(true))
     {
-        client_metrics(collector, &metrics, agent.as_deref(), received_at, &mut outcome.stderr);
+        client_metrics(
+            collector,
+            &metrics,
+            agent.as_deref(),
+            received_at,
+            &mut outcome.stderr,
+        );
     }
     if let Some(rules) = &collector.flow {
         let flow = Flow {
@@ -349,7 +360,8 @@ impl Flow<'_> {
             return None;
         }
         // A safe integer (validated), so the cast is exact.
-        let signed = metricsmith::flow_id::sign(&self.collector.config.flow_key, salt, begin as i64);
+        let signed =
+            metricsmith::flow_id::sign(&self.collector.config.flow_key, salt, begin as i64);
         (signed == flow_id).then_some(begin)
     }
 
@@ -360,9 +372,11 @@ impl Flow<'_> {
     }
 
     fn locale(&self) -> String {
-        match &self.collector.collector.languages {
+        match &self.collector.languages {
             Some(languages) => {
-                locale::locale_from(&locale::negotiate(self.request.header("accept-language"), languages))
+                languages
+                    .negotiate(self.request.header("accept-language"))
+                    .locale
             }
             None => String::new(),
         }
@@ -454,6 +468,7 @@ impl Flow<'_> {
             .filter(|(_, v)| js::truthy(*v) && v.as_str() != Some("none"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        self.collector.user_agent_fields(self.request, &mut data);
         if let Some(l) = self.location
             && (l.country.is_some() || l.state.is_some())
         {

@@ -24,7 +24,6 @@
 
 mod content;
 pub mod http;
-mod locale;
 mod payments;
 mod transport;
 mod validate;
@@ -35,7 +34,6 @@ use metricsmith::amplitude::{Mapping, MappingError};
 use metricsmith_codegen::model::{self, Handler, Service};
 use serde_json::{Map, Value};
 
-pub use locale::negotiate;
 pub use validate::Failure;
 
 /// Why a collector cannot be built.
@@ -61,6 +59,9 @@ pub enum Error {
         /// Why.
         source: regex::Error,
     },
+    /// The user-agent regexes do not load.
+    #[error(transparent)]
+    Enrich(#[from] metricsmith_enrich::Error),
     /// The service version is not a release such as `1.134.0`.
     #[error("invalid service version `{0}`: expected a release such as 1.134.0")]
     Version(String),
@@ -92,7 +93,7 @@ impl Config {
         Self {
             flow_key: flow_key.into(),
             flow_expiry_ms: 7_200_000,
-            max_event_offset_ms: 172_800_000,
+            max_event_offset_ms: model::DEFAULT_MAX_EVENT_OFFSET_MS,
             service_version: service_version.into(),
             oauth_clients: HashMap::new(),
             process: None,
@@ -183,6 +184,8 @@ pub struct Collector {
     app_version: Option<String>,
     flow: Option<content::FlowRules>,
     unmapped: Vec<regex::Regex>,
+    user_agents: metricsmith_enrich::UserAgentParser,
+    languages: Option<metricsmith_enrich::Languages>,
 }
 
 impl Collector {
@@ -211,12 +214,13 @@ impl Collector {
             config.max_event_offset_ms,
         )
         .map_err(pattern)?;
-        let mapping = Mapping::new(metricsmith_codegen::spec::mapping_spec(service)).map_err(
-            |source| Error::Mapping {
-                service: service.name.clone(),
-                source,
-            },
-        )?;
+        let mapping =
+            Mapping::new(metricsmith_codegen::spec::mapping_spec(service)).map_err(|source| {
+                Error::Mapping {
+                    service: service.name.clone(),
+                    source,
+                }
+            })?;
         let flow = collector
             .flow
             .as_ref()
@@ -229,6 +233,14 @@ impl Collector {
             .map(|p| regex::Regex::new(&p.rust))
             .collect::<Result<_, _>>()
             .map_err(pattern)?;
+        let languages = collector.languages.as_ref().map(|l| {
+            metricsmith_enrich::Languages::new(
+                &l.supported,
+                &l.default,
+                l.debug.as_deref().unwrap_or(""),
+            )
+        });
+        let user_agents = metricsmith_enrich::UserAgentParser::new()?;
         let logger = service
             .mozlog
             .as_ref()
@@ -243,6 +255,8 @@ impl Collector {
             config,
             flow,
             unmapped,
+            user_agents,
+            languages,
         })
     }
 
@@ -341,12 +355,35 @@ impl Collector {
             }
         };
         let mut outcome = match self.collector.handler {
-            Handler::ContentServer => content::handle(self, request, body, received_at_ms, location),
+            Handler::ContentServer => {
+                content::handle(self, request, body, received_at_ms, location)
+            }
             Handler::PaymentsServer => payments::handle(self, request, body, received_at_ms),
         };
         log.append(&mut outcome.log);
         outcome.log = log;
         outcome
+    }
+
+    /// The data-bag keys FxA derived from the `User-Agent` header, in its order: `browser`,
+    /// `browserVersion`, `os`, `osVersion`, `formFactor` (absent ones left out).
+    fn user_agent_fields(&self, request: &Request, data: &mut Map<String, Value>) {
+        let Some(header) = request.header("user-agent") else {
+            return;
+        };
+        let parsed = self.user_agents.parse(header);
+        let fields = [
+            ("browser", &parsed.browser),
+            ("browserVersion", &parsed.browser_version),
+            ("os", &parsed.os),
+            ("osVersion", &parsed.os_version),
+            ("formFactor", &parsed.form_factor),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                data.insert(key.to_owned(), Value::from(value.clone()));
+            }
+        }
     }
 
     fn env(&self, now_ms: i64) -> metricsmith::amplitude::Env<'_> {

@@ -11,7 +11,6 @@ pub(crate) fn handle(
     body: Value,
     received_at: i64,
 ) -> Outcome {
-    let _ = request;
     let mut outcome = Outcome {
         status: 200,
         content_type: None,
@@ -33,6 +32,7 @@ pub(crate) fn handle(
         "version".to_owned(),
         Value::from(collector.config.service_version.clone()),
     );
+    collector.user_agent_fields(request, &mut data);
     if let Some(Value::Object(location)) = posted.get("location") {
         let truthy = |key: &str| location.get(key).filter(|v| metricsmith::js::truthy(*v));
         if truthy("country").is_some() || truthy("state").is_some() {

@@ -98,7 +98,10 @@ pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body, Transport
             }
             // body-parser's strict mode: the first non-blank character opens an object or an
             // array.
-            let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
+            let first = text
+                .trim_start_matches([' ', '\t', '\n', '\r'])
+                .chars()
+                .next();
             if !matches!(first, Some('{' | '[')) {
                 return Err(TransportError::NotStrict);
             }

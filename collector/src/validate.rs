@@ -176,7 +176,10 @@ impl Checker<'_> {
             UnknownKeys::Reject => {
                 if let Some(key) = object.keys().find(|k| fields.iter().all(|f| &f.name != *k)) {
                     let key = key.clone();
-                    return Err(child_failure(&key, leaf(format!("\"{key}\" is not allowed"))));
+                    return Err(child_failure(
+                        &key,
+                        leaf(format!("\"{key}\" is not allowed")),
+                    ));
                 }
             }
         }
@@ -262,7 +265,7 @@ impl Checker<'_> {
             Value::Number(n) => (n.as_f64().unwrap_or(f64::NAN), Value::Number(n)),
             Value::String(s) if self.schema.convert => {
                 // joi 10: `parseFloat(value)`, kept only when `isFinite(value)` (Number()).
-                let parsed = metricsmith::js::parse_float(&s);
+                let parsed = metricsmith_enrich::locale::parse_float(&s);
                 let whole = metricsmith::js::string_to_number(&s);
                 if parsed.is_nan() || !whole.is_finite() {
                     return Err(not_a_number());

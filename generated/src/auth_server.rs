@@ -3,7 +3,7 @@
 /// The service name.
 pub const SERVICE: &str = "auth-server";
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "auth-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "auth-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote

@@ -3,7 +3,7 @@
 /// The service name.
 pub const SERVICE: &str = "content-server";
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "content-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "content-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote

@@ -3,7 +3,7 @@
 /// The service name.
 pub const SERVICE: &str = "payments-server";
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "payments-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "payments-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote
@@ -71,10 +71,20 @@ pub const SPEC_JSON: &str = r#"{
   "rules": [
     {
       "pattern": "^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$",
-      "targets": [{"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"Capture":"Target"}]}]
+      "targets": [
+        {"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"SnakeCapture":"Target"}]}
+      ]
     }
   ],
   "group_properties": [
+    {
+      "prefix": "fxa_rp_button",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
     {
       "prefix": "fxa_connect_device",
       "when": [{"Truthy":{"Lookup":{"table":0,"key":"Category"}}}],
@@ -111,6 +121,54 @@ pub const SPEC_JSON: &str = r#"{
       "prefix": "fxa_pref",
       "when": [{"EventIs":"disconnect_device"},{"Truthy":{"Capture":"Category"}}],
       "set": [{"name":"reason","value":{"Capture":"Category"}}]
+    },
+    {
+      "prefix": "fxa_subscribe",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
+    {
+      "prefix": "fxa_subscribe_cancel",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
+    {
+      "prefix": "fxa_subscribe_manage",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
+    {
+      "prefix": "fxa_pay_manage",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
+    {
+      "prefix": "fxa_pay_setup",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
+    },
+    {
+      "prefix": "fxa_subscribe_support",
+      "when": [],
+      "set": [
+        {"name":"plan_id","value":{"Data":"planId"}},
+        {"name":"product_id","value":{"Data":"productId"}}
+      ]
     }
   ],
   "layout": {
@@ -173,7 +231,7 @@ pub const SPEC_JSON: &str = r#"{
   "policy": {"time_falls_back_to_now":false,"require_user_or_device":false,"rewrites":[]}
 }
 "#;
-/// `amplitude.{group}.{event}`: An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event is used verbatim.
+/// `amplitude.{group}.{event}`: An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event name is snake-cased.
 #[derive(Debug, Clone)]
 pub struct Amplitude {
     /// The Amplitude group key.

@@ -185,62 +185,6 @@ fn is_js_whitespace(c: char) -> bool {
     )
 }
 
-/// JavaScript `parseFloat`: the longest decimal prefix after leading whitespace, `Infinity`
-/// with its sign, else NaN.
-///
-/// # Examples
-/// ```
-/// use metricsmith::js::parse_float;
-/// assert_eq!(parse_float(" 12.5abc"), 12.5);
-/// assert_eq!(parse_float("0x10"), 0.0);
-/// assert_eq!(parse_float("-Infinity"), f64::NEG_INFINITY);
-/// assert!(parse_float("q").is_nan());
-/// ```
-pub fn parse_float(s: &str) -> f64 {
-    let t = s.trim_start_matches(is_js_whitespace);
-    let bytes = t.as_bytes();
-    let mut i = 0;
-    if matches!(bytes.first(), Some(b'+' | b'-')) {
-        i = 1;
-    }
-    if t[i..].starts_with("Infinity") {
-        return if bytes.first() == Some(&b'-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let int = digits(i);
-    let mut end = i + int;
-    let mut frac = 0;
-    if bytes.get(end) == Some(&b'.') {
-        frac = digits(end + 1);
-        if int + frac > 0 {
-            end += 1 + frac;
-        }
-    }
-    if int + frac == 0 {
-        return f64::NAN;
-    }
-    if matches!(bytes.get(end), Some(b'e' | b'E')) {
-        let mut j = end + 1;
-        if matches!(bytes.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let exp = digits(j);
-        if exp > 0 {
-            end = j + exp;
-        }
-    }
-    t[..end].parse().unwrap_or(f64::NAN)
-}
-
 /// JavaScript `StringToNumber`.
 pub fn string_to_number(s: &str) -> f64 {
     let t = s.trim_matches(is_js_whitespace);
@@ -364,24 +308,7 @@ pub fn snake_case(s: &str) -> String {
 
 /// [`snake_case`] appended to `out`.
 pub fn snake_case_into(s: &str, out: &mut String) {
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            'a'..='z' => {
-                out.push(c);
-                if let Some(&next) = chars.peek()
-                    && next.is_ascii_uppercase()
-                {
-                    out.push('_');
-                    out.push(next.to_ascii_lowercase());
-                    chars.next();
-                }
-            }
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            '.' | '-' => out.push('_'),
-            _ => out.push(c),
-        }
-    }
+    metricsmith_spec::snake_case_into(s, out);
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long = "flow-expiry-ms", default_value_t = 7_200_000)]
     pub(crate) flow_expiry_ms: i64,
     /// The largest event offset, in ms (FxA's client_metrics.max_event_offset).
-    #[arg(long = "max-event-offset-ms", default_value_t = 172_800_000)]
+    #[arg(long = "max-event-offset-ms", default_value_t = metricsmith_codegen::model::DEFAULT_MAX_EVENT_OFFSET_MS)]
     pub(crate) max_event_offset_ms: i64,
     /// The service's release, e.g. 1.134.0, from which app_version is derived.
     #[arg(long = "service-version")]

@@ -455,6 +455,7 @@ pub(crate) fn group_and_event(service: &Service, t: &Target) -> (String, String)
         .map(|p| match p {
             Part::Text(t) => t.clone(),
             Part::Capture(c) => format!("<{}>", capture_name(*c)),
+            Part::SnakeCapture(c) => format!("<snake_case({})>", capture_name(*c)),
         })
         .collect();
     (group, event)

@@ -56,7 +56,7 @@ fn add_target(
         .iter()
         .map(|p| match p {
             Part::Text(t) => Some(t.as_str()),
-            Part::Capture(_) => None,
+            Part::Capture(_) | Part::SnakeCapture(_) => None,
         })
         .collect();
     match (groups, text) {
@@ -79,7 +79,7 @@ fn add_target(
                 .iter()
                 .map(|p| match p {
                     Part::Text(t) => escape(t),
-                    Part::Capture(_) => ".+".to_owned(),
+                    Part::Capture(_) | Part::SnakeCapture(_) => ".+".to_owned(),
                 })
                 .collect();
             patterns.insert(format!("^{group} - {event}$"));

@@ -38,17 +38,29 @@ impl<'a> Lower<'a, '_> {
             Handler::ContentServer => CONTENT_NEEDS,
             Handler::PaymentsServer => PAYMENTS_NEEDS,
         };
+        let mut failed: Vec<&str> = Vec::new();
         for (path, ty) in needs {
+            // Only the outermost problem: `events[].type` says nothing new when `events` failed.
+            if failed.iter().any(|f| path.starts_with(&format!("{f}[]"))) {
+                continue;
+            }
             if let Err(message) = declared(&def.body, path, *ty) {
+                failed.push(path);
                 let span = self.span(file, &def.handler);
                 self.push(
                     Diagnostic::new(
                         Code::HandlerNeedsField,
                         span,
-                        format!("the `{}` handler reads `{path}`, but {message}", handler.as_str()),
+                        format!(
+                            "the `{}` handler reads `{path}`, but {message}",
+                            handler.as_str()
+                        ),
                     )
                     .label("this handler")
-                    .help(format!("declare `{path}` in `body:` with `type: {}`", type_name(*ty))),
+                    .help(format!(
+                        "declare `{path}` in `body:` with `type: {}`",
+                        type_name(*ty)
+                    )),
                 );
                 ok = false;
             }
@@ -187,18 +199,72 @@ impl<'a> Lower<'a, '_> {
         let ty = def.ty.value;
         // Each constraint and the types it applies to.
         let constraints: [(&str, Option<Range<u32>>, &[T]); 12] = [
-            ("values", def.values.as_ref().and_then(|v| v.first()).map(|v| v.range.clone()), &[T::String]),
-            ("pattern", def.pattern.as_ref().map(|v| v.range.clone()), &[T::String]),
-            ("hex", def.hex.as_ref().map(|v| v.range.clone()), &[T::String]),
-            ("length", def.length.as_ref().map(|v| v.range.clone()), &[T::String, T::Uri]),
-            ("max_length", def.max_length.as_ref().map(|v| v.range.clone()), &[T::String, T::Uri]),
-            ("schemes", def.schemes.as_ref().and_then(|v| v.first()).map(|v| v.range.clone()), &[T::Uri]),
-            ("min", def.min.as_ref().map(|v| v.range.clone()), &[T::Integer, T::Number]),
-            ("max", def.max.as_ref().map(|v| v.range.clone()), &[T::Integer, T::Number]),
-            ("max_setting", def.max_setting.as_ref().map(|v| v.range.clone()), &[T::Integer]),
-            ("fields", def.fields.as_ref().map(|_| def.ty.range.clone()), &[T::Object]),
-            ("unknown_keys", def.unknown_keys.as_ref().map(|v| v.range.clone()), &[T::Object]),
-            ("items", def.items.as_ref().map(|v| v.range.clone()), &[T::Array]),
+            (
+                "values",
+                def.values
+                    .as_ref()
+                    .and_then(|v| v.first())
+                    .map(|v| v.range.clone()),
+                &[T::String],
+            ),
+            (
+                "pattern",
+                def.pattern.as_ref().map(|v| v.range.clone()),
+                &[T::String],
+            ),
+            (
+                "hex",
+                def.hex.as_ref().map(|v| v.range.clone()),
+                &[T::String],
+            ),
+            (
+                "length",
+                def.length.as_ref().map(|v| v.range.clone()),
+                &[T::String, T::Uri],
+            ),
+            (
+                "max_length",
+                def.max_length.as_ref().map(|v| v.range.clone()),
+                &[T::String, T::Uri],
+            ),
+            (
+                "schemes",
+                def.schemes
+                    .as_ref()
+                    .and_then(|v| v.first())
+                    .map(|v| v.range.clone()),
+                &[T::Uri],
+            ),
+            (
+                "min",
+                def.min.as_ref().map(|v| v.range.clone()),
+                &[T::Integer, T::Number],
+            ),
+            (
+                "max",
+                def.max.as_ref().map(|v| v.range.clone()),
+                &[T::Integer, T::Number],
+            ),
+            (
+                "max_setting",
+                def.max_setting.as_ref().map(|v| v.range.clone()),
+                &[T::Integer],
+            ),
+            (
+                "fields",
+                def.fields.as_ref().map(|_| def.ty.range.clone()),
+                &[T::Object],
+            ),
+            (
+                "unknown_keys",
+                def.unknown_keys.as_ref().map(|v| v.range.clone()),
+                &[T::Object],
+            ),
+            (
+                "items",
+                def.items.as_ref().map(|v| v.range.clone()),
+                &[T::Array],
+            ),
         ];
         for (name, range, types) in constraints {
             let Some(range) = range else { continue };
@@ -304,9 +370,12 @@ impl<'a> Lower<'a, '_> {
                 Shape::Object(self.object_shape(file, def.fields.as_ref(), inner, ok)?)
             }
             T::Array => match &def.items {
-                Some(items) => {
-                    Shape::Array(Box::new(self.value_rule(file, &items.value, unknown_keys, ok)?))
-                }
+                Some(items) => Shape::Array(Box::new(self.value_rule(
+                    file,
+                    &items.value,
+                    unknown_keys,
+                    ok,
+                )?)),
                 None => {
                     let span = self.span(file, &def.ty);
                     self.push(
@@ -324,7 +393,12 @@ impl<'a> Lower<'a, '_> {
             },
         };
         Some(ValueRule {
-            allow: def.allow.iter().flatten().map(|a| a.value.clone()).collect(),
+            allow: def
+                .allow
+                .iter()
+                .flatten()
+                .map(|a| a.value.clone())
+                .collect(),
             nullable: def.nullable.as_ref().is_some_and(|n| n.value),
             shape,
         })
@@ -409,10 +483,9 @@ impl<'a> Lower<'a, '_> {
         let mut seen: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
         for tag in &def.supported {
             let valid = !tag.value.is_empty()
-                && tag
-                    .value
-                    .split('-')
-                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+                && tag.value.split('-').all(|part| {
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                });
             if !valid {
                 let span = self.span(file, tag);
                 self.push(
@@ -450,7 +523,10 @@ impl<'a> Lower<'a, '_> {
                 Diagnostic::new(
                     Code::UnknownLanguage,
                     span,
-                    format!("the default language `{}` is not supported", def.default.value),
+                    format!(
+                        "the default language `{}` is not supported",
+                        def.default.value
+                    ),
                 )
                 .label("not in `supported`")
                 .help(

@@ -16,12 +16,12 @@
 //! - `facts`: once the service is valid, what several backends show (examples of events,
 //!   families and rules, and what the mapping makes of them), so each backend only reads.
 
+mod collector;
 mod events;
 mod facts;
 mod families;
 mod governance;
 mod groups;
-mod collector;
 mod layout;
 mod rules;
 

@@ -676,11 +676,27 @@ fn render_template<'t>(
     if let [Part::Text(text)] = parts {
         return Cow::Borrowed(text);
     }
+    if parts.iter().any(|p| matches!(p, Part::SnakeCapture(_))) {
+        let mut name = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => name.push_str(text),
+                Part::Capture(c) => name.push_str(captures.get(*c).unwrap_or("undefined")),
+                Part::SnakeCapture(c) => match captures.get(*c) {
+                    Some(text) => js::snake_case_into(text, &mut name),
+                    None => name.push_str("undefined"),
+                },
+            }
+        }
+        return Cow::Owned(name);
+    }
     // A JavaScript template literal writes an absent capture as `undefined`.
     let piece = |part: &'t Part| -> &'t str {
         match part {
             Part::Text(text) => text,
             Part::Capture(c) => captures.get(*c).unwrap_or("undefined"),
+            // Handled above: templates with a snake-cased capture are rendered apart.
+            Part::SnakeCapture(_) => "",
         }
     };
     let mut len = 0;
