@@ -82,6 +82,24 @@ pub struct Options {
     pub location_header: Option<String>,
 }
 
+impl Options {
+    /// The settings as the start-up line shows them (no secrets are among them).
+    fn settings(&self) -> Value {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        json!({
+            "header_timeout_ms": ms(self.header_timeout),
+            "body_timeout_ms": ms(self.body_timeout),
+            "request_timeout_ms": ms(self.request_timeout),
+            "drain_timeout_ms": ms(self.drain_timeout),
+            "max_connections": self.max_connections,
+            "max_in_flight": self.max_in_flight,
+            "client_address_depth": self.client_address_depth,
+            "queue_batches": self.queue_batches,
+            "test_headers": self.received_at_header.is_some() || self.location_header.is_some(),
+        })
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -259,8 +277,24 @@ impl Server {
             counters: Counters::default(),
             options,
         });
+        let paths: Vec<String> = routes
+            .iter()
+            .map(|r| r.collector.path().to_owned())
+            .collect();
         let app = match router(routes, &shared) {
-            Ok(app) => app,
+            // Around the whole router, so the limits are the server's, not each route's.
+            Ok(app) => tower::ServiceBuilder::new()
+                .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                    panic_response,
+                ))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    shared.options.request_timeout,
+                ))
+                .layer(tower::limit::ConcurrencyLimitLayer::new(
+                    shared.options.max_in_flight.max(1),
+                ))
+                .service(app),
             Err(err) => {
                 close(&shared, mozlog_sink, stderr_sink).await;
                 return Err(err);
@@ -273,7 +307,8 @@ impl Server {
                 Severity::Info,
                 Some(json!({
                     "address": address.to_string(),
-                    "config": format!("{:?}", shared.options),
+                    "config": shared.options.settings(),
+                    "routes": paths,
                     "geoip": shared.geoip.as_ref().map(|g| format!("{g:?}")),
                 })),
             )
@@ -479,23 +514,7 @@ fn router(routes: Vec<Route>, shared: &Arc<Shared>) -> Result<Router, ServeError
         // Every method reaches the core, which answers its own 404 for the wrong method.
         app = app.route(&path, any(collect).with_state(state));
     }
-    let app = app
-        .fallback(not_found)
-        .with_state(Arc::clone(shared))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                    panic_response,
-                ))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    shared.options.request_timeout,
-                ))
-                .layer(tower::limit::ConcurrencyLimitLayer::new(
-                    shared.options.max_in_flight.max(1),
-                )),
-        );
-    Ok(app)
+    Ok(app.fallback(not_found).with_state(Arc::clone(shared)))
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -644,10 +663,10 @@ async fn collect(
             .collect(),
         body: body.to_vec(),
     };
-    let outcome = route
+    let mut outcome = route
         .collector
         .handle(&request, received_at, location.as_ref());
-    write_lines(&shared, &route, received_at, &outcome).await;
+    write_lines(&shared, &route, received_at, &mut outcome).await;
     let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     shared.count(status);
     let mut response = Response::new(Body::from(outcome.body));
@@ -717,7 +736,7 @@ async fn reject(
     status: StatusCode,
     message: &str,
 ) -> Response {
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         status: status.as_u16(),
         content_type: Some("application/json; charset=utf-8"),
         body: mozlog::to_js_json(&error_body(status, message)),
@@ -732,7 +751,7 @@ async fn reject(
             ])),
         }],
     };
-    write_lines(shared, route, received_at, &outcome).await;
+    write_lines(shared, route, received_at, &mut outcome).await;
     shared.count(status);
     json_response(status, &error_body(status, message))
 }
@@ -748,7 +767,7 @@ fn severity(code: u8) -> Severity {
 }
 
 /// Queues a request's lines, one batch per stream, before its answer goes out.
-async fn write_lines(shared: &Shared, route: &Route, received_at: i64, outcome: &Outcome) {
+async fn write_lines(shared: &Shared, route: &Route, received_at: i64, outcome: &mut Outcome) {
     if !outcome.log.is_empty() {
         let mut out = Vec::with_capacity(512 * outcome.log.len());
         for line in &outcome.log {
@@ -770,11 +789,11 @@ async fn write_lines(shared: &Shared, route: &Route, received_at: i64, outcome: 
     }
     if !outcome.stderr.is_empty() {
         let mut out = Vec::with_capacity(512 * outcome.stderr.len());
-        for line in &outcome.stderr {
-            out.extend_from_slice(mozlog::to_js_json(&Value::Object(line.clone())).as_bytes());
+        let lines = outcome.stderr.len() as u64;
+        for line in std::mem::take(&mut outcome.stderr) {
+            out.extend_from_slice(mozlog::to_js_json(&Value::Object(line)).as_bytes());
             out.push(b'\n');
         }
-        let lines = outcome.stderr.len() as u64;
         let _ = shared.stderr.send(Batch::Lines(out, lines)).await;
     }
 }
