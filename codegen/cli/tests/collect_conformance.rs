@@ -219,13 +219,12 @@ const DEVIATIONS: &[(&str, Deviation)] = &[
     ("p-name-019", Deviation::MissingGroup),
 ];
 
-/// Properties of fxa-shared's v1.148.4 transform that the shared layout of
-/// common/amplitude.yaml (fxa-shared 1.0.x, April 2019, which the auth and content servers
-/// need) does not have: `plan_id` and `product_id` on events of the groups the payments server
-/// shares with the others (its own groups add them, payments-server.yaml), and the
-/// `sync_engines` and `newsletters` user properties. Where a recorded payments event has them
-/// and the port's has not, they are left out of the comparison and counted.
-const LAYOUT_GAP: &[&str] = &["plan_id", "product_id", "sync_engines", "newsletters"];
+/// The one property of fxa-shared's v1.148.4 transform that the payments layout
+/// (payments-server.yaml) cannot write: `newsletters`, `data.newsletters` with each item
+/// snake-cased, set after `newsletter_state`; the layout language has no function that maps an
+/// array's items. Where a recorded payments event has it and the port's has not, it is left
+/// out of the comparison and counted.
+const LAYOUT_GAP: &[&str] = &["newsletters"];
 
 /// Removes the [`LAYOUT_GAP`] properties that `expected` has and `got` lacks from the JSON text
 /// of `expected[key]`; returns whether it removed any.
@@ -382,8 +381,9 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
         cases.len(),
         failures.join("\n")
     );
-    // The gap must stay what it is: the cases of shared groups in this third of the corpus.
-    assert!(gaps <= 10, "{gaps} events differ in event_properties");
+    // The gap must stay what it is: the one case of this third of the corpus that posts
+    // newsletters.
+    assert!(gaps <= 1, "{gaps} events lack `newsletters`");
     let listed = differences
         .iter()
         .filter(|(id, _, _)| id.starts_with(&file[..1]))
@@ -396,7 +396,7 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
     );
     eprintln!(
         "{file}: {exact} of {} cases equal; {} deliberate deviations; {uap_core} compared with \
-         today's uap-core values; {gaps} shared-layout gaps",
+         today's uap-core values; {gaps} without `newsletters`",
         cases.len(),
         DEVIATIONS
             .iter()
