@@ -105,7 +105,7 @@ impl Config {
 pub struct Request {
     /// The method, e.g. `POST`.
     pub method: String,
-    /// The path, e.g. `/metrics`.
+    /// The path without the query string, e.g. `/metrics`.
     pub path: String,
     /// The header lines in order; names in any case.
     pub headers: Vec<(String, String)>,
@@ -285,7 +285,9 @@ impl Collector {
     }
 
     /// Handles one request received at `received_at_ms` (the frozen clock of every line it
-    /// writes) from a client that geolocation placed at `location`.
+    /// writes) from a client that geolocation placed at `location` (the content server's
+    /// flow lines and data bag; the payments server of 2019 read the location from the posted
+    /// `data` instead and ignores it).
     ///
     /// Never panics on any request: transport problems answer 4xx with a JSON body and a log
     /// line, invalid bodies answer celebrate's 400.

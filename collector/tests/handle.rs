@@ -359,6 +359,25 @@ fn payments_validation_logs_no_body() {
 }
 
 #[test]
+fn a_collector_is_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Collector>();
+    let c = content();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let outcome = c.handle(
+                    &post(Some("text/plain"), content_body().to_string().as_bytes()),
+                    RECEIVED,
+                    None,
+                );
+                assert_eq!(outcome.status, 200);
+            });
+        }
+    });
+}
+
+#[test]
 fn a_collector_needs_a_release_version_and_a_collector_section() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
