@@ -33,8 +33,6 @@ use metricsmith::amplitude::{Mapping, MappingError};
 use metricsmith_codegen::model::{self, Handler, Service};
 use serde_json::{Map, Value};
 
-pub use validate::Failure;
-
 /// Why a collector cannot be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -425,7 +423,7 @@ impl Collector {
 }
 
 /// celebrate's 400 body.
-fn celebrate_body(failure: &Failure) -> Value {
+fn celebrate_body(failure: &validate::Failure) -> Value {
     serde_json::json!({
         "statusCode": 400,
         "error": "Bad Request",
