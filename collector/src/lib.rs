@@ -34,8 +34,6 @@ use metricsmith::amplitude::{Mapping, MappingError};
 use metricsmith_codegen::model::{self, Handler, Service};
 use serde_json::{Map, Value};
 
-pub use validate::Failure;
-
 /// Why a collector cannot be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -106,7 +104,7 @@ impl Config {
 pub struct Request {
     /// The method, e.g. `POST`.
     pub method: String,
-    /// The path, e.g. `/metrics`.
+    /// The path without the query string, e.g. `/metrics`.
     pub path: String,
     /// The header lines in order; names in any case.
     pub headers: Vec<(String, String)>,
@@ -286,7 +284,9 @@ impl Collector {
     }
 
     /// Handles one request received at `received_at_ms` (the frozen clock of every line it
-    /// writes) from a client that geolocation placed at `location`.
+    /// writes) from a client that geolocation placed at `location` (the content server's
+    /// flow lines and data bag; the payments server of 2019 read the location from the posted
+    /// `data` instead and ignores it).
     ///
     /// Never panics on any request: transport problems answer 4xx with a JSON body and a log
     /// line, invalid bodies answer celebrate's 400.
@@ -424,7 +424,7 @@ impl Collector {
 }
 
 /// celebrate's 400 body.
-fn celebrate_body(failure: &Failure) -> Value {
+fn celebrate_body(failure: &validate::Failure) -> Value {
     serde_json::json!({
         "statusCode": 400,
         "error": "Bad Request",

@@ -1233,7 +1233,7 @@ mod tests {
         let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.success", &data);
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
-    /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:259): Spec §8.3 C04, the disconnect reason comes from the category.
+    /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:260): Spec §8.3 C04, the disconnect reason comes from the category.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1250,7 +1250,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`flow.sms.engage`, schema/fxa/content-server.yaml:266): Spec §8.3 C12, the view group of sms is connectDevice, whose flow is sms.
+    /// Example 2 (`flow.sms.engage`, schema/fxa/content-server.yaml:267): Spec §8.3 C12, the view group of sms is connectDevice, whose flow is sms.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1267,7 +1267,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`flow.connect-another-device.link.app-store.android`, schema/fxa/content-server.yaml:273): Spec §8.3 C17, the target of an app-store link is the connect_device_os.
+    /// Example 3 (`flow.connect-another-device.link.app-store.android`, schema/fxa/content-server.yaml:274): Spec §8.3 C17, the target of an app-store link is the connect_device_os.
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1284,7 +1284,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 4 (`flow.reset-password.engage`, schema/fxa/content-server.yaml:280): Spec §8.3 C13, reset-password has no view group, so its engage event is dropped.
+    /// Example 4 (`flow.reset-password.engage`, schema/fxa/content-server.yaml:281): Spec §8.3 C13, reset-password has no view group, so its engage event is dropped.
     #[test]
     fn example_4() {
         let (got, want) = ::metricsmith::types::example_output(

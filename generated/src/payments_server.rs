@@ -78,14 +78,6 @@ pub const SPEC_JSON: &str = r#"{
   ],
   "group_properties": [
     {
-      "prefix": "fxa_rp_button",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
       "prefix": "fxa_connect_device",
       "when": [{"Truthy":{"Lookup":{"table":0,"key":"Category"}}}],
       "set": [
@@ -121,54 +113,6 @@ pub const SPEC_JSON: &str = r#"{
       "prefix": "fxa_pref",
       "when": [{"EventIs":"disconnect_device"},{"Truthy":{"Capture":"Category"}}],
       "set": [{"name":"reason","value":{"Capture":"Category"}}]
-    },
-    {
-      "prefix": "fxa_subscribe",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
-      "prefix": "fxa_subscribe_cancel",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
-      "prefix": "fxa_subscribe_manage",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
-      "prefix": "fxa_pay_manage",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
-      "prefix": "fxa_pay_setup",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
-    },
-    {
-      "prefix": "fxa_subscribe_support",
-      "when": [],
-      "set": [
-        {"name":"plan_id","value":{"Data":"planId"}},
-        {"name":"product_id","value":{"Data":"productId"}}
-      ]
     }
   ],
   "layout": {
@@ -192,7 +136,9 @@ pub const SPEC_JSON: &str = r#"{
     },
     "event_properties": [
       {"name":"service","source":"ServiceName"},
-      {"name":"oauth_client_id","source":"OauthClientId"}
+      {"name":"oauth_client_id","source":"OauthClientId"},
+      {"name":"plan_id","source":{"Data":"planId"}},
+      {"name":"product_id","source":{"Data":"productId"}}
     ],
     "user_properties": [
       {"name":"entrypoint","source":{"Data":"entrypoint"}},
@@ -219,7 +165,7 @@ pub const SPEC_JSON: &str = r#"{
         ["sync_active_devices_month",2419200000]
       ]
     },
-    "user_properties_tail": [],
+    "user_properties_tail": [{"name":"sync_engines","source":{"NonEmptyArray":"syncEngines"}}],
     "newsletter": {
       "name": "newsletter_state",
       "by_category": [["optIn","subscribed"],["optOut","unsubscribed"]],

@@ -38,15 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    match collect(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            ExitCode::from(2)
-        }
-    }
+    schema::exit_status(collect(args))
 }
 
 fn collect(args: &Args) -> Result<(), String> {
@@ -80,23 +72,8 @@ pub(crate) fn load_collector(
     args: &Args,
     process: Option<(String, u32)>,
 ) -> Result<(Collector, String), String> {
-    let model = match schema::load_or_report(&args.schema) {
-        Ok(model) => model,
-        Err(report) => {
-            eprintln!("{report}");
-            return Err(String::new());
-        }
-    };
-    let mut services = model.services.values();
-    let service = match (services.next(), services.next()) {
-        (Some(service), None) => service,
-        _ => {
-            return Err(format!(
-                "{} must declare exactly one service",
-                args.schema.display()
-            ));
-        }
-    };
+    let model = schema::load_printing(&args.schema)?;
+    let service = schema::only_service(&model, &args.schema)?;
     let mut config = Config::new(args.flow_key.clone(), args.service_version.clone());
     config.flow_expiry_ms = args.flow_expiry_ms;
     config.max_event_offset_ms = args.max_event_offset_ms;

@@ -61,27 +61,11 @@ struct LogInfo {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    match map(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            // Empty when the message was printed already.
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            ExitCode::from(2)
-        }
-    }
+    schema::exit_status(map(args))
 }
 
 fn map(args: &Args) -> Result<(), String> {
-    let model = match schema::load_or_report(&args.schema) {
-        Ok(model) => model,
-        Err(report) => {
-            // The rendered diagnostics say `error[E....]` themselves.
-            eprintln!("{report}");
-            return Err(String::new());
-        }
-    };
+    let model = schema::load_printing(&args.schema)?;
     let mapping = schema::mapping_of(&model, &args.schema)?;
     // mapping_of succeeded, so the model holds exactly one service.
     let Some(service) = model.services.values().next() else {

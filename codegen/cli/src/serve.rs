@@ -55,15 +55,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    match serve(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            ExitCode::from(2)
-        }
-    }
+    metricsmith_cli::schema::exit_status(serve(args))
 }
 
 fn serve(args: &Args) -> Result<(), String> {

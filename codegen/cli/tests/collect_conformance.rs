@@ -207,8 +207,7 @@ enum Deviation {
 }
 
 /// The deviating cases by id (README "What a port does differently, on purpose").
-/// Validation messages (README deviation 2) and the payments log's body (deviation 5) are
-/// handled for every 400 in `compare_validation`.
+/// The payments log's body (deviation 5) is handled for every 400 in `compare_validation`.
 const DEVIATIONS: &[(&str, Deviation)] = &[
     ("c-transport-030", Deviation::TransportError),
     ("c-transport-033", Deviation::TransportError),
@@ -220,13 +219,12 @@ const DEVIATIONS: &[(&str, Deviation)] = &[
     ("p-name-019", Deviation::MissingGroup),
 ];
 
-/// Properties of fxa-shared's v1.148.4 transform that the shared layout of
-/// common/amplitude.yaml (fxa-shared 1.0.x, April 2019, which the auth and content servers
-/// need) does not have: `plan_id` and `product_id` on events of the groups the payments server
-/// shares with the others (its own groups add them, payments-server.yaml), and the
-/// `sync_engines` and `newsletters` user properties. Where a recorded payments event has them
-/// and the port's has not, they are left out of the comparison and counted.
-const LAYOUT_GAP: &[&str] = &["plan_id", "product_id", "sync_engines", "newsletters"];
+/// The one property of fxa-shared's v1.148.4 transform that the payments layout
+/// (payments-server.yaml) cannot write: `newsletters`, `data.newsletters` with each item
+/// snake-cased, set after `newsletter_state`; the layout language has no function that maps an
+/// array's items. Where a recorded payments event has it and the port's has not, it is left
+/// out of the comparison and counted.
+const LAYOUT_GAP: &[&str] = &["newsletters"];
 
 /// Removes the [`LAYOUT_GAP`] properties that `expected` has and `got` lacks from the JSON text
 /// of `expected[key]`; returns whether it removed any.
@@ -298,21 +296,14 @@ fn run(file: &str, schema_file: &str, version: &str) -> (Vec<Value>, Vec<Value>)
     (cases, got)
 }
 
-/// For a celebrate 400: the port's own message and logged `err` text replace FxA's once the
-/// status, `validation.source` and `validation.keys` and the log line's op, severity, method
-/// and path are equal (README deviations 2 and 5).
+/// For a payments celebrate 400 (README deviation 5): FxA logged the JSON of celebrate 10's
+/// error, which holds the whole posted body (`_object`); the port logs
+/// `ValidationError: <message>`, the message of the 400 body, and never the body. The 400 body
+/// itself, and the content server's logged `err`, are compared as recorded: the port writes
+/// Joi 10's wording (README deviation 2 would allow its own, it is not needed).
 fn compare_validation(id: &str, expected: &mut Value, got: &Value) {
-    let parse = |v: &Value| -> Value {
-        serde_json::from_str(v["response_text"].as_str().unwrap_or("")).unwrap_or(Value::Null)
-    };
-    let (e, g) = (parse(expected), parse(got));
-    if expected["status"] != 400 || e.get("validation").and_then(|v| v.get("source")).is_none() {
-        return;
-    }
-    assert_eq!(e["validation"], g["validation"], "{id}: validation keys");
-    assert_eq!(e["statusCode"], g["statusCode"], "{id}");
-    assert_eq!(e["error"], g["error"], "{id}");
-    expected["response_text"] = got["response_text"].clone();
+    let answer: Value =
+        serde_json::from_str(got["response_text"].as_str().unwrap_or("")).unwrap_or(Value::Null);
     let got_log = got["log"].as_array().cloned().unwrap_or_default();
     for (line, port) in expected["log"]
         .as_array_mut()
@@ -320,13 +311,14 @@ fn compare_validation(id: &str, expected: &mut Value, got: &Value) {
         .flatten()
         .zip(got_log)
     {
-        let op = line["op"].as_str().unwrap_or("");
-        if op.ends_with(".validation.failed") && line["op"] == port["op"] {
+        let recorded = line["fields"]["err"].as_str().unwrap_or("");
+        if line["op"] == "server.main.validation.failed" && recorded.starts_with("{\"joi\"") {
             let err = port["fields"]["err"].as_str().unwrap_or("");
-            assert!(err.starts_with("ValidationError: "), "{id}: {err}");
+            let message = answer["message"].as_str().unwrap_or("");
+            assert_eq!(err, format!("ValidationError: {message}"), "{id}");
             assert!(
-                !err.contains("_object"),
-                "{id}: the log never carries the body"
+                recorded.contains("_object") && !err.contains("_object"),
+                "{id}"
             );
             line["fields"]["err"] = port["fields"]["err"].clone();
         }
@@ -376,7 +368,7 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
             }
         }
         // Compared as text: key order counts.
-        if expected.to_string() == got.to_string() {
+        if as_text(&expected) == as_text(&got) {
             exact += 1;
         } else {
             failures.push(format!("{id}:\n  expected {expected}\n  got      {got}"));
@@ -389,8 +381,9 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
         cases.len(),
         failures.join("\n")
     );
-    // The gap must stay what it is: the cases of shared groups in this third of the corpus.
-    assert!(gaps <= 10, "{gaps} events differ in event_properties");
+    // The gap must stay what it is: the one case of this third of the corpus that posts
+    // newsletters.
+    assert!(gaps <= 1, "{gaps} events lack `newsletters`");
     let listed = differences
         .iter()
         .filter(|(id, _, _)| id.starts_with(&file[..1]))
@@ -400,6 +393,15 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
     assert_eq!(
         uap_core, listed,
         "every listed user-agent difference is a case of {file}"
+    );
+    eprintln!(
+        "{file}: {exact} of {} cases equal; {} deliberate deviations; {uap_core} compared with \
+         today's uap-core values; {gaps} without `newsletters`",
+        cases.len(),
+        DEVIATIONS
+            .iter()
+            .filter(|(id, _)| id.starts_with(&file[..1]))
+            .count()
     );
     exact
 }
@@ -470,4 +472,9 @@ fn payments_cases_match_the_recordings() {
         "1.148.4",
     );
     assert!(exact >= 100, "{exact} payments cases equal");
+}
+
+/// The JSON text of a value, in its key order (`Value`'s `==` ignores the order of keys).
+fn as_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }

@@ -78,18 +78,17 @@ fn accepts(schema: &Value, value: &Value) -> bool {
             }
         }
     }
-    if let Some(x) = value.as_f64() {
-        if schema
+    if let Some(x) = value.as_f64()
+        && (schema
             .get("minimum")
             .and_then(Value::as_f64)
             .is_some_and(|m| x < m)
             || schema
                 .get("maximum")
                 .and_then(Value::as_f64)
-                .is_some_and(|m| x > m)
-        {
-            return false;
-        }
+                .is_some_and(|m| x > m))
+    {
+        return false;
     }
     if let Some(object) = value.as_object() {
         let properties = schema.get("properties").and_then(Value::as_object);

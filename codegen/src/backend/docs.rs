@@ -993,6 +993,21 @@ fn write_index(model: &Model) -> Result<String, fmt::Error> {
             Cell(s.description.as_deref().unwrap_or(""))
         )?;
     }
+    let collectors: Vec<_> = model
+        .services
+        .values()
+        .filter_map(|s| Some((s, s.collector.as_ref()?)))
+        .collect();
+    if !collectors.is_empty() {
+        p.push_str("\nWhat front ends post:\n\n");
+        for (s, c) in collectors {
+            writeln!(
+                p,
+                "- [`POST {}` of {}]({}-collector.md), and its JSON Schema `{}.collector-body.schema.json`",
+                c.path, s.name, s.name, s.name
+            )?;
+        }
+    }
     Ok(tidy(p))
 }
 

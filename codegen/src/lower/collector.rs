@@ -22,6 +22,9 @@ const PAYMENTS_NEEDS: &[(&str, ast::FieldType)] = &[
     ("events[].type", ast::FieldType::String),
 ];
 
+/// A constraint's name, where it is written (when it is), and the types it applies to.
+type Constraint<'a> = (&'a str, Option<Range<u32>>, &'a [ast::FieldType]);
+
 /// body-parser's default limit (100 kB).
 const DEFAULT_MAX_BODY: u64 = 100 * 1024;
 
@@ -198,7 +201,7 @@ impl<'a> Lower<'a, '_> {
         use ast::FieldType as T;
         let ty = def.ty.value;
         // Each constraint and the types it applies to.
-        let constraints: [(&str, Option<Range<u32>>, &[T]); 12] = [
+        let constraints: [Constraint<'_>; 12] = [
             (
                 "values",
                 def.values
