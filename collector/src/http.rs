@@ -14,7 +14,8 @@
 //! Limits, each a clear answer and a mozlog line, never a panic:
 //! - headers not complete within [`Options::header_timeout`] (also the idle limit of a
 //!   keep-alive connection): hyper closes the connection; the server logs
-//!   `http.connection.timeout`;
+//!   `http.connection.timeout` (warning) on a connection that sent no request yet, and
+//!   `http.connection.idle` (debug) on one that did;
 //! - a body larger than the collector's `max_body_bytes`: 413 with a JSON body, read no further;
 //! - a body not complete within [`Options::body_timeout`]: 408 with a JSON body;
 //! - a request not answered within [`Options::request_timeout`]: 408 (tower-http);
@@ -346,8 +347,13 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let app = app.clone();
+            // Requests begun on this connection: a header timeout after at least one is most
+            // likely an idle keep-alive connection closing, not a slow client.
+            let served = Arc::new(AtomicU64::new(0));
+            let counted = Arc::clone(&served);
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    counted.fetch_add(1, Ordering::Relaxed);
                     request.extensions_mut().insert(Peer(peer));
                     app.clone().oneshot(request.map(Body::new))
                 },
@@ -361,22 +367,23 @@ impl Server {
             let conn_shared = Arc::clone(&shared);
             tokio::spawn(async move {
                 if let Err(err) = watched.await {
-                    let op = if err.is_timeout() {
-                        "http.connection.timeout"
-                    } else {
-                        "http.connection.failed"
-                    };
-                    // Clients that hang up mid-request are routine: log them at debug level.
-                    let severity = if err.is_timeout() {
-                        Severity::Warn
-                    } else {
-                        Severity::Debug
+                    let requests = served.load(Ordering::Relaxed);
+                    let (op, severity) = match (err.is_timeout(), requests) {
+                        // Headers that never came: a slow or stalled client.
+                        (true, 0) => ("http.connection.timeout", Severity::Warn),
+                        (true, _) => ("http.connection.idle", Severity::Debug),
+                        // Clients that hang up mid-request are routine.
+                        (false, _) => ("http.connection.failed", Severity::Debug),
                     };
                     conn_shared
                         .log(
                             op,
                             severity,
-                            Some(json!({"err": err.to_string(), "peer": peer.to_string()})),
+                            Some(json!({
+                                "err": err.to_string(),
+                                "peer": peer.to_string(),
+                                "requests": requests,
+                            })),
                         )
                         .await;
                 }

@@ -337,6 +337,18 @@ fn limits_answer_clear_4xx_with_a_log_line_and_the_server_keeps_serving() {
     let (_, took) = read_all_within(&mut stream, Duration::from_secs(10));
     assert!(took < Duration::from_secs(5), "took {took:?}");
 
+    // A keep-alive connection left idle after a request is closed too, logged as idle.
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .write_all(b"GET /__lbheartbeat__ HTTP/1.1\r\nhost: x\r\n\r\n")
+        .expect("write");
+    let (raw, took) = read_all_within(&mut stream, Duration::from_secs(10));
+    assert_eq!(
+        http_support::parse_response(&raw).map(|r| r.status),
+        Some(200)
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+
     // Garbage instead of HTTP.
     let mut stream = TcpStream::connect(address).expect("connect");
     stream
@@ -380,6 +392,7 @@ fn limits_answer_clear_4xx_with_a_log_line_and_the_server_keeps_serving() {
     assert_eq!(count("server.routes.validation.failed"), 2, "{ops:?}");
     assert_eq!(count("http.connection.failed"), 1, "{ops:?}");
     assert_eq!(count("http.connection.timeout"), 1, "{ops:?}");
+    assert_eq!(count("http.connection.idle"), 1, "{ops:?}");
     assert_eq!(count("http.listening"), 1);
     assert_eq!(count("http.shutdown"), 1);
     assert!(summary.client_errors >= 10, "{summary:?}");
