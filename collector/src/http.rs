@@ -18,7 +18,7 @@
 //!   `http.connection.idle` (debug) on one that did;
 //! - a body larger than the collector's `max_body_bytes`: 413 with a JSON body, read no further;
 //! - a body not complete within [`Options::body_timeout`]: 408 with a JSON body;
-//! - a request not answered within [`Options::request_timeout`]: 408 (tower-http);
+//! - a request not answered within [`Options::request_timeout`]: 408 with a JSON body;
 //! - more than [`Options::max_connections`] connections: new ones wait in the accept queue;
 //!   more than [`Options::max_in_flight`] requests: the others wait (tower's concurrency limit);
 //! - a panic in a handler: 500 with a JSON body (tower-http's catch-panic), the server goes on.
@@ -287,10 +287,6 @@ impl Server {
             Ok(app) => tower::ServiceBuilder::new()
                 .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                     panic_response,
-                ))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    shared.options.request_timeout,
                 ))
                 .layer(tower::limit::ConcurrencyLimitLayer::new(
                     shared.options.max_in_flight.max(1),
@@ -605,6 +601,42 @@ async fn collect(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let received_at = received_at(&shared, &parts.headers);
+    // The whole request, body and queueing of its lines included; on time out nothing of it
+    // was queued, and the client gets a 408 like a slow body's.
+    let limit = shared.options.request_timeout;
+    let head = (parts.method.clone(), parts.uri.clone());
+    match tokio::time::timeout(
+        limit,
+        collect_within(&shared, &route, parts, body, received_at),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            let message = format!(
+                "the request was not handled within {} ms",
+                limit.as_millis()
+            );
+            let (parts, _) = {
+                let mut request = axum::http::Request::new(());
+                *request.method_mut() = head.0;
+                *request.uri_mut() = head.1;
+                request.into_parts()
+            };
+            let status = StatusCode::REQUEST_TIMEOUT;
+            reject(&shared, &route, &parts, received_at, status, &message).await
+        }
+    }
+}
+
+async fn collect_within(
+    shared: &Arc<Shared>,
+    route: &Arc<Route>,
+    parts: axum::http::request::Parts,
+    body: Body,
+    received_at: i64,
+) -> Response {
+    let (shared, route) = (Arc::clone(shared), Arc::clone(route));
     let limit = usize::try_from(route.collector.max_body_bytes()).unwrap_or(usize::MAX);
     let declared = parts
         .headers

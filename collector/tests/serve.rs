@@ -398,3 +398,40 @@ fn limits_answer_clear_4xx_with_a_log_line_and_the_server_keeps_serving() {
     assert!(summary.client_errors >= 10, "{summary:?}");
     assert_eq!(summary.server_errors, 0, "{summary:?}");
 }
+
+#[test]
+fn a_request_over_its_time_is_answered_408_with_a_log_line() {
+    let options = Options {
+        request_timeout: Duration::from_millis(300),
+        ..http_support::options()
+    };
+    let server = TestServer::start(Server::new(
+        vec![http_support::collector(
+            "content-server.yaml",
+            "1.134.0",
+            None,
+        )],
+        options,
+    ));
+    let mut stream = TcpStream::connect(server.address).expect("connect");
+    stream
+        .write_all(b"POST /metrics HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 50\r\n\r\n{")
+        .expect("write");
+    let (raw, took) = read_all_within(&mut stream, Duration::from_secs(10));
+    let got = http_support::parse_response(&raw).expect("an answer");
+    assert_eq!(got.status, 408, "{}", got.body);
+    assert!(
+        got.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not handled within 300 ms")
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let mozlog = server.mozlog.clone();
+    server.stop();
+    assert!(
+        mozlog
+            .text()
+            .contains(r#""Type":"server.routes.request.failed""#)
+    );
+}
