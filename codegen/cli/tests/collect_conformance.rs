@@ -321,7 +321,6 @@ fn check(file: &str, schema_file: &str, version: &str) -> usize {
         if apply_uap_core(id, &differences, &mut expected, &got) {
             uap_core += 1;
         }
-        let mut got = got;
         // Compared as text: key order counts.
         if as_text(&expected) == as_text(&got) {
             exact += 1;
