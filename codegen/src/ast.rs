@@ -519,6 +519,9 @@ pub struct LayoutDef {
     pub user_properties_tail: Map<Spanned<String>>,
     /// Newsletter state.
     pub newsletter: Option<NewsletterDef>,
+    /// User properties after the newsletter state.
+    #[serde(default)]
+    pub user_properties_last: Map<Spanned<String>>,
 }
 
 /// The service rule.

@@ -228,7 +228,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": []
   },
   "policy": {
     "time_falls_back_to_now": true,

@@ -151,7 +151,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": []
   },
   "policy": {"time_falls_back_to_now":true,"require_user_or_device":false,"rewrites":[]}
 }

@@ -172,7 +172,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": [{"name":"newsletters","source":{"SnakeCaseItems":"newsletters"}}]
   },
   "policy": {"time_falls_back_to_now":false,"require_user_or_device":false,"rewrites":[]}
 }

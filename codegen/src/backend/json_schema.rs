@@ -162,6 +162,7 @@ fn field_schema(service: &Service, field: &Field) -> Json {
         Source::Literal(t) => json!({"type": "string", "enum": [t]}),
         Source::Experiments(_) => json!({"type": "array", "items": {"type": "string"}}),
         Source::NonEmptyArray(_) => json!({"type": "array", "minItems": 1}),
+        Source::SnakeCaseItems(_) => json!({"type": "array", "items": {"type": "string"}}),
     }
 }
 
@@ -234,6 +235,7 @@ fn schema(service: &Service) -> Json {
             .collect();
         user_properties.insert(n.name.clone(), json!({"type": "string", "enum": states}));
     }
+    user_properties.extend(object(service, &layout.user_properties_last));
     properties.insert(
         "user_properties".into(),
         json!({"type": "object", "properties": user_properties}),

@@ -189,6 +189,7 @@ const FUNCTIONS: &[&str] = &[
     "oauth_client_id",
     "experiments",
     "non_empty",
+    "snake_case_items",
 ];
 
 impl<'a> Lower<'a, '_> {

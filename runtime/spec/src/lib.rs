@@ -187,6 +187,9 @@ pub enum Source {
     Experiments(String),
     /// `data[key]` when it is a non-empty array, as it is.
     NonEmptyArray(String),
+    /// `data[key]` when it is a non-empty array: its string items through FxA's `toSnakeCase`
+    /// (other items left out), as fxa-shared v1.148 wrote `newsletters`.
+    SnakeCaseItems(String),
     /// A literal string.
     Literal(String),
 }
@@ -265,6 +268,9 @@ pub struct Layout {
     pub user_properties_tail: Vec<Field>,
     /// Newsletter state.
     pub newsletter: Option<Newsletter>,
+    /// Keys added after the newsletter state when present (`newsletters`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub user_properties_last: Vec<Field>,
 }
 
 /// A rewrite of a source event name before matching (FxA's `flow.complete` + flowType).
