@@ -435,3 +435,45 @@ fn a_request_over_its_time_is_answered_408_with_a_log_line() {
             .contains(r#""Type":"server.routes.request.failed""#)
     );
 }
+
+#[test]
+fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let options = Options {
+        max_connections: 1,
+        ..http_support::options()
+    };
+    let server = TestServer::start(Server::new(
+        vec![http_support::collector(
+            "content-server.yaml",
+            "1.134.0",
+            None,
+        )],
+        options,
+    ));
+    // The first connection holds the only slot (keep-alive, idle).
+    let mut first = TcpStream::connect(server.address).expect("connect");
+    first
+        .write_all(b"GET /__lbheartbeat__ HTTP/1.1\r\nhost: x\r\n\r\n")
+        .expect("write");
+    let mut buf = [0u8; 256];
+    let n = std::io::Read::read(&mut first, &mut buf).expect("an answer");
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // The second waits in the listen queue: no answer while the first is open.
+    let mut second = TcpStream::connect(server.address).expect("connect");
+    second
+        .write_all(&request("GET", "/__lbheartbeat__", &[], b""))
+        .expect("write");
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let waited = std::io::Read::read(&mut second, &mut buf);
+    assert!(waited.is_err(), "answered beyond the limit: {waited:?}");
+    // Once the first closes, the second is served.
+    drop(first);
+    let (raw, _) = read_all_within(&mut second, Duration::from_secs(10));
+    assert_eq!(
+        http_support::parse_response(&raw).map(|r| r.status),
+        Some(200)
+    );
+    server.stop();
+}
