@@ -172,6 +172,9 @@ pub struct File {
     pub amplitude: Option<Amplitude>,
     /// The analysts' warehouse tables (one file of a model declares them).
     pub warehouse: Option<Spanned<crate::warehouse::WarehouseDef>>,
+    /// The `POST /metrics` collector: the request body a front end may post, and the policy
+    /// of how the service turns it into lines.
+    pub collector: Option<Spanned<CollectorDef>>,
 }
 
 /// Governance metadata.
@@ -519,6 +522,9 @@ pub struct LayoutDef {
     pub user_properties_tail: Map<Spanned<String>>,
     /// Newsletter state.
     pub newsletter: Option<NewsletterDef>,
+    /// User properties after the newsletter state.
+    #[serde(default)]
+    pub user_properties_last: Map<Spanned<String>>,
 }
 
 /// The service rule.
@@ -608,4 +614,166 @@ pub fn json_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The `POST /metrics` collector of a service.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorDef {
+    /// What the collector receives, for the front-end developers' page.
+    pub description: Option<String>,
+    /// Which FxA route's processing runs after validation: `content-server` (flow events,
+    /// `client.metrics` lines, amplitude) or `payments-server` (amplitude only).
+    pub handler: Spanned<HandlerName>,
+    /// The route's path; `/metrics` when absent.
+    pub path: Option<Spanned<String>>,
+    /// The logger name of the `validation.failed` line, e.g. `server.routes`.
+    pub validation_logger: Spanned<String>,
+    /// Whether values are converted as Joi's `convert` mode does before they are checked:
+    /// numeric strings to numbers, `"true"`/`"false"` to booleans, JSON text to objects and
+    /// arrays. `false` when absent.
+    pub convert: Option<Spanned<bool>>,
+    /// What happens to keys an object does not declare; `strip` when absent.
+    pub unknown_keys: Option<Spanned<UnknownKeys>>,
+    /// The largest request body in bytes; 102400 (body-parser's 100 kB) when absent.
+    pub max_body_bytes: Option<Spanned<u64>>,
+    /// Whether sampled users (`isSampledUser`) get `client.metrics` and `client.marketing`
+    /// lines on stderr; `false` when absent.
+    pub client_metrics: Option<Spanned<bool>>,
+    /// The fields of the JSON body, checked in this order (the first failing one is reported).
+    pub body: Map<FieldDef>,
+    /// The flow-event policy (content-server handler).
+    pub flow: Option<Spanned<FlowDef>>,
+    /// The languages the service negotiates `Accept-Language` against.
+    pub languages: Option<Spanned<LanguagesDef>>,
+    /// JavaScript regexes of event names the collector never hands to the Amplitude mapping
+    /// (for instance a group whose mapping needs data the route does not have).
+    #[serde(default)]
+    pub unmapped: Vec<Spanned<String>>,
+}
+
+/// The processing after validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandlerName {
+    /// fxa-content-server's `post-metrics.js` (April 2019).
+    ContentServer,
+    /// fxa-payments-server's `post-metrics.js` (October 2019).
+    PaymentsServer,
+}
+
+/// What happens to keys an object does not declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownKeys {
+    /// Removed silently (Joi's `stripUnknown`).
+    Strip,
+    /// The request is rejected.
+    Reject,
+    /// Kept as they are.
+    Keep,
+}
+
+/// The type of a body field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// A string.
+    String,
+    /// A URI (a string with a scheme).
+    Uri,
+    /// An integer (a safe JavaScript integer).
+    Integer,
+    /// A finite number.
+    Number,
+    /// A boolean.
+    Boolean,
+    /// An object, with declared `fields` or (without) any content.
+    Object,
+    /// An array of `items`.
+    Array,
+}
+
+/// One field of the request body (or of an object or array item inside it).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// The type.
+    #[serde(rename = "type")]
+    pub ty: Spanned<FieldType>,
+    /// What the field holds.
+    pub description: Option<String>,
+    /// Whether the field must be present; `false` when absent.
+    pub required: Option<Spanned<bool>>,
+    /// Values accepted as they are, whatever the type says (e.g. `none`).
+    pub allow: Option<Vec<Spanned<String>>>,
+    /// Whether `null` is accepted.
+    pub nullable: Option<Spanned<bool>>,
+    /// `string`: the only values accepted.
+    pub values: Option<Vec<Spanned<String>>>,
+    /// `string`: a JavaScript regex the value must match.
+    pub pattern: Option<Spanned<String>>,
+    /// `string`: only hexadecimal digits.
+    pub hex: Option<Spanned<bool>>,
+    /// `string`, `uri`: the exact length in characters.
+    pub length: Option<Spanned<u64>>,
+    /// `string`, `uri`: the maximum length in characters.
+    pub max_length: Option<Spanned<u64>>,
+    /// `uri`: the schemes accepted.
+    pub schemes: Option<Vec<Spanned<String>>>,
+    /// `integer`, `number`: the minimum.
+    pub min: Option<Spanned<i64>>,
+    /// `integer`, `number`: the maximum.
+    pub max: Option<Spanned<i64>>,
+    /// `integer`: the maximum is a collector setting (`max_event_offset`).
+    pub max_setting: Option<Spanned<String>>,
+    /// `object`: its fields, checked in this order; without them any object is accepted.
+    pub fields: Option<Map<FieldDef>>,
+    /// `object`: what happens to undeclared keys (the collector's `unknown_keys` when absent).
+    pub unknown_keys: Option<Spanned<UnknownKeys>>,
+    /// `array`: the type of each item.
+    pub items: Option<Box<Spanned<FieldDef>>>,
+}
+
+/// The flow-event policy of the content-server handler (spec §3.4).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    /// Body properties that, when truthy, must match a JavaScript regex for the flow data to
+    /// be valid (all or nothing).
+    #[serde(default)]
+    pub properties: Map<Spanned<String>>,
+    /// The body properties copied into every flow line, in this order.
+    #[serde(default)]
+    pub picked: Map<PickedDef>,
+    /// Picked values are cut to this many characters.
+    pub max_length: Spanned<u64>,
+    /// The `initialView` values whose `loaded` event is `flow.performance.auth` (the others give
+    /// `flow.performance.other`).
+    #[serde(default)]
+    pub auth_views: Vec<Spanned<String>>,
+}
+
+/// A property copied into flow lines.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PickedDef {
+    /// A JavaScript regex the value must match, or it is left out.
+    pub pattern: Option<Spanned<String>>,
+    /// Whether the property is kept when the request carries `DNT: 1`; `true` when absent.
+    pub dnt: Option<Spanned<bool>>,
+    /// The body property used when this one is empty.
+    pub fallback: Option<Spanned<String>>,
+}
+
+/// The languages of a service (i18n-abide's configuration).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguagesDef {
+    /// The language when nothing matches.
+    pub default: Spanned<String>,
+    /// The debug language (pseudo-localization), when the service has one.
+    pub debug: Option<Spanned<String>>,
+    /// The supported language tags.
+    pub supported: Vec<Spanned<String>>,
 }

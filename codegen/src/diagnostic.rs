@@ -128,6 +128,14 @@ codes! {
     ExcludedButMapped = "E0032", Error, None;
     /// The Amplitude layout is missing, or lacks a field that the policy needs.
     IncompleteLayout = "E0033", Error, None;
+    /// A collector `max_setting` names no collector setting.
+    UnknownSetting = "E0034", Error, None;
+    /// A collector policy names a property the request body does not declare.
+    UnknownBodyField = "E0035", Error, None;
+    /// A collector's handler reads a body field or section that is missing or of another type.
+    HandlerNeedsField = "E0036", Error, None;
+    /// A collector's default language is not among its supported languages.
+    UnknownLanguage = "E0037", Error, None;
     /// An event or family lacks owners, bugs, data reviews or an expiry.
     MissingGovernance = "W0001", Warning, Some("missing-governance");
     /// An event or family has expired.

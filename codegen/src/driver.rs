@@ -312,6 +312,12 @@ impl Builder {
                             contents,
                         });
                     }
+                    if let Some(collector) = &service.collector {
+                        files.push(GeneratedFile {
+                            path: format!("{docs}{}-collector.md", service.name),
+                            contents: backend::collector::page(service, collector),
+                        });
+                    }
                 }
                 Ok(())
             })?;
@@ -320,6 +326,12 @@ impl Builder {
                     path: format!("{docs}{}.amplitude-event.schema.json", service.name),
                     contents: backend::json_schema::render(service),
                 });
+                if let Some(collector) = &service.collector {
+                    files.push(GeneratedFile {
+                        path: format!("{docs}{}.collector-body.schema.json", service.name),
+                        contents: backend::collector::json_schema(service, collector),
+                    });
+                }
             }
         }
         let mut inputs = inputs;

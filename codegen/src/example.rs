@@ -215,8 +215,16 @@ impl<'a> Evaluator<'a> {
             .event
             .iter()
             .map(|p| match p {
-                Part::Text(t) => t.as_str(),
-                Part::Capture(c) => captures.get(*c).unwrap_or("undefined"),
+                Part::Text(t) => t.clone(),
+                Part::Capture(c) => captures.get(*c).unwrap_or("undefined").to_owned(),
+                Part::SnakeCapture(c) => captures.get(*c).map_or_else(
+                    || "undefined".to_owned(),
+                    |text| {
+                        let mut out = String::new();
+                        metricsmith_spec::snake_case_into(text, &mut out);
+                        out
+                    },
+                ),
             })
             .collect();
         if event.is_empty() {

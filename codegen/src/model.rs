@@ -52,6 +52,8 @@ pub struct Service {
     pub families: BTreeMap<String, Family>,
     /// The Amplitude mapping.
     pub amplitude: Amplitude,
+    /// The `POST /metrics` collector, when the service declares one.
+    pub collector: Option<Collector>,
 }
 
 impl Service {
@@ -533,4 +535,190 @@ pub struct Outcome {
     pub resolved: Resolved,
     /// The `event_type` of every amplitude event produced, in order.
     pub event_types: Vec<String>,
+}
+
+/// The `POST /metrics` collector of a service: the declared request body and the policy of
+/// its processing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collector {
+    /// What the collector receives.
+    pub description: Option<String>,
+    /// Which FxA route's processing runs after validation.
+    pub handler: Handler,
+    /// The route's path, e.g. `/metrics`.
+    pub path: String,
+    /// The logger name of the `validation.failed` line, e.g. `server.routes`.
+    pub validation_logger: String,
+    /// Whether values are converted as Joi's `convert` mode does.
+    pub convert: bool,
+    /// The largest request body in bytes.
+    pub max_body_bytes: u64,
+    /// Whether sampled users get `client.metrics` and `client.marketing` lines.
+    pub client_metrics: bool,
+    /// The body: an object whose fields are checked in order.
+    pub body: ObjectShape,
+    /// The flow-event policy (content-server handler).
+    pub flow: Option<FlowPolicy>,
+    /// The languages `Accept-Language` is negotiated against.
+    pub languages: Option<Languages>,
+    /// Event names never handed to the Amplitude mapping.
+    pub unmapped: Vec<Pattern>,
+}
+
+/// Which FxA route's processing runs after validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    /// fxa-content-server's `post-metrics.js` (April 2019): flow events, `client.metrics`
+    /// lines and amplitude events; answers `{"success":true}`.
+    ContentServer,
+    /// fxa-payments-server's `post-metrics.js` (October 2019): amplitude events only, from the
+    /// posted `data`; answers with an empty body.
+    PaymentsServer,
+}
+
+impl Handler {
+    /// The name used in schemas.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handler::ContentServer => "content-server",
+            Handler::PaymentsServer => "payments-server",
+        }
+    }
+}
+
+/// What happens to keys an object does not declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownKeys {
+    /// Removed silently.
+    Strip,
+    /// The request is rejected.
+    Reject,
+    /// Kept.
+    Keep,
+}
+
+/// An object of the body: its declared fields in check order, or any content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectShape {
+    /// The declared fields in order; `None` accepts any object as it is.
+    pub fields: Option<Vec<BodyField>>,
+    /// What happens to undeclared keys.
+    pub unknown_keys: UnknownKeys,
+}
+
+/// One declared field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyField {
+    /// The key.
+    pub name: String,
+    /// What it holds.
+    pub description: Option<String>,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Its value's rule.
+    pub rule: ValueRule,
+}
+
+/// The rule of one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRule {
+    /// Strings accepted as they are, before the type is checked.
+    pub allow: Vec<String>,
+    /// Whether `null` is accepted.
+    pub nullable: bool,
+    /// The type and its constraints.
+    pub shape: Shape,
+}
+
+/// A value's type and constraints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// A string.
+    String(StringShape),
+    /// An integer.
+    Integer(NumberShape),
+    /// A finite number.
+    Number(NumberShape),
+    /// A boolean.
+    Boolean,
+    /// An object.
+    Object(ObjectShape),
+    /// An array.
+    Array(Box<ValueRule>),
+}
+
+/// The constraints of a string or URI.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StringShape {
+    /// The only values accepted, when not empty.
+    pub values: Vec<String>,
+    /// Only hexadecimal digits.
+    pub hex: bool,
+    /// The exact length in UTF-16 units, as JavaScript counts.
+    pub length: Option<u64>,
+    /// The maximum length in UTF-16 units.
+    pub max_length: Option<u64>,
+    /// A regex the value must match.
+    pub pattern: Option<Pattern>,
+    /// A URI with one of these schemes (`None`: not a URI).
+    pub uri_schemes: Option<Vec<String>>,
+}
+
+/// The bounds of a number.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NumberShape {
+    /// The minimum.
+    pub min: Option<i64>,
+    /// The maximum.
+    pub max: Option<Limit>,
+}
+
+/// The default of the `max_event_offset` setting: FxA's `client_metrics.max_event_offset`,
+/// two days in ms.
+pub const DEFAULT_MAX_EVENT_OFFSET_MS: i64 = 172_800_000;
+
+/// A maximum: a value, or a collector setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A fixed value.
+    Value(i64),
+    /// The `max_event_offset` setting (`--max-event-offset-ms`).
+    MaxEventOffset,
+}
+
+/// The flow-event policy of the content-server handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowPolicy {
+    /// Body properties that, when truthy, must match for the flow data to be valid.
+    pub properties: Vec<(String, Pattern)>,
+    /// The body properties copied into every flow line, in order.
+    pub picked: Vec<Picked>,
+    /// Picked values are cut to this many characters.
+    pub max_length: u64,
+    /// The `initialView` values whose `loaded` event is `flow.performance.auth`.
+    pub auth_views: Vec<String>,
+}
+
+/// A property copied into flow lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    /// The key.
+    pub name: String,
+    /// A regex the value must match, or it is left out.
+    pub pattern: Option<Pattern>,
+    /// Whether it is kept under `DNT: 1`.
+    pub dnt: bool,
+    /// The property used when this one is empty.
+    pub fallback: Option<String>,
+}
+
+/// The languages of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Languages {
+    /// The language when nothing matches.
+    pub default: String,
+    /// The debug language.
+    pub debug: Option<String>,
+    /// The supported tags, in schema order.
+    pub supported: Vec<String>,
 }

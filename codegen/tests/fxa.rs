@@ -40,7 +40,7 @@ fn fxa_schema_has_no_errors_and_no_warnings() {
     assert_eq!(login.kinds.flow, FlowKind::Required);
     assert_eq!(login.amplitude, Some(MappedBy::Exact));
     assert_eq!(login.governance.owners, ["fxa-core@mozilla.com"]);
-    assert_eq!(auth.files.len(), 4);
+    assert_eq!(auth.files.len(), 5);
     assert_eq!(
         auth.amplitude.exact["account.reset"].len(),
         2,

@@ -11,7 +11,7 @@ pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
     ::metricsmith::mozlog::Logger::builder(LOGGER).stderr()
 }
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "auth-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "auth-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote
@@ -236,7 +236,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": []
   },
   "policy": {
     "time_falls_back_to_now": true,
@@ -1860,7 +1861,7 @@ mod tests {
         let types = ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
-    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:378): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
+    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:379): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1877,7 +1878,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:386): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
+    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:387): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1895,7 +1896,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:394): An event with neither user_id nor device_id is not logged (the auth logger's rule).
+    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:395): An event with neither user_id nor device_id is not logged (the auth logger's rule).
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(

@@ -11,7 +11,7 @@ pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
     ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
 }
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "content-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "content-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote
@@ -256,7 +256,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": []
   },
   "policy": {"time_falls_back_to_now":false,"require_user_or_device":false,"rewrites":[]}
 }
@@ -1241,7 +1242,7 @@ mod tests {
         let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.success", &data);
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
-    /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:259): Spec §8.3 C04, the disconnect reason comes from the category.
+    /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:260): Spec §8.3 C04, the disconnect reason comes from the category.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1258,7 +1259,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`flow.sms.engage`, schema/fxa/content-server.yaml:266): Spec §8.3 C12, the view group of sms is connectDevice, whose flow is sms.
+    /// Example 2 (`flow.sms.engage`, schema/fxa/content-server.yaml:267): Spec §8.3 C12, the view group of sms is connectDevice, whose flow is sms.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1275,7 +1276,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`flow.connect-another-device.link.app-store.android`, schema/fxa/content-server.yaml:273): Spec §8.3 C17, the target of an app-store link is the connect_device_os.
+    /// Example 3 (`flow.connect-another-device.link.app-store.android`, schema/fxa/content-server.yaml:274): Spec §8.3 C17, the target of an app-store link is the connect_device_os.
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1292,7 +1293,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 4 (`flow.reset-password.engage`, schema/fxa/content-server.yaml:280): Spec §8.3 C13, reset-password has no view group, so its engage event is dropped.
+    /// Example 4 (`flow.reset-password.engage`, schema/fxa/content-server.yaml:281): Spec §8.3 C13, reset-password has no view group, so its engage event is dropped.
     #[test]
     fn example_4() {
         let (got, want) = ::metricsmith::types::example_output(

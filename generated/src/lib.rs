@@ -17,7 +17,7 @@ pub mod content_server;
 ///
 /// The `oauth-server` service.
 pub mod oauth_server;
-/// Metrics of the FxA payments server (late 2019, packages/fxa-payments-server/server/lib/amplitude.js): the front end posts `amplitude.<groupKey>.<event>` events, mapped by a single rule.
+/// Metrics of the FxA payments server (v1.148.4, October 2019, packages/fxa-payments-server/server/lib/amplitude.js): the front end posts `amplitude.<groupKey>.<event>` events, mapped by a single rule with the event shape of that release's fxa-shared.
 ///
 /// The `payments-server` service.
 pub mod payments_server;

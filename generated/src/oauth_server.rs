@@ -11,7 +11,7 @@ pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
     ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
 }
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "oauth-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "oauth-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote
@@ -159,7 +159,8 @@ pub const SPEC_JSON: &str = r#"{
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": []
   },
   "policy": {"time_falls_back_to_now":true,"require_user_or_device":false,"rewrites":[]}
 }

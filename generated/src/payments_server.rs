@@ -11,7 +11,7 @@ pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
     ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
 }
 // The runtime reads the spec format this code was written in (checked by rustc).
-const _: () = ::metricsmith::__private::check_spec_format(1, "payments-server.yaml");
+const _: () = ::metricsmith::__private::check_spec_format(2, "payments-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
     ::std::sync::LazyLock::new(|| {
         // Fails only against a runtime of another version: the metricsmith compiler wrote
@@ -79,7 +79,9 @@ pub const SPEC_JSON: &str = r#"{
   "rules": [
     {
       "pattern": "^amplitude\\.([0-9A-Za-z_-]+)\\.([0-9A-Za-z_-]+)$",
-      "targets": [{"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"Capture":"Target"}]}]
+      "targets": [
+        {"group":{"Lookup":{"table":2,"key":"Category"}},"event":[{"SnakeCapture":"Target"}]}
+      ]
     }
   ],
   "group_properties": [
@@ -142,7 +144,9 @@ pub const SPEC_JSON: &str = r#"{
     },
     "event_properties": [
       {"name":"service","source":"ServiceName"},
-      {"name":"oauth_client_id","source":"OauthClientId"}
+      {"name":"oauth_client_id","source":"OauthClientId"},
+      {"name":"plan_id","source":{"Data":"planId"}},
+      {"name":"product_id","source":{"Data":"productId"}}
     ],
     "user_properties": [
       {"name":"entrypoint","source":{"Data":"entrypoint"}},
@@ -169,19 +173,20 @@ pub const SPEC_JSON: &str = r#"{
         ["sync_active_devices_month",2419200000]
       ]
     },
-    "user_properties_tail": [],
+    "user_properties_tail": [{"name":"sync_engines","source":{"NonEmptyArray":"syncEngines"}}],
     "newsletter": {
       "name": "newsletter_state",
       "by_category": [["optIn","subscribed"],["optOut","unsubscribed"]],
       "data": "marketingOptIn",
       "when_true": "subscribed",
       "when_false": "unsubscribed"
-    }
+    },
+    "user_properties_last": [{"name":"newsletters","source":{"SnakeCaseItems":"newsletters"}}]
   },
   "policy": {"time_falls_back_to_now":false,"require_user_or_device":false,"rewrites":[]}
 }
 "#;
-/// `amplitude.{group}.{event}`: An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event is used verbatim.
+/// `amplitude.{group}.{event}`: An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event name is snake-cased.
 #[derive(Debug, Clone)]
 pub struct Amplitude {
     /// The Amplitude group key.

@@ -171,7 +171,8 @@ pub fn number_of<'a>(value: Option<impl JsonRef<'a>>) -> f64 {
     }
 }
 
-fn is_js_whitespace(c: char) -> bool {
+/// JavaScript's white space and line terminators (what `trim`, `Number` and `parseFloat` skip).
+pub fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
         '\u{9}' | '\u{A}' | '\u{B}' | '\u{C}' | '\u{D}' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
@@ -308,24 +309,7 @@ pub fn snake_case(s: &str) -> String {
 
 /// [`snake_case`] appended to `out`.
 pub fn snake_case_into(s: &str, out: &mut String) {
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            'a'..='z' => {
-                out.push(c);
-                if let Some(&next) = chars.peek()
-                    && next.is_ascii_uppercase()
-                {
-                    out.push('_');
-                    out.push(next.to_ascii_lowercase());
-                    chars.next();
-                }
-            }
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            '.' | '-' => out.push('_'),
-            _ => out.push(c),
-        }
-    }
+    metricsmith_spec::snake_case_into(s, out);
 }
 
 #[cfg(test)]

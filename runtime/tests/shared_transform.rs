@@ -61,6 +61,7 @@ fn layout() -> Layout {
             ],
         }),
         user_properties_tail: vec![],
+        user_properties_last: vec![],
         newsletter: Some(Newsletter {
             name: "newsletter_state".into(),
             by_category: vec![

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod collect;
 mod docs;
 mod flow_id;
 mod generate;
 mod map;
 mod send;
+mod serve;
 mod warehouse;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
@@ -36,6 +38,10 @@ enum Command {
     Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
+    /// Replay POST /metrics requests (JSON Lines) through a service's collector.
+    Collect(collect::Args),
+    /// Serve POST /metrics over HTTP (and the Dockerflow endpoints) until SIGTERM.
+    Serve(Box<serve::Args>),
     /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
     Send(Box<metricsmith_sender::Config>),
     /// Publish lines to a NATS JetStream subject, one message per line.
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
+        Command::Collect(args) => collect::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
         Command::Send(config) => send::run(&config),

@@ -5,12 +5,12 @@
 //! complete mozlog objects), or `{"error":"..."}` for a line that is not a valid input.
 
 use std::collections::HashMap;
-use std::fs;
+
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use metricsmith::amplitude::{Encoding, Env, Mapping, OauthClients, SourceEvent};
+use metricsmith::amplitude::{Encoding, Env, Mapping, SourceEvent};
 use metricsmith::line;
 use metricsmith::mozlog::{self, Record, Severity};
 use metricsmith::view::{JsonRef, Kind};
@@ -61,34 +61,18 @@ struct LogInfo {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    match map(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            // Empty when the message was printed already.
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            ExitCode::from(2)
-        }
-    }
+    schema::exit_status(map(args))
 }
 
 fn map(args: &Args) -> Result<(), String> {
-    let model = match schema::load_or_report(&args.schema) {
-        Ok(model) => model,
-        Err(report) => {
-            // The rendered diagnostics say `error[E....]` themselves.
-            eprintln!("{report}");
-            return Err(String::new());
-        }
-    };
+    let model = schema::load_printing(&args.schema)?;
     let mapping = schema::mapping_of(&model, &args.schema)?;
     // mapping_of succeeded, so the model holds exactly one service.
     let Some(service) = model.services.values().next() else {
         return Err("no service".to_owned());
     };
     let oauth_clients = match &args.oauth_clients {
-        Some(path) => read_clients(path)?,
+        Some(path) => schema::read_oauth_clients(path)?,
         None => HashMap::new(),
     };
     let now_ms = match args.now {
@@ -327,27 +311,6 @@ impl<'m> LineMapper<'m> {
 fn write_error(message: &str, out: &mut Vec<u8>) {
     let error = Value::Object(Map::from_iter([("error".to_owned(), Value::from(message))]));
     out.extend_from_slice(mozlog::to_js_json(&error).as_bytes());
-}
-
-fn read_clients(path: &PathBuf) -> Result<OauthClients, String> {
-    let text = fs::read_to_string(path)
-        .map_err(|err| format!("cannot read --oauth-clients {}: {err}", path.display()))?;
-    let value: Map<String, Value> = serde_json::from_str(&text).map_err(|err| {
-        format!(
-            "--oauth-clients {} is not a JSON object: {err}",
-            path.display()
-        )
-    })?;
-    value
-        .into_iter()
-        .map(|(id, name)| match name {
-            Value::String(name) => Ok((id, name)),
-            other => Err(format!(
-                "--oauth-clients {}: the name of client `{id}` is {other}, not a string",
-                path.display()
-            )),
-        })
-        .collect()
 }
 
 /// Maps one input line into `out` (without the newline).

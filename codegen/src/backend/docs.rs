@@ -540,6 +540,7 @@ pub(crate) fn group_and_event(service: &Service, t: &Target) -> (String, String)
         .map(|p| match p {
             Part::Text(t) => t.clone(),
             Part::Capture(c) => format!("<{}>", capture_name(*c)),
+            Part::SnakeCapture(c) => format!("<snake_case({})>", capture_name(*c)),
         })
         .collect();
     (group, event)
@@ -718,6 +719,11 @@ impl Display for SourceText<'_> {
             Source::NonEmptyArray(key) => write!(
                 f,
                 "{} when it is a non-empty list",
+                Code(&format!("data.{key}"))
+            ),
+            Source::SnakeCaseItems(key) => write!(
+                f,
+                "the string items of {} in snake case, when it is a non-empty list",
                 Code(&format!("data.{key}"))
             ),
             Source::Literal(text) => write!(f, "the text {}", Code(text)),
@@ -1333,6 +1339,21 @@ fn write_index(model: &Model) -> Result<String, fmt::Error> {
             s.amplitude.rules.len(),
             Cell(s.description.as_deref().unwrap_or(""))
         )?;
+    }
+    let collectors: Vec<_> = model
+        .services
+        .values()
+        .filter_map(|s| Some((s, s.collector.as_ref()?)))
+        .collect();
+    if !collectors.is_empty() {
+        p.push_str("\nWhat front ends post:\n\n");
+        for (s, c) in collectors {
+            writeln!(
+                p,
+                "- [`POST {}` of {}]({}-collector.md), and its JSON Schema `{}.collector-body.schema.json`",
+                c.path, s.name, s.name, s.name
+            )?;
+        }
     }
     Ok(tidy(p))
 }

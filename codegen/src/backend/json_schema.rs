@@ -56,7 +56,7 @@ fn add_target(
         .iter()
         .map(|p| match p {
             Part::Text(t) => Some(t.as_str()),
-            Part::Capture(_) => None,
+            Part::Capture(_) | Part::SnakeCapture(_) => None,
         })
         .collect();
     match (groups, text) {
@@ -79,7 +79,7 @@ fn add_target(
                 .iter()
                 .map(|p| match p {
                     Part::Text(t) => escape(t),
-                    Part::Capture(_) => ".+".to_owned(),
+                    Part::Capture(_) | Part::SnakeCapture(_) => ".+".to_owned(),
                 })
                 .collect();
             patterns.insert(format!("^{group} - {event}$"));
@@ -162,6 +162,7 @@ fn field_schema(service: &Service, field: &Field) -> Json {
         Source::Literal(t) => json!({"type": "string", "enum": [t]}),
         Source::Experiments(_) => json!({"type": "array", "items": {"type": "string"}}),
         Source::NonEmptyArray(_) => json!({"type": "array", "minItems": 1}),
+        Source::SnakeCaseItems(_) => json!({"type": "array", "items": {"type": "string"}}),
     }
 }
 
@@ -234,6 +235,7 @@ fn schema(service: &Service) -> Json {
             .collect();
         user_properties.insert(n.name.clone(), json!({"type": "string", "enum": states}));
     }
+    user_properties.extend(object(service, &layout.user_properties_last));
     properties.insert(
         "user_properties".into(),
         json!({"type": "object", "properties": user_properties}),

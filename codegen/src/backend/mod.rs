@@ -4,6 +4,7 @@
 //! - [`tests`]: the generated per-event and per-rule tests of a service, as formatted text.
 //! - [`docs`]: reviewer docs in Markdown, written straight into a `String`.
 //! - [`json_schema`]: the JSON Schema of a service's amplitude events.
+//! - [`collector`]: the JSON Schema of a collector's request body and its front-end page.
 //! - [`templates`]: user templates (tera 2) over a documented, versioned view of the model.
 //!
 //! Each is one pass over the model that only reads it: the facts several of them show (each
@@ -16,6 +17,7 @@
 //! Only the [driver](crate::driver) writes what they return.
 
 pub(crate) mod code;
+pub mod collector;
 pub mod docs;
 /// Moved to [`crate::example`]: lowering evaluates the examples once for every backend.
 pub use crate::example;

@@ -48,12 +48,15 @@ impl<'a> Lower<'a, '_> {
                     ("oauth_client_id", true, _) => Some(Source::OauthClientId),
                     ("experiments", _, Some(key)) => Some(Source::Experiments(key)),
                     ("non_empty", _, Some(key)) => Some(Source::NonEmptyArray(key)),
+                    ("snake_case_items", _, Some(key)) => Some(Source::SnakeCaseItems(key)),
                     _ => None,
                 };
                 if result.is_none() {
                     let (message, help) = if FUNCTIONS.contains(&name.as_str()) {
                         let signature = match name.as_str() {
-                            "experiments" | "non_empty" => format!("{name}(data.<key>)"),
+                            "experiments" | "non_empty" | "snake_case_items" => {
+                                format!("{name}(data.<key>)")
+                            }
                             _ => format!("{name}()"),
                         };
                         (
@@ -155,6 +158,7 @@ impl<'a> Lower<'a, '_> {
                 when_true: n.when_true.clone(),
                 when_false: n.when_false.clone(),
             }),
+            user_properties_last: self.fields(file, &def.user_properties_last),
         }
     }
 

@@ -11,11 +11,13 @@
 //! - `rules`: exact names and ordered rules, their targets and values, shadowing, and the
 //!   worked examples;
 //! - `layout`: the event layout and the per-service policy;
+//! - `collector`: the `POST /metrics` collector, its declared body and flow policy;
 //! - `governance`: owners, bugs, reviews and expiry merged under the defaults;
 //! - `coverage`: once the mapping is lowered, the names it maps and the events it leaves out;
 //! - `facts`: once the service is valid, what several backends show (examples of events,
 //!   families and rules, and what the mapping makes of them), so each backend only reads.
 
+mod collector;
 mod coverage;
 mod events;
 mod facts;
@@ -189,6 +191,7 @@ const FUNCTIONS: &[&str] = &[
     "oauth_client_id",
     "experiments",
     "non_empty",
+    "snake_case_items",
 ];
 
 impl<'a> Lower<'a, '_> {
@@ -450,6 +453,9 @@ impl<'a> Lower<'a, '_> {
         self.value_type_collisions(&event_defs, &family_defs, &events, &families);
 
         let amplitude = self.amplitude(&mut events, &event_defs, &families);
+        let collector = self
+            .single("collector", |f| f.collector.as_ref())
+            .map(|(file, def)| self.collector(file, &def.value));
 
         let name = entry.ast.service.as_ref()?.value.clone();
         Some(Service {
@@ -465,6 +471,7 @@ impl<'a> Lower<'a, '_> {
             events,
             families,
             amplitude,
+            collector: collector.flatten(),
         })
     }
 

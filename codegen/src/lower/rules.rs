@@ -414,6 +414,14 @@ impl<'a> Lower<'a, '_> {
             match piece {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Placeholder(name, range) => {
+                    // `{snake_case(target)}`: FxA's toSnakeCase of a capture.
+                    let (snake, name) = match name
+                        .strip_prefix("snake_case(")
+                        .and_then(|n| n.strip_suffix(')'))
+                    {
+                        Some(inner) => (true, inner.trim().to_owned()),
+                        None => (false, name),
+                    };
                     let capture = match name.as_str() {
                         "category" => Capture::Category,
                         "target" => Capture::Target,
@@ -439,7 +447,11 @@ impl<'a> Lower<'a, '_> {
                     if self.capture(file, scalar, capture, range, scope).is_none() {
                         ok = false;
                     }
-                    parts.push(Part::Capture(capture));
+                    parts.push(if snake {
+                        Part::SnakeCapture(capture)
+                    } else {
+                        Part::Capture(capture)
+                    });
                 }
             }
         }

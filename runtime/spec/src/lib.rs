@@ -23,7 +23,7 @@
 /// checks it when that code compiles (`metricsmith::SPEC_FORMAT`): code written for another
 /// format fails to build, naming both versions, instead of panicking at first use.
 /// Bumped with every change to these types that changes which JSON reads or what it means.
-pub const SPEC_FORMAT: u32 = 1;
+pub const SPEC_FORMAT: u32 = 2;
 
 /// Index of a lookup table inside [`MappingSpec::tables`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,6 +52,9 @@ pub enum Part {
     Text(String),
     /// A capture; an absent capture renders as `undefined`, as a JavaScript template does.
     Capture(Capture),
+    /// A capture through FxA's `toSnakeCase` (`checkoutEngage` -> `checkout_engage`); an
+    /// absent capture renders as `undefined`.
+    SnakeCapture(Capture),
 }
 
 /// How the group prefix of a target is found.
@@ -184,6 +187,9 @@ pub enum Source {
     Experiments(String),
     /// `data[key]` when it is a non-empty array, as it is.
     NonEmptyArray(String),
+    /// `data[key]` when it is a non-empty array: its string items through FxA's `toSnakeCase`
+    /// (other items left out), as fxa-shared v1.148 wrote `newsletters`.
+    SnakeCaseItems(String),
     /// A literal string.
     Literal(String),
 }
@@ -262,6 +268,9 @@ pub struct Layout {
     pub user_properties_tail: Vec<Field>,
     /// Newsletter state.
     pub newsletter: Option<Newsletter>,
+    /// Keys added after the newsletter state when present (`newsletters`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub user_properties_last: Vec<Field>,
 }
 
 /// A rewrite of a source event name before matching (FxA's `flow.complete` + flowType).
@@ -361,5 +370,29 @@ impl Source {
     /// `data[key]` as it is.
     pub fn data(key: &str) -> Source {
         Source::Data(key.to_owned())
+    }
+}
+
+/// FxA's `toSnakeCase`, the meaning of [`Part::SnakeCapture`], appended to `out`: `aB` ->
+/// `a_b`, other upper case lowered, `.` and `-` -> `_`; only ASCII letters are affected, as in
+/// the JavaScript (no `u` flag).
+pub fn snake_case_into(s: &str, out: &mut String) {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            'a'..='z' => {
+                out.push(c);
+                if let Some(&next) = chars.peek()
+                    && next.is_ascii_uppercase()
+                {
+                    out.push('_');
+                    out.push(next.to_ascii_lowercase());
+                    chars.next();
+                }
+            }
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            '.' | '-' => out.push('_'),
+            _ => out.push(c),
+        }
     }
 }

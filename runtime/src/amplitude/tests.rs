@@ -148,6 +148,10 @@ fn mapping() -> Mapping {
             when_true: "subscribed".to_owned(),
             when_false: "unsubscribed".to_owned(),
         }),
+        user_properties_last: vec![Field::new(
+            "newsletters",
+            Source::SnakeCaseItems("newsletters".to_owned()),
+        )],
     };
     let property = |name: &str, value: Value| PropertyRule {
         name: name.to_owned(),
@@ -222,7 +226,8 @@ fn bags() -> Vec<Map<String, Json>> {
                "devices": [{"lastAccessTime": 1_551_700_000_000_i64}, 3], "marketingOptIn": false}),
         json!({"uid": 0, "deviceId": "d", "service": "0123", "flowId": false,
                "experiments": [{"choice": "FirstExp", "group": "Group-Two"}, {"choice": 1}],
-               "syncEngines": ["bookmarks"], "raw": null, "browser": "Firefox\\65"}),
+               "syncEngines": ["bookmarks"], "raw": null, "browser": "Firefox\\65",
+               "newsletters": ["firefox-accounts-journey", 5, "testPilot"]}),
         json!({"uid": "u", "service": 17, "lang": "fr", "list": [], "flowBeginTime": -0.0}),
     ];
     bags.into_iter()
@@ -480,4 +485,40 @@ fn json_errors_carry_the_message_and_location() {
         err.as_deref(),
         Some("invalid mapping spec JSON at line 1 column 1: EOF while parsing a list")
     );
+}
+
+#[test]
+fn snake_case_items_come_last_with_their_string_items_snake_cased() {
+    let mapping = mapping();
+    let clients = OauthClients::new();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: None,
+        now_ms: 0,
+    };
+    let data = match json!({"newsletters": ["firefox-accounts-journey", 5, "testPilot"],
+                           "marketingOptIn": true})
+    {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    let (name, time) = (json!("screen.sms"), json!(1));
+    let event = SourceEvent {
+        name: Some(&name),
+        time: Some(&time),
+    };
+    let events = mapping.transform(event, &data, &env);
+    assert!(!events.is_empty(), "the test mapping maps screen.sms");
+    for produced in events {
+        let user = &produced.event["user_properties"];
+        let keys: Vec<&String> = user
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys.last().map(|k| k.as_str()), Some("newsletters"));
+        assert_eq!(
+            user["newsletters"],
+            json!(["firefox_accounts_journey", "test_pilot"])
+        );
+    }
 }

@@ -233,7 +233,8 @@ impl Mapping {
                             .chain(d.windows.iter().map(|(name, _)| name.as_str()))
                     }))
                     .chain(layout.user_properties_tail.iter().map(|f| f.name.as_str()))
-                    .chain(layout.newsletter.iter().map(|n| n.name.as_str())),
+                    .chain(layout.newsletter.iter().map(|n| n.name.as_str()))
+                    .chain(layout.user_properties_last.iter().map(|f| f.name.as_str())),
             );
         let distinct_groups = spec
             .group_properties
@@ -676,11 +677,27 @@ fn render_template<'t>(
     if let [Part::Text(text)] = parts {
         return Cow::Borrowed(text);
     }
+    if parts.iter().any(|p| matches!(p, Part::SnakeCapture(_))) {
+        let mut name = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => name.push_str(text),
+                Part::Capture(c) => name.push_str(captures.get(*c).unwrap_or("undefined")),
+                Part::SnakeCapture(c) => match captures.get(*c) {
+                    Some(text) => js::snake_case_into(text, &mut name),
+                    None => name.push_str("undefined"),
+                },
+            }
+        }
+        return Cow::Owned(name);
+    }
     // A JavaScript template literal writes an absent capture as `undefined`.
     let piece = |part: &'t Part| -> &'t str {
         match part {
             Part::Text(text) => text,
             Part::Capture(c) => captures.get(*c).unwrap_or("undefined"),
+            // Handled above: templates with a snake-cased capture are rendered apart.
+            Part::SnakeCapture(_) => "",
         }
     };
     let mut len = 0;
@@ -775,6 +792,8 @@ enum Val<'a, V> {
     /// The experiments of a data bag value: `snake(choice)_snake(group)` of each item with
     /// string `choice` and `group` (at least one has them).
     Experiments(V),
+    /// The string items of a data bag array, each snake-cased.
+    SnakeItems(V),
 }
 
 impl<'d, V: JsonRef<'d>> Val<'_, V> {
@@ -784,7 +803,7 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
             Val::Owned(v) => js::truthy(v),
             Val::Str(s) => !s.is_empty(),
             Val::Int(i) => *i != 0,
-            Val::EventType(..) | Val::Experiments(_) => true,
+            Val::EventType(..) | Val::Experiments(_) | Val::SnakeItems(_) => true,
         }
     }
 
@@ -802,6 +821,12 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
                         experiment_name(choice, group, &mut name);
                         Json::String(name)
                     })
+                    .collect(),
+            ),
+            Val::SnakeItems(v) => Json::Array(
+                v.items()
+                    .filter_map(|item| item.as_str().map(js::snake_case))
+                    .map(Json::String)
                     .collect(),
             ),
         }
@@ -971,6 +996,30 @@ impl Sink for ByteSink<'_> {
                         }
                         name.clear();
                         experiment_name(choice, group, name);
+                        mozlog::write_str(out, name, depth);
+                    }
+                });
+                out.push(b']');
+                if text {
+                    out.push(b'"');
+                }
+            }
+            Val::SnakeItems(v) => {
+                // At the top of mozlog's `Fields`, an array is written as its JSON text.
+                let text = self.heka && self.level == 0;
+                let depth = if text { Depth::Nested } else { depth };
+                if text {
+                    out.push(b'"');
+                }
+                out.push(b'[');
+                SCRATCH.with_borrow_mut(|name| {
+                    let items = v.items().filter_map(|item| item.as_str());
+                    for (i, item) in items.enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        name.clear();
+                        js::snake_case_into(item, name);
                         mozlog::write_str(out, name, depth);
                     }
                 });
@@ -1203,6 +1252,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 .get(key)
                 .filter(|v| v.kind() == Kind::Array && !v.is_empty())
                 .map(Val::Json),
+            Source::SnakeCaseItems(key) => event
+                .data
+                .get(key)
+                .filter(|v| v.kind() == Kind::Array && !v.is_empty())
+                .map(Val::SnakeItems),
             Source::Literal(s) => Some(Val::Str(s)),
         }
     }
@@ -1280,6 +1334,8 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 sink.field(&newsletter.name, Val::<B::Value>::Str(state));
             }
         }
+
+        self.fields_pruned(&layout.user_properties_last, sink);
     }
 }
 

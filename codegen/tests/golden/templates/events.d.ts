@@ -410,7 +410,7 @@ export namespace oauth_server {
 
 /** The events of `payments-server`. */
 export namespace payments_server {
-  /** An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event is used verbatim. */
+  /** An event posted by the payments front end; the group is an Amplitude group key (such as subPaySetup) and the event name is snake-cased. */
   export interface Amplitude {
     event: `amplitude.${string}.${string}`;
   }
