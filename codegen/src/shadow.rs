@@ -58,7 +58,7 @@ pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
 
 /// `P` as the DFA needs it: `(?s-u:.)*(?:P)(?s-u:.)*`, without the parts that change no match
 /// when `trim` is set.
-fn wrap(pattern: &str, trim: bool) -> String {
+pub(crate) fn wrap(pattern: &str, trim: bool) -> String {
     let (start, end) = if trim {
         anchors(pattern)
     } else {
@@ -90,12 +90,10 @@ fn anchors(pattern: &str) -> (bool, bool) {
     )
 }
 
-fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
-    let n = wrapped.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let dfa = dense::Builder::new()
+/// One dense DFA of the wrapped patterns with an anchored start, every match reported, within
+/// [`DFA_SIZE_LIMIT`] (the schema diff walks the same kind of automaton).
+pub(crate) fn build(wrapped: &[String]) -> Result<dense::DFA<Vec<u32>>, TooLarge> {
+    dense::Builder::new()
         .configure(
             dense::DFA::config()
                 .match_kind(MatchKind::All)
@@ -115,7 +113,15 @@ fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
                 .shrink(false),
         )
         .build_many(wrapped)
-        .map_err(|e| TooLarge(e.to_string()))?;
+        .map_err(|e| TooLarge(e.to_string()))
+}
+
+fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
+    let n = wrapped.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let dfa = build(wrapped)?;
     let start = dfa
         .start_state(&StartConfig::new().anchored(Anchored::Yes))
         .map_err(|e| TooLarge(e.to_string()))?;

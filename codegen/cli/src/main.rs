@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod diff;
 mod docs;
 mod flow_id;
 mod generate;
@@ -32,6 +33,8 @@ enum Command {
     Check(check::Args),
     /// Generate Rust code, tests, reviewer docs and JSON Schemas for a schema.
     Generate(generate::Args),
+    /// Compare two versions of a schema: what changed and what it breaks.
+    Diff(diff::Args),
     /// Generate only the reviewer docs for a schema.
     Docs(docs::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::FlowId(command) => flow_id::run(&command),

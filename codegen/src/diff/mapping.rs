@@ -1,0 +1,726 @@
+//! Which incoming event names map differently through two versions of a service's Amplitude
+//! mapping, decided on one automaton of both versions' rules.
+//!
+//! A name is resolved by a rewrite, an exact entry, the first rule that matches it, or nothing.
+//! Exact names and rewritten names are finitely many: each is compared on its own.
+//! Every other name falls in a class `(old rule or none, new rule or none)`, read from the
+//! match set of its state in one automaton of the old rules, the new rules and a few restricted
+//! copies of them.
+//! Within a class, the names whose output changes are:
+//! - none, when both rules have the same pattern and the same targets, and the tables they look
+//!   captures up in agree on every key (a reordering of rules that never overlap lands here);
+//! - the names whose capture is a table key that changed, when only table entries differ;
+//! - the names one of the rules produces an event for, when the targets differ or one side maps
+//!   nothing: a rule whose first target needs `table[capture]` produces nothing for a capture
+//!   missing from the table (FxA's email rules), and a name neither side produces anything for
+//!   does not change;
+//! - every name, when the group properties of a prefix the rules produce changed.
+//!
+//! The restrictions to a capture's keys replace the capture group of the pattern by the keys,
+//! which is exact when the pattern's captures are unambiguous (each name matches one way, as
+//! `^email\.(\w+)\.sent$`).
+//! When two rules with different patterns read their captures, the capture of a name may differ
+//! between them, and the class is reported whole with `exact: false`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use regex_syntax::hir::{Hir, HirKind};
+use serde_json::{Map, Value as Json};
+
+use super::names::{Automaton, NameSet, Size};
+use crate::example::Evaluator;
+use crate::model::{Amplitude, Capture, Cond, GroupExpr, Rule, Service, Target, Value};
+
+/// What resolves a name in one version of the mapping.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Definition {
+    /// A rewrite of this exact name before matching.
+    Rewrite(String),
+    /// The exact entry of this name.
+    Exact(String),
+    /// The rule at this index.
+    Rule(usize),
+    /// Nothing: the name produces no amplitude event.
+    None,
+}
+
+/// The names that one pair of definitions maps differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingChange {
+    /// What resolved the names before.
+    pub old: Definition,
+    /// What resolves them now.
+    pub new: Definition,
+    /// The names whose output changes.
+    pub names: NameSet,
+    /// For each example name, its old and new amplitude `event_type`s (with an empty data bag).
+    pub examples: Vec<NameExample>,
+    /// Whether the set is exact; `false` when two different patterns read their captures, and
+    /// the set holds every name of the pair.
+    pub exact: bool,
+}
+
+/// An example name and what it maps to before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameExample {
+    /// The incoming event name.
+    pub name: String,
+    /// Its amplitude event types before.
+    pub old: Vec<String>,
+    /// Its amplitude event types now.
+    pub new: Vec<String>,
+}
+
+/// The result of comparing two mappings.
+#[derive(Debug)]
+pub struct MappingDiff {
+    /// The changes, exact and rewritten names first (by name), then rule classes.
+    pub changes: Vec<MappingChange>,
+    /// Whether the layout (the shape of every event) changed.
+    pub layout_changed: bool,
+    /// Decides membership of single names, for tests and `live-check`.
+    pub oracle: Oracle,
+}
+
+/// The analysis could not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLarge(pub String);
+
+/// A serialized form of targets and group properties where table ids are table names, so two
+/// versions compare by meaning.
+fn normalize<T: serde::Serialize>(value: &T, amplitude: &Amplitude, contents: bool) -> Json {
+    fn walk(v: &mut Json, amplitude: &Amplitude, contents: bool) {
+        match v {
+            Json::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if key == "table"
+                        && let Some(id) = value.as_u64()
+                    {
+                        let table = usize::try_from(id).ok().and_then(|i| amplitude.tables.get(i));
+                        *value = match table {
+                            Some(t) if contents => serde_json::json!([t.name, t.entries]),
+                            Some(t) => Json::String(t.name.clone()),
+                            None => Json::Null,
+                        };
+                    } else {
+                        walk(value, amplitude, contents);
+                    }
+                }
+            }
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, amplitude, contents)),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(value).unwrap_or(Json::Null);
+    walk(&mut json, amplitude, contents);
+    json
+}
+
+/// The `(capture, table)` pairs that targets look up captures in, and whether they look up
+/// data values in tables or read captures at all.
+#[derive(Debug, Default)]
+struct Reads {
+    lookups: BTreeSet<(CaptureKey, String)>,
+    data_tables: BTreeSet<String>,
+    captures: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum CaptureKey {
+    Category,
+    Target,
+}
+
+impl From<Capture> for CaptureKey {
+    fn from(c: Capture) -> Self {
+        match c {
+            Capture::Category => CaptureKey::Category,
+            Capture::Target => CaptureKey::Target,
+        }
+    }
+}
+
+fn reads_value(v: &Value, amplitude: &Amplitude, reads: &mut Reads) {
+    let name = |t: usize| amplitude.tables.get(t).map(|t| t.name.clone());
+    match v {
+        Value::Capture(_) => reads.captures = true,
+        Value::Lookup { table, key } => {
+            reads.captures = true;
+            if let Some(n) = name(table.0) {
+                reads.lookups.insert(((*key).into(), n));
+            }
+        }
+        Value::LookupData { table, .. } => {
+            if let Some(n) = name(table.0) {
+                reads.data_tables.insert(n);
+            }
+        }
+        Value::Literal(_) | Value::Data(_) => {}
+    }
+}
+
+fn reads_conds(conds: &[Cond], amplitude: &Amplitude, reads: &mut Reads) {
+    for c in conds {
+        if let Cond::Truthy(v) = c {
+            reads_value(v, amplitude, reads);
+        }
+    }
+}
+
+/// What a list of targets reads, with the group properties of every prefix it may produce.
+fn reads(targets: &[Target], amplitude: &Amplitude) -> Reads {
+    let mut reads = Reads::default();
+    for t in targets {
+        match &t.group {
+            GroupExpr::Fixed(_) => {}
+            GroupExpr::Lookup { table, key } => {
+                reads.captures = true;
+                if let Some(tb) = amplitude.tables.get(table.0) {
+                    reads.lookups.insert(((*key).into(), tb.name.clone()));
+                }
+            }
+        }
+        if t.event
+            .iter()
+            .any(|p| matches!(p, crate::model::Part::Capture(_)))
+        {
+            reads.captures = true;
+        }
+        reads_conds(&t.when, amplitude, &mut reads);
+    }
+    for prefix in prefixes(targets, amplitude) {
+        for g in amplitude.groups.values().filter(|g| g.prefix == prefix) {
+            if let Some(props) = &g.event_properties {
+                reads_conds(&props.when, amplitude, &mut reads);
+                for p in &props.set {
+                    reads_value(&p.value, amplitude, &mut reads);
+                    reads_conds(&p.when, amplitude, &mut reads);
+                }
+            }
+        }
+    }
+    reads
+}
+
+/// Every group prefix that targets may produce.
+fn prefixes(targets: &[Target], amplitude: &Amplitude) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for t in targets {
+        match &t.group {
+            GroupExpr::Fixed(p) => {
+                out.insert(p.clone());
+            }
+            GroupExpr::Lookup { table, .. } => {
+                if let Some(tb) = amplitude.tables.get(table.0) {
+                    out.extend(tb.entries.iter().map(|(_, v)| v.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The group properties by prefix, normalized.
+fn group_properties(amplitude: &Amplitude) -> BTreeMap<String, Json> {
+    amplitude
+        .groups
+        .values()
+        .map(|g| {
+            let props = g.event_properties.as_ref().map(|p| {
+                serde_json::json!([
+                    normalize(&p.when, amplitude, false),
+                    normalize(&p.set, amplitude, false)
+                ])
+            });
+            (g.prefix.clone(), props.unwrap_or(Json::Null))
+        })
+        .collect()
+}
+
+/// The `(capture, table)` a rule's first target needs a truthy value of: without it the rule
+/// produces nothing (the transform stops at a dropped first target).
+fn gate(rule: &Rule, amplitude: &Amplitude) -> Option<(CaptureKey, String)> {
+    let first = rule.targets.first()?;
+    let table_name = |t: usize| amplitude.tables.get(t).map(|t| t.name.clone());
+    if let GroupExpr::Lookup { table, key } = &first.group {
+        return Some(((*key).into(), table_name(table.0)?));
+    }
+    first.when.iter().find_map(|c| match c {
+        Cond::Truthy(Value::Lookup { table, key }) => Some(((*key).into(), table_name(table.0)?)),
+        _ => None,
+    })
+}
+
+fn table<'a>(amplitude: &'a Amplitude, name: &str) -> Option<&'a crate::model::Table> {
+    amplitude.tables.iter().find(|t| t.name == name)
+}
+
+/// Keys whose value differs between two versions of a table (present in one only included).
+fn changed_keys(old: &Amplitude, new: &Amplitude, name: &str) -> Option<BTreeSet<String>> {
+    let (a, b) = (table(old, name)?, table(new, name)?);
+    let a: BTreeMap<&str, &str> = a
+        .entries
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let b: BTreeMap<&str, &str> = b
+        .entries
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Some(
+        a.keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(|k| (*k).to_owned())
+            .collect(),
+    )
+}
+
+/// `pattern` with capture group `index` (1-based) replaced by an alternation of the `keys` that
+/// the group itself matches whole; `None` when no key does (the restriction is empty) or the
+/// pattern does not parse.
+fn restrict(pattern: &str, index: u32, keys: &BTreeSet<String>) -> Option<String> {
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut found = None;
+    let replaced = replace_capture(&hir, index, keys, &mut found);
+    found?;
+    Some(replaced.to_string())
+}
+
+fn replace_capture(
+    hir: &Hir,
+    index: u32,
+    keys: &BTreeSet<String>,
+    found: &mut Option<()>,
+) -> Hir {
+    match hir.kind() {
+        HirKind::Capture(cap) if cap.index == index => {
+            let whole = regex::Regex::new(&format!("^(?:{})$", cap.sub)).ok();
+            let keys: Vec<Hir> = keys
+                .iter()
+                .filter(|k| whole.as_ref().is_some_and(|w| w.is_match(k)))
+                .map(|k| Hir::literal(k.as_bytes()))
+                .collect();
+            if !keys.is_empty() {
+                *found = Some(());
+            }
+            Hir::capture(regex_syntax::hir::Capture {
+                index: cap.index,
+                name: cap.name.clone(),
+                sub: Box::new(if keys.is_empty() {
+                    Hir::fail()
+                } else {
+                    Hir::alternation(keys)
+                }),
+            })
+        }
+        HirKind::Capture(cap) => Hir::capture(regex_syntax::hir::Capture {
+            index: cap.index,
+            name: cap.name.clone(),
+            sub: Box::new(replace_capture(&cap.sub, index, keys, found)),
+        }),
+        HirKind::Concat(items) => Hir::concat(
+            items
+                .iter()
+                .map(|h| replace_capture(h, index, keys, found))
+                .collect(),
+        ),
+        HirKind::Alternation(items) => Hir::alternation(
+            items
+                .iter()
+                .map(|h| replace_capture(h, index, keys, found))
+                .collect(),
+        ),
+        HirKind::Repetition(rep) => Hir::repetition(regex_syntax::hir::Repetition {
+            min: rep.min,
+            max: rep.max,
+            greedy: rep.greedy,
+            sub: Box::new(replace_capture(&rep.sub, index, keys, found)),
+        }),
+        _ => hir.clone(),
+    }
+}
+
+/// The text around the one capture group of `^prefix(...)suffix$`, whose capture is the name
+/// without the prefix and suffix.
+fn literal_context(pattern: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    use regex_syntax::hir::Look;
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let HirKind::Concat(items) = hir.kind() else {
+        return None;
+    };
+    let literal = |h: &Hir| match h.kind() {
+        HirKind::Literal(l) => Some(l.0.to_vec()),
+        _ => None,
+    };
+    let (first, last) = (items.first()?, items.last()?);
+    if *first.kind() != HirKind::Look(Look::Start) || *last.kind() != HirKind::Look(Look::End) {
+        return None;
+    }
+    let inner = &items[1..items.len() - 1];
+    let at = inner
+        .iter()
+        .position(|h| matches!(h.kind(), HirKind::Capture(_)))?;
+    if inner.iter().filter(|h| h.properties().explicit_captures_len() > 0).count() != 1
+        || inner[at].properties().explicit_captures_len() != 1
+    {
+        return None;
+    }
+    let mut prefix = Vec::new();
+    for h in &inner[..at] {
+        prefix.extend(literal(h)?);
+    }
+    let mut suffix = Vec::new();
+    for h in &inner[at + 1..] {
+        suffix.extend(literal(h)?);
+    }
+    Some((prefix, suffix))
+}
+
+/// Whether two patterns capture the same text from every name both match: both are
+/// `^prefix(...)suffix$` with the same literal prefix and suffix.
+fn same_captures(a: &str, b: &str) -> bool {
+    matches!((literal_context(a), literal_context(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The capture group number of a capture, given the rule's number of groups (`target` exists
+/// only with exactly two).
+fn group_index(key: CaptureKey, captures: usize) -> Option<u32> {
+    match key {
+        CaptureKey::Category if captures >= 1 => Some(1),
+        CaptureKey::Target if captures == 2 => Some(2),
+        _ => None,
+    }
+}
+
+/// How the names of one class change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// None changes.
+    Same,
+    /// Every name changes.
+    All,
+    /// The names that match any of these restricted patterns change.
+    Matching(Vec<usize>),
+}
+
+/// Decides single names: which class and whether it changes.
+#[derive(Debug)]
+pub struct Oracle {
+    automaton: Automaton,
+    old_rules: usize,
+    new_rules: usize,
+    verdicts: HashMap<(Option<usize>, Option<usize>), (Verdict, bool)>,
+    finite: BTreeMap<String, bool>,
+}
+
+impl Oracle {
+    /// The old and new rule of a name that is neither exact nor rewritten.
+    fn class(&self, matches: &[usize]) -> (Option<usize>, Option<usize>) {
+        let old = matches.iter().copied().find(|&i| i < self.old_rules);
+        let new = matches
+            .iter()
+            .copied()
+            .find(|&i| i >= self.old_rules && i < self.old_rules + self.new_rules)
+            .map(|i| i - self.old_rules);
+        (old, new)
+    }
+
+    fn changes(&self, matches: &[usize]) -> bool {
+        let class = self.class(matches);
+        match self.verdicts.get(&class) {
+            None | Some((Verdict::Same, _)) => false,
+            Some((Verdict::All, _)) => true,
+            Some((Verdict::Matching(ids), _)) => ids.iter().any(|id| matches.contains(id)),
+        }
+    }
+
+    /// Whether `name`'s amplitude output changes between the two versions (the layout aside).
+    pub fn affected(&self, name: &str) -> bool {
+        match self.finite.get(name) {
+            Some(&changed) => changed,
+            None => self.changes(self.automaton.matches_of(name)),
+        }
+    }
+}
+
+/// The concrete form of what a name resolves to, for comparing exact and rewritten names.
+fn concrete(amplitude: &Amplitude, evaluator: &Evaluator<'_>, name: &str) -> Json {
+    if let Some(r) = amplitude.policy.rewrites.iter().find(|r| r.event == name) {
+        return serde_json::json!({"rewrite": r.to});
+    }
+    let (targets, captures) = if let Some(t) = amplitude.exact.get(name) {
+        (t.as_slice(), Json::Null)
+    } else if let Some(i) = evaluator.first_rule(name) {
+        let rule = &amplitude.rules[i];
+        let caps = amplitude
+            .compiled
+            .regex(i)
+            .and_then(|r| r.captures(name))
+            .map(|c| {
+                let len = c.len();
+                serde_json::json!([
+                    (len >= 2).then(|| c.get(1).map(|m| m.as_str())),
+                    (len == 3).then(|| c.get(2).map(|m| m.as_str()))
+                ])
+            })
+            .unwrap_or(Json::Null);
+        (rule.targets.as_slice(), caps)
+    } else {
+        return Json::Null;
+    };
+    let groups: BTreeMap<String, Json> = group_properties(amplitude)
+        .into_iter()
+        .filter(|(p, _)| prefixes(targets, amplitude).contains(p))
+        .collect();
+    let reads = reads(targets, amplitude);
+    serde_json::json!({
+        "targets": normalize(&targets, amplitude, true),
+        "captures": if reads.captures { captures } else { Json::Null },
+        "groups": normalize_groups(&groups, amplitude),
+    })
+}
+
+fn normalize_groups(groups: &BTreeMap<String, Json>, _amplitude: &Amplitude) -> Json {
+    Json::Object(groups.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// Compares the mappings of two versions of a service.
+///
+/// # Errors
+/// [`TooLarge`] when the automaton of both versions' rules exceeds its size limit.
+pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
+    let (a, b) = (&old.amplitude, &new.amplitude);
+    let (ea, eb) = (Evaluator::new(a), Evaluator::new(b));
+    let empty = Map::new();
+    let types = |e: &Evaluator<'_>, name: &str| e.evaluate(name, &empty).event_types;
+
+    // Exact and rewritten names, one by one.
+    let mut finite_names: BTreeSet<&str> = BTreeSet::new();
+    finite_names.extend(a.exact.keys().map(String::as_str));
+    finite_names.extend(b.exact.keys().map(String::as_str));
+    finite_names.extend(a.policy.rewrites.iter().map(|r| r.event.as_str()));
+    finite_names.extend(b.policy.rewrites.iter().map(|r| r.event.as_str()));
+    let definition = |amp: &Amplitude, e: &Evaluator<'_>, name: &str| {
+        if amp.policy.rewrites.iter().any(|r| r.event == name) {
+            Definition::Rewrite(name.to_owned())
+        } else if amp.exact.contains_key(name) {
+            Definition::Exact(name.to_owned())
+        } else if let Some(i) = e.first_rule(name) {
+            Definition::Rule(i)
+        } else {
+            Definition::None
+        }
+    };
+    let mut changes = Vec::new();
+    let mut finite = BTreeMap::new();
+    for &name in &finite_names {
+        let changed = concrete(a, &ea, name) != concrete(b, &eb, name);
+        finite.insert(name.to_owned(), changed);
+        if changed {
+            changes.push(MappingChange {
+                old: definition(a, &ea, name),
+                new: definition(b, &eb, name),
+                names: NameSet {
+                    size: Size::Finite(1),
+                    examples: vec![name.to_owned()],
+                },
+                examples: vec![NameExample {
+                    name: name.to_owned(),
+                    old: types(&ea, name),
+                    new: types(&eb, name),
+                }],
+                exact: true,
+            });
+        }
+    }
+
+    // The automaton: old rules, new rules, then restricted copies.
+    let (m, n) = (a.rules.len(), b.rules.len());
+    let mut patterns: Vec<String> = a.rules.iter().map(|r| r.rust_pattern.clone()).collect();
+    patterns.extend(b.rules.iter().map(|r| r.rust_pattern.clone()));
+    let add = |p: Option<String>, patterns: &mut Vec<String>| {
+        p.map(|p| {
+            patterns.push(p);
+            patterns.len() - 1
+        })
+    };
+    let truthy_keys = |amp: &Amplitude, name: &str| -> BTreeSet<String> {
+        table(amp, name)
+            .map(|t| {
+                t.entries
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Per rule: the names it may produce an event for, when it has a gate (`None`: all).
+    let mut productive_old: Vec<Option<Option<usize>>> = Vec::new();
+    for rule in &a.rules {
+        productive_old.push(gate(rule, a).and_then(|(c, t)| {
+            let index = group_index(c, rule.captures)?;
+            Some(add(
+                restrict(&rule.rust_pattern, index, &truthy_keys(a, &t)),
+                &mut patterns,
+            ))
+        }));
+    }
+    let mut productive_new: Vec<Option<Option<usize>>> = Vec::new();
+    for rule in &b.rules {
+        productive_new.push(gate(rule, b).and_then(|(c, t)| {
+            let index = group_index(c, rule.captures)?;
+            Some(add(
+                restrict(&rule.rust_pattern, index, &truthy_keys(b, &t)),
+                &mut patterns,
+            ))
+        }));
+    }
+    // Per old rule: the names whose capture is a changed key of a table it looks it up in
+    // (`None` when a table it reads was added, removed or is read by a data value that
+    // changed: then every name).
+    let mut keyed_old: Vec<Option<Vec<usize>>> = Vec::new();
+    for rule in &a.rules {
+        let reads = reads(&rule.targets, a);
+        let mut ids = Vec::new();
+        let mut all = false;
+        for t in &reads.data_tables {
+            if changed_keys(a, b, t).is_none_or(|k| !k.is_empty()) {
+                all = true;
+            }
+        }
+        for (c, t) in &reads.lookups {
+            match (changed_keys(a, b, t), group_index(*c, rule.captures)) {
+                (None, _) => all = true,
+                (Some(keys), _) if keys.is_empty() => {}
+                (Some(keys), Some(index)) => {
+                    ids.extend(add(restrict(&rule.rust_pattern, index, &keys), &mut patterns));
+                }
+                // A capture the rule does not have reads as absent: no key applies.
+                (Some(_), None) => {}
+            }
+        }
+        keyed_old.push((!all).then_some(ids));
+    }
+
+    let automaton = Automaton::new(&patterns).map_err(|e| TooLarge(e.0))?;
+
+    let groups_a = group_properties(a);
+    let groups_b = group_properties(b);
+    let verdict = |i: Option<usize>, j: Option<usize>| -> (Verdict, bool) {
+        let productive = |p: &Option<Option<usize>>| match p {
+            None => None,
+            Some(id) => Some(id.iter().copied().collect::<Vec<_>>()),
+        };
+        match (i, j) {
+            (None, None) => (Verdict::Same, true),
+            (Some(i), None) => match productive(&productive_old[i]) {
+                Some(ids) => (Verdict::Matching(ids), true),
+                None => (Verdict::All, true),
+            },
+            (None, Some(j)) => match productive(&productive_new[j]) {
+                Some(ids) => (Verdict::Matching(ids), true),
+                None => (Verdict::All, true),
+            },
+            (Some(i), Some(j)) => {
+                let (ra, rb) = (&a.rules[i], &b.rules[j]);
+                let (reads_a, reads_b) = (reads(&ra.targets, a), reads(&rb.targets, b));
+                let same_pattern = ra.rust_pattern == rb.rust_pattern
+                    || same_captures(&ra.rust_pattern, &rb.rust_pattern);
+                let captures_read = reads_a.captures || reads_b.captures;
+                let groups_same = {
+                    let pa = prefixes(&ra.targets, a);
+                    let pb = prefixes(&rb.targets, b);
+                    pa.iter()
+                        .chain(&pb)
+                        .all(|p| groups_a.get(p) == groups_b.get(p))
+                };
+                let targets_same = normalize(&ra.targets, a, false)
+                    == normalize(&rb.targets, b, false)
+                    && ra.captures == rb.captures
+                    && groups_same;
+                let either = || -> Verdict {
+                    match (productive(&productive_old[i]), productive(&productive_new[j])) {
+                        (Some(x), Some(y)) => Verdict::Matching(x.into_iter().chain(y).collect()),
+                        _ => Verdict::All,
+                    }
+                };
+                if !captures_read {
+                    // The output does not depend on the name: compare the tables' contents.
+                    let same = normalize(&ra.targets, a, true) == normalize(&rb.targets, b, true)
+                        && groups_same;
+                    return (if same { Verdict::Same } else { Verdict::All }, true);
+                }
+                if same_pattern && targets_same {
+                    return match &keyed_old[i] {
+                        None => (Verdict::All, true),
+                        Some(ids) if ids.is_empty() => (Verdict::Same, true),
+                        Some(ids) => (Verdict::Matching(ids.clone()), true),
+                    };
+                }
+                (either(), same_pattern)
+            }
+        }
+    };
+
+    // Every class that occurs, with its verdict, and the states of its changed names.
+    let mut verdicts: HashMap<(Option<usize>, Option<usize>), (Verdict, bool)> = HashMap::new();
+    let mut classes: BTreeMap<(Option<usize>, Option<usize>), Vec<usize>> = BTreeMap::new();
+    let mut oracle = Oracle {
+        automaton,
+        old_rules: m,
+        new_rules: n,
+        verdicts: HashMap::new(),
+        finite,
+    };
+    for state in 0..oracle.automaton.states() {
+        let matches = oracle.automaton.matches(state);
+        let class = oracle.class(matches);
+        if class == (None, None) {
+            continue;
+        }
+        let (v, exact) = verdicts
+            .entry(class)
+            .or_insert_with(|| verdict(class.0, class.1))
+            .clone();
+        oracle.verdicts.insert(class, (v, exact));
+        if oracle.changes(matches) {
+            classes.entry(class).or_default().push(state);
+        }
+    }
+    let excluded: Vec<&str> = finite_names.iter().copied().collect();
+    for ((i, j), states) in classes {
+        let mut accept = vec![false; oracle.automaton.states()];
+        for s in states {
+            accept[s] = true;
+        }
+        let names = oracle.automaton.language(&accept, &excluded);
+        if names.size == Size::Finite(0) {
+            continue;
+        }
+        let examples = names
+            .examples
+            .iter()
+            .map(|name| NameExample {
+                name: name.clone(),
+                old: types(&ea, name),
+                new: types(&eb, name),
+            })
+            .collect();
+        let exact = oracle.verdicts.get(&(i, j)).is_none_or(|v| v.1);
+        changes.push(MappingChange {
+            old: i.map_or(Definition::None, Definition::Rule),
+            new: j.map_or(Definition::None, Definition::Rule),
+            names,
+            examples,
+            exact,
+        });
+    }
+    Ok(MappingDiff {
+        changes,
+        layout_changed: a.layout != b.layout,
+        oracle,
+    })
+}
