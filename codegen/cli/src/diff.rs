@@ -100,7 +100,9 @@ fn load(loader: &Loader, arg: &str) -> Result<Model, String> {
         None => {
             let path = Path::new(arg);
             if !path.exists() {
-                return Err(format!("error: cannot read `{arg}`: no such file or directory"));
+                return Err(format!(
+                    "error: cannot read `{arg}`: no such file or directory"
+                ));
             }
             loader.load(path)
         }
@@ -175,8 +177,13 @@ impl GitTree {
         if path.is_empty() {
             return Err("error: `git:REV:PATH` needs a PATH".into());
         }
-        let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{tree}}")])
-            .map_err(|_| format!("error: `{rev}` is not a revision of this repository"))?;
+        let commit = git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{tree}}"),
+        ])
+        .map_err(|_| format!("error: `{rev}` is not a revision of this repository"))?;
         let tree = String::from_utf8_lossy(&commit).trim().to_owned();
         let listing = git(&["ls-tree", "-r", "-z", "--full-tree", &tree])?;
         let mut blobs: Vec<(String, String)> = Vec::new();
@@ -196,10 +203,8 @@ impl GitTree {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "metricsmith-diff-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("metricsmith-diff-{}-{nanos}", std::process::id()));
         let tree = GitTree { dir };
         let root = tree.dir.join("tree");
         std::fs::create_dir_all(&root).map_err(|e| format!("error: {e}"))?;
@@ -209,7 +214,10 @@ impl GitTree {
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("error: cannot run git: {e}"))?;
-        let mut stdin = child.stdin.take().ok_or("error: git cat-file has no stdin")?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or("error: git cat-file has no stdin")?;
         let stdout = child
             .stdout
             .take()

@@ -335,7 +335,13 @@ fn shape(path: &str, old: Shape<'_>, new: Shape<'_>, out: &mut Vec<Change>) {
     );
 }
 
-fn governance(path: &str, old: &Governance, new: &Governance, at: &Location, out: &mut Vec<Change>) {
+fn governance(
+    path: &str,
+    old: &Governance,
+    new: &Governance,
+    at: &Location,
+    out: &mut Vec<Change>,
+) {
     let list = |v: &[String]| v.join(", ");
     let fields = [
         ("owners", list(&old.owners), list(&new.owners)),
@@ -512,7 +518,8 @@ fn types(path: &str, old: &PropertyType, new: &PropertyType, at: &Location, out:
         ) => {
             let js = |p: &Option<crate::model::Pattern>| p.as_ref().map(|p| p.js.clone());
             let rust = |p: &Option<crate::model::Pattern>| {
-                p.as_ref().map_or_else(|| String::from(""), |p| p.rust.clone())
+                p.as_ref()
+                    .map_or_else(|| String::from(""), |p| p.rust.clone())
             };
             if js(pa) != js(pb) {
                 match pattern_order(&rust(pa), &rust(pb)) {

@@ -96,7 +96,9 @@ fn normalize<T: serde::Serialize>(value: &T, amplitude: &Amplitude, contents: bo
                     if key == "table"
                         && let Some(id) = value.as_u64()
                     {
-                        let table = usize::try_from(id).ok().and_then(|i| amplitude.tables.get(i));
+                        let table = usize::try_from(id)
+                            .ok()
+                            .and_then(|i| amplitude.tables.get(i));
                         *value = match table {
                             Some(t) if contents => serde_json::json!([t.name, t.entries]),
                             Some(t) => Json::String(t.name.clone()),
@@ -120,7 +122,10 @@ fn normalize<T: serde::Serialize>(value: &T, amplitude: &Amplitude, contents: bo
 /// data values in tables or read captures at all.
 #[derive(Debug, Default)]
 struct Reads {
+    /// Lookups whose value is used (a group, a property).
     lookups: BTreeSet<(CaptureKey, String)>,
+    /// Lookups only tested for truthiness (conditions).
+    tested: BTreeSet<(CaptureKey, String)>,
     data_tables: BTreeSet<String>,
     captures: bool,
 }
@@ -141,13 +146,21 @@ impl From<Capture> for CaptureKey {
 }
 
 fn reads_value(v: &Value, amplitude: &Amplitude, reads: &mut Reads) {
+    reads_value_as(v, amplitude, reads, false);
+}
+
+fn reads_value_as(v: &Value, amplitude: &Amplitude, reads: &mut Reads, tested: bool) {
     let name = |t: usize| amplitude.tables.get(t).map(|t| t.name.clone());
     match v {
         Value::Capture(_) => reads.captures = true,
         Value::Lookup { table, key } => {
             reads.captures = true;
             if let Some(n) = name(table.0) {
-                reads.lookups.insert(((*key).into(), n));
+                if tested {
+                    reads.tested.insert(((*key).into(), n));
+                } else {
+                    reads.lookups.insert(((*key).into(), n));
+                }
             }
         }
         Value::LookupData { table, .. } => {
@@ -162,7 +175,7 @@ fn reads_value(v: &Value, amplitude: &Amplitude, reads: &mut Reads) {
 fn reads_conds(conds: &[Cond], amplitude: &Amplitude, reads: &mut Reads) {
     for c in conds {
         if let Cond::Truthy(v) = c {
-            reads_value(v, amplitude, reads);
+            reads_value_as(v, amplitude, reads, true);
         }
     }
 }
@@ -255,6 +268,35 @@ fn table<'a>(amplitude: &'a Amplitude, name: &str) -> Option<&'a crate::model::T
     amplitude.tables.iter().find(|t| t.name == name)
 }
 
+/// A rule's targets without its gate's condition on the first target.
+fn ungated(rule: &Rule, amplitude: &Amplitude) -> Vec<Target> {
+    let mut targets = rule.targets.clone();
+    let table_name = |t: usize| amplitude.tables.get(t).map(|t| t.name.clone());
+    if let (Some(g), Some(first)) = (gate(rule, amplitude), targets.first_mut()) {
+        first.when.retain(|c| match c {
+            Cond::Truthy(Value::Lookup { table, key }) => {
+                table_name(table.0).map(|t| (CaptureKey::from(*key), t)) != Some(g.clone())
+            }
+            _ => true,
+        });
+    }
+    targets
+}
+
+/// Keys whose truthiness differs between two versions of a table (a missing key is falsy).
+fn changed_truthiness(old: &Amplitude, new: &Amplitude, name: &str) -> Option<BTreeSet<String>> {
+    let (a, b) = (table(old, name)?, table(new, name)?);
+    let truthy = |t: &crate::model::Table| -> BTreeSet<String> {
+        t.entries
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let (a, b) = (truthy(a), truthy(b));
+    Some(a.symmetric_difference(&b).cloned().collect())
+}
+
 /// Keys whose value differs between two versions of a table (present in one only included).
 fn changed_keys(old: &Amplitude, new: &Amplitude, name: &str) -> Option<BTreeSet<String>> {
     let (a, b) = (table(old, name)?, table(new, name)?);
@@ -288,12 +330,7 @@ fn restrict(pattern: &str, index: u32, keys: &BTreeSet<String>) -> Option<String
     Some(replaced.to_string())
 }
 
-fn replace_capture(
-    hir: &Hir,
-    index: u32,
-    keys: &BTreeSet<String>,
-    found: &mut Option<()>,
-) -> Hir {
+fn replace_capture(hir: &Hir, index: u32, keys: &BTreeSet<String>, found: &mut Option<()>) -> Hir {
     match hir.kind() {
         HirKind::Capture(cap) if cap.index == index => {
             let whole = regex::Regex::new(&format!("^(?:{})$", cap.sub)).ok();
@@ -362,7 +399,11 @@ fn literal_context(pattern: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     let at = inner
         .iter()
         .position(|h| matches!(h.kind(), HirKind::Capture(_)))?;
-    if inner.iter().filter(|h| h.properties().explicit_captures_len() > 0).count() != 1
+    if inner
+        .iter()
+        .filter(|h| h.properties().explicit_captures_len() > 0)
+        .count()
+        != 1
         || inner[at].properties().explicit_captures_len() != 1
     {
         return None;
@@ -394,15 +435,64 @@ fn group_index(key: CaptureKey, captures: usize) -> Option<u32> {
     }
 }
 
-/// How the names of one class change.
+/// Whether a rule produces anything for a name: always (no gate), never (no key of its gate's
+/// table fits its capture), or when the name matches a restricted pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Always,
+    Never,
+    Matching(usize),
+}
+
+impl Gate {
+    fn of(productive: &Option<Option<usize>>) -> Gate {
+        match productive {
+            None => Gate::Always,
+            Some(None) => Gate::Never,
+            Some(Some(id)) => Gate::Matching(*id),
+        }
+    }
+
+    fn holds(self, matches: &[usize]) -> bool {
+        match self {
+            Gate::Always => true,
+            Gate::Never => false,
+            Gate::Matching(id) => matches.contains(&id),
+        }
+    }
+}
+
+/// How the names of one class change: a name changes when exactly one side produces something
+/// for it, or when both do and its capture is a changed key (`keyed`; `None`: every name).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Verdict {
-    /// None changes.
-    Same,
-    /// Every name changes.
-    All,
-    /// The names that match any of these restricted patterns change.
-    Matching(Vec<usize>),
+struct Verdict {
+    old: Gate,
+    new: Gate,
+    keyed: Option<Vec<usize>>,
+}
+
+impl Verdict {
+    const SAME: Verdict = Verdict {
+        old: Gate::Always,
+        new: Gate::Always,
+        keyed: Some(Vec::new()),
+    };
+    const ALL: Verdict = Verdict {
+        old: Gate::Always,
+        new: Gate::Always,
+        keyed: None,
+    };
+
+    fn changes(&self, matches: &[usize]) -> bool {
+        let (a, b) = (self.old.holds(matches), self.new.holds(matches));
+        a != b
+            || (a
+                && b
+                && self
+                    .keyed
+                    .as_ref()
+                    .is_none_or(|ids| ids.iter().any(|id| matches.contains(id))))
+    }
 }
 
 /// Decides single names: which class and whether it changes.
@@ -429,11 +519,20 @@ impl Oracle {
 
     fn changes(&self, matches: &[usize]) -> bool {
         let class = self.class(matches);
-        match self.verdicts.get(&class) {
-            None | Some((Verdict::Same, _)) => false,
-            Some((Verdict::All, _)) => true,
-            Some((Verdict::Matching(ids), _)) => ids.iter().any(|id| matches.contains(id)),
+        self.verdicts
+            .get(&class)
+            .is_some_and(|(v, _)| v.changes(matches))
+    }
+
+    /// Whether [`Oracle::affected`] is exact for `name`: `false` only for a name that two rules
+    /// with different patterns map, both reading their captures; then it says "affected"
+    /// whether or not the captures differ.
+    pub fn exact(&self, name: &str) -> bool {
+        if self.finite.contains_key(name) {
+            return true;
         }
+        let class = self.class(self.automaton.matches_of(name));
+        self.verdicts.get(&class).is_none_or(|(_, exact)| *exact)
     }
 
     /// Whether `name`'s amplitude output changes between the two versions (the layout aside).
@@ -591,12 +690,24 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
                 all = true;
             }
         }
-        for (c, t) in &reads.lookups {
-            match (changed_keys(a, b, t), group_index(*c, rule.captures)) {
+        let tested_only = reads
+            .tested
+            .iter()
+            .filter(|l| !reads.lookups.contains(*l))
+            .map(|(c, t)| (c, t, changed_truthiness(a, b, t)));
+        let used = reads
+            .lookups
+            .iter()
+            .map(|(c, t)| (c, t, changed_keys(a, b, t)));
+        for (c, _, keys) in used.chain(tested_only) {
+            match (keys, group_index(*c, rule.captures)) {
                 (None, _) => all = true,
                 (Some(keys), _) if keys.is_empty() => {}
                 (Some(keys), Some(index)) => {
-                    ids.extend(add(restrict(&rule.rust_pattern, index, &keys), &mut patterns));
+                    ids.extend(add(
+                        restrict(&rule.rust_pattern, index, &keys),
+                        &mut patterns,
+                    ));
                 }
                 // A capture the rule does not have reads as absent: no key applies.
                 (Some(_), None) => {}
@@ -610,20 +721,25 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
     let groups_a = group_properties(a);
     let groups_b = group_properties(b);
     let verdict = |i: Option<usize>, j: Option<usize>| -> (Verdict, bool) {
-        let productive = |p: &Option<Option<usize>>| match p {
-            None => None,
-            Some(id) => Some(id.iter().copied().collect::<Vec<_>>()),
-        };
+        let never = Gate::Never;
         match (i, j) {
-            (None, None) => (Verdict::Same, true),
-            (Some(i), None) => match productive(&productive_old[i]) {
-                Some(ids) => (Verdict::Matching(ids), true),
-                None => (Verdict::All, true),
-            },
-            (None, Some(j)) => match productive(&productive_new[j]) {
-                Some(ids) => (Verdict::Matching(ids), true),
-                None => (Verdict::All, true),
-            },
+            (None, None) => (Verdict::SAME, true),
+            (Some(i), None) => (
+                Verdict {
+                    old: Gate::of(&productive_old[i]),
+                    new: never,
+                    keyed: Some(Vec::new()),
+                },
+                true,
+            ),
+            (None, Some(j)) => (
+                Verdict {
+                    old: never,
+                    new: Gate::of(&productive_new[j]),
+                    keyed: Some(Vec::new()),
+                },
+                true,
+            ),
             (Some(i), Some(j)) => {
                 let (ra, rb) = (&a.rules[i], &b.rules[j]);
                 let (reads_a, reads_b) = (reads(&ra.targets, a), reads(&rb.targets, b));
@@ -637,30 +753,37 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
                         .chain(&pb)
                         .all(|p| groups_a.get(p) == groups_b.get(p))
                 };
-                let targets_same = normalize(&ra.targets, a, false)
-                    == normalize(&rb.targets, b, false)
-                    && ra.captures == rb.captures
-                    && groups_same;
-                let either = || -> Verdict {
-                    match (productive(&productive_old[i]), productive(&productive_new[j])) {
-                        (Some(x), Some(y)) => Verdict::Matching(x.into_iter().chain(y).collect()),
-                        _ => Verdict::All,
-                    }
-                };
                 if !captures_read {
                     // The output does not depend on the name: compare the tables' contents.
                     let same = normalize(&ra.targets, a, true) == normalize(&rb.targets, b, true)
                         && groups_same;
-                    return (if same { Verdict::Same } else { Verdict::All }, true);
+                    return (if same { Verdict::SAME } else { Verdict::ALL }, true);
                 }
+                // The gates decide whether anything is produced; beyond them the targets must
+                // agree.
+                let targets_same = normalize(&ungated(ra, a), a, false)
+                    == normalize(&ungated(rb, b), b, false)
+                    && ra.captures == rb.captures
+                    && groups_same;
+                let gates = (Gate::of(&productive_old[i]), Gate::of(&productive_new[j]));
                 if same_pattern && targets_same {
-                    return match &keyed_old[i] {
-                        None => (Verdict::All, true),
-                        Some(ids) if ids.is_empty() => (Verdict::Same, true),
-                        Some(ids) => (Verdict::Matching(ids.clone()), true),
-                    };
+                    return (
+                        Verdict {
+                            old: gates.0,
+                            new: gates.1,
+                            keyed: keyed_old[i].clone(),
+                        },
+                        true,
+                    );
                 }
-                (either(), same_pattern)
+                (
+                    Verdict {
+                        old: gates.0,
+                        new: gates.1,
+                        keyed: None,
+                    },
+                    same_pattern,
+                )
             }
         }
     };

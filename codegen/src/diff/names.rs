@@ -54,7 +54,8 @@ pub struct Automaton {
     dfa: dense::DFA<Vec<u32>>,
     start: StateID,
     index: HashMap<StateID, usize>,
-    /// Per state: (next state, the preferred byte of the class, bytes in the class).
+    /// Per state: (next state, a byte, the bytes of its class for the first byte of a class
+    /// and 0 for the others).
     edges: Vec<Vec<(usize, u8, u32)>>,
     /// Per state: the sorted ids of the patterns that match a name ending there.
     matches: Vec<Vec<usize>>,
@@ -77,14 +78,20 @@ impl Automaton {
         let mut bytes: Vec<u8> = (0..=255).collect();
         bytes.sort_by_key(|&b| preference(b));
         let mut sizes: HashMap<u8, u32> = HashMap::new();
-        let mut chosen: Vec<u8> = Vec::new();
+        for &b in &bytes {
+            *sizes.entry(classes.get(b)).or_insert(0) += 1;
+        }
+        // Up to EXAMPLES bytes per class, in preference order, so that examples differ in more
+        // than their class: the first of each class carries the class's size for counting.
+        let mut taken: HashMap<u8, u32> = HashMap::new();
+        let mut chosen: Vec<(u8, u32)> = Vec::new();
         for &b in &bytes {
             let class = classes.get(b);
-            let size = sizes.entry(class).or_insert(0);
-            if *size == 0 {
-                chosen.push(b);
+            let n = taken.entry(class).or_insert(0);
+            if (*n as usize) < EXAMPLES {
+                chosen.push((b, if *n == 0 { sizes[&class] } else { 0 }));
             }
-            *size += 1;
+            *n += 1;
         }
         let mut automaton = Automaton {
             start,
@@ -101,7 +108,7 @@ impl Automaton {
             let from = automaton.index[&state];
             automaton.matches[from] = automaton.eoi_matches(state);
             let mut edges = Vec::new();
-            for &b in &chosen {
+            for &(b, size) in &chosen {
                 let next = automaton.dfa.next_state(state, b);
                 if automaton.dfa.is_dead_state(next) || automaton.dfa.is_quit_state(next) {
                     continue;
@@ -117,7 +124,7 @@ impl Automaton {
                         to
                     }
                 };
-                edges.push((to, b, sizes[&classes.get(b)]));
+                edges.push((to, b, size));
             }
             automaton.edges[from] = edges;
         }
@@ -222,9 +229,9 @@ impl Automaton {
         while let Some(&mut (state, ref mut next)) = stack.last_mut() {
             let edges = &self.edges[state];
             if *next < edges.len() {
-                let (to, _, _) = edges[*next];
+                let (to, _, size) = edges[*next];
                 *next += 1;
-                if !useful[to] {
+                if !useful[to] || size == 0 {
                     continue;
                 }
                 match mark[to] {
@@ -315,7 +322,10 @@ mod tests {
     fn infinite_sets_show_their_shortest_names() {
         let s = set(&[r"^flow\.\w+$", r"^flow\.x"], |m| m == [0]);
         assert_eq!(s.size, Size::Infinite);
-        assert_eq!(s.examples, ["flow.a", "flow.b", "flow.c", "flow.d", "flow.e"]);
+        assert_eq!(
+            s.examples,
+            ["flow.a", "flow.b", "flow.c", "flow.d", "flow.e"]
+        );
         let s = set(&[r"engage"], |m| m == [0]);
         assert_eq!(s.size, Size::Infinite);
         assert_eq!(s.examples[0], "engage");
