@@ -379,50 +379,84 @@ fn replace_capture(hir: &Hir, index: u32, keys: &BTreeSet<String>, found: &mut O
     }
 }
 
-/// The text around the one capture group of `^prefix(...)suffix$`, whose capture is the name
-/// without the prefix and suffix.
-fn literal_context(pattern: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+/// The skeleton of `^lit(cap)lit(cap)...lit$`: the literal texts between the capture groups,
+/// when every capture ends where the next literal starts (no capture can hold the first byte
+/// of the literal after it), so the captures of a name are determined by the literals alone.
+fn skeleton(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::Look;
     let hir = regex_syntax::parse(pattern).ok()?;
     let HirKind::Concat(items) = hir.kind() else {
         return None;
     };
-    let literal = |h: &Hir| match h.kind() {
-        HirKind::Literal(l) => Some(l.0.to_vec()),
-        _ => None,
-    };
     let (first, last) = (items.first()?, items.last()?);
     if *first.kind() != HirKind::Look(Look::Start) || *last.kind() != HirKind::Look(Look::End) {
         return None;
     }
-    let inner = &items[1..items.len() - 1];
-    let at = inner
-        .iter()
-        .position(|h| matches!(h.kind(), HirKind::Capture(_)))?;
-    if inner
-        .iter()
-        .filter(|h| h.properties().explicit_captures_len() > 0)
-        .count()
-        != 1
-        || inner[at].properties().explicit_captures_len() != 1
-    {
-        return None;
+    let mut literals: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut captures: Vec<[bool; 256]> = Vec::new();
+    for h in &items[1..items.len() - 1] {
+        match h.kind() {
+            HirKind::Literal(l) => literals.last_mut()?.extend_from_slice(&l.0),
+            HirKind::Capture(c) if c.sub.properties().explicit_captures_len() == 0 => {
+                captures.push(bytes_of(&c.sub)?);
+                literals.push(Vec::new());
+            }
+            _ => return None,
+        }
     }
-    let mut prefix = Vec::new();
-    for h in &inner[..at] {
-        prefix.extend(literal(h)?);
+    // Each capture must stop at the literal after it, which must not be empty, except for a
+    // last capture, which ends at the end of the name.
+    for (i, bytes) in captures.iter().enumerate() {
+        let next = literals.get(i + 1)?;
+        match next.first() {
+            None if i + 2 == literals.len() => {}
+            None => return None,
+            Some(&b) if bytes[usize::from(b)] => return None,
+            Some(_) => {}
+        }
     }
-    let mut suffix = Vec::new();
-    for h in &inner[at + 1..] {
-        suffix.extend(literal(h)?);
-    }
-    Some((prefix, suffix))
+    Some(literals)
 }
 
-/// Whether two patterns capture the same text from every name both match: both are
-/// `^prefix(...)suffix$` with the same literal prefix and suffix.
+/// The bytes a pattern may match anywhere; `None` for what is not read here.
+fn bytes_of(hir: &Hir) -> Option<[bool; 256]> {
+    use regex_syntax::hir::Class;
+    let mut out = [false; 256];
+    let mut stack = vec![hir];
+    while let Some(h) = stack.pop() {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(l) => l.0.iter().for_each(|&b| out[usize::from(b)] = true),
+            HirKind::Class(Class::Bytes(c)) => {
+                for r in c.ranges() {
+                    (r.start()..=r.end()).for_each(|b| out[usize::from(b)] = true);
+                }
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                for r in c.ranges() {
+                    let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                    if hi >= 0x80 {
+                        out[0x80..].iter_mut().for_each(|b| *b = true);
+                    }
+                    for b in lo.min(0x80)..hi.min(0x7f) + 1 {
+                        if b < 0x80 {
+                            out[b as usize] = true;
+                        }
+                    }
+                }
+            }
+            HirKind::Repetition(r) => stack.push(&r.sub),
+            HirKind::Capture(c) => stack.push(&c.sub),
+            HirKind::Concat(items) | HirKind::Alternation(items) => stack.extend(items),
+        }
+    }
+    Some(out)
+}
+
+/// Whether two patterns capture the same text from every name both match: both have the same
+/// [`skeleton`].
 fn same_captures(a: &str, b: &str) -> bool {
-    matches!((literal_context(a), literal_context(b)), (Some(x), Some(y)) if x == y)
+    matches!((skeleton(a), skeleton(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The capture group number of a capture, given the rule's number of groups (`target` exists
@@ -846,4 +880,29 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
         layout_changed: a.layout != b.layout,
         oracle,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skeletons_decide_when_captures_agree() {
+        let cases = [
+            (r"^a\.(\w+)\.view$", r"^a\.([a-z]+)\.view$", true),
+            (
+                r"^a\.(obj[0-9]{5})\.(view|fail)$",
+                r"^a\.(obj[0-9]{4}1)\.(view)$",
+                true,
+            ),
+            (r"^a\.(\w+)\.view$", r"^a\.(\w+)\.views$", false),
+            // `.` may be captured: the capture of `a.b.c.view` is ambiguous in form.
+            (r"^a\.(.+)\.view$", r"^a\.(.+)\.view$", false),
+            (r"^a\.(\w+)", r"^a\.(\w+)", false),
+            (r"^(\w+)\.submit$", r"^(\w+)\.submit$", true),
+        ];
+        for (a, b, same) in cases {
+            assert_eq!(same_captures(a, b), same, "{a} {b}");
+        }
+    }
 }
