@@ -906,6 +906,15 @@ fn mapping_change(old: &Service, new: &Service, m: MappingChange) -> Change {
             "map differently (event type, group or event properties)",
         )
     };
+    let what = if m.names.size == Size::Finite(1) {
+        match code {
+            ChangeCode::MappingProduced => "now produces amplitude events",
+            ChangeCode::MappingDropped => "no longer produces amplitude events",
+            _ => "maps differently (event type, group or event properties)",
+        }
+    } else {
+        what
+    };
     let count = match m.names.size {
         Size::Finite(1) => "1 name".to_owned(),
         Size::Finite(n) => format!("{n} names"),
