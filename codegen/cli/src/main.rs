@@ -37,6 +37,9 @@ enum Command {
     Diff(diff::Args),
     /// Generate only the reviewer docs for a schema.
     Docs(docs::Args),
+    /// Check mozlog lines that services logged against their schema.
+    #[command(name = "live-check")]
+    LiveCheck(metricsmith_cli::live_check::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
     /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
+        Command::LiveCheck(args) => metricsmith_cli::live_check::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
         Command::Send(config) => send::run(&config),
