@@ -89,6 +89,40 @@ fn diff(args: &Args) -> Result<(String, bool), String> {
     Ok((text, report.breaking()))
 }
 
+/// The reviewer docs' changes page (`metricsmith docs --baseline OLD`): what changed from the
+/// schema `old` (a path or `git:REV:PATH`) to the schemas `new`, in Markdown; `None` when the
+/// docs are generated without a baseline.
+///
+/// # Errors
+/// The message to print when a schema does not load.
+pub fn changes_page(
+    old: &str,
+    new: &[PathBuf],
+) -> Result<Option<metricsmith_codegen::GeneratedFile>, String> {
+    let mut loader = Loader::new();
+    loader.facts(false);
+    let old_model = load(&loader, old)?;
+    let new_model = loader
+        .load_all(new)
+        .map(|c| c.model)
+        .map_err(|report| report.render(Style::Plain).trim_end().to_owned())?;
+    let report = diff::diff(&old_model, &new_model, &[]);
+    let mut page = format!("# Changes since `{old}`\n\n");
+    if report.changes.is_empty() {
+        page.push_str("Nothing changed.\n");
+    } else {
+        page.push_str(
+            "What changed in the schema, as `metricsmith diff` reports it: breaking changes first, \
+             each with the path of what changed and where it is now.\n\n",
+        );
+        page.push_str(&diff::to_markdown(&report));
+    }
+    Ok(Some(metricsmith_codegen::GeneratedFile {
+        path: "changes.md".to_owned(),
+        contents: page.trim_end().to_owned() + "\n",
+    }))
+}
+
 /// Loads a schema argument: a path, or `git:REV:PATH`.
 fn load(loader: &Loader, arg: &str) -> Result<Model, String> {
     let style = if std::io::stderr().is_terminal() {

@@ -371,3 +371,47 @@ fn git_revisions_are_read_without_a_checkout() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist at revision"));
 }
+
+#[test]
+fn docs_with_a_baseline_have_a_changes_page() {
+    let dir = workspace("docs", |t| {
+        replace(t, "  account.deleted:", "  account.removed:")
+    });
+    let out = Command::cargo_bin("metricsmith")
+        .unwrap()
+        .current_dir(&dir)
+        .args([
+            "docs",
+            "--schema",
+            "new",
+            "--out",
+            "docs",
+            "--baseline",
+            "old",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(dir.join("docs/changes.md")).unwrap();
+    assert!(page.starts_with("# Changes since `old`\n"), "{page}");
+    assert!(
+        page.contains("- `event-renamed` `auth-server.events.account.deleted`"),
+        "{page}"
+    );
+    let readme = std::fs::read_to_string(dir.join("docs/README.md")).unwrap();
+    assert!(readme.contains("[changes.md](changes.md)"), "{readme}");
+    // Without a baseline there is no changes page.
+    let out = Command::cargo_bin("metricsmith")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["docs", "--schema", "new", "--out", "plain"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!dir.join("plain/changes.md").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
