@@ -50,6 +50,19 @@ pub struct Service {
     pub families: BTreeMap<String, Family>,
     /// The Amplitude mapping.
     pub amplitude: Amplitude,
+    /// Breaking changes accepted on purpose (`accepted_changes:` of its files, in load order).
+    pub accepted_changes: Vec<AcceptedChange>,
+}
+
+/// A breaking change accepted on purpose, for `metricsmith diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedChange {
+    /// `CODE:PATH` as written.
+    pub change: String,
+    /// Why the change is acceptable.
+    pub reason: String,
+    /// Where it is written.
+    pub location: Location,
 }
 
 /// The mozlog logger of a service.

@@ -80,6 +80,7 @@ fn diff(args: &Args) -> Result<(String, bool), String> {
     loader.max_file_size(args.max_file_size).facts(false);
     let old = load(&loader, &args.old)?;
     let new = load(&loader, &args.new)?;
+    allows.extend(accepted(&new)?);
     let report = diff::diff(&old, &new, &allows);
     let text = match args.format {
         Format::Text => diff::to_text(&report),
@@ -106,7 +107,8 @@ pub fn changes_page(
         .load_all(new)
         .map(|c| c.model)
         .map_err(|report| report.render(Style::Plain).trim_end().to_owned())?;
-    let report = diff::diff(&old_model, &new_model, &[]);
+    let allows = accepted(&new_model)?;
+    let report = diff::diff(&old_model, &new_model, &allows);
     let mut page = format!("# Changes since `{old}`\n\n");
     if report.changes.is_empty() {
         page.push_str("Nothing changed.\n");
@@ -121,6 +123,17 @@ pub fn changes_page(
         path: "changes.md".to_owned(),
         contents: page.trim_end().to_owned() + "\n",
     }))
+}
+
+/// The NEW schema's `accepted_changes:`.
+fn accepted(model: &Model) -> Result<Vec<Allow>, String> {
+    diff::accepted(model).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("error: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// Loads a schema argument: a path, or `git:REV:PATH`.

@@ -415,3 +415,30 @@ fn docs_with_a_baseline_have_a_changes_page() {
     assert!(!dir.join("plain/changes.md").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_schema_accepts_a_breaking_change_with_a_reason() {
+    let dir = workspace("accepted", |t| {
+        let t = replace(t, "  account.deleted:", "  account.removed:");
+        t + "\naccepted_changes:\n  - change: event-renamed:auth-server.events.account.deleted\n    reason: Renamed with the dashboards (bug 1234).\n"
+    });
+    let (code, text) = diff(&dir, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("allowed: Renamed with the dashboards (bug 1234)."),
+        "{text}"
+    );
+    // A mistyped code is an error with its location.
+    let file = dir.join("new/auth-server.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("change: event-renamed:", "change: event-renamd:"),
+    )
+    .unwrap();
+    let (code, text) = diff(&dir, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("error: new/auth-server.yaml:"), "{text}");
+    assert!(text.contains("did you mean `event-renamed`?"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -238,6 +238,45 @@ impl Report {
     }
 }
 
+/// The breaking changes a model accepts on purpose (`accepted_changes:` in its schema files).
+///
+/// # Errors
+/// Every entry that does not parse or has an empty reason, with its location.
+pub fn accepted(model: &Model) -> Result<Vec<Allow>, Vec<String>> {
+    let mut allows = Vec::new();
+    let mut errors = Vec::new();
+    for service in model.services.values() {
+        for a in &service.accepted_changes {
+            let at = format!(
+                "{}:{}:{}",
+                crate::diagnostic::display_path(&a.location.file),
+                a.location.line,
+                a.location.column
+            );
+            if a.reason.trim().is_empty() {
+                errors.push(format!(
+                    "{at}: accepted change `{}` has an empty reason",
+                    a.change
+                ));
+                continue;
+            }
+            match Allow::parse(&a.change, a.reason.trim()) {
+                Ok(allow) => {
+                    if !allows.contains(&allow) {
+                        allows.push(allow);
+                    }
+                }
+                Err(e) => errors.push(format!("{at}: {e}")),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(allows)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Compares two models; `allows` accept breaking changes on purpose.
 pub fn diff(old: &Model, new: &Model, allows: &[Allow]) -> Report {
     let mut changes = Vec::new();
