@@ -241,10 +241,11 @@ impl GitTree {
             };
             let mut meta = meta.split(' ');
             let (_mode, kind, oid) = (meta.next(), meta.next(), meta.next());
-            if kind == Some("blob") && (name.ends_with(".yaml") || name.ends_with(".yml")) {
-                if let Some(oid) = oid {
-                    blobs.push((oid.to_owned(), name.to_owned()));
-                }
+            if kind == Some("blob")
+                && (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && let Some(oid) = oid
+            {
+                blobs.push((oid.to_owned(), name.to_owned()));
             }
         }
         let nanos = std::time::SystemTime::now()

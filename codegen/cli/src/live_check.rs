@@ -871,8 +871,8 @@ impl Checker {
         &self.tally
     }
 
-    /// Per service: the events, families and rules (index and pattern) never seen.
-    pub fn unseen(&self) -> Vec<(String, Vec<String>, Vec<String>, Vec<(usize, String)>)> {
+    /// Per service: the events, families and rules never seen.
+    pub fn unseen(&self) -> Vec<Unseen> {
         self.services
             .iter()
             .enumerate()
@@ -900,7 +900,12 @@ impl Checker {
                     .filter(|(_, seen)| !**seen)
                     .map(|(r, _)| (r.index, r.js_pattern.clone()))
                     .collect();
-                (s.name.clone(), events, families, rules)
+                Unseen {
+                    service: s.name.clone(),
+                    events,
+                    families,
+                    rules,
+                }
             })
             .collect()
     }
@@ -919,7 +924,7 @@ impl Checker {
                 "count": count,
                 "examples": examples.iter().map(|e| json!({"line": e.line, "message": e.message})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "coverage": self.unseen().into_iter().map(|(service, events, families, rules)| json!({
+            "coverage": self.unseen().into_iter().map(|Unseen { service, events, families, rules }| json!({
                 "service": service,
                 "events_never_seen": events,
                 "families_never_seen": families,
@@ -939,7 +944,13 @@ impl Checker {
                 let _ = writeln!(out, "  line {}: {}", e.line, e.message);
             }
         }
-        for (service, events, families, rules) in self.unseen() {
+        for Unseen {
+            service,
+            events,
+            families,
+            rules,
+        } in self.unseen()
+        {
             let _ = writeln!(
                 out,
                 "coverage of {service}: {} events, {} families and {} rules never seen",
@@ -964,6 +975,19 @@ impl Checker {
         );
         out
     }
+}
+
+/// What one service declares and the input never showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unseen {
+    /// The service.
+    pub service: String,
+    /// Events never seen.
+    pub events: Vec<String>,
+    /// Families never seen, by id.
+    pub families: Vec<String>,
+    /// Rules never seen: index and pattern as written.
+    pub rules: Vec<(usize, String)>,
 }
 
 #[derive(Debug, Clone, Copy)]

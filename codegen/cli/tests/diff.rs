@@ -197,22 +197,15 @@ fn each_kind_of_change_is_reported() {
 
 #[test]
 fn reordering_rules_that_never_overlap_is_no_change() {
+    let bounced = "    - pattern: '^email\\.(\\w+)\\.bounced$'\n      description: A bounced email whose template has an email type.\n      group: email\n      event: bounced\n      when: ['email_types[category]']\n";
     let dir = workspace("reorder", |t| {
-        let bounced = "    - pattern: '^email\\.(\\w+)\\.bounced$'\n      description: A bounced email whose template has an email type.\n      group: email\n      event: bounced\n      when: ['email_types[category]']\n";
+        // The bounced rule moves from first to last.
         let t = replace(t, bounced, "");
-        replace(
-            &t,
-            "  policy:\n",
-            &format!("{}  policy:\n", bounced.replace("    - ", "    - ")),
-        )
-        .replacen(
-            "      when: ['email_types[category]']\n    - pattern: '^flow",
-            "      when: ['email_types[category]']\n    - pattern: '^flow",
-            1,
-        )
+        replace(&t, "\n  policy:\n", &format!("{bounced}\n  policy:\n"))
     });
+    let edited = std::fs::read_to_string(dir.join("new/auth-server.yaml")).unwrap();
+    assert!(edited.find(bounced).unwrap() > edited.find("'^flow\\.complete").unwrap());
     let (code, text) = diff(&dir, &[]);
-    // Moving the rule to the end keeps every name's mapping.
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains("mapping-"), "{text}");
     let _ = std::fs::remove_dir_all(dir);

@@ -2,6 +2,9 @@
 //! table, every name the diff lists as affected maps differently through the runtime's two
 //! mappings, and every name it does not list maps the same.
 
+// Test helpers: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use metricsmith::amplitude::{Env, Mapping, OauthClients, SourceEvent};

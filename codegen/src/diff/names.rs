@@ -74,7 +74,7 @@ impl Automaton {
             .start_state(&StartConfig::new().anchored(regex_automata::Anchored::Yes))
             .map_err(|e| TooLarge(e.to_string()))?;
         // One byte per class, the most readable one, and the class sizes.
-        let classes = dfa.byte_classes().clone();
+        let classes = *dfa.byte_classes();
         let mut bytes: Vec<u8> = (0..=255).collect();
         bytes.sort_by_key(|&b| preference(b));
         let mut sizes: HashMap<u8, u32> = HashMap::new();
