@@ -320,49 +320,92 @@ fn unreadable_or_invalid_schemas_exit_2() {
     let (code, text) = diff(&dir, &[]);
     assert_eq!(code, 2);
     assert!(text.contains("does not load"), "{text}");
-    let out = Command::cargo_bin("metricsmith")
-        .unwrap()
-        .current_dir(&dir)
-        .args(["diff", "git:no-such-revision-xyz:schema/fxa", "old"])
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn git_revisions_are_read_without_a_checkout() {
-    // The repository's own history: schema/fxa at HEAD, with its includes, against the
-    // working tree's copy, which the tests never edit.
-    let out = Command::cargo_bin("metricsmith")
-        .unwrap()
-        .current_dir(repo())
-        .args([
-            "diff",
-            "git:HEAD:schema/fxa",
-            "schema/fxa",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // A repository of its own with two commits of schema/fxa: the second renames an event in
+    // the entry file, and the includes (common/*.yaml) must come from the same revision.
+    let dir = workspace("git", |t| {
+        replace(t, "  account.deleted:", "  account.removed:")
+    });
+    let repo = dir.join("repo");
+    copy_dir(&dir.join("old"), &repo.join("schema/fxa"));
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "old"]);
+    std::fs::copy(
+        dir.join("new/auth-server.yaml"),
+        repo.join("schema/fxa/auth-server.yaml"),
+    )
+    .unwrap();
+    // An include changes only in the working tree: a revision must not see it.
+    std::fs::write(
+        repo.join("schema/fxa/common/governance.yaml"),
+        "not: [valid\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "schema/fxa/auth-server.yaml"]);
+    git(&repo, &["commit", "-q", "-m", "new"]);
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("metricsmith")
+            .unwrap()
+            .current_dir(repo.join("schema"))
+            .arg("diff")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap(), text)
+    };
+    let (code, text) = run(&[
+        "git:HEAD~1:schema/fxa",
+        "git:HEAD:schema/fxa",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{text}");
     let json: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(json["breaking"], false);
-    // A path missing at the revision is an error.
-    let out = Command::cargo_bin("metricsmith")
-        .unwrap()
-        .current_dir(repo())
-        .args(["diff", "git:HEAD:schema/nope", "schema/fxa"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist at revision"));
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(json["changes"][0]["code"], "event-renamed");
+    // Locations name the files inside the repository.
+    assert_eq!(
+        json["changes"][0]["location"]["file"],
+        "schema/fxa/auth-server.yaml"
+    );
+    // The working tree's broken include makes the path argument fail, not the revision.
+    let (code, _) = run(&["git:HEAD:schema/fxa", "fxa"]);
+    assert_eq!(code, 2);
+    // A path missing at the revision, and a revision that does not exist, are errors.
+    let (code, text) = run(&["git:HEAD:schema/nope", "git:HEAD:schema/fxa"]);
+    assert_eq!(code, 2);
+    assert!(text.contains("does not exist at revision"), "{text}");
+    let (code, text) = run(&["git:no-such-rev:schema/fxa", "git:HEAD:schema/fxa"]);
+    assert_eq!(code, 2);
+    assert!(text.contains("is not a revision"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
