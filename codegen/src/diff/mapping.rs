@@ -716,7 +716,8 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
     // changed: then every name).
     let mut keyed_old: Vec<Option<Vec<usize>>> = Vec::new();
     for rule in &a.rules {
-        let reads = reads(&rule.targets, a);
+        // The gate is decided by the gates of both sides; what else the rule reads, here.
+        let reads = reads(&ungated(rule, a), a);
         let mut ids = Vec::new();
         let mut all = false;
         for t in &reads.data_tables {
