@@ -27,6 +27,8 @@ const PATTERNS: &[&str] = &[
 const EVENTS: &[&str] = &["view", "submit", "open"];
 const GROUPS: &[&str] = &["g1", "g2"];
 const KEYS: &[&str] = &["x", "y", "z", "view", "b"];
+/// Names that exact entries map (some also match rules).
+const EXACT: &[&str] = &["a.x.view", "b.x", "c.submit", "q"];
 
 #[derive(Debug, Clone, PartialEq)]
 struct RuleDef {
@@ -46,6 +48,7 @@ enum Edit {
     Remove(usize),
     Insert(usize, RuleDef),
     Table(Vec<(usize, usize)>),
+    Exact(Vec<(usize, usize, usize)>),
 }
 
 fn rule() -> impl Strategy<Value = RuleDef> {
@@ -67,6 +70,10 @@ fn table() -> impl Strategy<Value = Vec<(usize, usize)>> {
     prop::collection::vec((0..KEYS.len(), 0..GROUPS.len()), 0..=4)
 }
 
+fn exact() -> impl Strategy<Value = Vec<(usize, usize, usize)>> {
+    prop::collection::vec((0..EXACT.len(), 0..GROUPS.len(), 0..EVENTS.len()), 0..=2)
+}
+
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (0..6usize, 0..6usize).prop_map(|(a, b)| Edit::Swap(a, b)),
@@ -76,10 +83,27 @@ fn edit() -> impl Strategy<Value = Edit> {
         (0..6usize).prop_map(Edit::Remove),
         (0..6usize, rule()).prop_map(|(a, r)| Edit::Insert(a, r)),
         table().prop_map(Edit::Table),
+        exact().prop_map(Edit::Exact),
     ]
 }
 
-fn apply(rules: &mut Vec<RuleDef>, entries: &mut Vec<(usize, usize)>, edit: &Edit) {
+/// A version of the mapping: rules, table entries, exact entries.
+#[derive(Debug, Clone)]
+struct Version {
+    rules: Vec<RuleDef>,
+    table: Vec<(usize, usize)>,
+    exact: Vec<(usize, usize, usize)>,
+}
+
+fn apply(v: &mut Version, edit: &Edit) {
+    if let Edit::Exact(e) = edit {
+        v.exact = e.clone();
+        return;
+    }
+    apply_rules(&mut v.rules, &mut v.table, edit);
+}
+
+fn apply_rules(rules: &mut Vec<RuleDef>, entries: &mut Vec<(usize, usize)>, edit: &Edit) {
     let n = rules.len();
     match edit {
         Edit::Swap(a, b) if n > 0 => rules.swap(a % n, b % n),
@@ -98,7 +122,8 @@ fn apply(rules: &mut Vec<RuleDef>, entries: &mut Vec<(usize, usize)>, edit: &Edi
     }
 }
 
-fn yaml(rules: &[RuleDef], entries: &[(usize, usize)]) -> String {
+fn yaml(v: &Version) -> String {
+    let (rules, entries) = (&v.rules, &v.table);
     let mut s = String::from(
         "metricsmith: 1\nservice: svc\namplitude:\n  groups:\n    g1: {prefix: p_one, description: One.}\n    g2: {prefix: p_two, description: Two.}\n  tables:\n    kinds:\n      description: Kinds.\n      entries:",
     );
@@ -114,6 +139,21 @@ fn yaml(rules: &[RuleDef], entries: &[(usize, usize)]) -> String {
         s.push('\n');
         for (k, v) in keys {
             s.push_str(&format!("        {}: {}\n", KEYS[k], GROUPS[v]));
+        }
+    }
+    let mut exact: Vec<(usize, usize, usize)> = Vec::new();
+    for &(n, g, e) in &v.exact {
+        if !exact.iter().any(|(x, _, _)| *x == n) {
+            exact.push((n, g, e));
+        }
+    }
+    if !exact.is_empty() {
+        s.push_str("  exact:\n");
+        for (n, g, e) in exact {
+            s.push_str(&format!(
+                "    {}: {{group: {}, event: {}}}\n",
+                EXACT[n], GROUPS[g], EVENTS[e]
+            ));
         }
     }
     if rules.is_empty() {
@@ -208,15 +248,17 @@ proptest! {
     fn listed_names_map_differently_and_the_others_the_same(
         old_rules in prop::collection::vec(rule(), 0..=5),
         old_table in table(),
+        old_exact in exact(),
         edits in prop::collection::vec(edit(), 1..=3),
     ) {
-        let (mut new_rules, mut new_table) = (old_rules.clone(), old_table.clone());
+        let old = Version { rules: old_rules, table: old_table, exact: old_exact };
+        let mut new = old.clone();
         for e in &edits {
-            apply(&mut new_rules, &mut new_table, e);
+            apply(&mut new, e);
         }
         let dir = dir();
-        let old = load(&dir, "old.yaml", &yaml(&old_rules, &old_table));
-        let new = load(&dir, "new.yaml", &yaml(&new_rules, &new_table));
+        let old = load(&dir, "old.yaml", &yaml(&old));
+        let new = load(&dir, "new.yaml", &yaml(&new));
         let (a, b) = (&old.services["svc"], &new.services["svc"]);
         let path = Path::new("svc");
         let ma = metricsmith_cli::schema::mapping_of(&old, path).unwrap();

@@ -578,45 +578,170 @@ impl Oracle {
     }
 }
 
+/// A value of a target for a known name: known (present or absent) or read from the data bag.
+enum Known {
+    Value(Option<String>),
+    Data(Json),
+}
+
+/// The captures of a name, as the transform assigns them.
+#[derive(Clone, Copy, Default)]
+struct Caps<'n> {
+    category: Option<&'n str>,
+    target: Option<&'n str>,
+}
+
+impl<'n> Caps<'n> {
+    fn get(self, c: Capture) -> Option<&'n str> {
+        match c {
+            Capture::Category => self.category,
+            Capture::Target => self.target,
+        }
+    }
+}
+
+fn lookup(amplitude: &Amplitude, table: usize, key: &str) -> Option<String> {
+    let t = amplitude.tables.get(table)?;
+    t.entries
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+fn known(v: &Value, amplitude: &Amplitude, caps: Caps<'_>) -> Known {
+    match v {
+        Value::Literal(t) => Known::Value(Some(t.clone())),
+        Value::Capture(c) => Known::Value(caps.get(*c).map(str::to_owned)),
+        Value::Lookup { table, key } => {
+            Known::Value(caps.get(*key).and_then(|k| lookup(amplitude, table.0, k)))
+        }
+        Value::Data(_) | Value::LookupData { .. } => Known::Data(normalize(v, amplitude, true)),
+    }
+}
+
+/// Conditions for a known name: `None` when one fails; else the data-dependent ones.
+fn conditions(
+    conds: &[Cond],
+    amplitude: &Amplitude,
+    caps: Caps<'_>,
+    event: &str,
+) -> Option<Vec<Json>> {
+    let mut left = Vec::new();
+    for c in conds {
+        match c {
+            Cond::EventIs(e) if e != event => return None,
+            Cond::EventIs(_) => {}
+            Cond::Truthy(v) => match known(v, amplitude, caps) {
+                Known::Value(Some(s)) if !s.is_empty() => {}
+                Known::Value(_) => return None,
+                Known::Data(d) => left.push(d),
+            },
+        }
+    }
+    Some(left)
+}
+
+/// What the targets produce for a name with captures `caps`: every target that can produce an
+/// event, with its prefix, event name, data-dependent conditions, time offset and the group's
+/// event properties, all evaluated as far as the name decides them.
+fn instantiate(targets: &[Target], amplitude: &Amplitude, caps: Caps<'_>) -> Json {
+    let mut out = Vec::new();
+    for (k, t) in targets.iter().enumerate() {
+        let event: String = t
+            .event
+            .iter()
+            .map(|p| match p {
+                crate::model::Part::Text(s) => s.as_str(),
+                crate::model::Part::Capture(c) => caps.get(*c).unwrap_or("undefined"),
+            })
+            .collect();
+        let group = match &t.group {
+            GroupExpr::Fixed(p) => Some(p.clone()),
+            GroupExpr::Lookup { table, key } => {
+                caps.get(*key).and_then(|c| lookup(amplitude, table.0, c))
+            }
+        };
+        let when = conditions(&t.when, amplitude, caps, &event);
+        let (Some(group), Some(when)) = (group.filter(|g| !g.is_empty()), when) else {
+            // The transform stops at a dropped first target.
+            if k == 0 {
+                break;
+            }
+            continue;
+        };
+        if event.is_empty() {
+            if k == 0 {
+                break;
+            }
+            continue;
+        }
+        let props = amplitude
+            .groups
+            .values()
+            .filter(|g| g.prefix == group)
+            .filter_map(|g| g.event_properties.as_ref())
+            .map(|p| {
+                let Some(when) = conditions(&p.when, amplitude, caps, &event) else {
+                    return Json::Null;
+                };
+                let set: Vec<Json> = p
+                    .set
+                    .iter()
+                    .filter_map(|r| {
+                        let when = conditions(&r.when, amplitude, caps, &event)?;
+                        let value = match known(&r.value, amplitude, caps) {
+                            Known::Value(v) => serde_json::json!({"value": v?}),
+                            Known::Data(d) => d,
+                        };
+                        Some(serde_json::json!([r.name, value, when]))
+                    })
+                    .collect();
+                serde_json::json!([when, set])
+            })
+            .collect::<Vec<_>>();
+        out.push(serde_json::json!({
+            "group": group,
+            "event": event,
+            "when": when,
+            "time_offset": t.time_offset,
+            "properties": props,
+        }));
+    }
+    Json::Array(out)
+}
+
 /// The concrete form of what a name resolves to, for comparing exact and rewritten names.
 fn concrete(amplitude: &Amplitude, evaluator: &Evaluator<'_>, name: &str) -> Json {
     if let Some(r) = amplitude.policy.rewrites.iter().find(|r| r.event == name) {
         return serde_json::json!({"rewrite": r.to});
     }
-    let (targets, captures) = if let Some(t) = amplitude.exact.get(name) {
-        (t.as_slice(), Json::Null)
-    } else if let Some(i) = evaluator.first_rule(name) {
-        let rule = &amplitude.rules[i];
-        let caps = amplitude
-            .compiled
-            .regex(i)
-            .and_then(|r| r.captures(name))
-            .map(|c| {
-                let len = c.len();
-                serde_json::json!([
-                    (len >= 2).then(|| c.get(1).map(|m| m.as_str())),
-                    (len == 3).then(|| c.get(2).map(|m| m.as_str()))
-                ])
-            })
-            .unwrap_or(Json::Null);
-        (rule.targets.as_slice(), caps)
-    } else {
-        return Json::Null;
+    if let Some(t) = amplitude.exact.get(name) {
+        return instantiate(t, amplitude, Caps::default());
+    }
+    let Some(i) = evaluator.first_rule(name) else {
+        return Json::Array(Vec::new());
     };
-    let groups: BTreeMap<String, Json> = group_properties(amplitude)
-        .into_iter()
-        .filter(|(p, _)| prefixes(targets, amplitude).contains(p))
-        .collect();
-    let reads = reads(targets, amplitude);
-    serde_json::json!({
-        "targets": normalize(&targets, amplitude, true),
-        "captures": if reads.captures { captures } else { Json::Null },
-        "groups": normalize_groups(&groups, amplitude),
-    })
-}
-
-fn normalize_groups(groups: &BTreeMap<String, Json>, _amplitude: &Amplitude) -> Json {
-    Json::Object(groups.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    let caps = amplitude
+        .compiled
+        .regex(i)
+        .and_then(|r| r.captures(name))
+        .map(|c| {
+            let len = c.len();
+            Caps {
+                category: if len >= 2 {
+                    c.get(1).map(|m| m.as_str())
+                } else {
+                    None
+                },
+                target: if len == 3 {
+                    c.get(2).map(|m| m.as_str())
+                } else {
+                    None
+                },
+            }
+        })
+        .unwrap_or_default();
+    instantiate(&amplitude.rules[i].targets, amplitude, caps)
 }
 
 /// Compares the mappings of two versions of a service.
