@@ -10,6 +10,7 @@
 //! Memory does not grow with the input: per line, one reused parse buffer; overall, counters,
 //! a bounded number of examples and one flag per declared event, family and rule.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -449,6 +450,9 @@ struct ServiceCheck {
     event_names: Vec<String>,
     events: HashMap<String, usize>,
     event_checks: Vec<EventCheck>,
+    /// Per event: the rule that maps its name (`Some(None)`: none, or an exact entry);
+    /// `None` when a rewrite reads the line's data first.
+    event_rules: Vec<Option<Option<usize>>>,
     family_ids: Vec<String>,
     families: Vec<FamilyCheck>,
     family_set: Option<RegexSet>,
@@ -510,6 +514,19 @@ impl ServiceCheck {
                 props: props(&e.properties),
             })
             .collect();
+        let amplitude = &service.amplitude;
+        let event_rules = event_names
+            .iter()
+            .map(|n| {
+                if amplitude.policy.rewrites.iter().any(|r| &r.event == n) {
+                    None
+                } else if amplitude.exact.contains_key(n) {
+                    Some(None)
+                } else {
+                    Some(amplitude.compiled.first(n))
+                }
+            })
+            .collect();
         let mut family_ids = Vec::new();
         let mut families = Vec::new();
         for (id, f) in &service.families {
@@ -524,6 +541,7 @@ impl ServiceCheck {
             event_names,
             events,
             event_checks,
+            event_rules,
             family_ids,
             families,
             family_set,
@@ -711,7 +729,7 @@ impl Checker {
                 let template = fields.get("template").and_then(|v| v.as_str());
                 let kind = fields.get("type").and_then(|v| v.as_str());
                 match (template, kind) {
-                    (Some(t), Some(k)) => format!("email.{t}.{k}"),
+                    (Some(t), Some(k)) => Cow::Owned(format!("email.{t}.{k}")),
                     _ => {
                         self.violation(Code::MissingProperty, number, || {
                             "an emailEvent line without `template` and `type`".into()
@@ -721,7 +739,7 @@ impl Checker {
                 }
             }
             _ => match fields.get("event").and_then(|v| v.as_str()) {
-                Some(n) => n.to_owned(),
+                Some(n) => Cow::Borrowed(n),
                 None => {
                     self.violation(Code::MissingProperty, number, || {
                         format!("a {} line without `event`", op.name())
@@ -730,18 +748,26 @@ impl Checker {
                 }
             },
         };
-        self.cover_rules(service, &name, fields);
         let s = &self.services[service];
-        if let Some(&i) = s.events.get(&name) {
+        if let Some(&i) = s.events.get(name.as_ref()) {
+            // The rule of a declared name is known, unless a rewrite reads the line's data.
+            match s.event_rules[i] {
+                Some(Some(rule)) => self.seen_rules[service][rule] = true,
+                Some(None) => {}
+                None => self.cover_rules(service, &name, fields),
+            }
+            let s = &self.services[service];
             self.seen_events[service][i] = true;
             let kinds = s.event_checks[i].kinds;
             self.check_event(service, op, &name, kinds, Target::Event(i), fields, number);
             return;
         }
+        self.cover_rules(service, &name, fields);
+        let s = &self.services[service];
         let family = s
             .family_set
             .as_ref()
-            .and_then(|set| set.matches(&name).into_iter().next());
+            .and_then(|set| set.matches(name.as_ref()).into_iter().next());
         let Some(f) = family else {
             let service_name = s.name.clone();
             self.violation(Code::UnknownEvent, number, || {
@@ -750,7 +776,10 @@ impl Checker {
             return;
         };
         let check = &s.families[f];
-        let bad_parameter = check.strict.as_ref().is_some_and(|r| !r.is_match(&name));
+        let bad_parameter = check
+            .strict
+            .as_ref()
+            .is_some_and(|r| !r.is_match(name.as_ref()));
         let kinds = check.kinds;
         let id = s.family_ids[f].clone();
         self.seen_families[service][f] = true;
