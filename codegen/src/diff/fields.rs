@@ -927,7 +927,7 @@ fn mapping_change(old: &Service, new: &Service, m: MappingChange) -> Change {
         if m.exact {
             ""
         } else {
-            " (every name of both rules is listed: their different patterns may capture differently)"
+            " (not exact: the set may hold names whose different captures make both rules produce the same events)"
         }
     );
     Change {

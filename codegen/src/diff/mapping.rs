@@ -268,6 +268,28 @@ fn table<'a>(amplitude: &'a Amplitude, name: &str) -> Option<&'a crate::model::T
     amplitude.tables.iter().find(|t| t.name == name)
 }
 
+/// Whether two rules' outputs differ for every name both produce something for, whatever the
+/// captures: their first targets have different fixed groups or different capture-free event
+/// names.
+fn always_differ(a: &Rule, b: &Rule) -> bool {
+    let (Some(x), Some(y)) = (a.targets.first(), b.targets.first()) else {
+        return false;
+    };
+    let text = |t: &Target| -> Option<String> {
+        t.event
+            .iter()
+            .map(|p| match p {
+                crate::model::Part::Text(s) => Some(s.as_str()),
+                crate::model::Part::Capture(_) => None,
+            })
+            .collect()
+    };
+    let groups_differ =
+        matches!((&x.group, &y.group), (GroupExpr::Fixed(p), GroupExpr::Fixed(q)) if p != q);
+    let events_differ = matches!((text(x), text(y)), (Some(e), Some(f)) if e != f);
+    groups_differ || events_differ
+}
+
 /// A rule's targets without its gate's condition on the first target.
 fn ungated(rule: &Rule, amplitude: &Amplitude) -> Vec<Target> {
     let mut targets = rule.targets.clone();
@@ -942,7 +964,7 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
                         new: gates.1,
                         keyed: None,
                     },
-                    same_pattern,
+                    same_pattern || always_differ(ra, rb),
                 )
             }
         }
