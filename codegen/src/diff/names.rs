@@ -59,6 +59,8 @@ pub struct Automaton {
     edges: Vec<Vec<(usize, u8, u32)>>,
     /// Per state: the sorted ids of the patterns that match a name ending there.
     matches: Vec<Vec<usize>>,
+    /// Per state: the states with an edge to it, built on first use.
+    reverse: std::sync::OnceLock<Vec<Vec<usize>>>,
 }
 
 impl Automaton {
@@ -98,6 +100,7 @@ impl Automaton {
             index: HashMap::new(),
             edges: Vec::new(),
             matches: Vec::new(),
+            reverse: std::sync::OnceLock::new(),
             dfa,
         };
         let mut stack = vec![start];
@@ -176,12 +179,18 @@ impl Automaton {
     pub fn language(&self, accept: &[bool], excluded: &[&str]) -> NameSet {
         let n = self.states();
         // States from which an accepting state can be reached.
-        let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (from, edges) in self.edges.iter().enumerate() {
-            for &(to, _, _) in edges {
-                reverse[to].push(from);
+        let reverse = self.reverse.get_or_init(|| {
+            let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
+            for (from, edges) in self.edges.iter().enumerate() {
+                for &(to, _, size) in edges {
+                    // One edge per class is enough to walk back.
+                    if size > 0 {
+                        reverse[to].push(from);
+                    }
+                }
             }
-        }
+            reverse
+        });
         let mut useful = vec![false; n];
         let mut queue: Vec<usize> = (0..n).filter(|&s| accept[s]).collect();
         for &s in &queue {
