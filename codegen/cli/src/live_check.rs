@@ -130,6 +130,18 @@ impl Op {
         }
     }
 
+    /// Whether the line kind adds `key` around the event's properties.
+    fn adds(self, key: &str) -> bool {
+        // The common keys first: most lines carry them.
+        match (self, key) {
+            (Op::Activity | Op::Flow, "event" | "country" | "region" | "userAgent" | "service") => {
+                true
+            }
+            (Op::Amplitude, _) => false,
+            (op, key) => op.context().contains(&key),
+        }
+    }
+
     fn allowed(self, kinds: Kinds) -> bool {
         match self {
             Op::Activity => kinds.activity,
@@ -764,10 +776,18 @@ impl Checker {
         }
         self.cover_rules(service, &name, fields);
         let s = &self.services[service];
-        let family = s
-            .family_set
-            .as_ref()
-            .and_then(|set| set.matches(name.as_ref()).into_iter().next());
+        // The family whose template and parameter types fit the name; else one whose template
+        // fits, with a bad parameter.
+        let family = s.family_set.as_ref().and_then(|set| {
+            let loose = set.matches(name.as_ref());
+            let strict = loose.iter().find(|&f| {
+                s.families[f]
+                    .strict
+                    .as_ref()
+                    .is_none_or(|r| r.is_match(name.as_ref()))
+            });
+            strict.or_else(|| loose.iter().next())
+        });
         let Some(f) = family else {
             let service_name = s.name.clone();
             self.violation(Code::UnknownEvent, number, || {
@@ -832,7 +852,7 @@ impl Checker {
                 }
             }
             for (key, _) in fields.entries() {
-                if !op.context().contains(&key) && !props.iter().any(|p| p.name == key) {
+                if !props.iter().any(|p| p.name == key) && !op.adds(key) {
                     found.push((
                         Code::UnexpectedProperty,
                         format!("`{name}` has undeclared `{key}`"),

@@ -142,3 +142,26 @@ fn usage_errors_exit_2() {
     let (code, _) = live_check("schema/no-such.yaml", &[], "");
     assert_eq!(code, 2);
 }
+
+/// The content server writes its flow lines as raw JSON with `op` (FxA spec §3.4): they are
+/// checked as its flow lines, and a family is chosen by its parameter types first.
+#[test]
+fn raw_content_server_flow_lines_are_checked() {
+    let good = r#"{"country":"United States","event":"flow.signin.submit","flow_id":"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef","flow_time":1000,"hostname":"h","locale":"en","op":"flowEvent","pid":1,"region":"California","time":"2016-11-14T12:43:18.349Z","userAgent":"bar","v":1,"service":"sync"}"#;
+    let bad = r#"{"event":"flow.signin.submit","op":"flowEvent","colour":"red"}"#;
+    let (code, text) = live_check(
+        "schema/fxa/content-server.yaml",
+        &["--format", "json"],
+        &format!("{good}\n{bad}\n"),
+    );
+    assert_eq!(code, 1, "{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["checked"], 2);
+    assert_eq!(json["bad_lines"], 1);
+    assert_eq!(json["violations"][0]["code"], "unexpected-property");
+    assert_eq!(json["violations"][0]["examples"][0]["line"], 2);
+    let unseen = json["coverage"][0]["families_never_seen"]
+        .as_array()
+        .unwrap();
+    assert!(!unseen.contains(&json!("view-submit")), "{text}");
+}
