@@ -58,7 +58,7 @@ pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
 
 /// `P` as the DFA needs it: `(?s-u:.)*(?:P)(?s-u:.)*`, without the parts that change no match
 /// when `trim` is set.
-pub(crate) fn wrap(pattern: &str, trim: bool) -> String {
+fn wrap(pattern: &str, trim: bool) -> String {
     let (start, end) = if trim {
         anchors(pattern)
     } else {
@@ -90,10 +90,12 @@ fn anchors(pattern: &str) -> (bool, bool) {
     )
 }
 
-/// One dense DFA of the wrapped patterns with an anchored start, every match reported, within
-/// [`DFA_SIZE_LIMIT`] (the schema diff walks the same kind of automaton).
-pub(crate) fn build(wrapped: &[String]) -> Result<dense::DFA<Vec<u32>>, TooLarge> {
-    dense::Builder::new()
+fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
+    let n = wrapped.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let dfa = dense::Builder::new()
         .configure(
             dense::DFA::config()
                 .match_kind(MatchKind::All)
@@ -113,15 +115,7 @@ pub(crate) fn build(wrapped: &[String]) -> Result<dense::DFA<Vec<u32>>, TooLarge
                 .shrink(false),
         )
         .build_many(wrapped)
-        .map_err(|e| TooLarge(e.to_string()))
-}
-
-fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
-    let n = wrapped.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let dfa = build(wrapped)?;
+        .map_err(|e| TooLarge(e.to_string()))?;
     let start = dfa
         .start_state(&StartConfig::new().anchored(Anchored::Yes))
         .map_err(|e| TooLarge(e.to_string()))?;

@@ -344,12 +344,12 @@ fn changed_keys(old: &Amplitude, new: &Amplitude, name: &str) -> Option<BTreeSet
 /// `pattern` with capture group `index` (1-based) replaced by an alternation of the `keys` that
 /// the group itself matches whole; `None` when no key does (the restriction is empty) or the
 /// pattern does not parse.
-fn restrict(pattern: &str, index: u32, keys: &BTreeSet<String>) -> Option<String> {
-    let hir = regex_syntax::parse(pattern).ok()?;
+fn restrict(pattern: &str, index: u32, keys: &BTreeSet<String>) -> Option<Hir> {
+    let hir = super::names::parse(pattern).ok()?;
     let mut found = None;
     let replaced = replace_capture(&hir, index, keys, &mut found);
     found?;
-    Some(replaced.to_string())
+    Some(replaced)
 }
 
 fn replace_capture(hir: &Hir, index: u32, keys: &BTreeSet<String>, found: &mut Option<()>) -> Hir {
@@ -818,9 +818,11 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
 
     // The automaton: old rules, new rules, then restricted copies.
     let (m, n) = (a.rules.len(), b.rules.len());
-    let mut patterns: Vec<String> = a.rules.iter().map(|r| r.rust_pattern.clone()).collect();
-    patterns.extend(b.rules.iter().map(|r| r.rust_pattern.clone()));
-    let add = |p: Option<String>, patterns: &mut Vec<String>| {
+    let mut patterns: Vec<Hir> = Vec::new();
+    for r in a.rules.iter().chain(&b.rules) {
+        patterns.push(super::names::parse(&r.rust_pattern).map_err(|e| TooLarge(e.0))?);
+    }
+    let add = |p: Option<Hir>, patterns: &mut Vec<Hir>| {
         p.map(|p| {
             patterns.push(p);
             patterns.len() - 1
@@ -898,7 +900,7 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
         keyed_old.push((!all).then_some(ids));
     }
 
-    let automaton = Automaton::new(&patterns).map_err(|e| TooLarge(e.0))?;
+    let automaton = Automaton::from_hirs(&patterns).map_err(|e| TooLarge(e.0))?;
 
     let groups_a = group_properties(a);
     let groups_b = group_properties(b);

@@ -8,11 +8,53 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use regex_automata::dfa::{Automaton as _, dense};
+use regex_automata::dfa::{Automaton as _, StartKind, dense};
+use regex_automata::nfa::thompson;
+use regex_automata::MatchKind;
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Look, Repetition};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start::Config as StartConfig;
 
 use crate::shadow::{self, TooLarge};
+
+/// Parses a pattern in `regex` syntax as the automaton reads it (bytes may be any value, so
+/// `(?-u:.)` is allowed, as in the shadowing analysis).
+///
+/// # Errors
+/// [`TooLarge`] with the parser's message when the pattern does not parse.
+pub fn parse(pattern: &str) -> Result<Hir, TooLarge> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| TooLarge(e.to_string()))
+}
+
+/// `P` as the automaton needs it: any bytes, `P`, any bytes, without the parts that change no
+/// match (a `P` that starts at the start or ends at the end of input), as
+/// [`crate::shadow`] writes it in syntax.
+fn wrap(hir: &Hir) -> Hir {
+    let props = hir.properties();
+    let any = || {
+        Hir::repetition(Repetition {
+            min: 0,
+            max: None,
+            greedy: true,
+            sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
+                ClassBytesRange::new(0, 255),
+            ])))),
+        })
+    };
+    let mut items = Vec::new();
+    if !props.look_set_prefix().contains(Look::Start) {
+        items.push(any());
+    }
+    items.push(hir.clone());
+    if !props.look_set_suffix().contains(Look::End) {
+        items.push(any());
+    }
+    Hir::concat(items)
+}
 
 /// How many names a set holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +112,41 @@ impl Automaton {
     /// # Errors
     /// [`TooLarge`] when the automaton exceeds the shadowing analysis's size limit.
     pub fn new(patterns: &[String]) -> Result<Automaton, TooLarge> {
-        let wrapped: Vec<String> = patterns.iter().map(|p| shadow::wrap(p, true)).collect();
-        let dfa = shadow::build(&wrapped)?;
+        let hirs = patterns
+            .iter()
+            .map(|p| parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Automaton::from_hirs(&hirs)
+    }
+
+    /// [`Automaton::new`] from patterns already parsed with [`parse`] (or built from parsed
+    /// ones): nothing is printed and parsed again, which for patterns restricted to hundreds
+    /// of table keys was most of the time.
+    ///
+    /// # Errors
+    /// [`TooLarge`] when the automaton exceeds the shadowing analysis's size limit.
+    pub fn from_hirs(hirs: &[Hir]) -> Result<Automaton, TooLarge> {
+        let wrapped: Vec<Hir> = hirs.iter().map(wrap).collect();
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .shrink(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_many_from_hir(&wrapped)
+            .map_err(|e| TooLarge(e.to_string()))?;
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::DFA::config()
+                    .match_kind(MatchKind::All)
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(shadow::DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(shadow::DFA_SIZE_LIMIT))
+                    .minimize(false),
+            )
+            .build_from_nfa(&nfa)
+            .map_err(|e| TooLarge(e.to_string()))?;
         let start = dfa
             .start_state(&StartConfig::new().anchored(regex_automata::Anchored::Yes))
             .map_err(|e| TooLarge(e.to_string()))?;
