@@ -344,58 +344,74 @@ fn changed_keys(old: &Amplitude, new: &Amplitude, name: &str) -> Option<BTreeSet
 /// `pattern` with capture group `index` (1-based) replaced by an alternation of the `keys` that
 /// the group itself matches whole; `None` when no key does (the restriction is empty) or the
 /// pattern does not parse.
-fn restrict(pattern: &str, index: u32, keys: &BTreeSet<String>) -> Option<Hir> {
+fn restrict(
+    pattern: &str,
+    index: u32,
+    keys: &KeySet,
+    cache: &mut HashMap<(String, usize), Hir>,
+) -> Option<Hir> {
     let hir = super::names::parse(pattern).ok()?;
     let mut found = None;
-    let replaced = replace_capture(&hir, index, keys, &mut found);
+    let replaced = replace_capture(&hir, index, keys, &mut found, cache);
     found?;
     Some(replaced)
 }
 
-fn replace_capture(hir: &Hir, index: u32, keys: &BTreeSet<String>, found: &mut Option<()>) -> Hir {
+/// A set of table keys with an id, so the alternation of the keys a capture group can hold
+/// is built once per group and set (rules share their groups and tables).
+struct KeySet {
+    id: usize,
+    keys: BTreeSet<String>,
+}
+
+fn replace_capture(
+    hir: &Hir,
+    index: u32,
+    keys: &KeySet,
+    found: &mut Option<()>,
+    cache: &mut HashMap<(String, usize), Hir>,
+) -> Hir {
+    let mut recurse = |h: &Hir| replace_capture(h, index, keys, found, cache);
     match hir.kind() {
         HirKind::Capture(cap) if cap.index == index => {
-            let whole = regex::Regex::new(&format!("^(?:{})$", cap.sub)).ok();
-            let keys: Vec<Hir> = keys
-                .iter()
-                .filter(|k| whole.as_ref().is_some_and(|w| w.is_match(k)))
-                .map(|k| Hir::literal(k.as_bytes()))
-                .collect();
-            if !keys.is_empty() {
+            let sub = cache
+                .entry((cap.sub.to_string(), keys.id))
+                .or_insert_with(|| {
+                    let whole = regex::Regex::new(&format!("^(?:{})$", cap.sub)).ok();
+                    let keys: Vec<Hir> = keys
+                        .keys
+                        .iter()
+                        .filter(|k| whole.as_ref().is_some_and(|w| w.is_match(k)))
+                        .map(|k| Hir::literal(k.as_bytes()))
+                        .collect();
+                    if keys.is_empty() {
+                        Hir::fail()
+                    } else {
+                        Hir::alternation(keys)
+                    }
+                })
+                .clone();
+            if !matches!(sub.kind(), HirKind::Class(c) if c.is_empty()) {
                 *found = Some(());
             }
             Hir::capture(regex_syntax::hir::Capture {
                 index: cap.index,
                 name: cap.name.clone(),
-                sub: Box::new(if keys.is_empty() {
-                    Hir::fail()
-                } else {
-                    Hir::alternation(keys)
-                }),
+                sub: Box::new(sub),
             })
         }
         HirKind::Capture(cap) => Hir::capture(regex_syntax::hir::Capture {
             index: cap.index,
             name: cap.name.clone(),
-            sub: Box::new(replace_capture(&cap.sub, index, keys, found)),
+            sub: Box::new(recurse(&cap.sub)),
         }),
-        HirKind::Concat(items) => Hir::concat(
-            items
-                .iter()
-                .map(|h| replace_capture(h, index, keys, found))
-                .collect(),
-        ),
-        HirKind::Alternation(items) => Hir::alternation(
-            items
-                .iter()
-                .map(|h| replace_capture(h, index, keys, found))
-                .collect(),
-        ),
+        HirKind::Concat(items) => Hir::concat(items.iter().map(recurse).collect()),
+        HirKind::Alternation(items) => Hir::alternation(items.iter().map(recurse).collect()),
         HirKind::Repetition(rep) => Hir::repetition(regex_syntax::hir::Repetition {
             min: rep.min,
             max: rep.max,
             greedy: rep.greedy,
-            sub: Box::new(replace_capture(&rep.sub, index, keys, found)),
+            sub: Box::new(recurse(&rep.sub)),
         }),
         _ => hir.clone(),
     }
@@ -828,24 +844,43 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
             patterns.len() - 1
         })
     };
-    let truthy_keys = |amp: &Amplitude, name: &str| -> BTreeSet<String> {
-        table(amp, name)
-            .map(|t| {
-                t.entries
-                    .iter()
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, _)| k.clone())
-                    .collect()
+    // Key sets by (kind, table), each computed once.
+    let mut sets: HashMap<(u8, String), Option<std::rc::Rc<KeySet>>> = HashMap::new();
+    let mut key_set = |kind: u8, name: &str| -> Option<std::rc::Rc<KeySet>> {
+        let id = sets.len();
+        sets.entry((kind, name.to_owned()))
+            .or_insert_with(|| {
+                let keys = match kind {
+                    0 | 1 => {
+                        let amp = if kind == 0 { a } else { b };
+                        Some(
+                            table(amp, name)
+                                .map(|t| {
+                                    t.entries
+                                        .iter()
+                                        .filter(|(_, v)| !v.is_empty())
+                                        .map(|(k, _)| k.clone())
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        )
+                    }
+                    2 => changed_keys(a, b, name),
+                    _ => changed_truthiness(a, b, name),
+                };
+                keys.map(|keys| std::rc::Rc::new(KeySet { id, keys }))
             })
-            .unwrap_or_default()
+            .clone()
     };
+    let mut cache: HashMap<(String, usize), Hir> = HashMap::new();
     // Per rule: the names it may produce an event for, when it has a gate (`None`: all).
     let mut productive_old: Vec<Option<Option<usize>>> = Vec::new();
     for rule in &a.rules {
         productive_old.push(gate(rule, a).and_then(|(c, t)| {
             let index = group_index(c, rule.captures)?;
+            let keys = key_set(0, &t)?;
             Some(add(
-                restrict(&rule.rust_pattern, index, &truthy_keys(a, &t)),
+                restrict(&rule.rust_pattern, index, &keys, &mut cache),
                 &mut patterns,
             ))
         }));
@@ -854,8 +889,9 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
     for rule in &b.rules {
         productive_new.push(gate(rule, b).and_then(|(c, t)| {
             let index = group_index(c, rule.captures)?;
+            let keys = key_set(1, &t)?;
             Some(add(
-                restrict(&rule.rust_pattern, index, &truthy_keys(b, &t)),
+                restrict(&rule.rust_pattern, index, &keys, &mut cache),
                 &mut patterns,
             ))
         }));
@@ -870,26 +906,28 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
         let mut ids = Vec::new();
         let mut all = false;
         for t in &reads.data_tables {
-            if changed_keys(a, b, t).is_none_or(|k| !k.is_empty()) {
+            if key_set(2, t).is_none_or(|k| !k.keys.is_empty()) {
                 all = true;
             }
         }
-        let tested_only = reads
+        let tested_only: Vec<_> = reads
             .tested
             .iter()
             .filter(|l| !reads.lookups.contains(*l))
-            .map(|(c, t)| (c, t, changed_truthiness(a, b, t)));
-        let used = reads
+            .map(|(c, t)| (c, key_set(3, t)))
+            .collect();
+        let used: Vec<_> = reads
             .lookups
             .iter()
-            .map(|(c, t)| (c, t, changed_keys(a, b, t)));
-        for (c, _, keys) in used.chain(tested_only) {
+            .map(|(c, t)| (c, key_set(2, t)))
+            .collect();
+        for (c, keys) in used.into_iter().chain(tested_only) {
             match (keys, group_index(*c, rule.captures)) {
                 (None, _) => all = true,
-                (Some(keys), _) if keys.is_empty() => {}
+                (Some(keys), _) if keys.keys.is_empty() => {}
                 (Some(keys), Some(index)) => {
                     ids.extend(add(
-                        restrict(&rule.rust_pattern, index, &keys),
+                        restrict(&rule.rust_pattern, index, &keys, &mut cache),
                         &mut patterns,
                     ));
                 }

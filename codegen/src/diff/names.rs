@@ -8,12 +8,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use regex_automata::MatchKind;
 use regex_automata::dfa::{Automaton as _, StartKind, dense};
 use regex_automata::nfa::thompson;
-use regex_automata::MatchKind;
-use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Look, Repetition};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start::Config as StartConfig;
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Look, Repetition};
 
 use crate::shadow::{self, TooLarge};
 
