@@ -599,6 +599,8 @@ pub struct Checker {
     doc: Doc,
     tally: Tally,
     line_bad: bool,
+    /// Which declared properties a line has, reused from line to line.
+    seen_props: Vec<bool>,
 }
 
 impl Checker {
@@ -635,6 +637,7 @@ impl Checker {
             doc: Doc::new(),
             tally: Tally::default(),
             line_bad: false,
+            seen_props: Vec::new(),
         }
     }
 
@@ -827,39 +830,61 @@ impl Checker {
                 format!("`{name}` is not logged as {}", op.name())
             });
         }
+        // One pass over the line's keys, each found among the declared properties; then the
+        // required ones that were not found. Messages are only written while examples are kept.
         let mut found: Vec<(Code, String)> = Vec::new();
+        let mut seen = std::mem::take(&mut self.seen_props);
         {
             let s = &self.services[service];
             let props = match target {
                 Target::Event(i) => &s.event_checks[i].props,
                 Target::Family(f) => &s.families[f].props,
             };
-            for p in props {
-                match fields.get(&p.name) {
-                    None => {
-                        if p.required {
-                            found.push((
-                                Code::MissingProperty,
-                                format!("`{name}` lacks required `{}`", p.name),
-                            ));
+            let wanted = |code: Code| {
+                self.tally
+                    .violations
+                    .get(&code)
+                    .is_none_or(|(_, examples)| examples.len() < self.examples)
+            };
+            seen.clear();
+            seen.resize(props.len(), false);
+            for (key, value) in fields.entries() {
+                match props.iter().position(|p| p.name == key) {
+                    Some(i) => {
+                        seen[i] = true;
+                        if let Some((code, message)) = props[i].check.check(value) {
+                            let message = if wanted(code) {
+                                format!("`{name}`.`{key}` {message}")
+                            } else {
+                                String::new()
+                            };
+                            found.push((code, message));
                         }
                     }
-                    Some(v) => {
-                        if let Some((code, message)) = p.check.check(v) {
-                            found.push((code, format!("`{name}`.`{}` {message}", p.name)));
-                        }
+                    None if op.adds(key) => {}
+                    None => {
+                        let code = Code::UnexpectedProperty;
+                        let message = if wanted(code) {
+                            format!("`{name}` has undeclared `{key}`")
+                        } else {
+                            String::new()
+                        };
+                        found.push((code, message));
                     }
                 }
             }
-            for (key, _) in fields.entries() {
-                if !props.iter().any(|p| p.name == key) && !op.adds(key) {
-                    found.push((
-                        Code::UnexpectedProperty,
-                        format!("`{name}` has undeclared `{key}`"),
-                    ));
-                }
+            for (p, _) in props
+                .iter()
+                .zip(&seen)
+                .filter(|(p, seen)| p.required && !**seen)
+            {
+                found.push((
+                    Code::MissingProperty,
+                    format!("`{name}` lacks required `{}`", p.name),
+                ));
             }
         }
+        self.seen_props = seen;
         for (code, message) in found {
             self.violation(code, number, || message);
         }
