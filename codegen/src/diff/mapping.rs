@@ -844,10 +844,23 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
             patterns.len() - 1
         })
     };
+    // A rule restricted to a key set, once: (pattern, group, key set) -> pattern id.
+    let mut restricted: HashMap<(String, u32, usize), Option<usize>> = HashMap::new();
+    let mut restrict_once = |pattern: &str,
+                             index: u32,
+                             keys: &KeySet,
+                             cache: &mut HashMap<(String, usize), Hir>,
+                             patterns: &mut Vec<Hir>| {
+        *restricted
+            .entry((pattern.to_owned(), index, keys.id))
+            .or_insert_with(|| add(restrict(pattern, index, keys, cache), patterns))
+    };
     // Key sets by (kind, table), each computed once.
+    // Equal sets share an id, so that a rule restricted to them is one pattern whether it
+    // comes from the old or the new version.
     let mut sets: HashMap<(u8, String), Option<std::rc::Rc<KeySet>>> = HashMap::new();
+    let mut ids: HashMap<BTreeSet<String>, usize> = HashMap::new();
     let mut key_set = |kind: u8, name: &str| -> Option<std::rc::Rc<KeySet>> {
-        let id = sets.len();
         sets.entry((kind, name.to_owned()))
             .or_insert_with(|| {
                 let keys = match kind {
@@ -868,7 +881,11 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
                     2 => changed_keys(a, b, name),
                     _ => changed_truthiness(a, b, name),
                 };
-                keys.map(|keys| std::rc::Rc::new(KeySet { id, keys }))
+                keys.map(|keys| {
+                    let next = ids.len();
+                    let id = *ids.entry(keys.clone()).or_insert(next);
+                    std::rc::Rc::new(KeySet { id, keys })
+                })
             })
             .clone()
     };
@@ -879,8 +896,11 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
         productive_old.push(gate(rule, a).and_then(|(c, t)| {
             let index = group_index(c, rule.captures)?;
             let keys = key_set(0, &t)?;
-            Some(add(
-                restrict(&rule.rust_pattern, index, &keys, &mut cache),
+            Some(restrict_once(
+                &rule.rust_pattern,
+                index,
+                &keys,
+                &mut cache,
                 &mut patterns,
             ))
         }));
@@ -890,8 +910,11 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
         productive_new.push(gate(rule, b).and_then(|(c, t)| {
             let index = group_index(c, rule.captures)?;
             let keys = key_set(1, &t)?;
-            Some(add(
-                restrict(&rule.rust_pattern, index, &keys, &mut cache),
+            Some(restrict_once(
+                &rule.rust_pattern,
+                index,
+                &keys,
+                &mut cache,
                 &mut patterns,
             ))
         }));
@@ -926,8 +949,11 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
                 (None, _) => all = true,
                 (Some(keys), _) if keys.keys.is_empty() => {}
                 (Some(keys), Some(index)) => {
-                    ids.extend(add(
-                        restrict(&rule.rust_pattern, index, &keys, &mut cache),
+                    ids.extend(restrict_once(
+                        &rule.rust_pattern,
+                        index,
+                        &keys,
+                        &mut cache,
                         &mut patterns,
                     ));
                 }
