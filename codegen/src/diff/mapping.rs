@@ -6,21 +6,22 @@
 //! Every other name falls in a class `(old rule or none, new rule or none)`, read from the
 //! match set of its state in one automaton of the old rules, the new rules and a few restricted
 //! copies of them.
-//! Within a class, the names whose output changes are:
-//! - none, when both rules have the same pattern and the same targets, and the tables they look
-//!   captures up in agree on every key (a reordering of rules that never overlap lands here);
-//! - the names whose capture is a table key that changed, when only table entries differ;
-//! - the names one of the rules produces an event for, when the targets differ or one side maps
-//!   nothing: a rule whose first target needs `table[capture]` produces nothing for a capture
-//!   missing from the table (FxA's email rules), and a name neither side produces anything for
-//!   does not change;
-//! - every name, when the group properties of a prefix the rules produce changed.
+//! Within a class, a name changes when exactly one of the two rules produces something for it
+//! (a rule whose first target needs `table[capture]`, as a group or in `when`, produces nothing
+//! for a capture missing from the table, as FxA's email rules), or when both do and:
+//! - their targets differ beyond that gate, or
+//! - its capture is a key of a table they read whose value changed (whose truthiness, for a
+//!   table only tested in `when`), or
+//! - the group properties of a prefix they produce changed.
 //!
+//! So a reordering of rules that never overlap changes no class.
 //! The restrictions to a capture's keys replace the capture group of the pattern by the keys,
-//! which is exact when the pattern's captures are unambiguous (each name matches one way, as
-//! `^email\.(\w+)\.sent$`).
-//! When two rules with different patterns read their captures, the capture of a name may differ
-//! between them, and the class is reported whole with `exact: false`.
+//! which is exact when two rules capture the same text from a name: the same pattern, or the
+//! same literal skeleton `^lit(cap)lit...$` where no capture can hold the literal after it.
+//! When two rules with other different patterns read their captures, and their first targets
+//! do not differ in a fixed group or a capture-free event name, the capture of a name may make
+//! them agree; every name either produces something for is then listed, with `exact: false`.
+//! The property test `codegen/cli/tests/diff_mapping.rs` checks all of it against the runtime.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -55,8 +56,8 @@ pub struct MappingChange {
     pub names: NameSet,
     /// For each example name, its old and new amplitude `event_type`s (with an empty data bag).
     pub examples: Vec<NameExample>,
-    /// Whether the set is exact; `false` when two different patterns read their captures, and
-    /// the set holds every name of the pair.
+    /// Whether the set is exact; `false` when two rules with different patterns read their
+    /// captures (see the module docs), and the set may hold names that map the same.
     pub exact: bool,
 }
 
