@@ -175,6 +175,22 @@ pub struct File {
     /// The `POST /metrics` collector: the request body a front end may post, and the policy
     /// of how the service turns it into lines.
     pub collector: Option<Spanned<CollectorDef>>,
+    /// Breaking changes accepted on purpose, each with its reason: `metricsmith diff` reports
+    /// them as allowed (docs/diff.md).
+    #[serde(default)]
+    pub accepted_changes: Vec<AcceptedChange>,
+}
+
+/// A breaking change accepted on purpose.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedChange {
+    /// `CODE:PATH` of the change, as `metricsmith diff` prints it, e.g.
+    /// `event-renamed:auth-server.events.account.deleted`; a trailing `*` matches every path
+    /// with the prefix before it.
+    pub change: Spanned<String>,
+    /// Why the change is acceptable (who agreed, which bug).
+    pub reason: Spanned<String>,
 }
 
 /// Governance metadata.

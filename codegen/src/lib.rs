@@ -38,6 +38,7 @@
 pub mod ast;
 pub mod backend;
 pub mod diagnostic;
+pub mod diff;
 pub mod driver;
 pub mod example;
 pub mod expr;

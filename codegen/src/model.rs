@@ -54,6 +54,8 @@ pub struct Service {
     pub amplitude: Amplitude,
     /// The `POST /metrics` collector, when the service declares one.
     pub collector: Option<Collector>,
+    /// Breaking changes accepted on purpose (`accepted_changes:` of its files, in load order).
+    pub accepted_changes: Vec<AcceptedChange>,
 }
 
 impl Service {
@@ -67,6 +69,17 @@ impl Service {
                 .flat_map(|f| f.parameters.iter().chain(&f.properties)),
         )
     }
+}
+
+/// A breaking change accepted on purpose, for `metricsmith diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedChange {
+    /// `CODE:PATH` as written.
+    pub change: String,
+    /// Why the change is acceptable.
+    pub reason: String,
+    /// Where it is written.
+    pub location: Location,
 }
 
 /// The mozlog logger of a service.

@@ -14,6 +14,10 @@ pub struct Args {
     /// The output directory.
     #[arg(long)]
     pub out: PathBuf,
+    /// An older version of the schema (a path or `git:REV:PATH`): adds a `changes.md` page
+    /// listing what changed since it, as `metricsmith diff` finds it.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<String>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -22,5 +26,14 @@ pub fn run(args: &Args) -> ExitCode {
         builder.schema(schema);
     }
     builder.code(false).docs(true).json_schema(true);
-    crate::generate::write(&builder, &args.out)
+    match &args.baseline {
+        None => crate::generate::write(&builder, &args.out),
+        Some(old) => match crate::diff::changes_page(old, &args.schema) {
+            Ok(page) => crate::generate::write_with(&builder, &args.out, page),
+            Err(message) => {
+                eprintln!("{}", message.trim_end());
+                ExitCode::from(2)
+            }
+        },
+    }
 }

@@ -40,6 +40,15 @@ pub fn run(args: &Args) -> ExitCode {
 ///
 /// Exit status as `metricsmith check`: 1 when a schema has errors, 2 for usage or I/O errors.
 pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
+    write_with(builder, out, None)
+}
+
+/// [`write`], adding `extra` (the changes page of `docs --baseline`) to the generated files.
+pub fn write_with(
+    builder: &Builder,
+    out: &std::path::Path,
+    extra: Option<metricsmith_codegen::GeneratedFile>,
+) -> ExitCode {
     let generated = match builder.generate() {
         Ok(generated) => generated,
         Err(err) => {
@@ -57,6 +66,18 @@ pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
         }
     };
     eprint!("{}", generated.warnings);
+    let mut generated = generated;
+    if let Some(extra) = extra {
+        // The index links the extra page.
+        if let Some(readme) = generated.files.iter_mut().find(|f| f.path == "README.md") {
+            readme.contents.push_str(&format!(
+                "\n## Changes\n\nWhat changed since the baseline: [{}]({}).\n",
+                extra.path, extra.path
+            ));
+        }
+        generated.files.push(extra);
+        generated.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     match metricsmith_codegen::driver::sync_dir(out, &generated.files) {
         Ok(synced) => {
             for path in &synced.removed {

@@ -4,6 +4,7 @@
 //! The binary's subcommands are thin shells over this and over `metricsmith-codegen`; tests
 //! and benchmarks use it to run a schema's mapping without generating code first.
 
+pub mod live_check;
 pub mod schema;
 
 use std::process::ExitCode;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod collect;
+mod diff;
 mod docs;
 mod flow_id;
 mod generate;
@@ -34,8 +35,13 @@ enum Command {
     Check(check::Args),
     /// Generate Rust code, tests, reviewer docs and JSON Schemas for a schema.
     Generate(generate::Args),
+    /// Compare two versions of a schema: what changed and what it breaks.
+    Diff(diff::Args),
     /// Generate only the reviewer docs for a schema.
     Docs(docs::Args),
+    /// Check mozlog lines that services logged against their schema.
+    #[command(name = "live-check")]
+    LiveCheck(metricsmith_cli::live_check::Args),
     /// Map JSON Lines events through a schema's Amplitude mapping.
     Map(map::Args),
     /// Replay POST /metrics requests (JSON Lines) through a service's collector.
@@ -70,10 +76,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::Collect(args) => collect::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::LiveCheck(args) => metricsmith_cli::live_check::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
         Command::Send(config) => send::run(&config),

@@ -472,7 +472,22 @@ impl<'a> Lower<'a, '_> {
             families,
             amplitude,
             collector: collector.flatten(),
+            accepted_changes: self.accepted_changes(),
         })
+    }
+
+    fn accepted_changes(&self) -> Vec<crate::model::AcceptedChange> {
+        let mut out = Vec::new();
+        for (file, f) in self.files.iter().enumerate() {
+            for a in &f.ast.accepted_changes {
+                out.push(crate::model::AcceptedChange {
+                    change: a.change.value.clone(),
+                    reason: a.reason.value.clone(),
+                    location: self.location(file, &a.change),
+                });
+            }
+        }
+        out
     }
 
     fn expr_error(&mut self, file: usize, scalar: &Spanned<String>, err: ExprError) {
