@@ -124,8 +124,15 @@ fn apply_rules(rules: &mut Vec<RuleDef>, entries: &mut Vec<(usize, usize)>, edit
 
 fn yaml(v: &Version) -> String {
     let (rules, entries) = (&v.rules, &v.table);
-    let mut s = String::from(
-        "metricsmith: 1\nservice: svc\namplitude:\n  groups:\n    g1: {prefix: p_one, description: One.}\n    g2: {prefix: p_two, description: Two.}\n  tables:\n    kinds:\n      description: Kinds.\n      entries:",
+    // The names exact entries map are declared (E0031), and a layout names the user (E0033).
+    let mut s = String::from("metricsmith: 1\nservice: svc\nevents:\n");
+    for name in EXACT {
+        s.push_str(&format!(
+            "  {name}:\n    description: An event.\n    kinds: [activity, not-flow]\n"
+        ));
+    }
+    s.push_str(
+        "amplitude:\n  layout:\n    fields:\n      user_id: data.uid\n  groups:\n    g1: {prefix: p_one, description: One.}\n    g2: {prefix: p_two, description: Two.}\n  tables:\n    kinds:\n      description: Kinds.\n      entries:",
     );
     let mut keys: Vec<(usize, usize)> = Vec::new();
     for &(k, v) in entries {
