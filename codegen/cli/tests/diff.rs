@@ -117,7 +117,12 @@ fn each_kind_of_change_is_reported() {
         (
             "pattern_narrowed",
             // Both families' `path`: properties of one name share a Rust type (E0018).
-            |t| t.replace("pattern: '^/[A-Za-z0-9_/.-]*$'", "pattern: '^/[a-z0-9_/.-]*$'"),
+            |t| {
+                t.replace(
+                    "pattern: '^/[A-Za-z0-9_/.-]*$'",
+                    "pattern: '^/[a-z0-9_/.-]*$'",
+                )
+            },
             1,
         ),
         (

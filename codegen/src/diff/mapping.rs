@@ -690,7 +690,9 @@ fn instantiate(targets: &[Target], amplitude: &Amplitude, caps: Caps<'_>) -> Jso
         for part in &t.event {
             match part {
                 crate::model::Part::Text(s) => event.push_str(s),
-                crate::model::Part::Capture(c) => event.push_str(caps.get(*c).unwrap_or("undefined")),
+                crate::model::Part::Capture(c) => {
+                    event.push_str(caps.get(*c).unwrap_or("undefined"))
+                }
                 crate::model::Part::SnakeCapture(c) => match caps.get(*c) {
                     Some(text) => metricsmith_spec::snake_case_into(text, &mut event),
                     None => event.push_str("undefined"),

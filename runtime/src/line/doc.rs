@@ -30,11 +30,13 @@ pub(super) enum Node {
         end: u32,
     },
     /// `index`: where the object's key index starts in [`Doc::index`], or [`NO_INDEX`] for a
-    /// small object (its keys are scanned).
+    /// small object (its keys are scanned). `repeats`: an indexed object has a key more than
+    /// once (found while its index is built; not known for a small object).
     Object {
         len: u32,
         end: u32,
         index: u32,
+        repeats: bool,
     },
 }
 
@@ -45,6 +47,7 @@ impl Node {
             len,
             end,
             index: NO_INDEX,
+            repeats: false,
         }
     }
 }
@@ -216,6 +219,7 @@ fn build_indexes(nodes: &mut [Node], line: &str, scratch: &str, index: &mut Vec<
         let mask = slots - 1;
         index.resize(index.len() + slots, EMPTY);
         let table = &mut index[start as usize..];
+        let mut repeats = false;
         let mut key = i + 1;
         for _ in 0..len {
             let Some(bytes) = nodes.get(key).and_then(|n| str_bytes(*n, line, scratch)) else {
@@ -230,6 +234,7 @@ fn build_indexes(nodes: &mut [Node], line: &str, scratch: &str, index: &mut Vec<
                         .and_then(|n| str_bytes(*n, line, scratch))
                         == Some(bytes);
                 if *entry == EMPTY || same {
+                    repeats |= same;
                     // Node indexes fit in u32: the parser checks it.
                     *entry = key as u32;
                     break;
@@ -238,8 +243,12 @@ fn build_indexes(nodes: &mut [Node], line: &str, scratch: &str, index: &mut Vec<
             }
             key = subtree_end(nodes, key + 1);
         }
-        if let Some(Node::Object { index, .. }) = nodes.get_mut(i) {
+        if let Some(Node::Object {
+            index, repeats: r, ..
+        }) = nodes.get_mut(i)
+        {
             *index = start;
+            *r = repeats;
         }
     }
 }
@@ -427,11 +436,28 @@ impl<'a> JsonRef<'a> for Value<'a> {
     }
 
     fn entries(self) -> impl Iterator<Item = (&'a str, Self)> + 'a {
-        // A repeated key keeps its first position and its last value; objects are small and
-        // repeats rare, so the earlier keys are scanned rather than hashed.
+        // A repeated key keeps its first position and its last value. Repeats are rare: an
+        // object without them gives its pairs as they are; one with them scans for each key.
+        let repeats = match self.node() {
+            Node::Object { index, repeats, .. } if index != NO_INDEX => repeats,
+            Node::Object { len, .. } => {
+                let mut keys = [""; INDEXED_FROM as usize];
+                for (slot, (key, _)) in keys.iter_mut().zip(self.pairs()) {
+                    *slot = key;
+                }
+                let keys = keys.get(..len as usize).unwrap_or(&[]);
+                keys.iter()
+                    .enumerate()
+                    .any(|(i, k)| keys.get(..i).is_some_and(|before| before.contains(k)))
+            }
+            _ => false,
+        };
         let pairs = self.pairs();
         let object = self;
-        pairs.enumerate().filter_map(move |(i, (key, _))| {
+        pairs.enumerate().filter_map(move |(i, (key, value))| {
+            if !repeats {
+                return Some((key, value));
+            }
             let mut seen = object.pairs().take(i);
             if seen.any(|(k, _)| k == key) {
                 return None;
