@@ -149,6 +149,13 @@ fn events(out: &mut String, shape: &Shape) {
             "[flow]"
         };
         let _ = writeln!(out, "    kinds: {kinds}");
+        // Events that neither the exact table nor a rule maps say so, as FxA's schema does.
+        if !event.is_exact() && !event.is_ruled(shape.rules) {
+            out.push_str(
+                "    amplitude: false
+",
+            );
+        }
         if shape.properties > 0 {
             out.push_str("    properties:\n");
         }

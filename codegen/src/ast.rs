@@ -319,6 +319,9 @@ pub struct EventDef {
     pub expires: Option<Spanned<String>>,
     /// The version that introduced it.
     pub version: Option<Spanned<u32>>,
+    /// `false` when the event is not sent to Amplitude on purpose: no exact name or rule may
+    /// map it, and the check does not warn that nothing does.
+    pub amplitude: Option<Spanned<bool>>,
     /// Lints allowed for this event.
     #[serde(default)]
     pub allow: Vec<Spanned<String>>,
@@ -579,7 +582,7 @@ pub struct PolicyDef {
     /// `event` (default) or `event_or_now`.
     pub time: Option<TimePolicy>,
     /// `none` (default) or `user_or_device`.
-    pub require: Option<RequirePolicy>,
+    pub require: Option<Spanned<RequirePolicy>>,
     /// Source name -> new name template with `{data.<key>}`.
     #[serde(default)]
     pub rewrites: Map<Spanned<String>>,

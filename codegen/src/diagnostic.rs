@@ -96,7 +96,7 @@ codes! {
     UnknownTable = "E0016", Error, None;
     /// A reference to a shared property that does not exist.
     UnknownProperty = "E0017", Error, None;
-    /// Two names map to the same Rust identifier, or a name maps to none.
+    /// Two names map to the same Rust identifier (or value type), or a name maps to none.
     IdentCollision = "E0018", Error, None;
     /// An invalid combination of event kinds.
     InvalidKinds = "E0019", Error, None;
@@ -122,6 +122,12 @@ codes! {
     UnknownLint = "E0029", Error, None;
     /// A user template does not parse or fails to render.
     Template = "E0030", Error, None;
+    /// An exact mapping names no declared event.
+    UnknownEvent = "E0031", Error, None;
+    /// An event that says `amplitude: false` is mapped by an exact name or a rule.
+    ExcludedButMapped = "E0032", Error, None;
+    /// The Amplitude layout is missing, or lacks a field that the policy needs.
+    IncompleteLayout = "E0033", Error, None;
     /// A collector `max_setting` names no collector setting.
     UnknownSetting = "E0034", Error, None;
     /// A collector policy names a property the request body does not declare.
@@ -142,13 +148,39 @@ codes! {
     ShadowedRule = "W0005", Warning, Some("shadowed-rule");
     /// A rule matches no name at all.
     UnmatchableRule = "W0006", Warning, Some("unmatchable-rule");
+    /// A declared event that no exact name or rule maps.
+    UnmappedEvent = "W0007", Warning, Some("unmapped-event");
     /// An exact name that a rule also matches (the exact mapping wins).
     ExactAlsoMatched = "I0001", Info, Some("exact-also-matched");
     /// The rule automata were too large to analyse.
     AnalysisTooLarge = "I0002", Info, Some("analysis-too-large");
 }
 
+/// Where `allow:` silences a lint: on the definition it is reported at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LintSite {
+    /// An event or family (governance, naming, mapping of the event).
+    Definition,
+    /// An Amplitude rule (its pattern, and what it matches).
+    Rule,
+}
+
 impl Code {
+    /// Where `allow:` silences this lint, for codes that are lints.
+    pub fn lint_site(self) -> Option<LintSite> {
+        match self {
+            Code::MissingGovernance | Code::Expired | Code::Naming | Code::UnmappedEvent => {
+                Some(LintSite::Definition)
+            }
+            Code::UnescapedDot
+            | Code::ShadowedRule
+            | Code::UnmatchableRule
+            | Code::ExactAlsoMatched
+            | Code::AnalysisTooLarge => Some(LintSite::Rule),
+            _ => None,
+        }
+    }
+
     /// The code whose lint name is `name`.
     pub fn from_lint(name: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.lint() == Some(name))
@@ -187,6 +219,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Context, such as the services a problem in a shared file was found through.
     pub notes: Vec<String>,
+    /// For a lint, where `allow:` silences it (`on rule 3`); none when nothing can.
+    pub allowed_at: Option<String>,
 }
 
 impl Diagnostic {
@@ -203,6 +237,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            allowed_at: None,
         }
     }
 
@@ -227,6 +262,13 @@ impl Diagnostic {
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Says where `allow:` silences this lint, e.g. `on rule 3`.
+    #[must_use]
+    pub fn allowed_at(mut self, site: impl Into<String>) -> Diagnostic {
+        self.allowed_at = Some(site.into());
         self
     }
 
@@ -342,7 +384,8 @@ impl Report {
             .code
             .lint()
             .filter(|_| d.severity != Severity::Error)
-            .map(|lint| format!("`{lint}` can be allowed with `allow: [{lint}]`"));
+            .zip(d.allowed_at.as_deref())
+            .map(|(lint, site)| format!("`{lint}` can be allowed with `allow: [{lint}]` {site}"));
         let mut group = snippets::Group::with_title(
             level.primary_title(d.message.as_str()).id(d.code.as_str()),
         );

@@ -109,8 +109,11 @@ pub struct Generated {
     pub files: Vec<GeneratedFile>,
     /// Every schema file read (entry files and includes): the inputs to watch.
     pub inputs: Vec<PathBuf>,
-    /// Warnings (rendered); empty when there were none.
+    /// Warnings and infos (rendered); empty when there were none.
     pub warnings: String,
+    /// How many of the diagnostics in `warnings` are warnings (not infos): the proc-macro
+    /// surfaces them as a compiler warning.
+    pub warning_count: usize,
 }
 
 impl Generated {
@@ -267,7 +270,7 @@ impl Builder {
     /// [`Error::Schema`] with every diagnostic when a schema has errors, [`Error::NoSchema`],
     /// [`Error::Read`] for an unreadable schema directory.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let (model, inputs, warnings) = self.load()?;
+        let (model, inputs, warnings, warning_count) = self.load()?;
         let mut files = Vec::new();
         let code = self.code.unwrap_or(true);
         let src = if self.krate { "src/" } else { "" };
@@ -363,6 +366,7 @@ impl Builder {
             files,
             inputs,
             warnings,
+            warning_count,
         })
     }
 
@@ -413,7 +417,7 @@ impl Builder {
         }
     }
 
-    fn load(&self) -> Result<(Model, Vec<PathBuf>, String), Error> {
+    fn load(&self) -> Result<(Model, Vec<PathBuf>, String, usize), Error> {
         if self.schemas.is_empty() {
             return Err(Error::NoSchema);
         }
@@ -448,7 +452,13 @@ impl Builder {
                 } else {
                     checked.report.render(Style::Plain)
                 };
-                Ok((checked.model, inputs, warnings))
+                let count = checked
+                    .report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == crate::Severity::Warning)
+                    .count();
+                Ok((checked.model, inputs, warnings, count))
             }
             Err(report) => {
                 let rendered = report.render(Style::Plain);
@@ -634,6 +644,82 @@ pub fn write_all(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Er
         }
     }
     Ok(written)
+}
+
+/// The file in an output directory that lists what [`sync_dir`] wrote there, one path a line.
+pub const MANIFEST: &str = ".metricsmith-generated";
+
+/// What [`sync_dir`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Synced {
+    /// The files written (their content changed).
+    pub written: Vec<PathBuf>,
+    /// The files removed: generated before, not any more (their service left the schema).
+    pub removed: Vec<PathBuf>,
+}
+
+/// Writes every file under `dir` that changed, removes the files of an earlier run that this
+/// one does not generate, and lists this run's files in [`MANIFEST`].
+///
+/// A file of an earlier run is one that its manifest lists, or a `.rs` file directly under
+/// `dir/src` that starts with metricsmith's `@generated` header: a service removed from the
+/// schema leaves no module or page behind. Nothing else is removed.
+///
+/// # Errors
+/// [`Error::Write`].
+pub fn sync_dir(dir: &Path, files: &[GeneratedFile]) -> Result<Synced, Error> {
+    let written = write_all(dir, files)?;
+    let current: std::collections::BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let manifest = dir.join(MANIFEST);
+    let mut earlier: Vec<String> = std::fs::read_to_string(&manifest)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    for entry in std::fs::read_dir(dir.join("src"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        let generated = path.extension().is_some_and(|e| e == "rs")
+            && std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(HEADER));
+        if let (true, Some(name)) = (generated, path.file_name().and_then(|n| n.to_str())) {
+            earlier.push(format!("src/{name}"));
+        }
+    }
+    earlier.sort();
+    earlier.dedup();
+    let mut removed = Vec::new();
+    for path in earlier {
+        // Only paths inside `dir`, as the manifest wrote them.
+        let relative = Path::new(&path);
+        let inside = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if current.contains(path.as_str()) || !inside {
+            continue;
+        }
+        let full = dir.join(relative);
+        match std::fs::remove_file(&full) {
+            Ok(()) => removed.push(full),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Write { path: full, source }),
+        }
+    }
+    let mut listing = String::from(
+        "# The files `metricsmith generate` wrote here; the next run removes those it no longer writes.\n",
+    );
+    for path in &current {
+        listing.push_str(path);
+        listing.push('\n');
+    }
+    write_if_changed(&manifest, &listing).map_err(|source| Error::Write {
+        path: manifest.clone(),
+        source,
+    })?;
+    Ok(Synced { written, removed })
 }
 
 #[cfg(test)]

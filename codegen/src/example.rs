@@ -138,7 +138,7 @@ impl<'a> Evaluator<'a> {
             (Resolved::Exact, t.as_slice(), Captures::default())
         } else if let Some(i) = match mapped {
             Some(MappedBy::Rule(i)) => Some(i),
-            Some(MappedBy::Exact | MappedBy::Unmapped) => None,
+            Some(MappedBy::Exact | MappedBy::Unmapped | MappedBy::Excluded) => None,
             None => self.first_rule(&name),
         } {
             let captures = (self.amplitude.compiled)

@@ -38,6 +38,13 @@ pub fn type_name(name: &str) -> Option<String> {
     finish(ident)
 }
 
+/// The name of the shared value type (in the generated `values` module) of a property whose
+/// Rust field name is `field`: `note_format` -> `NoteFormat`, `r#type` -> `Type`.
+pub fn value_type_name(field: &str) -> String {
+    // Through `type_name`: `self_` must give `Self_`, never the keyword `Self`.
+    type_name(field.trim_start_matches("r#")).unwrap_or_else(|| "Value".to_owned())
+}
+
 /// The Rust field or parameter name of a property (snake_case).
 pub fn field_name(name: &str) -> Option<String> {
     // Already snake case: heck would give it back unchanged, at a cost.

@@ -44,6 +44,8 @@ pub struct Service {
     pub files: Vec<PathBuf>,
     /// Where mozlog lines go.
     pub mozlog: Option<Mozlog>,
+    /// The governance defaults of the service (`defaults:`), which definitions inherit.
+    pub defaults: Governance,
     /// Events by dotted name.
     pub events: BTreeMap<String, Event>,
     /// Event families by id.
@@ -52,6 +54,19 @@ pub struct Service {
     pub amplitude: Amplitude,
     /// The `POST /metrics` collector, when the service declares one.
     pub collector: Option<Collector>,
+}
+
+impl Service {
+    /// Every property of the service in the order that names the shared value types of
+    /// generated code: events by name, then families by id (parameters, then properties), each
+    /// in declared order.
+    pub fn value_type_order(&self) -> impl Iterator<Item = &Property> {
+        self.events.values().flat_map(|e| &e.properties).chain(
+            self.families
+                .values()
+                .flat_map(|f| f.parameters.iter().chain(&f.properties)),
+        )
+    }
 }
 
 /// The mozlog logger of a service.
@@ -212,8 +227,14 @@ pub struct Family {
     /// Where the family is defined.
     pub location: Location,
     /// An example event of the family and what the mapping makes of it (computed once by
-    /// lowering).
+    /// lowering): a declared event or exact name of the family when there is one.
     pub example: EventExample,
+    /// The parameter values `example` was rendered from, in parameter order (empty when the
+    /// example is incomplete).
+    pub example_values: Vec<String>,
+    /// The example with each value of the family's first enum parameter, in declared order
+    /// (empty without one).
+    pub value_examples: Vec<EventExample>,
 }
 
 /// A piece of a family's name template.
@@ -278,6 +299,34 @@ pub enum PropertyType {
     },
 }
 
+/// What makes properties share one value type of the generated `values` module: strings with
+/// the same pattern and maximum length, or enums with the same values in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ValueKey<'a> {
+    /// A string with a pattern (its Rust form, empty for none) or a maximum length.
+    Text(&'a str, Option<u64>),
+    /// An enum with these values.
+    Enum(&'a [EnumValue]),
+}
+
+impl PropertyType {
+    /// The value type this type needs in generated code, if any (a list's is its items').
+    pub fn value_key(&self) -> Option<ValueKey<'_>> {
+        match self {
+            PropertyType::String {
+                pattern,
+                max_length,
+            } if pattern.is_some() || max_length.is_some() => Some(ValueKey::Text(
+                pattern.as_ref().map_or("", |p| p.rust.as_str()),
+                *max_length,
+            )),
+            PropertyType::Enum { values } => Some(ValueKey::Enum(values)),
+            PropertyType::List { items } => items.value_key(),
+            _ => None,
+        }
+    }
+}
+
 /// One value of an enum property.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EnumValue {
@@ -321,6 +370,8 @@ pub enum MappedBy {
     Rule(usize),
     /// Nothing maps it: the transform drops it.
     Unmapped,
+    /// Nothing maps it, on purpose: the event says `amplitude: false`.
+    Excluded,
 }
 
 /// The Amplitude mapping of a service.

@@ -82,15 +82,22 @@ pub fn parse_file(id: FileId, source: &SourceFile) -> (Option<ast::File>, Vec<Di
     }
 }
 
-/// At most this many more unknown keys are reported for one file after the first.
-const MAX_MORE_UNKNOWN_KEYS: usize = 32;
+/// At most this many more shape errors are reported for one file after the first.
+const MAX_MORE_SHAPE_ERRORS: usize = 32;
 
-/// Each further unknown key costs a parse of the whole file: larger files report the first only.
+/// Each further shape error costs a parse of the whole file: larger files report the first only.
 const MAX_MENDED_FILE_SIZE: usize = 1024 * 1024;
 
-/// serde stops at the first unknown key. To report every one in a run, the text is mended and
-/// parsed again, as long as the next error is another unknown key: a key with a did-you-mean
-/// is renamed to it (what the user most likely meant), any other is blanked out with its block.
+/// serde stops at the first shape error. To report every one in a run, the text is mended
+/// and parsed again, as long as the next error is another shape error (not a YAML syntax
+/// error, which the mending may have caused):
+///
+/// - an unknown key with a did-you-mean is renamed to it (what the user most likely meant);
+/// - any other unknown key, and a key whose value has the wrong type or shape, is blanked out
+///   with its block, as if it were absent;
+/// - a mapping that misses a required key is blanked out with its owner, so a required key
+///   that was blanked for its own error is not reported missing as well.
+///
 /// Lines never move, so every later error keeps its line; the report points into the original.
 fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagnostic> {
     let mut diagnostics = vec![yaml_diagnostic(id, source, &first)];
@@ -99,22 +106,29 @@ fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagno
     }
     let mut text = source.text.clone().into_bytes();
     let mut error = first;
-    for _ in 0..MAX_MORE_UNKNOWN_KEYS {
-        let location = error.location();
-        let YamlError::SerdeUnknownField {
-            field, expected, ..
-        } = error.without_snippet()
-        else {
-            break;
-        };
-        let Some(location) = location else {
+    // The keys blanked so far, by line, so that "missing key" after blanking it is not news.
+    let mut blanked: Vec<(usize, String)> = Vec::new();
+    for _ in 0..MAX_MORE_SHAPE_ERRORS {
+        let Some(location) = error.location() else {
             break;
         };
         let line = usize::try_from(location.line()).unwrap_or(0);
         let column = usize::try_from(location.column()).unwrap_or(0);
-        let mended = match suggest::did_you_mean(field, expected.iter().copied()) {
-            Some(meant) => rename_key(&mut text, line, column, field, meant),
-            None => blank_key_block(&mut text, line, column),
+        let mended = match error.without_snippet() {
+            YamlError::SerdeUnknownField {
+                field, expected, ..
+            } => match suggest::did_you_mean(field, expected.iter().copied()) {
+                Some(meant) => rename_key(&mut text, line, column, field, meant),
+                None => {
+                    blank_lifted(&mut text, line, column, &mut blanked)
+                        // Inside a flow mapping: the entry that holds it goes.
+                        || owner(&Lines::new(&text), line, column)
+                            .is_some_and(|(l, c)| blank_lifted(&mut text, l, c, &mut blanked))
+                }
+            },
+            e if is_shape_error(e) => owner(&Lines::new(&text), line, column)
+                .is_some_and(|(l, c)| blank_lifted(&mut text, l, c, &mut blanked)),
+            _ => false,
         };
         if !mended {
             break;
@@ -124,9 +138,32 @@ fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagno
             break;
         };
         match deserialize(next_text) {
-            Err(next) if matches!(next.without_snippet(), YamlError::SerdeUnknownField { .. }) => {
-                // Same line numbers; on the mended line itself columns may have moved.
-                diagnostics.push(yaml_diagnostic(id, source, &next));
+            Err(next) if is_shape_error(next.without_snippet()) => {
+                let already = match next.without_snippet() {
+                    // A required key that was blanked for an error of its own.
+                    YamlError::SerdeMissingField { field, .. } => {
+                        let at = next.location().map(|l| {
+                            (
+                                usize::try_from(l.line()).unwrap_or(0),
+                                usize::try_from(l.column()).unwrap_or(0),
+                            )
+                        });
+                        let lines = Lines::new(&text);
+                        at.and_then(|(l, c)| owner(&lines, l, c)).is_some_and(
+                            |(owner_line, owner_column)| {
+                                let lines = block_lines(&lines, owner_line, owner_column);
+                                blanked
+                                    .iter()
+                                    .any(|(l, key)| lines.contains(l) && key == field)
+                            },
+                        )
+                    }
+                    _ => false,
+                };
+                if !already {
+                    // Same line numbers; on a renamed line itself columns may have moved.
+                    diagnostics.push(yaml_diagnostic(id, source, &next));
+                }
                 error = next;
             }
             // Anything else may come from the mending: report only what is certain.
@@ -134,6 +171,223 @@ fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagno
         }
     }
     diagnostics
+}
+
+/// Whether an error is about the shape of the document (keys, types, values) rather than its
+/// YAML syntax or a parser budget.
+fn is_shape_error(error: &YamlError) -> bool {
+    matches!(
+        error,
+        YamlError::SerdeUnknownField { .. }
+            | YamlError::SerdeUnknownVariant { .. }
+            | YamlError::SerdeMissingField { .. }
+            | YamlError::SerdeInvalidType { .. }
+            | YamlError::SerdeInvalidValue { .. }
+            | YamlError::SerdeInvalidLength { .. }
+            | YamlError::NullIntoString { .. }
+            | YamlError::Unexpected { .. }
+            | YamlError::InvalidScalar { .. }
+            | YamlError::InvalidBooleanStrict { .. }
+            | YamlError::UnexpectedValueForUnit { .. }
+            | YamlError::ExternallyTaggedEnumExpectedScalarOrMapping { .. }
+            | YamlError::UnexpectedValueForUnitEnumVariant { .. }
+            | YamlError::Message { .. }
+    )
+}
+
+/// The lines of a text, indexed once: the mending looks lines up many times per error.
+struct Lines<'t> {
+    text: &'t [u8],
+    /// The byte offset of each line's start.
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                text.iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// The text of line `line` (1-based), without its newline.
+    fn get(&self, line: usize) -> Option<&'t [u8]> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        self.text.get(start..end)
+    }
+}
+
+/// The key whose value holds `line`:`column` (1-based): the line's own key when it starts
+/// before the column (`kinds: flow`, `- pattern: x`, `a: {b: 1}`), else the nearest line above
+/// that is indented less (a block value). As `(line, column)` of the key, or of the `- ` of a
+/// list item.
+fn owner(lines: &Lines<'_>, line: usize, column: usize) -> Option<(usize, usize)> {
+    let indent_of = |body: &[u8]| body.iter().take_while(|b| **b == b' ').count();
+    let body = lines.get(line)?;
+    let own = indent_of(body);
+    if has_content(body) && own + 1 < column {
+        return Some((line, own + 1));
+    }
+    let limit = column.saturating_sub(1);
+    (1..line).rev().find_map(|l| {
+        let body = lines.get(l)?;
+        let indent = indent_of(body);
+        (has_content(body) && indent < limit).then_some((l, indent + 1))
+    })
+}
+
+/// Blanks the block of the key at `line`:`column`, or of its parent when the key is all the
+/// parent holds (an emptied mapping or list would be an error of its own), and records the
+/// key blanked.
+fn blank_lifted(
+    text: &mut [u8],
+    line: usize,
+    column: usize,
+    blanked: &mut Vec<(usize, String)>,
+) -> bool {
+    let lines = Lines::new(text);
+    let (mut line, mut column) = (line, column);
+    while let Some((parent, parent_column)) = owner(&lines, line, column) {
+        let own = block_lines(&lines, line, column);
+        let others = block_lines(&lines, parent, parent_column)
+            .skip(1)
+            .filter(|l| !own.contains(l))
+            .any(|l| lines.get(l).is_some_and(has_content));
+        if parent == line || others {
+            break;
+        }
+        (line, column) = (parent, parent_column);
+    }
+    if let Some(key) = key_at(&lines, line, column) {
+        blanked.push((line, key));
+    }
+    blank_key_block(text, line, column)
+}
+
+/// Whether a line holds more than blanks and a comment.
+fn has_content(body: &[u8]) -> bool {
+    let spaces = body.iter().take_while(|b| **b == b' ').count();
+    spaces < body.len() && body[spaces] != b'#'
+}
+
+/// The keys holding the key at `line`:`column`, from its direct parent up to the top level,
+/// each with whether its line is a list item (`- key: ...`).
+fn ancestors(lines: &Lines<'_>, line: usize, column: usize) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let (mut line, mut column) = (line, column);
+    while let Some((parent, parent_column)) = owner(lines, line, column) {
+        if parent == line || found.len() > limits::MAX_DEPTH {
+            break;
+        }
+        found.push((parent, parent_column));
+        (line, column) = (parent, parent_column);
+    }
+    found
+}
+
+/// For an unknown key, the ancestor mapping that does take it ("is it indented too far?"):
+/// the key path from the top is followed in the JSON Schema of the language.
+fn indented_too_far(text: &[u8], line: usize, column: usize, field: &str) -> Option<String> {
+    let schema = json_schema();
+    let resolve = |mut node: &'static serde_json::Value| -> &'static serde_json::Value {
+        for _ in 0..8 {
+            if let Some(name) = node
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+            {
+                match schema.get("$defs").and_then(|d| d.get(name)) {
+                    Some(next) => node = next,
+                    None => break,
+                }
+            } else if let Some(variant) = node
+                .get("anyOf")
+                .and_then(|v| v.as_array())
+                .and_then(|v| v.iter().find(|v| v.get("type") != Some(&"null".into())))
+            {
+                node = variant;
+            } else {
+                break;
+            }
+        }
+        node
+    };
+    // From the top: the mapping schema at each level and the key that holds it.
+    let lines = Lines::new(text);
+    let mut path = ancestors(&lines, line, column);
+    path.reverse();
+    let mut levels: Vec<(String, &serde_json::Value)> = vec![("the top level".into(), schema)];
+    let mut node = schema;
+    for (l, c) in path {
+        let body = lines.get(l)?;
+        let item = body
+            .get(c.saturating_sub(1)..)
+            .is_some_and(|b| b.starts_with(b"- "));
+        let key = key_at(&lines, l, c);
+        node = resolve(node);
+        if item {
+            node = resolve(node.get("items")?);
+        }
+        if let Some(key) = key.filter(|_| !item || node.get("properties").is_none()) {
+            node = node
+                .get("properties")
+                .and_then(|p| p.get(&key))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?;
+            node = resolve(node);
+            levels.push((format!("`{key}`"), node));
+        } else {
+            levels.push(("the list item".into(), node));
+        }
+    }
+    // The level of the key itself is the last; the ones above it are "one level up" and more.
+    levels.pop();
+    levels.into_iter().rev().find_map(|(holder, node)| {
+        node.get("properties")
+            .and_then(|p| p.get(field))
+            .map(|_| holder)
+    })
+}
+
+/// The JSON Schema of the language, computed once.
+fn json_schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| serde_json::to_value(schemars::schema_for!(ast::File)).unwrap_or_default())
+}
+
+/// The key written at `line`:`column` (after a `- `, if any), when it is a plain key.
+fn key_at(lines: &Lines<'_>, line: usize, column: usize) -> Option<String> {
+    let body = lines.get(line)?;
+    let rest = body.get(column.saturating_sub(1)..)?;
+    let rest = rest.strip_prefix(b"- ").unwrap_or(rest);
+    let end = rest.iter().position(|b| *b == b':')?;
+    let key = std::str::from_utf8(&rest[..end]).ok()?.trim();
+    (!key.is_empty()).then(|| key.trim_matches(['\'', '"']).to_owned())
+}
+
+/// The lines of the block of the key at `line`:`column`: its own and every more-indented line
+/// after it.
+fn block_lines(lines: &Lines<'_>, line: usize, column: usize) -> std::ops::Range<usize> {
+    let indent = column.saturating_sub(1);
+    let mut end = line + 1;
+    while let Some(body) = lines.get(end) {
+        let spaces = body.iter().take_while(|b| **b == b' ').count();
+        let blank_or_comment = spaces == body.len() || body[spaces] == b'#';
+        if !blank_or_comment && spaces <= indent {
+            break;
+        }
+        end += 1;
+    }
+    line..end
 }
 
 /// The byte offset of `line`:`column` (1-based, column in bytes of ASCII indentation).
@@ -310,16 +564,21 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         YamlError::SerdeUnknownField {
             field, expected, ..
         } => {
-            let help = suggest::help(field, expected.iter().copied()).or_else(|| {
-                Some(format!(
-                    "expected one of {}",
-                    expected
-                        .iter()
-                        .map(|e| format!("`{e}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            });
+            let (line, column) = source.line_col(offset);
+            let up = indented_too_far(source.text.as_bytes(), line, column, field)
+                .map(|holder| format!("`{field}` is a key of {holder}: is it indented too far?"));
+            let help = up
+                .or_else(|| suggest::help(field, expected.iter().copied()))
+                .or_else(|| {
+                    Some(format!(
+                        "expected one of {}",
+                        expected
+                            .iter()
+                            .map(|e| format!("`{e}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                });
             Diagnostic::new(Code::UnknownKey, word, format!("unknown key `{field}`"))
                 .label("not a key here")
                 .maybe_help(help)
@@ -348,6 +607,7 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         YamlError::SerdeMissingField { field, .. } => {
             Diagnostic::new(Code::InvalidValue, point, format!("missing key `{field}`"))
                 .label(format!("this mapping needs `{field}`"))
+                .help(format!("add `{field}: ...` to this mapping"))
         }
         YamlError::DuplicateMappingKey { key, .. } => {
             let key = key.as_deref().unwrap_or("?");
@@ -384,11 +644,68 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         | YamlError::ExternallyTaggedEnumExpectedScalarOrMapping { .. }
         | YamlError::UnexpectedValueForUnitEnumVariant { .. }
         | YamlError::Message { .. } => {
-            Diagnostic::new(Code::InvalidValue, point, lower(&message(error)))
+            let text = lower(&message(error));
+            let help = value_help(&text);
+            Diagnostic::new(Code::InvalidValue, point, text)
                 .label("invalid value")
+                .maybe_help(help)
         }
-        _ => Diagnostic::new(Code::YamlSyntax, point, lower(&message(error))).label("invalid YAML"),
+        _ => {
+            let text = lower(&message(error));
+            let (line, _) = source.line_col(offset);
+            let line_text = source
+                .text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .unwrap_or("");
+            let help = syntax_help(&text, line_text);
+            Diagnostic::new(Code::YamlSyntax, point, text)
+                .label("invalid YAML")
+                .maybe_help(help)
+        }
     }
+}
+
+/// Help for the value errors beginners meet most, in the words of the schema language.
+fn value_help(message: &str) -> Option<String> {
+    let help = if message.starts_with("invalid u") || message.starts_with("invalid i") {
+        "write a whole number here, such as `134`"
+    } else if message.contains("expected sequence start") {
+        "write a list: `[a, b]`, or one `- item` per line below the key"
+    } else if message.contains("expected mapping start") {
+        "write a mapping: `key: value` lines indented below the key, or `{key: value}`"
+    } else if message.contains("expected string scalar") {
+        "write one piece of text here; quote it when it contains `: ` or `#`, or starts with \
+         `[`, `{`, `*` or `&`"
+    } else if message.contains("invalid bool") || message.contains("expected a boolean") {
+        "write `true` or `false`"
+    } else {
+        return None;
+    };
+    Some(help.to_owned())
+}
+
+/// Help for the YAML syntax errors beginners meet most; `line` is the line of the error.
+fn syntax_help(message: &str, line: &str) -> Option<String> {
+    let help = if message.contains("mapping values are not allowed in this context") {
+        "a `: ` inside a value starts a mapping: quote the value (`'a: b'`), or check this \
+         line's indentation"
+    } else if message.contains("expected ',' or ']'") && line.trim_start().starts_with("when:") {
+        "quote expressions that contain `[`: `when: ['email_types[category]']`"
+    } else if message.contains("expected ',' or ']'") || message.contains("expected ',' or '}'") {
+        "close the brackets, and quote items that contain `[`, `]`, `{`, `}`, `,` or `: `"
+    } else if message.contains("did not find expected key")
+        || message.contains("did not find expected '-' indicator")
+    {
+        "check the indentation: the keys of one mapping start in the same column, with spaces \
+         (not tabs)"
+    } else if message.contains("found character that cannot start any token") && line.contains('\t')
+    {
+        "indent with spaces: YAML does not allow tabs there"
+    } else {
+        return None;
+    };
+    Some(help.to_owned())
 }
 
 fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
@@ -455,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn inside_a_flow_mapping_only_renaming_goes_on() {
+    fn inside_a_flow_mapping_renaming_goes_on_and_blanking_takes_the_entry() {
         // Renaming works mid-line; blanking would break the mapping, so it stops there.
         let renamed =
             "metricsmith: 1\nservice: s\nevents:\n  a.b: {descripton: x, kinds: [flow], zzz: 1}\n";
@@ -463,6 +780,52 @@ mod tests {
         let blanked =
             "metricsmith: 1\nservice: s\nevents:\n  a.b: {zzz: 1, descripton: x, kinds: [flow]}\n";
         assert_eq!(unknown_keys(blanked).len(), 1);
+    }
+
+    /// Every diagnostic of a file that does not parse, in line order as the report shows them.
+    fn messages(text: &str) -> Vec<(String, usize)> {
+        let source = SourceFile::new("t.yaml", text);
+        let (file, diagnostics) = parse_file(FileId(0), &source);
+        assert!(file.is_none());
+        let mut found: Vec<(String, usize)> = diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.message.clone(),
+                    source.line_col(d.primary.span.range().start).0,
+                )
+            })
+            .collect();
+        found.sort_by_key(|(_, line)| *line);
+        found
+    }
+
+    #[test]
+    fn every_shape_error_is_reported_and_a_blanked_key_is_not_missing() {
+        // `description` is blanked for its own error: no "missing key `description`" after it.
+        let text = "metricsmith: 1\nservice: s\nevents:\n  a.b:\n    description: {x: 1}\n    kinds: flow\n  c.d:\n    kinds: [flow]\n    version: x\n";
+        assert_eq!(
+            messages(text),
+            [
+                ("expected string scalar".to_owned(), 5),
+                ("expected sequence start".to_owned(), 6),
+                ("missing key `description`".to_owned(), 8),
+                ("invalid u32".to_owned(), 9),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_emptied_mapping_is_blanked_with_its_owner() {
+        // Blanking `kinds` alone would leave `a.b:` empty, an error the user did not make.
+        let text = "metricsmith: 1\nservice: s\nevents:\n  a.b:\n    kinds: flow\n  c.d:\n    description: x\n    kinds: [flwo]\n";
+        assert_eq!(
+            messages(text),
+            [
+                ("expected sequence start".to_owned(), 5),
+                ("unknown value `flwo`".to_owned(), 8),
+            ]
+        );
     }
 
     #[test]

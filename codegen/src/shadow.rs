@@ -41,7 +41,15 @@ pub struct RuleReach {
 
 /// The analysis could not run: the automaton would exceed [`DFA_SIZE_LIMIT`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooLarge(pub String);
+pub struct TooLarge {
+    /// What the automaton builder said.
+    pub reason: String,
+    /// The first rule (an index into the patterns) whose automaton, with the rules before it,
+    /// exceeds the limit: the one that blew the budget.
+    pub rule: usize,
+    /// Whether that rule is too large on its own.
+    pub alone: bool,
+}
 
 /// Any byte may precede or follow a match: a byte-level `.` keeps the DFA small, and the
 /// patterns themselves still match only valid UTF-8.
@@ -53,7 +61,64 @@ const ANY: &str = "(?s-u:.)*";
 /// [`TooLarge`] when the automaton exceeds the size limit.
 pub fn analyse(patterns: &[&str]) -> Result<Vec<RuleReach>, TooLarge> {
     let wrapped: Vec<String> = patterns.iter().map(|p| wrap(p, true)).collect();
-    walk(&wrapped)
+    walk(&wrapped).map_err(|reason| {
+        let (rule, alone) = culprit(&wrapped);
+        TooLarge {
+            reason,
+            rule,
+            alone,
+        }
+    })
+}
+
+/// The first rule whose automaton, with the rules before it, is too large: a rule too large
+/// on its own (the usual case, found by building each alone), else the shortest prefix of the
+/// rules that is (a binary search), and whether it is too large alone. Only runs once the
+/// whole analysis failed.
+fn culprit(wrapped: &[String]) -> (usize, bool) {
+    let too_large = |rules: &[String]| build(rules).is_err();
+    if let Some(alone) = (0..wrapped.len()).find(|&i| too_large(&wrapped[i..=i])) {
+        // The rules before it together may be too large already.
+        if alone == 0 || !too_large(&wrapped[..alone]) {
+            return (alone, true);
+        }
+    }
+    // The smallest `k` such that rules `0..=k` are too large; all of them are.
+    let (mut low, mut high) = (0, wrapped.len().saturating_sub(1));
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if too_large(&wrapped[..=mid]) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    (low, false)
+}
+
+/// One DFA of every wrapped rule, within the size limit.
+fn build(wrapped: &[String]) -> Result<dense::DFA<Vec<u32>>, String> {
+    dense::Builder::new()
+        .configure(
+            dense::DFA::config()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Anchored)
+                .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                .determinize_size_limit(Some(DFA_SIZE_LIMIT))
+                .minimize(false),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(true)
+                .utf8(false),
+        )
+        .thompson(
+            regex_automata::nfa::thompson::Config::new()
+                .utf8(false)
+                .shrink(false),
+        )
+        .build_many(wrapped)
+        .map_err(|e| e.to_string())
 }
 
 /// `P` as the DFA needs it: `(?s-u:.)*(?:P)(?s-u:.)*`, without the parts that change no match
@@ -90,35 +155,15 @@ fn anchors(pattern: &str) -> (bool, bool) {
     )
 }
 
-fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, TooLarge> {
+fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, String> {
     let n = wrapped.len();
     if n == 0 {
         return Ok(Vec::new());
     }
-    let dfa = dense::Builder::new()
-        .configure(
-            dense::DFA::config()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-                .determinize_size_limit(Some(DFA_SIZE_LIMIT))
-                .minimize(false),
-        )
-        .syntax(
-            regex_automata::util::syntax::Config::new()
-                .unicode(true)
-                .utf8(false),
-        )
-        .thompson(
-            regex_automata::nfa::thompson::Config::new()
-                .utf8(false)
-                .shrink(false),
-        )
-        .build_many(wrapped)
-        .map_err(|e| TooLarge(e.to_string()))?;
+    let dfa = build(wrapped)?;
     let start = dfa
         .start_state(&StartConfig::new().anchored(Anchored::Yes))
-        .map_err(|e| TooLarge(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
 
     let mut matched = vec![false; n];
     let mut wins = vec![false; n];

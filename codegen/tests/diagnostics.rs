@@ -9,9 +9,12 @@ use metricsmith_codegen::{Code, Date, Loader, Report, Style};
 /// Each fixture and the code it must produce.
 const FIXTURES: &[(&str, &str)] = &[
     ("yaml_syntax", "E0005"),
+    ("unquoted_brackets_in_when", "E0005"),
     ("unknown_key", "E0007"),
     ("unknown_keys_all_reported", "E0007"),
+    ("key_indented_too_far", "E0007"),
     ("invalid_value", "E0008"),
+    ("shape_errors_all_reported", "E0008"),
     ("missing_format_version", "E0009"),
     ("empty_file", "E0009"),
     ("unsupported_format_version", "E0009"),
@@ -25,6 +28,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("unknown_table", "E0016"),
     ("unknown_property", "E0017"),
     ("ident_collision", "E0018"),
+    ("value_type_collision", "E0018"),
     ("invalid_kinds", "E0019"),
     ("not_flow_for_services_on_non_flow_event", "E0019"),
     ("family_parameters", "E0020"),
@@ -37,6 +41,11 @@ const FIXTURES: &[(&str, &str)] = &[
     ("service_in_include", "E0027"),
     ("duplicate_service", "E0028"),
     ("unknown_lint", "E0029"),
+    ("allow_in_wrong_place", "E0029"),
+    ("exact_for_undeclared_event", "E0031"),
+    ("excluded_event_mapped", "E0032"),
+    ("missing_layout", "E0033"),
+    ("policy_needs_device_id", "E0033"),
     ("unknown_setting", "E0034"),
     ("unknown_body_field", "E0035"),
     ("handler_needs_field", "E0036"),
@@ -46,10 +55,12 @@ const FIXTURES: &[(&str, &str)] = &[
     ("not_a_file", "E0002"),
     ("missing_governance", "W0001"),
     ("expired", "W0002"),
+    ("expired_default", "W0002"),
     ("naming", "W0003"),
     ("unescaped_dot", "W0004"),
     ("shadowed_rule", "W0005"),
     ("unmatchable_rule", "W0006"),
+    ("unmapped_event", "W0007"),
     ("exact_also_matched", "I0001"),
     ("analysis_too_large", "I0002"),
 ];
@@ -150,4 +161,139 @@ fn every_code_is_documented() {
             "docs/diagnostics.md has no section for {code}"
         );
     }
+}
+
+/// Writes `text` as a schema file of its own and checks it.
+#[track_caller]
+fn check_text(name: &str, text: &str) -> Report {
+    let dir = std::env::temp_dir().join(format!("metricsmith-diagnostics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, text).expect("the temporary directory is writable");
+    let report = match loader().load(&path) {
+        Ok(checked) => checked.report,
+        Err(report) => report,
+    };
+    std::fs::remove_file(&path).expect("the file was just written");
+    report
+}
+
+const HEADER: &str = "metricsmith: 1
+service: fixture
+defaults: {owners: [a@example.com], bugs: ['https://b/1'], data_reviews: ['https://r/1'], expires: never}
+";
+
+#[test]
+fn exact_names_of_families_and_rewrites_are_declared() {
+    let text = format!(
+        "{HEADER}events:
+  flow.complete: {{description: A flow completed., kinds: [flow], amplitude: false}}
+families:
+  view-submit:
+    name: 'flow.{{view}}.submit'
+    description: A view was submitted.
+    kinds: [flow]
+    parameters:
+      view: {{type: string, pattern: '^[a-z-]+$'}}
+  route:
+    name: 'route.{{status}}'
+    description: A request was answered.
+    kinds: [activity, not-flow]
+    parameters:
+      status: {{type: integer, min: 100, max: 599}}
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  exact:
+    flow.reset-password.submit: {{group: login, event: forgot_submit}}
+    flow.complete.signin: {{group: login, event: complete}}
+    route.200: {{group: login, event: ok}}
+    flow.Reset.submit: {{group: login, event: wrong_case}}
+    route.700: {{group: login, event: out_of_range}}
+  layout:
+    fields: {{user_id: data.uid, device_id: data.deviceId}}
+  policy:
+    rewrites:
+      flow.complete: 'flow.complete.{{data.flowType}}'
+"
+    );
+    let report = check_text("families_and_rewrites", &text);
+    let unknown: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::UnknownEvent)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            "exact mapping for `flow.Reset.submit`, which is not a declared event",
+            "exact mapping for `route.700`, which is not a declared event",
+        ],
+        "{report}"
+    );
+}
+
+#[test]
+fn a_layout_without_user_or_device_is_an_error() {
+    let text = format!(
+        "{HEADER}events:
+  account.login: {{description: The user signed in., kinds: [activity, flow]}}
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  exact:
+    account.login: {{group: login, event: success}}
+  layout:
+    fields: {{language: data.lang}}
+"
+    );
+    let report = check_text("layout_without_ids", &text);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["the layout sets neither `user_id` nor `device_id`"],
+        "{report}"
+    );
+}
+
+#[test]
+fn a_service_without_a_mapping_needs_no_layout_or_marker() {
+    let text = format!(
+        "{HEADER}events:
+  account.login: {{description: The user signed in., kinds: [activity, flow]}}
+"
+    );
+    let report = check_text("no_mapping", &text);
+    assert!(report.diagnostics.is_empty(), "{report}");
+}
+
+#[test]
+fn unmapped_event_cannot_be_allowed_on_a_family() {
+    let text = format!(
+        "{HEADER}families:
+  route:
+    name: 'route.{{status}}'
+    description: A request was answered.
+    kinds: [activity, not-flow]
+    parameters:
+      status: {{type: integer, min: 100, max: 599}}
+    allow: [unmapped-event, naming]
+"
+    );
+    let report = check_text("family_allow", &text);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["`unmapped-event` is never reported on a family"],
+        "{report}"
+    );
 }

@@ -75,6 +75,8 @@ amplitude:
       description: A rule.
       group: quote
       event: 'a "quoted"## \ event'
+  layout:
+    fields: {user_id: data.uid}
   examples:
     - description: "An example whose data holds \"quotes\" and \\ backslashes."
       event: quote.event

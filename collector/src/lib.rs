@@ -23,6 +23,7 @@
 //! ```
 
 mod content;
+pub mod http;
 mod payments;
 mod transport;
 mod validate;

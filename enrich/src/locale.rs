@@ -14,6 +14,8 @@
 
 use std::collections::HashSet;
 
+use metricsmith::js::is_js_whitespace;
+
 /// The debug pseudo-language that i18n-abide substitutes for the configured debug language.
 pub const DEBUG_PSEUDO_LANGUAGE: &str = "db-LB";
 
@@ -196,29 +198,6 @@ pub fn parse_float(text: &str) -> f64 {
     // The prefix is ASCII digits, signs, a dot and an exponent: Rust's parser accepts it
     // (a trailing dot included: "1." parses as 1).
     t[..end].parse::<f64>().unwrap_or(f64::NAN)
-}
-
-/// JavaScript's white space and line terminators, which `trim` and `parseFloat` skip.
-fn is_js_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0009}'
-            | '\u{000A}'
-            | '\u{000B}'
-            | '\u{000C}'
-            | '\u{000D}'
-            | '\u{0020}'
-            | '\u{00A0}'
-            | '\u{1680}'
-            | '\u{2000}'
-            ..='\u{200A}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202F}'
-                | '\u{205F}'
-                | '\u{3000}'
-                | '\u{FEFF}'
-    )
 }
 
 #[cfg(test)]

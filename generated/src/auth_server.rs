@@ -2,6 +2,14 @@
 
 /// The service name.
 pub const SERVICE: &str = "auth-server";
+/// The mozlog logger name of the service (`mozlog: logger`).
+pub const LOGGER: &str = "fxa-auth-server";
+/// The stream the service's mozlog lines go to (`mozlog: stream`).
+pub const STREAM: &str = "stderr";
+/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.
+pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
+    ::metricsmith::mozlog::Logger::builder(LOGGER).stderr()
+}
 // The runtime reads the spec format this code was written in (checked by rustc).
 const _: () = ::metricsmith::__private::check_spec_format(2, "auth-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
@@ -1154,24 +1162,24 @@ impl ::metricsmith::types::Event for SmsRegion {
         ::std::borrow::Cow::Owned(::std::format!("sms.region.{}", self.region))
     }
 }
-/// `sms.{template}.sent`: A text message was sent.
+/// `sms.{sms_template}.sent`: A text message was sent.
 #[derive(Debug, Clone)]
 pub struct SmsSent {
     /// The SMS template name.
-    pub template: values::Template2,
+    pub sms_template: values::SmsTemplate,
 }
 impl SmsSent {
     /// The name template.
-    pub const TEMPLATE: &'static str = "sms.{template}.sent";
-    /// The `sms.{template}.sent` event of these parameters.
+    pub const TEMPLATE: &'static str = "sms.{sms_template}.sent";
+    /// The `sms.{sms_template}.sent` event of these parameters.
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
     pub fn new(
-        template: &str,
+        sms_template: &str,
     ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
-            template: <values::Template2>::new(template)?,
+            sms_template: <values::SmsTemplate>::new(sms_template)?,
         })
     }
 }
@@ -1180,7 +1188,7 @@ impl ::metricsmith::types::Event for SmsSent {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("sms.{}.sent", self.template))
+        ::std::borrow::Cow::Owned(::std::format!("sms.{}.sent", self.sms_template))
     }
 }
 /// Value types shared by the events of this service.
@@ -1461,17 +1469,17 @@ pub mod values {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
         const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REGION_PATTERN);
     }
-    /// A `template` value of at most 64 characters matching `^[A-Za-z]+$`.
-    pub type Template2 = ::metricsmith::types::Text<Template2Rule>;
-    /// The constraints of [`Template2`].
+    /// A `sms_template` value of at most 64 characters matching `^[A-Za-z]+$`.
+    pub type SmsTemplate = ::metricsmith::types::Text<SmsTemplateRule>;
+    /// The constraints of [`SmsTemplate`].
     #[derive(Debug)]
-    pub enum Template2Rule {}
-    static TEMPLATE2_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
+    pub enum SmsTemplateRule {}
+    static SMS_TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
         "^[A-Za-z]+$",
     );
-    impl ::metricsmith::types::TextRule for Template2Rule {
+    impl ::metricsmith::types::TextRule for SmsTemplateRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&TEMPLATE2_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SMS_TEMPLATE_PATTERN);
     }
 }
 #[cfg(test)]
@@ -1741,19 +1749,19 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `email.a.bounced` maps to nothing.
+    /// `email.lowRecoveryCodesEmail.bounced` maps to `fxa_email - bounced`.
     #[test]
     fn family_email_bounced() {
-        let event = EmailBounced::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.bounced");
+        let event = EmailBounced::new("lowRecoveryCodesEmail").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.lowRecoveryCodesEmail.bounced");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_email - bounced"]);
     }
-    /// `email.a.delivered` maps to nothing.
+    /// `email.confirmation.delivered` maps to nothing.
     #[test]
     fn family_email_delivered() {
-        let event = EmailDelivered::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.delivered");
+        let event = EmailDelivered::new("confirmation").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.delivered");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1765,11 +1773,11 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `email.a.sent` maps to nothing.
+    /// `email.confirmation.sent` maps to nothing.
     #[test]
     fn family_email_sent() {
-        let event = EmailSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.a.sent");
+        let event = EmailSent::new("confirmation").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
@@ -1821,13 +1829,13 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
     }
-    /// `sms.a.sent` maps to nothing.
+    /// `sms.installFirefox.sent` maps to `fxa_sms - sent`.
     #[test]
     fn family_sms_sent() {
-        let event = SmsSent::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "sms.a.sent");
+        let event = SmsSent::new("installFirefox").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_sms - sent"]);
     }
     /// Rule 1 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
     #[test]
@@ -1853,7 +1861,7 @@ mod tests {
         let types = ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
-    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:358): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
+    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:379): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1870,7 +1878,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:366): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
+    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:387): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -1888,7 +1896,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:374): An event with neither user_id nor device_id is not logged (the auth logger's rule).
+    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:395): An event with neither user_id nor device_id is not logged (the auth logger's rule).
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(

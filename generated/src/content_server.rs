@@ -2,6 +2,14 @@
 
 /// The service name.
 pub const SERVICE: &str = "content-server";
+/// The mozlog logger name of the service (`mozlog: logger`).
+pub const LOGGER: &str = "fxa-content-server";
+/// The stream the service's mozlog lines go to (`mozlog: stream`).
+pub const STREAM: &str = "stdout";
+/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.
+pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
+    ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
+}
 // The runtime reads the spec format this code was written in (checked by rustc).
 const _: () = ::metricsmith::__private::check_spec_format(2, "content-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
@@ -1042,19 +1050,19 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
-    /// `flow.a.forgot-password` maps to `fxa_login - forgot_pwd`.
+    /// `flow.signin-totp-code.forgot-password` maps to `fxa_login - forgot_pwd`.
     #[test]
     fn family_forgot_password() {
-        let event = ForgotPassword::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.forgot-password");
+        let event = ForgotPassword::new("signin-totp-code").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.forgot-password");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
-    /// `flow.a.have-account` maps to `fxa_reg - have_account`.
+    /// `flow.signin-totp-code.have-account` maps to `fxa_reg - have_account`.
     #[test]
     fn family_have_account() {
-        let event = HaveAccount::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.have-account");
+        let event = HaveAccount::new("signin-totp-code").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.have-account");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
@@ -1074,37 +1082,37 @@ mod tests {
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
-    /// `screen.a` maps to nothing.
+    /// `screen.signin-totp-code` maps to `fxa_login - totp_code_view`.
     #[test]
     fn family_screen() {
-        let event = Screen::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "screen.a");
+        let event = Screen::new("signin-totp-code").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "screen.signin-totp-code");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
-    /// `a.verification.clicked` maps to nothing.
+    /// `complete-reset-password.verification.clicked` maps to `fxa_email - click`.
     #[test]
     fn family_verification_clicked() {
-        let event = VerificationClicked::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "a.verification.clicked");
+        let event = VerificationClicked::new("complete-reset-password").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "complete-reset-password.verification.clicked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_email - click"]);
     }
-    /// `flow.a.engage` maps to nothing.
+    /// `flow.signin-totp-code.engage` maps to `fxa_login - totp_code_engage`.
     #[test]
     fn family_view_engage() {
-        let event = ViewEngage::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.engage");
+        let event = ViewEngage::new("signin-totp-code").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.engage");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
-    /// `flow.a.submit` maps to nothing.
+    /// `flow.reset-password.submit` maps to `fxa_login - forgot_submit`.
     #[test]
     fn family_view_submit() {
-        let event = ViewSubmit::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.a.submit");
+        let event = ViewSubmit::new("reset-password").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "flow.reset-password.submit");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_login - forgot_submit"]);
     }
     /// Rule 1 (`^experiment\.(?:control|designF|designG)\.passwordStrength\.([\w]+)$`) with `experiment.control.passwordStrength.a`.
     #[test]

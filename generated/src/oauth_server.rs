@@ -2,6 +2,14 @@
 
 /// The service name.
 pub const SERVICE: &str = "oauth-server";
+/// The mozlog logger name of the service (`mozlog: logger`).
+pub const LOGGER: &str = "fxa-oauth-server";
+/// The stream the service's mozlog lines go to (`mozlog: stream`).
+pub const STREAM: &str = "stdout";
+/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.
+pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
+    ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
+}
 // The runtime reads the spec format this code was written in (checked by rustc).
 const _: () = ::metricsmith::__private::check_spec_format(2, "oauth-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =

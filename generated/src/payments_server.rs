@@ -2,6 +2,14 @@
 
 /// The service name.
 pub const SERVICE: &str = "payments-server";
+/// The mozlog logger name of the service (`mozlog: logger`).
+pub const LOGGER: &str = "fxa-payments-server";
+/// The stream the service's mozlog lines go to (`mozlog: stream`).
+pub const STREAM: &str = "stdout";
+/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.
+pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {
+    ::metricsmith::mozlog::Logger::builder(LOGGER).stdout()
+}
 // The runtime reads the spec format this code was written in (checked by rustc).
 const _: () = ::metricsmith::__private::check_spec_format(2, "payments-server.yaml");
 static MAPPING: ::std::sync::LazyLock<::std::sync::Arc<::metricsmith::amplitude::Mapping>> =
@@ -241,13 +249,13 @@ pub mod values {
 #[cfg(test)]
 mod tests {
     use super::*;
-    /// `amplitude.a.a` maps to nothing.
+    /// `amplitude.activity.a` maps to `fxa_activity - a`.
     #[test]
     fn family_amplitude() {
-        let event = Amplitude::new("a", "a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "amplitude.a.a");
+        let event = Amplitude::new("activity", "a").expect("a valid example");
+        assert_eq!(::metricsmith::types::Event::name(&event), "amplitude.activity.a");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert_eq!(types, ["fxa_activity - a"]);
     }
     /// Rule 1 (`^amplitude\.([\w-]+)\.([\w-]+)$`) with `amplitude.activity.a`.
     #[test]

@@ -12,6 +12,10 @@
 //! rustc rebuilds the crate when any of them changes.
 //! Schema errors become one `compile_error!` pointing at the path literal, carrying the
 //! rendered `file:line:col` report.
+//! Schema warnings (such as `W0005`, a shadowed rule) become one compiler warning at the path
+//! literal carrying the rendered report: a stable proc-macro cannot emit a warning itself, so
+//! the expansion uses an item marked `#[deprecated]` whose note is the report (the way the
+//! `proc-macro-warning` crate does it); `#![deny(warnings)]` turns it into an error as usual.
 
 use std::path::{Path, PathBuf};
 
@@ -47,7 +51,15 @@ fn expand(literal: &LitStr) -> proc_macro2::TokenStream {
         .generate();
     let (tokens, inputs) = match generated {
         Ok(generated) => match services(&generated) {
-            Ok(code) => (code, generated.inputs),
+            Ok(code) => {
+                let code = if generated.warning_count > 0 {
+                    let warning = warning(span, &generated.warnings);
+                    quote!(#code #warning)
+                } else {
+                    code
+                };
+                (code, generated.inputs)
+            }
             Err(message) => (error(span, &message), generated.inputs),
         },
         Err(err) => {
@@ -106,4 +118,18 @@ fn services(
 fn error(span: Span, message: &str) -> proc_macro2::TokenStream {
     let message = message.trim_end();
     quote::quote_spanned!(span=> ::core::compile_error!(#message);)
+}
+
+/// A compiler warning at `span` whose text is `report`: the use of an item marked
+/// `#[deprecated]` with the report as its note (stable Rust has no other way for a
+/// proc-macro to warn).
+fn warning(span: Span, report: &str) -> proc_macro2::TokenStream {
+    let note = format!("metricsmith schema warnings:\n{}", report.trim_end());
+    quote::quote_spanned! {span=>
+        const _: () = {
+            #[deprecated(note = #note)]
+            struct SchemaWarnings;
+            let _ = SchemaWarnings;
+        };
+    }
 }

@@ -171,7 +171,8 @@ pub fn number_of<'a>(value: Option<impl JsonRef<'a>>) -> f64 {
     }
 }
 
-fn is_js_whitespace(c: char) -> bool {
+/// JavaScript's white space and line terminators (what `trim`, `Number` and `parseFloat` skip).
+pub fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
         '\u{9}' | '\u{A}' | '\u{B}' | '\u{C}' | '\u{D}' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'

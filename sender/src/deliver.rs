@@ -23,9 +23,9 @@ use crate::checkpoint::{Checkpoint, Position};
 use crate::config::Config;
 use crate::dead_letter::DeadLetter;
 use crate::input::Input;
-use crate::line::LineReader;
 use crate::response::{self, Ids, Verdict};
 use crate::transform::{Outcome, Payloads, Transformer};
+use metricsmith::line::Reader;
 
 /// Counts of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -264,13 +264,18 @@ fn read_inputs(
         };
         let mut file = Input::open(input)?;
         file.skip_to(input, offset)?;
-        let mut reader = LineReader::new(file, offset, config.max_line_bytes);
+        let mut reader = Reader::with_limit(file, config.max_line_bytes).starting_at(offset);
         let follow = config.follow && index == last;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let line = reader.next_line(!follow).map_err(|e| Error::io(input, e))?;
+            let line = if follow {
+                reader.next_complete_line()
+            } else {
+                reader.next_line()
+            };
+            let line = line.map_err(|e| Error::io(input, e))?;
             let Some(line) = line else {
                 if !follow {
                     break;
@@ -288,9 +293,9 @@ fn read_inputs(
             let info = LineInfo {
                 source: input,
                 input: index,
-                start: line.start,
+                start: line.offset,
                 end: line.end,
-                bytes: line.bytes,
+                bytes: line.text,
                 too_long: line.too_long.then_some(config.max_line_bytes),
             };
             chunk.add_line(transformer, &mut payloads, info, dead_letter, None)?;

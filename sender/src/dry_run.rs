@@ -8,8 +8,8 @@ use crate::config::Config;
 use crate::dead_letter::DeadLetter;
 use crate::input::Input;
 use crate::js;
-use crate::line::LineReader;
 use crate::transform::{Outcome, Payloads};
+use metricsmith::line::Reader;
 
 /// Counts of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,19 +54,19 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, Error> {
         Ok(())
     };
     for input in &config.inputs {
-        let mut reader = LineReader::new(Input::open(input)?, 0, config.max_line_bytes);
-        while let Some(line) = reader.next_line(true).map_err(|e| Error::io(input, e))? {
+        let mut reader = Reader::with_limit(Input::open(input)?, config.max_line_bytes);
+        while let Some(line) = reader.next_line().map_err(|e| Error::io(input, e))? {
             summary.lines += 1;
             let outcome = if line.too_long {
                 Outcome::Malformed(format!("line longer than {} bytes", config.max_line_bytes))
             } else {
-                transformer.transform(line.bytes, &mut payloads)
+                transformer.transform(line.text, &mut payloads)
             };
             match outcome {
                 Outcome::Payloads(_) => {}
                 Outcome::Ignored => summary.ignored += 1,
                 Outcome::Malformed(reason) => {
-                    dead_letter.line(&reason, input, line.start, line.bytes)?;
+                    dead_letter.line(&reason, input, line.offset, line.text)?;
                     summary.dead_lettered += 1;
                 }
             }

@@ -29,7 +29,6 @@ pub mod dry_run;
 pub mod fake_amplitude;
 pub mod input;
 pub mod js;
-pub mod line;
 pub mod nats;
 pub mod response;
 pub mod transform;

@@ -15,8 +15,8 @@ use crate::config::Config;
 use crate::dead_letter::DeadLetter;
 use crate::deliver::{Chunk, LineInfo};
 use crate::input::Input;
-use crate::line::LineReader;
 use crate::transform::{Payloads, Transformer};
+use metricsmith::line::Reader;
 
 /// JetStream redelivers a message not acknowledged within this time.
 pub const ACK_WAIT: Duration = Duration::from_secs(300);
@@ -191,19 +191,19 @@ async fn publish_async(config: &PublishConfig) -> Result<u64, Error> {
     let mut pending = VecDeque::new();
     let mut published = 0u64;
     for input in &config.inputs {
-        let mut reader = LineReader::new(Input::open(input)?, 0, config.max_line_bytes);
+        let mut reader = Reader::with_limit(Input::open(input)?, config.max_line_bytes);
         // The reader blocks on its input; lines are few bytes each, so this stays simple.
-        while let Some(line) = reader.next_line(true).map_err(|e| Error::io(input, e))? {
+        while let Some(line) = reader.next_line().map_err(|e| Error::io(input, e))? {
             if line.too_long {
                 return Err(Error::Config(format!(
                     "{input}: the line at byte {} is longer than {} bytes",
-                    line.start, config.max_line_bytes
+                    line.offset, config.max_line_bytes
                 )));
             }
             let ack = context
                 .publish(
                     config.subject.clone(),
-                    bytes::Bytes::copy_from_slice(line.bytes),
+                    bytes::Bytes::copy_from_slice(line.text),
                 )
                 .await
                 .map_err(|e| nats_error("publish", e))?;

@@ -239,3 +239,32 @@ fn a_refused_api_key_stops_without_moving_the_checkpoint() {
     assert!(fake.events().is_empty());
     fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_line_over_the_limit_is_dead_lettered_with_its_start_and_the_rest_delivered() {
+    let dir = temp_dir("too-long");
+    let input = dir.join("in.log");
+    let long = format!("{{\"padding\":\"{}\"}}", "x".repeat(5_000));
+    let lines = vec![fxa_line(0, 7), long.clone(), fxa_line(1, 7)];
+    write_lines(&input, lines.clone()).expect("writable");
+    let fake = FakeAmplitude::start(API_KEY, true).expect("loopback");
+    let mut config = config(&fake, &dir, &input);
+    config.max_line_bytes = 1_000;
+    let summary = common::send(&config, Duration::from_secs(60)).expect("delivered");
+    assert_eq!((summary.lines, summary.dead_lettered), (3, 1));
+    assert_eq!(lines_of(&fake.events()), vec![0, 1]);
+    let dead = fs::read_to_string(config.dead_letter_path()).expect("a dead-letter file");
+    let record: Value = serde_json::from_str(dead.trim_end()).expect("one JSON record");
+    assert_eq!(record["offset"], lines[0].len() + 1, "{record}");
+    assert_eq!(
+        record["line"].as_str(),
+        Some(&long[..1_000]),
+        "the line's kept start"
+    );
+    assert!(
+        record["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("1000")),
+        "{record}"
+    );
+}

@@ -7,13 +7,19 @@
 //! The line-to-row mapping is documented in docs/warehouse.md ("From log lines").
 //!
 //! Lines of another type (amplitude events, request summaries) are skipped and counted; a line
-//! that is not JSON, or lacks a field its row needs, is rejected with its line number.
+//! that is not JSON, not UTF-8, longer than [`MAX_LINE`], or lacks a field its row needs, is
+//! rejected with its line number.
+//!
+//! Lines go through the line path every stage shares ([`metricsmith::line`]): one large read
+//! buffer, each line parsed into reused storage with its strings borrowed.
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use metricsmith::line::{Doc, Reader};
+use metricsmith::view::{JsonRef, Kind as JsonKind};
 
 use crate::csv::Rejected;
 use crate::date::{Day, Timestamp};
@@ -23,6 +29,9 @@ use crate::{Error, Warehouse};
 
 /// The most days one ingest files rows into (each is an open spool file).
 pub const MAX_DAYS: usize = 1000;
+
+/// The longest line read (a longer one is rejected without being held in memory).
+pub const MAX_LINE: usize = metricsmith::line::DEFAULT_MAX_LINE;
 
 /// What an ingest read, besides the import report.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,29 +55,27 @@ pub struct IngestReport {
     pub import: Option<ImportReport>,
 }
 
-fn text<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<std::borrow::Cow<'a, str>> {
-    match fields.get(key)? {
-        Value::String(s) => Some(s.as_str().into()),
-        Value::Number(n) => Some(n.to_string().into()),
-        Value::Bool(b) => Some(b.to_string().into()),
+fn text<'a, V: JsonRef<'a>>(fields: V, key: &str) -> Option<Cow<'a, str>> {
+    match fields.get(key)?.kind() {
+        JsonKind::String(s) => Some(s.into()),
+        JsonKind::Number(n) => Some(n.to_number()?.to_string().into()),
+        JsonKind::Bool(b) => Some(b.to_string().into()),
         _ => None,
     }
 }
 
-fn or_empty(fields: &Map<String, Value>, key: &str) -> String {
-    text(fields, key)
-        .map(|s| s.into_owned())
-        .unwrap_or_default()
+fn or_empty<'a, V: JsonRef<'a>>(fields: V, key: &str) -> String {
+    text(fields, key).map(Cow::into_owned).unwrap_or_default()
 }
 
 /// Seconds since the epoch of the line's event.
 ///
 /// `Fields.time` in ms (auth-server flow lines) or as ISO-8601 (content-server flow lines);
 /// otherwise the envelope's `Timestamp` in ns (activity and email lines carry no event time).
-fn seconds(envelope: &Map<String, Value>, fields: &Map<String, Value>) -> Result<i64, String> {
-    match fields.get("time") {
-        Some(Value::Number(ms)) => {
-            let ms = ms.as_f64().ok_or("`time` is not a number")?;
+fn seconds<'a, V: JsonRef<'a>>(envelope: V, fields: V) -> Result<i64, String> {
+    match fields.get("time").map(JsonRef::kind) {
+        Some(JsonKind::Number(ms)) => {
+            let ms = ms.as_f64();
             if !ms.is_finite() || ms.abs() > 1e17 {
                 return Err("`time` is out of range".into());
             }
@@ -77,14 +84,14 @@ fn seconds(envelope: &Map<String, Value>, fields: &Map<String, Value>) -> Result
             let ms = ms.floor() as i64;
             return Ok(ms.div_euclid(1000));
         }
-        Some(Value::String(iso)) => {
+        Some(JsonKind::String(iso)) => {
             return parse_iso(iso)
                 .ok_or_else(|| format!("`time` is not an ISO-8601 UTC time: {iso:?}"));
         }
         _ => {}
     }
-    match envelope.get("Timestamp") {
-        Some(Value::Number(ns)) => {
+    match envelope.get("Timestamp").map(JsonRef::kind) {
+        Some(JsonKind::Number(ns)) => {
             let ns = ns.as_i64().ok_or("`Timestamp` is not an integer")?;
             Ok(ns.div_euclid(1_000_000_000))
         }
@@ -120,20 +127,19 @@ fn parse_iso(text: &str) -> Option<i64> {
 }
 
 /// One line as a CSV row of the kind (`Ok(None)`: a line of another type).
-fn row(kind: Kind, line: &str) -> Result<Option<(i64, Vec<String>)>, String> {
-    let value: Value = serde_json::from_str(line).map_err(|err| format!("not JSON: {err}"))?;
-    let Value::Object(envelope) = value else {
+fn row<'a, V: JsonRef<'a>>(kind: Kind, envelope: V) -> Result<Option<(i64, Vec<String>)>, String> {
+    if envelope.kind() != JsonKind::Object {
         return Err("not a JSON object".into());
-    };
+    }
     // mozlog lines carry the payload in `Fields`; content-server flow lines are the payload.
     let (kind_name, fields) = match envelope.get("Fields") {
-        Some(Value::Object(fields)) => (
-            envelope.get("Type").and_then(Value::as_str).unwrap_or(""),
+        Some(fields) if fields.kind() == JsonKind::Object => (
+            envelope.get("Type").and_then(JsonRef::as_str).unwrap_or(""),
             fields,
         ),
         _ => (
-            envelope.get("op").and_then(Value::as_str).unwrap_or(""),
-            &envelope,
+            envelope.get("op").and_then(JsonRef::as_str).unwrap_or(""),
+            envelope,
         ),
     };
     let wanted = match kind {
@@ -146,10 +152,10 @@ fn row(kind: Kind, line: &str) -> Result<Option<(i64, Vec<String>)>, String> {
     }
     let required = |key: &str| {
         text(fields, key)
-            .map(|s| s.into_owned())
+            .map(Cow::into_owned)
             .ok_or_else(|| format!("no `{key}`"))
     };
-    let seconds = seconds(&envelope, fields)?;
+    let seconds = seconds(envelope, fields)?;
     let mut row = vec![seconds.to_string()];
     match kind {
         Kind::Activity => {
@@ -164,12 +170,11 @@ fn row(kind: Kind, line: &str) -> Result<Option<(i64, Vec<String>)>, String> {
         Kind::Flow => {
             row.push(required("event")?);
             row.push(required("flow_id")?);
-            let flow_time = match fields.get("flow_time") {
-                Some(Value::Number(n)) => n
-                    .as_f64()
+            let flow_time = match fields.get("flow_time").map(JsonRef::kind) {
+                Some(JsonKind::Number(n)) => Some(n.as_f64())
                     .filter(|f| f.is_finite() && f.abs() < 9e15)
                     .map(f64::floor),
-                Some(Value::String(s)) => s
+                Some(JsonKind::String(s)) => s
                     .trim()
                     .parse::<f64>()
                     .ok()
@@ -198,6 +203,12 @@ fn row(kind: Kind, line: &str) -> Result<Option<(i64, Vec<String>)>, String> {
     Ok(Some((seconds, row)))
 }
 
+/// One line's text as a CSV row of the kind, parsed into `doc`'s reused storage.
+fn parse_row(doc: &mut Doc, kind: Kind, line: &str) -> Result<Option<(i64, Vec<String>)>, String> {
+    let parsed = doc.parse(line).map_err(|err| format!("not JSON: {err}"))?;
+    row(kind, parsed.root())
+}
+
 fn csv_field(out: &mut String, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -223,7 +234,7 @@ impl Warehouse {
     /// # Errors
     /// An unreadable input, a spool file that cannot be written (under `spool_dir`), or an
     /// import error.
-    pub fn ingest<R: BufRead>(
+    pub fn ingest<R: Read>(
         &mut self,
         kind: Kind,
         inputs: Vec<(String, R)>,
@@ -241,26 +252,33 @@ impl Warehouse {
             std::collections::BTreeMap::new();
         let mut counts = IngestCounts::default();
         let mut files_open = 0;
-        let mut buffer = String::new();
-        for (name, mut input) in inputs {
+        let mut doc = Doc::new();
+        let mut text = String::new();
+        for (name, input) in inputs {
             let mut number = 0_u64;
-            loop {
-                buffer.clear();
-                let read = input.read_line(&mut buffer).map_err(|source| Error::Io {
-                    path: PathBuf::from(&name),
-                    source,
-                })?;
-                if read == 0 {
-                    break;
-                }
+            let mut reader = Reader::with_limit(input, MAX_LINE);
+            while let Some(line) = reader.next_line().map_err(|source| Error::Io {
+                path: PathBuf::from(&name),
+                source,
+            })? {
                 number += 1;
                 counts.lines += 1;
-                let line = buffer.trim_end_matches(['\n', '\r']);
-                if line.trim().is_empty() {
-                    counts.skipped += 1;
-                    continue;
-                }
-                let (seconds, fields) = match row(kind, line) {
+                let parsed = if line.too_long {
+                    Err(format!("line longer than {MAX_LINE} bytes"))
+                } else {
+                    std::str::from_utf8(line.text)
+                        .map_err(|err| format!("not UTF-8: {err}"))
+                        .map(|text| text.trim_end_matches('\r'))
+                };
+                let made = match parsed {
+                    Ok(line) if line.trim().is_empty() => {
+                        counts.skipped += 1;
+                        continue;
+                    }
+                    Ok(line) => parse_row(&mut doc, kind, line),
+                    Err(reason) => Err(reason),
+                };
+                let (seconds, fields) = match made {
                     Ok(Some(row)) => row,
                     Ok(None) => {
                         counts.skipped += 1;
@@ -298,7 +316,7 @@ impl Warehouse {
                         entry.insert((path, BufWriter::new(file)))
                     }
                 };
-                let mut text = String::new();
+                text.clear();
                 for (index, field) in fields.iter().enumerate() {
                     if index > 0 {
                         text.push(',');
@@ -347,8 +365,9 @@ mod tests {
     #[test]
     fn lines_become_rows_of_their_kind() {
         let activity = r#"{"Timestamp":1551700123460000000,"Logger":"fxa-auth-server","Type":"activityEvent","Severity":6,"Pid":4242,"EnvVersion":"2.0","Fields":{"country":"United States","event":"device.created","region":"California","userAgent":"Mozilla/5.0","uid":"0123","device_id":"aaaa","is_placeholder":false}}"#;
-        let row_of = |kind, line| {
-            row(kind, line)
+        let mut doc = Doc::new();
+        let mut row_of = |kind, line| {
+            parse_row(&mut doc, kind, line)
                 .ok()
                 .flatten()
                 .map(|(_, fields)| fields.join(","))
@@ -375,9 +394,10 @@ mod tests {
             row_of(Kind::Email, email).as_deref(),
             Some("1551700123,,other,verifyEmail,bounced,true,,en")
         );
-        assert!(row(Kind::Flow, "not json").is_err());
+        assert!(parse_row(&mut doc, Kind::Flow, "not json").is_err());
         assert!(
-            row(
+            parse_row(
+                &mut doc,
                 Kind::Flow,
                 r#"{"Type":"flowEvent","Fields":{"event":"x","time":1}}"#
             )

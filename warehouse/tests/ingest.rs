@@ -226,3 +226,63 @@ fn lines_and_csvs_give_identical_tables_on_sqlite() {
 fn lines_and_csvs_give_identical_tables_on_postgres() {
     lines_equal_csvs(EngineKind::Postgres);
 }
+
+#[test]
+fn bad_lines_are_rejected_with_their_numbers_and_the_good_ones_ingested() {
+    let dir = common::scratch_dir(&common::unique_name("ingest_bad"));
+    let (mut warehouse, _, schema) = common::open(EngineKind::Sqlite, "ingest_bad");
+    let good = |seconds: i64| {
+        line_of(
+            Kind::Activity,
+            &[
+                &seconds.to_string(),
+                "Firefox",
+                "65.0",
+                "Mac OS X",
+                "0123456789abcdef0123456789abcdef",
+                "account.login",
+                "sync",
+                "",
+            ],
+        )
+    };
+    let mut input = Vec::new();
+    for part in [
+        good(1_551_700_123).into_bytes(),
+        b"{\"Type\":\"activityEvent\",\"Fields\":{\"event\":\"caf\xe9\"}}".to_vec(),
+        b"not json".to_vec(),
+        b"\r".to_vec(),
+        good(1_551_700_124).into_bytes(),
+    ] {
+        input.extend_from_slice(&part);
+        input.push(b'\n');
+    }
+    let report = warehouse
+        .ingest(
+            Kind::Activity,
+            vec![("bad.log".to_owned(), &input[..])],
+            &dir,
+            &ImportOptions::default(),
+        )
+        .unwrap_or_else(|err| panic!("an ingest with bad lines goes on: {err}"));
+    let counts = &report.counts;
+    assert_eq!((counts.lines, counts.rows, counts.skipped), (5, 2, 1));
+    let rejected: Vec<(u64, bool)> = counts
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.starts_with("bad.log: not ")))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![(2, true), (3, true)],
+        "{:?}",
+        counts.rejected
+    );
+    assert!(
+        counts.rejected[0].reason.contains("UTF-8"),
+        "{:?}",
+        counts.rejected
+    );
+    drop(warehouse);
+    common::drop_schema(schema.as_deref());
+}

@@ -19,22 +19,22 @@ use metricsmith_cli::schema;
 pub struct Args {
     /// The service's entry schema file, which declares `collector:`.
     #[arg(long)]
-    schema: PathBuf,
+    pub(crate) schema: PathBuf,
     /// A JSON object of OAuth client id -> service name.
     #[arg(long = "oauth-clients")]
-    oauth_clients: Option<PathBuf>,
+    pub(crate) oauth_clients: Option<PathBuf>,
     /// The flow id HMAC key (FxA's flow_id_key).
     #[arg(long = "flow-key")]
-    flow_key: String,
+    pub(crate) flow_key: String,
     /// How old a flow may be, in ms (FxA's flow_id_expiry).
     #[arg(long = "flow-expiry-ms", default_value_t = 7_200_000)]
-    flow_expiry_ms: i64,
+    pub(crate) flow_expiry_ms: i64,
     /// The largest event offset, in ms (FxA's client_metrics.max_event_offset).
     #[arg(long = "max-event-offset-ms", default_value_t = metricsmith_codegen::model::DEFAULT_MAX_EVENT_OFFSET_MS)]
-    max_event_offset_ms: i64,
+    pub(crate) max_event_offset_ms: i64,
     /// The service's release, e.g. 1.134.0, from which app_version is derived.
     #[arg(long = "service-version")]
-    service_version: String,
+    pub(crate) service_version: String,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -42,15 +42,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn collect(args: &Args) -> Result<(), String> {
-    let model = schema::load_printing(&args.schema)?;
-    let service = schema::only_service(&model, &args.schema)?;
-    let mut config = Config::new(args.flow_key.clone(), args.service_version.clone());
-    config.flow_expiry_ms = args.flow_expiry_ms;
-    config.max_event_offset_ms = args.max_event_offset_ms;
-    if let Some(path) = &args.oauth_clients {
-        config.oauth_clients = schema::read_oauth_clients(path)?;
-    }
-    let collector = Collector::new(service, config).map_err(|err| err.to_string())?;
+    let (collector, _) = load_collector(args, None)?;
     let stdin = io::stdin();
     let mut out = BufWriter::new(io::stdout().lock());
     for (index, line) in stdin.lock().lines().enumerate() {
@@ -69,6 +61,33 @@ fn collect(args: &Args) -> Result<(), String> {
         writeln!(out, "{text}").map_err(|err| format!("writing stdout: {err}"))?;
     }
     out.flush().map_err(|err| format!("writing stdout: {err}"))
+}
+
+/// Loads the schema and builds the collector of its one service, with `process` (host name and
+/// pid) for the stderr lines; also returns the service's validation logger. Shared with `serve`.
+///
+/// # Errors
+/// A message (empty when the schema's diagnostics were already printed).
+pub(crate) fn load_collector(
+    args: &Args,
+    process: Option<(String, u32)>,
+) -> Result<(Collector, String), String> {
+    let model = schema::load_printing(&args.schema)?;
+    let service = schema::only_service(&model, &args.schema)?;
+    let mut config = Config::new(args.flow_key.clone(), args.service_version.clone());
+    config.flow_expiry_ms = args.flow_expiry_ms;
+    config.max_event_offset_ms = args.max_event_offset_ms;
+    if let Some(path) = &args.oauth_clients {
+        config.oauth_clients = schema::read_oauth_clients(path)?;
+    }
+    config.process = process;
+    let validation_logger = service
+        .collector
+        .as_ref()
+        .map(|c| c.validation_logger.clone())
+        .unwrap_or_default();
+    let collector = Collector::new(service, config).map_err(|err| err.to_string())?;
+    Ok((collector, validation_logger))
 }
 
 /// The output line of one outcome: stderr lines as objects, log fields as heka writes them.

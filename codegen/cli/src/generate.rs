@@ -57,13 +57,20 @@ pub fn write(builder: &Builder, out: &std::path::Path) -> ExitCode {
         }
     };
     eprint!("{}", generated.warnings);
-    match metricsmith_codegen::driver::write_all(out, &generated.files) {
-        Ok(written) => {
+    match metricsmith_codegen::driver::sync_dir(out, &generated.files) {
+        Ok(synced) => {
+            for path in &synced.removed {
+                eprintln!(
+                    "removed {} (generated earlier, not by this schema)",
+                    path.display()
+                );
+            }
             eprintln!(
-                "{} files generated in {} ({} changed)",
+                "{} files generated in {} ({} changed, {} removed)",
                 generated.files.len(),
                 out.display(),
-                written.len()
+                synced.written.len(),
+                synced.removed.len()
             );
             ExitCode::SUCCESS
         }

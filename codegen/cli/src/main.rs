@@ -11,6 +11,7 @@ mod flow_id;
 mod generate;
 mod map;
 mod send;
+mod serve;
 mod warehouse;
 
 // A fifth of `metricsmith generate`'s time was glibc malloc and free (docs/performance.md).
@@ -39,6 +40,8 @@ enum Command {
     Map(map::Args),
     /// Replay POST /metrics requests (JSON Lines) through a service's collector.
     Collect(collect::Args),
+    /// Serve POST /metrics over HTTP (and the Dockerflow endpoints) until SIGTERM.
+    Serve(Box<serve::Args>),
     /// Deliver Amplitude events from mozlog lines to Amplitude's /batch API.
     Send(Box<metricsmith_sender::Config>),
     /// Publish lines to a NATS JetStream subject, one message per line.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Docs(args) => docs::run(&args),
         Command::Map(args) => map::run(&args),
         Command::Collect(args) => collect::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::FlowId(command) => flow_id::run(&command),
         Command::Warehouse(command) => warehouse::run(&command),
         Command::Send(config) => send::run(&config),

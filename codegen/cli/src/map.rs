@@ -241,7 +241,10 @@ impl Block {
     }
 
     fn push(&mut self, line: &line::Line<'_>) {
-        self.data.extend_from_slice(line.text);
+        // A too-long line is an error line whatever its kept prefix holds.
+        if !line.too_long {
+            self.data.extend_from_slice(line.text);
+        }
         self.ends.push((self.data.len(), line.too_long));
     }
 

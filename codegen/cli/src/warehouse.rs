@@ -180,7 +180,7 @@ fn print_import(report: &ImportReport) {
 }
 
 fn ingest(args: &IngestArgs) -> Result<(), metricsmith_warehouse::Error> {
-    let mut inputs: Vec<(String, Box<dyn std::io::BufRead>)> = Vec::new();
+    let mut inputs: Vec<(String, Box<dyn std::io::Read>)> = Vec::new();
     let stdin = [PathBuf::from("-")];
     let files = if args.files.is_empty() {
         &stdin[..]
@@ -199,7 +199,8 @@ fn ingest(args: &IngestArgs) -> Result<(), metricsmith_warehouse::Error> {
             })?;
         inputs.push((
             file.display().to_string(),
-            Box::new(std::io::BufReader::new(opened)),
+            // The ingest reads through one large buffer of its own.
+            Box::new(opened),
         ));
     }
     let mut warehouse = open(&args.db)?;

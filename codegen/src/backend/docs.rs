@@ -13,8 +13,8 @@ use serde::ser::{SerializeMap as _, Serializer as _};
 use serde_json::Map;
 
 use crate::model::{
-    Cond, Event, EventExample, Family, FlowKind, Governance, GroupExpr, Kinds, Model, Outcome,
-    Part, Property, PropertyType, Resolved, Rule, Sensitivity, Service, Target, Value,
+    Cond, Event, EventExample, Family, FlowKind, Governance, GroupExpr, Kinds, MappedBy, Model,
+    Outcome, Part, Property, PropertyType, Resolved, Rule, Sensitivity, Service, Target, Value,
 };
 
 /// Trims trailing whitespace from every line, keeps at most one blank line in a row and ends the
@@ -375,14 +375,99 @@ struct Example {
     name: String,
     amplitude: String,
     json: String,
+    /// The event properties its groups add, one group a line.
+    groups: Vec<String>,
 }
 
 fn example(service: &Service, example: &EventExample) -> Result<Example, fmt::Error> {
+    let mut amplitude = amplitude_text(service, &example.name, &example.outcome)?;
+    if let (Resolved::Rule(i), true) = (
+        example.outcome.resolved,
+        example.outcome.event_types.is_empty(),
+    ) && let Some(why) = why_nothing(service, i, &example.outcome.name, &example.data)
+    {
+        write!(amplitude, ": {why}")?;
+    }
+    let groups = group_properties_of(service, &example.outcome.event_types);
     Ok(Example {
         name: example.name.clone(),
-        amplitude: amplitude_text(service, &example.name, &example.outcome)?,
+        amplitude,
         json: json_line(&example.name, &example.data)?,
+        groups,
     })
+}
+
+/// Why rule `index`, which matches `name`, produces nothing for it: the table lookups its
+/// group and `when` make that miss, and the data its `when` reads that is absent.
+fn why_nothing(
+    service: &Service,
+    index: usize,
+    name: &str,
+    data: &Map<String, serde_json::Value>,
+) -> Option<String> {
+    use crate::model::Capture;
+    let amplitude = &service.amplitude;
+    let rule = amplitude.rules.get(index)?;
+    let captures = amplitude.compiled.regex(index)?.captures(name)?;
+    let capture = |c: Capture| {
+        let n = captures.len();
+        match c {
+            Capture::Category if n >= 2 => captures.get(1).map(|m| m.as_str()),
+            Capture::Target if n == 3 => captures.get(2).map(|m| m.as_str()),
+            _ => None,
+        }
+    };
+    let misses = |table: usize, key: Capture| -> Option<String> {
+        let t = amplitude.tables.get(table)?;
+        let value = capture(key).unwrap_or("");
+        (!t.entries.iter().any(|(k, _)| k == value))
+            .then(|| format!("{} has no entry {}", Code(&t.name), Code(value)))
+    };
+    let mut reasons = Vec::new();
+    for target in &rule.targets {
+        if let GroupExpr::Lookup { table, key } = &target.group {
+            reasons.extend(misses(table.0, *key));
+        }
+        for cond in &target.when {
+            match cond {
+                Cond::Truthy(Value::Lookup { table, key }) => reasons.extend(misses(table.0, *key)),
+                Cond::Truthy(Value::Data(key)) if !data.contains_key(key) => {
+                    reasons.push(format!("its `when` needs {}", Code(&format!("data.{key}"))));
+                }
+                _ => {}
+            }
+        }
+    }
+    reasons.dedup();
+    (!reasons.is_empty()).then(|| reasons.join(", "))
+}
+
+/// The event properties that the groups of these amplitude events add, one group a line.
+fn group_properties_of(service: &Service, event_types: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut seen = Vec::new();
+    for event_type in event_types {
+        let Some((prefix, _)) = event_type.split_once(" - ") else {
+            continue;
+        };
+        let group = service
+            .amplitude
+            .groups
+            .values()
+            .find(|g| g.prefix == prefix);
+        if let Some(g) = group
+            && !seen.contains(&g.key)
+            && let Some(props) = &g.event_properties
+        {
+            seen.push(g.key.clone());
+            lines.push(format!(
+                "[{}](#amplitude-groups): {}",
+                Code(&g.key),
+                group_properties(service, props)
+            ));
+        }
+    }
+    lines
 }
 
 fn table_name(service: &Service, id: usize) -> String {
@@ -519,8 +604,14 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
     let examples = service
         .events
         .values()
-        .map(|e| example(service, &e.example))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|e| {
+            let mut example = example(service, &e.example)?;
+            if e.amplitude == Some(MappedBy::Excluded) {
+                example.amplitude = "not sent, on purpose (`amplitude: false`)".to_owned();
+            }
+            Ok(example)
+        })
+        .collect::<Result<Vec<_>, fmt::Error>>()?;
     let mut p = String::with_capacity(service_page_len(service));
     write!(
         p,
@@ -534,7 +625,13 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
          - [Event families](#event-families) ({families})\n\
          - [Amplitude groups](#amplitude-groups) and [tables](#lookup-tables)\n\
          - [Mapping rules]({rules_page}) ({rules}) and [exact names](#exact-names) ({exact})\n\
-         - [JSON Schema of the amplitude events]({json_schema})\n",
+         - [What Amplitude receives: layout and policy](#layout-and-policy)\n\
+         - [JSON Schema of the amplitude events]({json_schema})\n\
+         \n\
+         Sensitivity, in the property tables, is Mozilla's data collection category: \
+         1 technical, 2 interaction, 3 stored content or identifiers, 4 highly sensitive.\n\
+         To see what real log lines of this service become, run them through \
+         `metricsmith map --schema <dir>/{entry}` (JSON Lines in, the amplitude events out).\n",
         name = service.name,
         source = source_name(service),
         description = service.description.as_deref().unwrap_or("").trim(),
@@ -544,6 +641,10 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
         rules = amplitude.rules.len(),
         exact = amplitude.exact.len(),
         json_schema = schema_file(service),
+        entry = service
+            .files
+            .first()
+            .map_or_else(|| service.name.clone(), |f| relative_to_root(Some(f), f)),
     )?;
     if let Some(m) = &service.mozlog {
         let stream = match m.stream {
@@ -556,12 +657,188 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
             m.logger
         )?;
     }
+    write_defaults(&mut p, service)?;
     write_events(&mut p, service, &examples)?;
     write_families(&mut p, service)?;
     write_groups(&mut p, service)?;
     write_tables(&mut p, service)?;
     write_exact(&mut p, service)?;
+    write_layout(&mut p, service)?;
     Ok(tidy(p))
+}
+
+/// A time window in the largest unit that divides it (`7 days`, `12 hours`, `500 ms`).
+struct Duration(i64);
+
+impl Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(i64, &str); 4] = [
+            (86_400_000, "day"),
+            (3_600_000, "hour"),
+            (60_000, "minute"),
+            (1_000, "second"),
+        ];
+        for (size, unit) in UNITS {
+            if self.0 != 0 && self.0 % size == 0 {
+                let n = self.0 / size;
+                return write!(f, "{n} {unit}{}", if n == 1 { "" } else { "s" });
+            }
+        }
+        write!(f, "{} ms", self.0)
+    }
+}
+
+/// The `Group properties` rows of an event or family table, if its groups add any.
+struct GroupRows<'a>(&'a [String]);
+
+impl Display for GroupRows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "| Group properties | {} |", self.0.join("<br>"))
+    }
+}
+
+/// Where a layout value comes from, in words.
+struct SourceText<'a>(&'a crate::model::Source);
+
+impl Display for SourceText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::Source;
+        match self.0 {
+            Source::Data(key) => write!(f, "{}", Code(&format!("data.{key}"))),
+            Source::AppVersion => f.write_str("the configured app version"),
+            Source::ServiceName => f.write_str("the service name (see below)"),
+            Source::OauthClientId => f.write_str("the OAuth client id (see below)"),
+            Source::Experiments(key) => write!(
+                f,
+                "each `{{choice, group}}` of {} as `choice_group`",
+                Code(&format!("data.{key}"))
+            ),
+            Source::NonEmptyArray(key) => write!(
+                f,
+                "{} when it is a non-empty list",
+                Code(&format!("data.{key}"))
+            ),
+            Source::SnakeCaseItems(key) => write!(
+                f,
+                "the string items of {} in snake case, when it is a non-empty list",
+                Code(&format!("data.{key}"))
+            ),
+            Source::Literal(text) => write!(f, "the text {}", Code(text)),
+        }
+    }
+}
+
+/// The privacy-relevant part: which data becomes which Amplitude field, and which events are
+/// dropped and why.
+fn write_layout(p: &mut String, service: &Service) -> fmt::Result {
+    let amplitude = &service.amplitude;
+    p.push_str("\n## Layout and policy\n\n");
+    let Some(layout) = &amplitude.layout else {
+        p.push_str(
+            "This service declares no layout: its amplitude events carry no user or device.\n",
+        );
+        return Ok(());
+    };
+    p.push_str(
+        "What every amplitude event of this service carries, and where it comes from; a field whose source is empty is left out.\n",
+    );
+    let sections: [(&str, &[crate::model::Field]); 5] = [
+        ("", &layout.fields),
+        ("event_properties.", &layout.event_properties),
+        ("user_properties.", &layout.user_properties),
+        ("user_properties.$append.", &layout.append),
+        ("user_properties.", &layout.user_properties_tail),
+    ];
+    p.push_str("\n| Amplitude field | From |\n|---|---|\n");
+    for (prefix, fields) in sections {
+        for field in fields {
+            writeln!(
+                p,
+                "| {} | {} |",
+                Code(&format!("{prefix}{}", field.name)),
+                SourceText(&field.source)
+            )?;
+        }
+    }
+    if let Some(counts) = &layout.device_counts {
+        writeln!(
+            p,
+            "| {} | the number of devices in {} |",
+            Code(&format!("user_properties.{}", counts.count)),
+            Code(&format!("data.{}", counts.data))
+        )?;
+        for (name, ms) in &counts.windows {
+            writeln!(
+                p,
+                "| {} | the devices in {} whose {} is within the last {} |",
+                Code(&format!("user_properties.{name}")),
+                Code(&format!("data.{}", counts.data)),
+                Code(&counts.time_key),
+                Duration(*ms)
+            )?;
+        }
+    }
+    if let Some(n) = &layout.newsletter {
+        writeln!(
+            p,
+            "| {} | {} or {} from {}, or by the event's category |",
+            Code(&format!("user_properties.{}", n.name)),
+            Code(&n.when_true),
+            Code(&n.when_false),
+            Code(&format!("data.{}", n.data))
+        )?;
+    }
+    let fields: Vec<&str> = layout.fields.iter().map(|f| f.name.as_str()).collect();
+    for (field, what) in [("user_id", "the user"), ("device_id", "the device")] {
+        if !fields.contains(&field) {
+            writeln!(
+                p,
+                "\nNo event carries {what}: the layout sets no {}.",
+                Code(field)
+            )?;
+        }
+    }
+    if let Some(rule) = &layout.service {
+        writeln!(
+            p,
+            "\nThe service name and OAuth client id come from {}: {} give neither, {} are their own name, any other value is an OAuth client id, named by the configured OAuth clients or {}.",
+            Code(&format!("data.{}", rule.data)),
+            Join(rule.ignore.iter().map(|v| Code(v)), ", "),
+            Join(rule.passthrough.iter().map(|v| Code(v)), ", "),
+            Code(&rule.unknown)
+        )?;
+    }
+    let policy = &amplitude.policy;
+    p.push_str("\nDropped events:\n\n");
+    p.push_str("- an event whose name no exact name or rule maps, or whose rule's `when` fails, is not sent;\n");
+    if policy.require_user_or_device {
+        p.push_str("- an event with neither a `user_id` nor a `device_id` is not sent (`require: user_or_device`);\n");
+    }
+    p.push_str(if policy.time_falls_back_to_now {
+        "- an event without a time is sent with the time it is mapped at (`time: event_or_now`).\n"
+    } else {
+        "- an event without a time is sent without one.\n"
+    });
+    for rewrite in &policy.rewrites {
+        let to: String = rewrite
+            .to
+            .iter()
+            .map(|part| match part {
+                crate::model::RewritePart::Text(text) => text.clone(),
+                crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
+            })
+            .collect();
+        writeln!(
+            p,
+            "\n{} is renamed to {} before it is mapped.",
+            Code(&rewrite.event),
+            Code(&to)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_events(p: &mut String, service: &Service, examples: &[Example]) -> fmt::Result {
@@ -583,12 +860,12 @@ fn write_events(p: &mut String, service: &Service, examples: &[Example]) -> fmt:
         )?;
     }
     for (e, example) in service.events.values().zip(examples) {
-        write_event(p, e, example)?;
+        write_event(p, service, e, example)?;
     }
     Ok(())
 }
 
-fn write_event(p: &mut String, e: &Event, example: &Example) -> fmt::Result {
+fn write_event(p: &mut String, service: &Service, e: &Event, example: &Example) -> fmt::Result {
     write!(
         p,
         "\n\
@@ -601,22 +878,26 @@ fn write_event(p: &mut String, e: &Event, example: &Example) -> fmt::Result {
          |---|---|\n\
          | Kinds | {kinds} |\n\
          | Amplitude | {amplitude} |\n\
+         {groups}\
          | Rust | `{rust_name}` |\n",
         anchor = Anchor("event", &e.name),
         name = e.name,
         description = e.description.trim(),
         kinds = KindsText(&e.kinds),
         amplitude = example.amplitude,
+        groups = GroupRows(&example.groups),
         rust_name = e.rust_name,
     )?;
-    write_definition_facts(p, e.logger.as_deref(), &e.governance, &e.location)?;
+    write_definition_facts(p, service, e.logger.as_deref(), &e.governance, &e.location)?;
     write_properties(p, &e.properties)?;
     write_example(p, example)
 }
 
-/// The facts rows every event and family ends with.
+/// A definition's logger, its governance where it differs from the service's defaults (shown
+/// once at the top of the page), and where it is defined, relative to the schema's root.
 fn write_definition_facts(
     p: &mut String,
+    service: &Service,
     logger: Option<&str>,
     g: &Governance,
     location: &crate::model::Location,
@@ -624,18 +905,21 @@ fn write_definition_facts(
     if let Some(logger) = logger {
         writeln!(p, "| Logger | {} |", Code(logger))?;
     }
-    write!(
-        p,
-        "| Owners | {owners} |\n\
-         | Bugs | {bugs} |\n\
-         | Data reviews | {data_reviews} |\n",
-        owners = Links(&g.owners),
-        bugs = Links(&g.bugs),
-        data_reviews = Links(&g.data_reviews),
-    )?;
-    match g.expires {
-        Some(expires) => writeln!(p, "| Expires | {expires} |")?,
-        None => writeln!(p, "| Expires | not set |")?,
+    let d = &service.defaults;
+    if g.owners != d.owners {
+        writeln!(p, "| Owners | {} |", Links(&g.owners))?;
+    }
+    if g.bugs != d.bugs {
+        writeln!(p, "| Bugs | {} |", Links(&g.bugs))?;
+    }
+    if g.data_reviews != d.data_reviews {
+        writeln!(p, "| Data reviews | {} |", Links(&g.data_reviews))?;
+    }
+    if g.expires != d.expires {
+        match g.expires {
+            Some(expires) => writeln!(p, "| Expires | {expires} |")?,
+            None => writeln!(p, "| Expires | not set |")?,
+        }
     }
     if let Some(v) = g.version {
         writeln!(p, "| Since | v{v} |")?;
@@ -643,9 +927,37 @@ fn write_definition_facts(
     writeln!(
         p,
         "| Defined at | `{}:{}` |",
-        location.file.display(),
+        relative_to_root(
+            service.files.first().map(std::path::PathBuf::as_path),
+            &location.file
+        ),
         location.line
     )
+}
+
+/// The service's governance defaults, which every definition that shows none has.
+fn write_defaults(p: &mut String, service: &Service) -> fmt::Result {
+    let d = &service.defaults;
+    p.push_str("\nUnless a definition below says otherwise:\n\n| | |\n|---|---|\n");
+    writeln!(p, "| Owners | {} |", Links(&d.owners))?;
+    writeln!(p, "| Bugs | {} |", Links(&d.bugs))?;
+    writeln!(p, "| Data reviews | {} |", Links(&d.data_reviews))?;
+    match d.expires {
+        Some(expires) => writeln!(p, "| Expires | {expires} |"),
+        None => writeln!(p, "| Expires | not set |"),
+    }
+}
+
+/// `path` relative to the directory of `entry` (the schema's root), with `/` separators, so
+/// the docs do not depend on the path the command line gave.
+fn relative_to_root(entry: Option<&std::path::Path>, path: &std::path::Path) -> String {
+    let root = entry.and_then(std::path::Path::parent);
+    let relative = root.and_then(|r| path.strip_prefix(r).ok()).unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 fn write_properties(p: &mut String, properties: &[Property]) -> fmt::Result {
@@ -660,12 +972,13 @@ fn write_properties(p: &mut String, properties: &[Property]) -> fmt::Result {
     let mut ty = String::new();
     for property in properties {
         ty.clear();
+        // Already escaped for a table cell: its patterns and values are written as `Code`.
         write!(ty, "{}", TypeText(&property.ty))?;
         writeln!(
             p,
             "| `{}` | {} | {} | {} | {} |",
             property.name,
-            Cell(&ty),
+            ty,
             if property.required { "yes" } else { "no" },
             sensitivity(property.sensitivity),
             Cell(property.description.as_deref().unwrap_or(""))
@@ -694,12 +1007,12 @@ fn write_families(p: &mut String, service: &Service) -> fmt::Result {
         p.push_str("\nNone.\n");
     }
     for f in service.families.values() {
-        write_family(p, f, &example(service, &f.example)?)?;
+        write_family(p, service, f, &example(service, &f.example)?)?;
     }
     Ok(())
 }
 
-fn write_family(p: &mut String, f: &Family, example: &Example) -> fmt::Result {
+fn write_family(p: &mut String, service: &Service, f: &Family, example: &Example) -> fmt::Result {
     write!(
         p,
         "\n\
@@ -713,6 +1026,7 @@ fn write_family(p: &mut String, f: &Family, example: &Example) -> fmt::Result {
          | Kinds | {kinds} |\n\
          | Example | {example} |\n\
          | Amplitude of the example | {amplitude} |\n\
+         {groups}\
          | Rust | `{rust_name}::new(..)` |\n",
         anchor = Anchor("family", &f.id),
         name = f.name,
@@ -720,9 +1034,10 @@ fn write_family(p: &mut String, f: &Family, example: &Example) -> fmt::Result {
         kinds = KindsText(&f.kinds),
         example = Code(&example.name),
         amplitude = example.amplitude,
+        groups = GroupRows(&example.groups),
         rust_name = f.rust_name,
     )?;
-    write_definition_facts(p, f.logger.as_deref(), &f.governance, &f.location)?;
+    write_definition_facts(p, service, f.logger.as_deref(), &f.governance, &f.location)?;
     p.push_str(
         "\n\
          | Parameter | Type | Sensitivity | Description |\n\
@@ -736,13 +1051,42 @@ fn write_family(p: &mut String, f: &Family, example: &Example) -> fmt::Result {
             p,
             "| `{}` | {} | {} | {} |",
             parameter.name,
-            Cell(&ty),
+            ty,
             sensitivity(parameter.sensitivity),
             Cell(parameter.description.as_deref().unwrap_or(""))
         )?;
     }
     write_properties(p, &f.properties)?;
+    write_value_examples(p, service, f)?;
     write_example(p, example)
+}
+
+/// What each value of a family's first enum parameter maps to.
+fn write_value_examples(p: &mut String, service: &Service, f: &Family) -> fmt::Result {
+    let Some(parameter) = f
+        .parameters
+        .iter()
+        .find(|p| matches!(p.ty, PropertyType::Enum { .. }))
+    else {
+        return Ok(());
+    };
+    if f.value_examples.is_empty() {
+        return Ok(());
+    }
+    write!(
+        p,
+        "\nEach value of {}:\n\n| Event | Amplitude |\n|---|---|\n",
+        Code(&parameter.name)
+    )?;
+    for value in &f.value_examples {
+        writeln!(
+            p,
+            "| {} | {} |",
+            Code(&value.name),
+            example(service, value)?.amplitude
+        )?;
+    }
+    Ok(())
 }
 
 fn write_groups(p: &mut String, service: &Service) -> fmt::Result {
@@ -952,7 +1296,10 @@ fn write_rule(p: &mut String, service: &Service, r: &Rule, example_cell: &str) -
     writeln!(
         p,
         "| Defined at | `{}:{}` |",
-        r.location.file.display(),
+        relative_to_root(
+            service.files.first().map(std::path::PathBuf::as_path),
+            &r.location.file
+        ),
         r.location.line
     )
 }

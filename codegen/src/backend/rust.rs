@@ -19,6 +19,7 @@ use heck::ToShoutySnakeCase;
 use super::code::{Code, lit, raw_lit};
 use crate::model::{
     EnumValue, Event, Family, FlowKind, Kinds, Property, PropertyType, Service, TemplatePart,
+    ValueKey,
 };
 
 /// Bytes of Rust per event, to size the output buffer once (2,000 events of five typed
@@ -46,6 +47,9 @@ pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -
         "pub const SERVICE: &str = {};",
         lit(&service.name)
     ));
+    if let Some(mozlog) = &service.mozlog {
+        emit_mozlog(&mut code, mozlog);
+    }
     emit_mapping(&mut code, service);
     for event in service.events.values() {
         emit_event(&mut code, event, &types);
@@ -57,16 +61,41 @@ pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -
     code.finish()
 }
 
+/// The schema's `mozlog:` as constants and a logger builder, so services do not repeat them.
+fn emit_mozlog(code: &mut Code, mozlog: &crate::model::Mozlog) {
+    let stream = match mozlog.stream {
+        crate::model::Stream::Stdout => "stdout",
+        crate::model::Stream::Stderr => "stderr",
+    };
+    code.line("/// The mozlog logger name of the service (`mozlog: logger`).");
+    code.fmt(format_args!(
+        "pub const LOGGER: &str = {};",
+        lit(&mozlog.logger)
+    ));
+    code.line("/// The stream the service's mozlog lines go to (`mozlog: stream`).");
+    code.fmt(format_args!("pub const STREAM: &str = {};", lit(stream)));
+    code.line(
+        "/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.",
+    );
+    code.open(format_args!(
+        "pub fn logger() -> ::metricsmith::mozlog::LoggerBuilder {{"
+    ));
+    code.fmt(format_args!(
+        "::metricsmith::mozlog::Logger::builder(LOGGER).{stream}()"
+    ));
+    code.close("}");
+}
+
 // ---- value types ----------------------------------------------------------------------------
 
 /// The shared value types of a service: one per distinct constraint, named after the first
 /// property that uses it.
+/// Lowering made sure that no two distinct constraints get one name (`E0018`), so a name is
+/// never renamed here.
 #[derive(Debug)]
 pub(crate) struct ValueTypes<'a> {
     // Keyed by the model's own strings: looking a type up allocates nothing.
-    texts: BTreeMap<(&'a str, Option<u64>), String>,
-    enums: BTreeMap<&'a [EnumValue], String>,
-    names: BTreeMap<String, ()>,
+    keys: BTreeMap<ValueKey<'a>, String>,
     /// In declaration order.
     order: Vec<ValueType<'a>>,
 }
@@ -86,107 +115,58 @@ enum ValueType<'a> {
     },
 }
 
-fn text_key(ty: &PropertyType) -> Option<(&str, Option<u64>)> {
-    match ty {
-        PropertyType::String {
-            pattern,
-            max_length,
-        } if pattern.is_some() || max_length.is_some() => Some((
-            pattern.as_ref().map_or("", |p| p.rust.as_str()),
-            *max_length,
-        )),
-        _ => None,
-    }
-}
-
-fn enum_key(ty: &PropertyType) -> Option<&[EnumValue]> {
-    match ty {
-        PropertyType::Enum { values } => Some(values),
-        _ => None,
-    }
-}
-
 impl<'a> ValueTypes<'a> {
     pub(crate) fn collect(service: &'a Service) -> Self {
         let mut types = ValueTypes {
-            texts: BTreeMap::new(),
-            enums: BTreeMap::new(),
-            names: BTreeMap::new(),
+            keys: BTreeMap::new(),
             order: Vec::new(),
         };
-        let properties = service.events.values().flat_map(|e| &e.properties).chain(
-            service
-                .families
-                .values()
-                .flat_map(|f| f.parameters.iter().chain(&f.properties)),
-        );
-        for property in properties {
+        for property in service.value_type_order() {
             types.add(&property.rust_name, &property.ty);
         }
         types
     }
 
-    fn fresh_name(&mut self, base: &str) -> String {
-        // Through the ident module: `self_` must give `Self_`, never the keyword `Self`.
-        let base = crate::ident::type_name(base.trim_start_matches("r#"))
-            .unwrap_or_else(|| "Value".to_owned());
-        let mut name = base.clone();
-        let mut n = 2;
-        while self.names.contains_key(&name) {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        self.names.insert(name.clone(), ());
-        name
-    }
-
     fn add(&mut self, base: &str, ty: &'a PropertyType) {
-        if let PropertyType::List { items } = ty {
-            return self.add(base, items);
+        let Some(key) = ty.value_key() else {
+            return;
+        };
+        if self.keys.contains_key(&key) {
+            return;
         }
-        if let Some(key) = text_key(ty)
-            && !self.texts.contains_key(&key)
-        {
-            let name = self.fresh_name(base);
-            let (pattern, max_length) = key;
-            let pattern = (!pattern.is_empty()).then_some(pattern);
-            let mut description = format!("A `{base}` value");
-            if let Some(max) = max_length {
-                description.push_str(&format!(" of at most {max} characters"));
+        let name = crate::ident::value_type_name(base);
+        match key {
+            ValueKey::Text(pattern, max_length) => {
+                let pattern = (!pattern.is_empty()).then_some(pattern);
+                let mut description = format!("A `{base}` value");
+                if let Some(max) = max_length {
+                    description.push_str(&format!(" of at most {max} characters"));
+                }
+                if let Some(p) = &pattern {
+                    description.push_str(&format!(" matching `{p}`"));
+                }
+                description.push('.');
+                self.order.push(ValueType::Text {
+                    name: name.clone(),
+                    pattern,
+                    max_length,
+                    description,
+                });
             }
-            if let Some(p) = &pattern {
-                description.push_str(&format!(" matching `{p}`"));
-            }
-            description.push('.');
-            self.order.push(ValueType::Text {
+            ValueKey::Enum(values) => self.order.push(ValueType::Enum {
                 name: name.clone(),
-                pattern,
-                max_length,
-                description,
-            });
-            self.texts.insert(key, name);
-        }
-        if let Some(key) = enum_key(ty)
-            && !self.enums.contains_key(&key)
-        {
-            let name = self.fresh_name(base);
-            self.order.push(ValueType::Enum {
-                name: name.clone(),
-                values: key,
+                values,
                 description: format!("The values of `{base}`."),
-            });
-            self.enums.insert(key, name);
+            }),
         }
+        self.keys.insert(key, name);
     }
 
     /// The Rust type of a value of `ty` (not wrapped in `Option`).
     pub(crate) fn rust_type(&self, ty: &PropertyType) -> String {
         match ty {
             PropertyType::String { .. } | PropertyType::Enum { .. } => {
-                let name = text_key(ty)
-                    .and_then(|k| self.texts.get(&k))
-                    .or_else(|| enum_key(ty).and_then(|k| self.enums.get(&k)));
-                match name {
+                match ty.value_key().and_then(|k| self.keys.get(&k)) {
                     Some(name) => format!("values::{name}"),
                     None => "::std::string::String".to_owned(),
                 }
@@ -507,7 +487,7 @@ fn format_string(parts: &[TemplatePart]) -> String {
 /// Whether constructing a value of `ty` from its argument can fail.
 pub(crate) fn validated(ty: &PropertyType) -> bool {
     match ty {
-        PropertyType::String { .. } => text_key(ty).is_some(),
+        PropertyType::String { .. } => ty.value_key().is_some(),
         PropertyType::Hex { .. } => true,
         PropertyType::Integer { min, max } => min.is_some() || max.is_some(),
         PropertyType::Boolean | PropertyType::Enum { .. } => false,

@@ -634,6 +634,7 @@ impl<'a> ServiceView<'a> {
                         Some(MappedBy::Exact) => ("exact", None),
                         Some(MappedBy::Rule(i)) => ("rule", Some(i + 1)),
                         Some(MappedBy::Unmapped) => ("none", None),
+                        Some(MappedBy::Excluded) => ("excluded", None),
                         None if amplitude.policy.rewrites.iter().any(|r| r.event == e.name) => {
                             ("rewritten", None)
                         }

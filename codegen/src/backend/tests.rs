@@ -61,8 +61,12 @@ pub fn emit_tests(service: &Service) -> String {
         // Lowering rendered the name and evaluated it; a family whose every parameter and
         // property has an example value gets a test.
         let mut args = Vec::new();
-        for p in &family.parameters {
-            args.extend(parameter_example(p, &mut examples));
+        for (i, p) in family.parameters.iter().enumerate() {
+            // The values lowering rendered the example's name from.
+            match family.example_values.get(i) {
+                Some(value) => args.extend(parameter_value(p, value, &examples)),
+                None => args.extend(parameter_example(p, &mut examples)),
+            }
         }
         for p in &family.properties {
             args.extend(property_example(p, &mut examples).map(|(arg, _)| arg));
@@ -285,6 +289,18 @@ fn struct_example(properties: &[Property], examples: &mut Examples<'_, '_>) -> O
 }
 
 /// A family constructor argument.
+/// The constructor argument of a family parameter whose value is `value`.
+fn parameter_value(p: &Property, value: &str, examples: &Examples<'_, '_>) -> Option<String> {
+    Some(match &p.ty {
+        PropertyType::Enum { values } => {
+            let variant = values.iter().find(|v| v.value == value)?;
+            format!("{}::{}", examples.types.rust_type(&p.ty), variant.rust_name)
+        }
+        PropertyType::Integer { .. } => value.parse::<i64>().ok()?.to_string(),
+        _ => lit(value),
+    })
+}
+
 fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<String> {
     let json = example_value(&p.ty)?;
     Some(match (&p.ty, &json) {

@@ -499,7 +499,7 @@ impl<'a> Lower<'a, '_> {
         shared: &BTreeMap<String, Property>,
     ) -> Option<Event> {
         let (file, key, e) = (def.file, def.key, def.def);
-        self.check_allow(file, &e.allow);
+        self.check_allow(file, &e.allow, LintSite::Definition, false);
         self.naming(file, key, &key.value, &e.allow);
         let kinds = self.kinds(file, key, &e.kinds);
         // Declared order: it is the key order of the event's data in its mozlog lines.

@@ -13,7 +13,7 @@ impl<'a> Lower<'a, '_> {
         shared: &BTreeMap<String, Property>,
     ) -> Option<Family> {
         let (file, key, f) = (def.file, def.key, def.def);
-        self.check_allow(file, &f.allow);
+        self.check_allow(file, &f.allow, LintSite::Definition, true);
         let kinds = self.kinds(file, key, &f.kinds);
         let parameters_declared =
             self.properties(file, &f.parameters, || PropertyContext::Parameter, shared);
@@ -175,6 +175,8 @@ impl<'a> Lower<'a, '_> {
             logger: f.logger.as_ref().map(|l| l.value.clone()),
             location: self.location(file, key),
             example: EventExample::default(),
+            example_values: Vec::new(),
+            value_examples: Vec::new(),
         })
     }
 
@@ -226,4 +228,98 @@ impl<'a> Lower<'a, '_> {
             );
         }
     }
+
+    /// Two properties whose constraints differ but whose value types in generated code would
+    /// have one name (`values::Format` for `format` of two events): an error naming both,
+    /// never a rename that depends on declaration order.
+    pub(super) fn value_type_collisions(
+        &mut self,
+        event_defs: &BTreeMap<String, Def<'a, ast::EventDef>>,
+        family_defs: &BTreeMap<String, Def<'a, ast::FamilyDef>>,
+        events: &BTreeMap<String, Event>,
+        families: &BTreeMap<String, Family>,
+    ) {
+        // The order of `Service::value_type_order`, which names the types.
+        let mut properties: Vec<Owned<'_, 'a>> = Vec::new();
+        // A property's own key, or (never expected) its event's or family's.
+        let find = |file: usize,
+                    owner: &'a Spanned<String>,
+                    map: &'a ast::Map<ast::PropertyDef>,
+                    name: &str| {
+            let key = map
+                .iter()
+                .find(|(k, _)| k.value == name)
+                .map_or(owner, |(k, _)| k);
+            (file, key)
+        };
+        for (name, event) in events {
+            let def = event_defs.get(name);
+            for p in &event.properties {
+                let at = def.map(|d| find(d.file, d.key, &d.def.properties, &p.name));
+                properties.push((p, name, at));
+            }
+        }
+        for (id, family) in families {
+            let def = family_defs.get(id);
+            for p in &family.parameters {
+                let at = def.map(|d| find(d.file, d.key, &d.def.parameters, &p.name));
+                properties.push((p, id, at));
+            }
+            for p in &family.properties {
+                let at = def.map(|d| find(d.file, d.key, &d.def.properties, &p.name));
+                properties.push((p, id, at));
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        let mut names: BTreeMap<String, Owned<'_, 'a>> = BTreeMap::new();
+        for (p, owner, at) in properties {
+            let Some(key) = p.ty.value_key() else {
+                continue;
+            };
+            if !keys.insert(key) {
+                continue;
+            }
+            let name = ident::value_type_name(&p.rust_name);
+            // A text type also defines `<name>Rule`, its constraints.
+            let mut taken = vec![name.clone()];
+            if matches!(key, ValueKey::Text(..)) {
+                taken.push(format!("{name}Rule"));
+            }
+            // One report per property: its first name that is taken.
+            let clash = taken
+                .iter()
+                .find_map(|n| names.get(n).map(|&first| (n.clone(), first)));
+            if let Some((type_name, (first, first_owner, first_at))) = clash {
+                // Every lowered event and family came from its definitions, so both are known.
+                if let (Some((file, key_span)), Some((first_file, first_key))) = (at, first_at) {
+                    let span = self.span(file, key_span);
+                    let first_span = self.span(first_file, first_key);
+                    self.push(
+                        Diagnostic::new(
+                            Code::IdentCollision,
+                            span,
+                            format!(
+                                "`{}` of `{owner}` and `{}` of `{first_owner}` both need the \
+                                 Rust type `values::{type_name}`, with different constraints",
+                                p.name, first.name
+                            ),
+                        )
+                        .label("this property")
+                        .secondary(first_span, "collides with this one")
+                        .help(
+                            "give both the same constraints (a shared property under \
+                             `properties:` does), or rename one of them",
+                        ),
+                    );
+                }
+            } else {
+                for type_name in taken {
+                    names.insert(type_name, (p, owner, at));
+                }
+            }
+        }
+    }
 }
+
+/// A property, the event or family that has it, and its key (file and span), when known.
+type Owned<'m, 'a> = (&'m Property, &'m str, Option<(usize, &'a Spanned<String>)>);

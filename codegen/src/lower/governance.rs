@@ -28,9 +28,41 @@ impl<'a> Lower<'a, '_> {
             if !expires_set && let Some(expires) = &d.expires {
                 expires_set = true;
                 merged.expires = self.expiry(index, expires);
+                // Once here, rather than once for every definition that inherits it.
+                if let Some(reason) = self.expired(merged.expires) {
+                    let span = self.span(index, expires);
+                    // Not a lint that `allow:` silences: the defaults have none.
+                    self.push(
+                        Diagnostic::new(
+                            Code::Expired,
+                            span,
+                            format!("the default `expires` {reason}"),
+                        )
+                        .label("every event and family without its own `expires` has expired")
+                        .help(
+                            "renew the default after a new data review, or remove what is no \
+                             longer collected",
+                        ),
+                    );
+                }
             }
         }
         merged
+    }
+
+    /// Why `expires` has passed, if it has: a date before today or a version at most the
+    /// current one.
+    fn expired(&self, expires: Option<Expiry>) -> Option<String> {
+        match expires {
+            Some(Expiry::Date(date)) => (date <= self.options.today)
+                .then(|| format!("expired on {date} (today is {})", self.options.today)),
+            Some(Expiry::Version(version)) => self
+                .options
+                .current_version
+                .filter(|&current| version <= current)
+                .map(|current| format!("expired with version {version} (current is {current})")),
+            _ => None,
+        }
     }
 
     pub(super) fn expiry(&mut self, file: usize, text: &Spanned<String>) -> Option<Expiry> {
@@ -114,19 +146,14 @@ impl<'a> Lower<'a, '_> {
                     ),
                 )
                 .label("governance metadata missing")
-                .help("set them on the definition or in the file's `defaults:`"),
+                .help("set them on the definition or in the file's `defaults:`")
+                .allowed_at(format!("on the {what}")),
             );
         }
-        let expired = match governance.expires {
-            Some(Expiry::Date(date)) => (date <= self.options.today)
-                .then(|| format!("expired on {date} (today is {})", self.options.today)),
-            Some(Expiry::Version(version)) => self
-                .options
-                .current_version
-                .filter(|&current| version <= current)
-                .map(|current| format!("expired with version {version} (current is {current})")),
-            _ => None,
-        };
+        // An inherited expiry is reported once, at the defaults.
+        let expired = fields
+            .expires
+            .and_then(|_| self.expired(governance.expires));
         if let Some(reason) = expired {
             self.lint(
                 allow,
@@ -136,7 +163,8 @@ impl<'a> Lower<'a, '_> {
                     format!("{what} `{}` {reason}", key.value),
                 )
                 .label("expired")
-                .help("remove it, or renew `expires` after a new data review"),
+                .help("remove it, or renew `expires` after a new data review")
+                .allowed_at(format!("on the {what}")),
             );
         }
         governance

@@ -205,7 +205,10 @@ impl<'a> Lower<'a, '_> {
         rewrites.sort_by(|a, b| a.event.cmp(&b.event));
         Policy {
             time_falls_back_to_now: def.time == Some(ast::TimePolicy::EventOrNow),
-            require_user_or_device: def.require == Some(ast::RequirePolicy::UserOrDevice),
+            require_user_or_device: def
+                .require
+                .as_ref()
+                .is_some_and(|r| r.value == ast::RequirePolicy::UserOrDevice),
             rewrites,
         }
     }

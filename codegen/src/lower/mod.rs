@@ -13,10 +13,12 @@
 //! - `layout`: the event layout and the per-service policy;
 //! - `collector`: the `POST /metrics` collector, its declared body and flow policy;
 //! - `governance`: owners, bugs, reviews and expiry merged under the defaults;
+//! - `coverage`: once the mapping is lowered, the names it maps and the events it leaves out;
 //! - `facts`: once the service is valid, what several backends show (examples of events,
 //!   families and rules, and what the mapping makes of them), so each backend only reads.
 
 mod collector;
+mod coverage;
 mod events;
 mod facts;
 mod families;
@@ -30,7 +32,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use crate::ast::{self, Spanned};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, LintSite, Severity};
 use crate::expr::{self, CondExpr, ExprError, GroupRef, Key, Piece, ValueExpr};
 use crate::first_match::CompiledRules;
 use crate::ident;
@@ -238,26 +240,53 @@ impl<'a> Lower<'a, '_> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Pushes a lint unless `allow` lists it.
+    /// Pushes a lint unless `allow` lists it, saying where `allow:` would silence it.
     fn lint(&mut self, allow: &[Spanned<String>], diagnostic: Diagnostic) {
         let allowed = diagnostic
             .code
             .lint()
             .is_some_and(|lint| allow.iter().any(|a| a.value == lint));
         if !allowed {
+            let mut diagnostic = diagnostic;
+            if diagnostic.allowed_at.is_none() {
+                diagnostic.allowed_at = match diagnostic.code.lint_site() {
+                    Some(LintSite::Definition) => Some("on the event or family".to_owned()),
+                    Some(LintSite::Rule) => Some("on the rule".to_owned()),
+                    None => None,
+                };
+            }
             self.push(diagnostic);
         }
     }
 
-    fn check_allow(&mut self, file: usize, allow: &[Spanned<String>]) {
-        let lints: Vec<&str> = crate::diagnostic::Code::ALL
+    /// Each `allow:` entry names a lint that is reported where it stands: one rule for every
+    /// lint, so an entry is never silently without effect.
+    /// `family`: the definition is a family, which `unmapped-event` is never reported on (the
+    /// mapping of its events depends on their parameters).
+    fn check_allow(
+        &mut self,
+        file: usize,
+        allow: &[Spanned<String>],
+        site: LintSite,
+        family: bool,
+    ) {
+        let lints: Vec<&str> = Code::ALL.iter().filter_map(|c| c.lint()).collect();
+        let reported_here =
+            |c: Code| c.lint_site() == Some(site) && !(family && c == Code::UnmappedEvent);
+        let here: Vec<&str> = Code::ALL
             .iter()
+            .filter(|c| reported_here(**c))
             .filter_map(|c| c.lint())
             .collect();
+        let (place, other) = match (site, family) {
+            (LintSite::Definition, false) => ("an event", "on the rule"),
+            (LintSite::Definition, true) => ("a family", "on the rule or event"),
+            (LintSite::Rule, _) => ("a rule", "on the event or family"),
+        };
         for entry in allow {
-            if Code::from_lint(&entry.value).is_none() {
-                let span = self.span(file, entry);
-                self.push(
+            let span = self.span(file, entry);
+            match Code::from_lint(&entry.value) {
+                None => self.push(
                     Diagnostic::new(
                         Code::UnknownLint,
                         span,
@@ -265,10 +294,24 @@ impl<'a> Lower<'a, '_> {
                     )
                     .label("not a lint name")
                     .help(
-                        suggest::help(&entry.value, lints.iter().copied())
+                        suggest::help(&entry.value, here.iter().copied())
+                            .or_else(|| suggest::help(&entry.value, lints.iter().copied()))
                             .unwrap_or_else(|| format!("lints are {}", lints.join(", "))),
                     ),
-                );
+                ),
+                Some(code) if !reported_here(code) => self.push(
+                    Diagnostic::new(
+                        Code::UnknownLint,
+                        span,
+                        format!("`{}` is never reported on {place}", entry.value),
+                    )
+                    .label("has no effect here")
+                    .help(format!(
+                        "allow it {other} that the warning points at; here, {} can be allowed",
+                        here.join(", ")
+                    )),
+                ),
+                Some(_) => {}
             }
         }
     }
@@ -407,8 +450,9 @@ impl<'a> Lower<'a, '_> {
             }
         }
         self.type_collisions(&event_defs, &family_defs, &events, &families);
+        self.value_type_collisions(&event_defs, &family_defs, &events, &families);
 
-        let amplitude = self.amplitude(&mut events);
+        let amplitude = self.amplitude(&mut events, &event_defs, &families);
         let collector = self
             .single("collector", |f| f.collector.as_ref())
             .map(|(file, def)| self.collector(file, &def.value));
@@ -423,6 +467,7 @@ impl<'a> Lower<'a, '_> {
                 .map(|f| f.source.name.clone())
                 .collect::<Vec<PathBuf>>(),
             mozlog,
+            defaults,
             events,
             families,
             amplitude,
@@ -439,7 +484,12 @@ impl<'a> Lower<'a, '_> {
         );
     }
 
-    fn amplitude(&mut self, events: &mut BTreeMap<String, Event>) -> Amplitude {
+    fn amplitude(
+        &mut self,
+        events: &mut BTreeMap<String, Event>,
+        event_defs: &BTreeMap<String, Def<'a, ast::EventDef>>,
+        families: &BTreeMap<String, Family>,
+    ) -> Amplitude {
         let get_amp = |f: &'a ast::File| f.amplitude.as_ref();
         let group_defs = self.collect("group", move |f| get_amp(f).map(|a| &a.groups));
         let table_defs = self.collect("table", move |f| get_amp(f).map(|a| &a.tables));
@@ -457,19 +507,28 @@ impl<'a> Lower<'a, '_> {
         let (mut rules, compiled, compiled_rules) = self.rules(&mut ctx);
         self.exact_also_matched(&exact_defs, &compiled, &compiled_rules);
 
-        let layout = self
-            .single("layout", move |f| {
-                get_amp(f).and_then(|a| a.layout.as_ref())
-            })
-            .map(|(file, layout)| self.layout(file, &layout.value, &mut ctx));
-        let policy = self
-            .single("policy", move |f| {
-                get_amp(f).and_then(|a| a.policy.as_ref())
-            })
+        let layout_def = self.single("layout", move |f| {
+            get_amp(f).and_then(|a| a.layout.as_ref())
+        });
+        let layout = layout_def.map(|(file, layout)| self.layout(file, &layout.value, &mut ctx));
+        let policy_def = self.single("policy", move |f| {
+            get_amp(f).and_then(|a| a.policy.as_ref())
+        });
+        let policy = policy_def
             .map(|(file, policy)| self.policy(file, &policy.value))
             .unwrap_or_default();
 
         rules::mapped_by(events, &exact, &rules, &policy, &compiled_rules);
+        self.coverage(coverage::Coverage {
+            events,
+            event_defs,
+            families,
+            exact_defs: &exact_defs,
+            compiled: &compiled,
+            policy: &policy,
+            layout: layout_def,
+            policy_def,
+        });
 
         let Amp { tables, .. } = ctx;
         for (key, properties) in group_properties {

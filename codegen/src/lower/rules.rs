@@ -44,7 +44,7 @@ impl<'a> Lower<'a, '_> {
             };
             for rule in &amp.rules {
                 let r = &rule.value;
-                self.check_allow(file_index, &r.allow);
+                self.check_allow(file_index, &r.allow, LintSite::Rule, false);
                 let result = early_compiled
                     .as_mut()
                     .and_then(Iterator::next)
@@ -66,7 +66,8 @@ impl<'a> Lower<'a, '_> {
                         "unescaped `.` in a pattern for dotted names matches any character",
                     )
                     .label("matches any character")
-                    .help("write `\\.` for a literal dot");
+                    .help("write `\\.` for a literal dot")
+                    .allowed_at(format!("on rule {}", rules.len() + 1));
                     for &other in &dots[1..] {
                         let s = self.inner(file_index, &r.pattern, other..other + 1);
                         d = d.secondary(s, "here too");
@@ -196,10 +197,30 @@ impl<'a> Lower<'a, '_> {
             shadow::analyse(&patterns)
         });
         match analysis {
-            Err(shadow::TooLarge(reason)) => {
-                let (_, file, rule, _) = &compiled[0];
+            Err(shadow::TooLarge {
+                reason,
+                rule: k,
+                alone,
+            }) => {
+                let (index, file, rule, _) = &compiled[k.min(compiled.len() - 1)];
                 let span = self.span(*file, &rule.value.pattern);
                 let allow = &rule.value.allow;
+                let (with, advice) = if alone {
+                    (
+                        "on its own".to_owned(),
+                        "simplify its pattern: long or nested repetitions of overlapping \
+                         classes grow the automaton",
+                    )
+                } else {
+                    (
+                        format!(
+                            "with the {} before it",
+                            if *index == 1 { "rule" } else { "rules" }
+                        ),
+                        "anchor the rules up to it with `^` and `$` where they allow it: \
+                         unanchored patterns make every state carry every rule",
+                    )
+                };
                 self.lint(
                     allow,
                     Diagnostic::new(
@@ -207,8 +228,12 @@ impl<'a> Lower<'a, '_> {
                         span,
                         "the rules are too large to check for shadowing",
                     )
-                    .label("analysis skipped from this rule on")
-                    .help(format!("the automaton exceeded its size limit: {reason}")),
+                    .label(format!(
+                        "rule {} makes the automaton too large {with}",
+                        index + 1
+                    ))
+                    .help(format!("no rule was checked; {advice} ({reason})"))
+                    .allowed_at(format!("on rule {}", index + 1)),
                 );
             }
             Ok(reach) => {
@@ -225,7 +250,8 @@ impl<'a> Lower<'a, '_> {
                                 format!("rule {} matches no event name", index + 1),
                             )
                             .label("this pattern matches nothing")
-                            .help("check the anchors and classes of the pattern"),
+                            .help("check the anchors and classes of the pattern")
+                            .allowed_at(format!("on rule {}", index + 1)),
                         );
                     } else if let Some(by) = result.shadowed_by {
                         let mut d = Diagnostic::new(
@@ -237,7 +263,8 @@ impl<'a> Lower<'a, '_> {
                             ),
                         )
                         .label("shadowed rule")
-                        .help("move it before the rules that shadow it, or remove it");
+                        .help("move it before the rules that shadow it, or remove it")
+                        .allowed_at(format!("on rule {}", index + 1));
                         for &j in &by {
                             let (_, jf, jr, _) = &compiled[j];
                             let jspan = self.span(*jf, &jr.value.pattern);
@@ -282,7 +309,8 @@ impl<'a> Lower<'a, '_> {
                         ),
                     )
                     .label("the exact mapping wins")
-                    .secondary(rule_span, "this rule also matches"),
+                    .secondary(rule_span, "this rule also matches")
+                    .allowed_at(format!("on rule {}", index + 1)),
                 );
             }
         }
@@ -529,8 +557,9 @@ impl<'a> Lower<'a, '_> {
     }
 }
 
-/// The JavaScript offsets of unescaped `.` outside classes that are followed by a name
-/// character (so `x.y` was probably meant as a literal dot).
+/// The JavaScript offsets of unescaped `.` outside classes that no quantifier follows: in a
+/// pattern for dotted names, a lone `.` (before a name, a group, a class, an escape or the
+/// end) was almost always meant as a literal dot, while `.*`, `.+`, `.?` and `.{n}` say "any".
 pub fn unescaped_dots(js: &str) -> Vec<usize> {
     let mut dots = Vec::new();
     let mut escaped = false;
@@ -545,11 +574,7 @@ pub fn unescaped_dots(js: &str) -> Vec<usize> {
             b'\\' => escaped = true,
             b'[' => in_class = true,
             b']' => in_class = false,
-            b'.' if !in_class
-                && bytes
-                    .get(i + 1)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
-            {
+            b'.' if !in_class && !matches!(bytes.get(i + 1), Some(b'*' | b'+' | b'?' | b'{')) => {
                 dots.push(i);
             }
             _ => {}

@@ -24,5 +24,6 @@ fn ui() {
     t.compile_fail("tests/ui/missing_file.rs");
     t.compile_fail("tests/ui/yaml_syntax_error.rs");
     t.compile_fail("tests/ui/validation_error.rs");
+    t.compile_fail("tests/ui/schema_warning.rs");
     t.compile_fail("tests/ui/spec_format_mismatch.rs");
 }

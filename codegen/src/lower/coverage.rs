@@ -1,0 +1,329 @@
+//! What the Amplitude mapping covers, checked once every part of it is lowered:
+//!
+//! - an exact name must name a declared event, an event of a family, or a name a policy
+//!   rewrite produces (`E0031`), so a typo cannot map nothing in silence;
+//! - a declared event that no exact name or rule maps is a warning (`W0007`) unless it says
+//!   `amplitude: false`, and one that says so may not be mapped (`E0032`);
+//! - a service that maps events needs a layout that gives Amplitude a `user_id` or a
+//!   `device_id`, and both when its policy requires either (`E0033`).
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+/// The parts of a service that coverage reads.
+pub(super) struct Coverage<'a, 'm> {
+    pub events: &'m mut BTreeMap<String, Event>,
+    pub event_defs: &'m BTreeMap<String, Def<'a, ast::EventDef>>,
+    pub families: &'m BTreeMap<String, Family>,
+    pub exact_defs: &'m BTreeMap<String, Def<'a, ast::TargetDef>>,
+    pub compiled: &'m Compiled<'a>,
+    pub policy: &'m Policy,
+    pub layout: Option<(usize, &'a Spanned<ast::LayoutDef>)>,
+    pub policy_def: Option<(usize, &'a Spanned<ast::PolicyDef>)>,
+}
+
+impl<'a> Lower<'a, '_> {
+    pub(super) fn coverage(&mut self, mut c: Coverage<'a, '_>) {
+        self.exact_names(&c);
+        self.unmapped_events(&mut c);
+        self.layout_coverage(&c);
+    }
+
+    /// `E0031`: every exact name is a name the service can log.
+    fn exact_names(&mut self, c: &Coverage<'a, '_>) {
+        if c.exact_defs.keys().all(|name| c.events.contains_key(name)) {
+            return;
+        }
+        let families: Vec<FamilyMatcher<'_>> =
+            c.families.values().filter_map(FamilyMatcher::new).collect();
+        let rewrites: Vec<regex::Regex> = c
+            .policy
+            .rewrites
+            .iter()
+            .filter_map(|r| rewrite_regex(&r.to))
+            .collect();
+        for (name, def) in c.exact_defs {
+            if c.events.contains_key(name)
+                || families.iter().any(|f| f.matches(name))
+                || rewrites.iter().any(|r| r.is_match(name))
+            {
+                continue;
+            }
+            let span = self.span(def.file, def.key);
+            let help =
+                suggest::help(name, c.events.keys().map(String::as_str)).unwrap_or_else(|| {
+                    "declare the event under `events:`, or remove this mapping".to_owned()
+                });
+            self.push(
+                Diagnostic::new(
+                    Code::UnknownEvent,
+                    span,
+                    format!("exact mapping for `{name}`, which is not a declared event"),
+                )
+                .label("no event, family or rewrite has this name")
+                .help(help),
+            );
+        }
+    }
+
+    /// `W0007` and `E0032`: events that nothing maps, and the `amplitude: false` marker.
+    fn unmapped_events(&mut self, c: &mut Coverage<'a, '_>) {
+        for (name, event) in c.events.iter_mut() {
+            let Some(def) = c.event_defs.get(name) else {
+                continue;
+            };
+            let marker = def.def.amplitude.as_ref().filter(|m| !m.value);
+            match (event.amplitude, marker) {
+                (Some(MappedBy::Unmapped), Some(_)) => event.amplitude = Some(MappedBy::Excluded),
+                (Some(MappedBy::Unmapped), None) => {
+                    let span = self.span(def.file, def.key);
+                    self.lint(
+                        &def.def.allow,
+                        Diagnostic::new(
+                            Code::UnmappedEvent,
+                            span,
+                            format!("no exact name or rule maps `{name}`"),
+                        )
+                        .label("not sent to Amplitude")
+                        .help(
+                            "map it under `amplitude.exact` or with a rule, or say \
+                             `amplitude: false` on the event if it is not sent on purpose",
+                        )
+                        .allowed_at("on the event"),
+                    );
+                }
+                (Some(mapped @ (MappedBy::Exact | MappedBy::Rule(_))), Some(marker)) => {
+                    let span = self.span(def.file, marker);
+                    let (by, by_span) = match mapped {
+                        MappedBy::Rule(index) => {
+                            let found = c.compiled.iter().find(|(i, ..)| *i == index);
+                            let by_span = found
+                                .map(|(_, file, rule, _)| self.span(*file, &rule.value.pattern));
+                            (format!("rule {}", index + 1), by_span)
+                        }
+                        _ => (
+                            "an exact mapping".to_owned(),
+                            c.exact_defs.get(name).map(|d| self.span(d.file, d.key)),
+                        ),
+                    };
+                    let mut d = Diagnostic::new(
+                        Code::ExcludedButMapped,
+                        span,
+                        format!("`{name}` says it is not sent to Amplitude, but {by} maps it"),
+                    )
+                    .label("`amplitude: false` here")
+                    .help(
+                        "remove `amplitude: false`, or change the mapping so that it does not \
+                         match this name",
+                    );
+                    if let Some(by_span) = by_span {
+                        d = d.secondary(by_span, format!("{by} maps `{name}`"));
+                    }
+                    self.push(d);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `E0033`: a service that maps events has a layout that identifies their user or device.
+    fn layout_coverage(&mut self, c: &Coverage<'a, '_>) {
+        let mapping = self.first_mapping(c);
+        let require = c.policy_def.and_then(|(file, p)| {
+            let r = p.value.require.as_ref()?;
+            (r.value == ast::RequirePolicy::UserOrDevice).then_some((file, r))
+        });
+        let Some((layout_file, layout)) = c.layout else {
+            // Without a mapping nothing is sent, and a layout is not needed.
+            if let Some(span) = require.map(|(f, r)| self.span(f, r)).or(mapping) {
+                self.push(
+                    Diagnostic::new(
+                        Code::IncompleteLayout,
+                        span,
+                        "the service maps events to Amplitude but has no `layout`",
+                    )
+                    .label("no event mapped here gets a `user_id` or `device_id`")
+                    .help(
+                        "add `amplitude.layout` with `fields: {user_id: data.uid, device_id: \
+                         data.deviceId}`, or include the file that has it; Amplitude rejects \
+                         events without either",
+                    ),
+                );
+            }
+            return;
+        };
+        let has = |field: &str| layout.value.fields.iter().any(|(k, _)| k.value == field);
+        let missing: Vec<&str> = ["user_id", "device_id"]
+            .into_iter()
+            .filter(|f| !has(f))
+            .collect();
+        let layout_span = self.span(layout_file, layout);
+        let fields_span = layout
+            .value
+            .fields
+            .iter()
+            .next()
+            .map_or(layout_span, |(k, _)| self.span(layout_file, k));
+        if let Some((file, require)) = require.filter(|_| !missing.is_empty()) {
+            let span = self.span(file, require);
+            let which = missing
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let consequence = if missing.len() == 2 {
+                "so every event is dropped".to_owned()
+            } else {
+                let other = if missing[0] == "user_id" {
+                    "device"
+                } else {
+                    "user"
+                };
+                format!("so every event without a {other} is dropped")
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::IncompleteLayout,
+                    span,
+                    format!(
+                        "`require: user_or_device` needs {which}, which the layout does not set"
+                    ),
+                )
+                .label(consequence)
+                .secondary(fields_span, "the layout's fields")
+                .help(format!(
+                    "add {} to `layout.fields`, or remove `require`",
+                    missing
+                        .iter()
+                        .map(|f| format!("`{f}: data.<key>`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )),
+            );
+        } else if missing.len() == 2 && mapping.is_some() {
+            self.push(
+                Diagnostic::new(
+                    Code::IncompleteLayout,
+                    fields_span,
+                    "the layout sets neither `user_id` nor `device_id`",
+                )
+                .label("Amplitude rejects events without either")
+                .help("add `user_id: data.uid` or `device_id: data.deviceId` to `layout.fields`"),
+            );
+        }
+    }
+
+    /// The first exact name or rule pattern of the service, when it maps anything.
+    fn first_mapping(&self, c: &Coverage<'a, '_>) -> Option<Span> {
+        let exact = c
+            .exact_defs
+            .values()
+            .min_by_key(|d| (d.file, d.key.range.start))
+            .map(|d| (d.file, self.span(d.file, d.key)));
+        let rule = self.files.iter().enumerate().find_map(|(file, f)| {
+            let rule = f.ast.amplitude.as_ref()?.rules.first()?;
+            Some((file, self.span(file, &rule.value.pattern)))
+        });
+        [exact, rule]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(file, span)| (*file, span.start))
+            .map(|(_, span)| span)
+    }
+}
+
+/// Whether a name is an event of a family: the name template as a regex, each parameter as its
+/// type allows, then each string parameter checked against its pattern and length.
+pub(super) struct FamilyMatcher<'f> {
+    regex: regex::Regex,
+    parameters: Vec<(&'f Property, Option<regex::Regex>)>,
+}
+
+impl<'f> FamilyMatcher<'f> {
+    pub(super) fn new(family: &'f Family) -> Option<Self> {
+        let mut pattern = String::from("^");
+        let mut parameters = Vec::new();
+        for part in &family.name_template {
+            match part {
+                TemplatePart::Text(text) => pattern.push_str(&regex::escape(text)),
+                TemplatePart::Parameter(name) => {
+                    let p = family.parameters.iter().find(|p| &p.name == name)?;
+                    let (shape, check) = match &p.ty {
+                        PropertyType::Enum { values } => (
+                            values
+                                .iter()
+                                .map(|v| regex::escape(&v.value))
+                                .collect::<Vec<_>>()
+                                .join("|"),
+                            None,
+                        ),
+                        PropertyType::Integer { .. } => ("-?[0-9]+".to_owned(), None),
+                        PropertyType::Hex { length: Some(n) } => (format!("[0-9a-f]{{{n}}}"), None),
+                        PropertyType::Hex { length: None } => ("[0-9a-f]+".to_owned(), None),
+                        PropertyType::String {
+                            pattern: Some(p), ..
+                        } => (".+".to_owned(), regex::Regex::new(&p.rust).ok()),
+                        _ => (".+".to_owned(), None),
+                    };
+                    pattern.push('(');
+                    pattern.push_str(&shape);
+                    pattern.push(')');
+                    parameters.push((p, check));
+                }
+            }
+        }
+        pattern.push('$');
+        Some(FamilyMatcher {
+            regex: regex::Regex::new(&pattern).ok()?,
+            parameters,
+        })
+    }
+
+    pub(super) fn matches(&self, name: &str) -> bool {
+        self.values(name).is_some()
+    }
+
+    /// The parameter values of `name`, in the family's parameter order, when it is an event of
+    /// the family.
+    pub(super) fn values(&self, name: &str) -> Option<Vec<String>> {
+        let captures = self.regex.captures(name)?;
+        let valid = self.valid(&captures);
+        valid.then(|| {
+            (1..captures.len())
+                .map(|i| captures.get(i).map_or("", |m| m.as_str()).to_owned())
+                .collect()
+        })
+    }
+
+    fn valid(&self, captures: &regex::Captures<'_>) -> bool {
+        self.parameters.iter().enumerate().all(|(i, (p, check))| {
+            let Some(value) = captures.get(i + 1).map(|m| m.as_str()) else {
+                return false;
+            };
+            match &p.ty {
+                PropertyType::String { max_length, .. } => {
+                    check.as_ref().is_none_or(|r| r.is_match(value))
+                        && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
+                }
+                PropertyType::Integer { min, max } => value.parse::<i64>().is_ok_and(|v| {
+                    min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)
+                }),
+                _ => true,
+            }
+        })
+    }
+}
+
+/// The names a policy rewrite can produce: its text, and anything for its data.
+fn rewrite_regex(to: &[RewritePart]) -> Option<regex::Regex> {
+    let mut pattern = String::from("^");
+    for part in to {
+        match part {
+            RewritePart::Text(text) => pattern.push_str(&regex::escape(text)),
+            RewritePart::Data(_) => pattern.push_str(".*"),
+        }
+    }
+    pattern.push('$');
+    regex::Regex::new(&pattern).ok()
+}
