@@ -8,6 +8,10 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use metricsmith_collector::{Collector, Config, Location, Request};
 
+// The allocator of the `metricsmith` binary, which runs `collect` and `serve`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RECEIVED: i64 = 1_554_499_308_559;
 
 fn collector(service: &str, version: &str) -> Collector {
