@@ -749,6 +749,8 @@ pub struct FieldDef {
     pub unknown_keys: Option<Spanned<UnknownKeys>>,
     /// `array`: the type of each item.
     pub items: Option<Box<Spanned<FieldDef>>>,
+    /// `array`: the most items accepted (a longer array is a 400).
+    pub max_items: Option<Spanned<u64>>,
 }
 
 /// The flow-event policy of the content-server handler (spec §3.4).

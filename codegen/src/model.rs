@@ -657,7 +657,16 @@ pub enum Shape {
     /// An object.
     Object(ObjectShape),
     /// An array.
-    Array(Box<ValueRule>),
+    Array(ArrayShape),
+}
+
+/// The items of an array and how many are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayShape {
+    /// The rule of each item.
+    pub items: Box<ValueRule>,
+    /// The most items accepted.
+    pub max_items: Option<u64>,
 }
 
 /// The constraints of a string or URI.

@@ -51,6 +51,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("handler_needs_field", "E0036"),
     ("unknown_language", "E0037"),
     ("collector_constraint", "E0026"),
+    ("collector_max_items_not_array", "E0026"),
     ("collector_unknown_key", "E0007"),
     ("not_a_file", "E0002"),
     ("missing_governance", "W0001"),

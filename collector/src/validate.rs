@@ -43,7 +43,7 @@ enum Kind {
     Number(NumberShape),
     Boolean,
     Object(CompiledObject),
-    Array(Box<CompiledRule>),
+    Array(Box<CompiledRule>, Option<u64>),
 }
 
 /// A validation failure: the path of the first failing value and Joi's message for it.
@@ -124,7 +124,7 @@ fn compile_rule(rule: &ValueRule) -> Result<CompiledRule, regex::Error> {
         Shape::Number(n) => Kind::Number(n.clone()),
         Shape::Boolean => Kind::Boolean,
         Shape::Object(o) => Kind::Object(compile_object(o)?),
-        Shape::Array(items) => Kind::Array(Box::new(compile_rule(items)?)),
+        Shape::Array(array) => Kind::Array(Box::new(compile_rule(&array.items)?), array.max_items),
     };
     Ok(CompiledRule {
         allow: rule.allow.clone(),
@@ -214,11 +214,17 @@ impl Checker<'_> {
             Kind::Number(shape) => self.number(value, shape, false, label),
             Kind::Boolean => self.boolean(value, label),
             Kind::Object(shape) => self.object(value, shape, label),
-            Kind::Array(items) => self.array(value, items, label),
+            Kind::Array(items, max_items) => self.array(value, items, *max_items, label),
         }
     }
 
-    fn array(&self, value: Value, items: &CompiledRule, label: &str) -> Result<Value, Leaf> {
+    fn array(
+        &self,
+        value: Value,
+        items: &CompiledRule,
+        max_items: Option<u64>,
+        label: &str,
+    ) -> Result<Value, Leaf> {
         let value = self.parse_text(value, |v| v.is_array());
         let Value::Array(mut array) = value else {
             return Err(leaf(format!("\"{label}\" must be an array")));
@@ -237,6 +243,14 @@ impl Checker<'_> {
                     return Err(inner);
                 }
             }
+        }
+        // As Joi: the items first, then the array's own rules.
+        if let Some(max) = max_items
+            && array.len() as u64 > max
+        {
+            return Err(leaf(format!(
+                "\"{label}\" must contain less than or equal to {max} items"
+            )));
         }
         Ok(Value::Array(array))
     }

@@ -286,6 +286,34 @@ fn unknown_keys_are_stripped_at_every_level() {
 }
 
 #[test]
+fn too_many_events_are_a_400_that_says_so() {
+    let event = json!({"offset": 0, "type": "screen.signin"});
+    for (count, status) in [(1000, 200), (1001, 400)] {
+        let mut body = content_body();
+        body["events"] = Value::Array(vec![event.clone(); count]);
+        let outcome = content().handle(
+            &post(Some("text/plain"), body.to_string().as_bytes()),
+            RECEIVED,
+            None,
+        );
+        assert_eq!(outcome.status, status, "{count} events: {}", outcome.body);
+        if status == 400 {
+            assert_eq!(
+                error_body(&outcome),
+                json!({
+                    "statusCode": 400, "error": "Bad Request",
+                    "message": "child \"events\" fails because [\"events\" must contain less than or equal to 1000 items]",
+                    "validation": {"source": "body", "keys": ["events"]}
+                })
+            );
+            assert_eq!(outcome.log.len(), 1, "one log line and nothing else");
+            assert_eq!(outcome.log[0].op, "server.routes.validation.failed");
+            assert!(outcome.stderr.is_empty());
+        }
+    }
+}
+
+#[test]
 fn the_offset_check_runs_after_validation() {
     let mut body = content_body();
     body["events"][1]["offset"] = json!(5000);

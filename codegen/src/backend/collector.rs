@@ -77,7 +77,13 @@ fn rule_schema(rule: &ValueRule) -> Json {
         Shape::Number(n) => number_schema("number", n),
         Shape::Boolean => json!({"type": "boolean"}),
         Shape::Object(o) => object_schema(o),
-        Shape::Array(items) => json!({"type": "array", "items": rule_schema(items)}),
+        Shape::Array(array) => {
+            let mut schema = json!({"type": "array", "items": rule_schema(&array.items)});
+            if let (Some(max), Json::Object(map)) = (array.max_items, &mut schema) {
+                map.insert("maxItems".to_owned(), Json::from(max));
+            }
+            schema
+        }
     };
     let mut alternatives: Vec<Json> = rule.allow.iter().map(|a| json!({"const": a})).collect();
     if rule.nullable {
@@ -225,11 +231,11 @@ fn rows(out: &mut String, prefix: &str, fields: &[BodyField]) {
                 fields: Some(inner),
                 ..
             }) => rows(out, &format!("{path}."), inner),
-            Shape::Array(items) => {
+            Shape::Array(array) => {
                 if let Shape::Object(ObjectShape {
                     fields: Some(inner),
                     ..
-                }) = &items.shape
+                }) = &array.items.shape
                 {
                     rows(out, &format!("{path}[]."), inner);
                 }
@@ -293,9 +299,13 @@ fn describe(rule: &ValueRule) -> (String, String) {
             }
             "object"
         }
-        Shape::Array(items) => {
-            let (item, _) = describe(items);
-            return (format!("array of {item}"), String::new());
+        Shape::Array(array) => {
+            let (item, _) = describe(&array.items);
+            let most = array
+                .max_items
+                .map(|max| format!("at most {max} items"))
+                .unwrap_or_default();
+            return (format!("array of {item}"), most);
         }
     };
     for allowed in &rule.allow {

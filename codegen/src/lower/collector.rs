@@ -201,7 +201,7 @@ impl<'a> Lower<'a, '_> {
         use ast::FieldType as T;
         let ty = def.ty.value;
         // Each constraint and the types it applies to.
-        let constraints: [Constraint<'_>; 12] = [
+        let constraints: [Constraint<'_>; 13] = [
             (
                 "values",
                 def.values
@@ -266,6 +266,11 @@ impl<'a> Lower<'a, '_> {
             (
                 "items",
                 def.items.as_ref().map(|v| v.range.clone()),
+                &[T::Array],
+            ),
+            (
+                "max_items",
+                def.max_items.as_ref().map(|v| v.range.clone()),
                 &[T::Array],
             ),
         ];
@@ -373,12 +378,10 @@ impl<'a> Lower<'a, '_> {
                 Shape::Object(self.object_shape(file, def.fields.as_ref(), inner, ok)?)
             }
             T::Array => match &def.items {
-                Some(items) => Shape::Array(Box::new(self.value_rule(
-                    file,
-                    &items.value,
-                    unknown_keys,
-                    ok,
-                )?)),
+                Some(items) => Shape::Array(ArrayShape {
+                    items: Box::new(self.value_rule(file, &items.value, unknown_keys, ok)?),
+                    max_items: def.max_items.as_ref().map(|m| m.value),
+                }),
                 None => {
                     let span = self.span(file, &def.ty);
                     self.push(
