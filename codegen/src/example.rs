@@ -27,14 +27,38 @@ pub struct Evaluator<'a> {
     amplitude: &'a Amplitude,
 }
 
+/// The captures of a name, as the transform assigns them (the diff reads them too).
 #[derive(Clone, Copy, Default)]
-struct Captures<'n> {
+pub(crate) struct Captures<'n> {
     category: Option<&'n str>,
     target: Option<&'n str>,
 }
 
 impl<'n> Captures<'n> {
-    fn get(self, c: Capture) -> Option<&'n str> {
+    /// FxA's convention: with one group it is the category; with two, the category and the
+    /// target; none when the rule's regex does not match.
+    pub(crate) fn of(regex: Option<&regex::Regex>, name: &'n str) -> Self {
+        regex
+            .and_then(|r| r.captures(name))
+            .map(|c| {
+                let len = c.len();
+                Captures {
+                    category: if len >= 2 {
+                        c.get(1).map(|m| m.as_str())
+                    } else {
+                        None
+                    },
+                    target: if len == 3 {
+                        c.get(2).map(|m| m.as_str())
+                    } else {
+                        None
+                    },
+                }
+            })
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn get(self, c: Capture) -> Option<&'n str> {
         match c {
             Capture::Category => self.category,
             Capture::Target => self.target,
@@ -141,25 +165,7 @@ impl<'a> Evaluator<'a> {
             Some(MappedBy::Exact | MappedBy::Unmapped | MappedBy::Excluded) => None,
             None => self.first_rule(&name),
         } {
-            let captures = (self.amplitude.compiled)
-                .regex(i)
-                .and_then(|r| r.captures(&name))
-                .map(|c| {
-                    let len = c.len();
-                    Captures {
-                        category: if len >= 2 {
-                            c.get(1).map(|m| m.as_str())
-                        } else {
-                            None
-                        },
-                        target: if len == 3 {
-                            c.get(2).map(|m| m.as_str())
-                        } else {
-                            None
-                        },
-                    }
-                })
-                .unwrap_or_default();
+            let captures = Captures::of(self.amplitude.compiled.regex(i), &name);
             (
                 Resolved::Rule(i),
                 self.amplitude.rules[i].targets.as_slice(),

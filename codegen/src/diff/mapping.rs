@@ -29,6 +29,7 @@ use regex_syntax::hir::{Hir, HirKind};
 use serde_json::{Map, Value as Json};
 
 use super::names::{Automaton, NameSet, Size};
+use crate::example::Captures as Caps;
 use crate::example::Evaluator;
 use crate::model::{Amplitude, Capture, Cond, GroupExpr, Rule, Service, Target, Value};
 
@@ -623,22 +624,6 @@ enum Known {
     Data(Json),
 }
 
-/// The captures of a name, as the transform assigns them.
-#[derive(Clone, Copy, Default)]
-struct Caps<'n> {
-    category: Option<&'n str>,
-    target: Option<&'n str>,
-}
-
-impl<'n> Caps<'n> {
-    fn get(self, c: Capture) -> Option<&'n str> {
-        match c {
-            Capture::Category => self.category,
-            Capture::Target => self.target,
-        }
-    }
-}
-
 fn lookup(amplitude: &Amplitude, table: usize, key: &str) -> Option<String> {
     let t = amplitude.tables.get(table)?;
     t.entries
@@ -765,26 +750,7 @@ fn concrete(amplitude: &Amplitude, evaluator: &Evaluator<'_>, name: &str) -> Jso
     let Some(i) = evaluator.first_rule(name) else {
         return Json::Array(Vec::new());
     };
-    let caps = amplitude
-        .compiled
-        .regex(i)
-        .and_then(|r| r.captures(name))
-        .map(|c| {
-            let len = c.len();
-            Caps {
-                category: if len >= 2 {
-                    c.get(1).map(|m| m.as_str())
-                } else {
-                    None
-                },
-                target: if len == 3 {
-                    c.get(2).map(|m| m.as_str())
-                } else {
-                    None
-                },
-            }
-        })
-        .unwrap_or_default();
+    let caps = Caps::of(amplitude.compiled.regex(i), name);
     instantiate(&amplitude.rules[i].targets, amplitude, caps)
 }
 
