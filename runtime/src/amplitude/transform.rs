@@ -981,53 +981,21 @@ impl Sink for ByteSink<'_> {
                 mozlog::write_escaped(out, name, depth);
                 mozlog::write_quote(out, depth);
             }
-            Val::Experiments(v) => {
-                // At the top of mozlog's `Fields`, an array is written as its JSON text.
-                let text = self.heka && self.level == 0;
-                let depth = if text { Depth::Nested } else { depth };
-                if text {
-                    out.push(b'"');
-                }
-                out.push(b'[');
-                SCRATCH.with_borrow_mut(|name| {
-                    for (i, (choice, group)) in experiment_items(v).enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        name.clear();
-                        experiment_name(choice, group, name);
-                        mozlog::write_str(out, name, depth);
-                    }
-                });
-                out.push(b']');
-                if text {
-                    out.push(b'"');
-                }
-            }
-            Val::SnakeItems(v) => {
-                // At the top of mozlog's `Fields`, an array is written as its JSON text.
-                let text = self.heka && self.level == 0;
-                let depth = if text { Depth::Nested } else { depth };
-                if text {
-                    out.push(b'"');
-                }
-                out.push(b'[');
-                SCRATCH.with_borrow_mut(|name| {
-                    let items = v.items().filter_map(|item| item.as_str());
-                    for (i, item) in items.enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        name.clear();
-                        js::snake_case_into(item, name);
-                        mozlog::write_str(out, name, depth);
-                    }
-                });
-                out.push(b']');
-                if text {
-                    out.push(b'"');
-                }
-            }
+            // At the top of mozlog's `Fields`, an array is written as its JSON text.
+            Val::Experiments(v) => write_made_strings(
+                out,
+                self.heka && self.level == 0,
+                depth,
+                experiment_items(v),
+                |(choice, group), name| experiment_name(choice, group, name),
+            ),
+            Val::SnakeItems(v) => write_made_strings(
+                out,
+                self.heka && self.level == 0,
+                depth,
+                v.items().filter_map(|item| item.as_str()),
+                js::snake_case_into,
+            ),
         }
     }
 
@@ -1060,6 +1028,36 @@ impl Sink for ByteSink<'_> {
             self.out.push(b'"');
         }
         self.first = false;
+    }
+}
+
+/// Writes the strings that `make` builds from `items` (in a reused scratch string) as a JSON
+/// array; `as_text` writes the array as its JSON text, as mozlog does at the top of `Fields`.
+fn write_made_strings<I: Iterator>(
+    out: &mut Vec<u8>,
+    as_text: bool,
+    depth: Depth,
+    items: I,
+    mut make: impl FnMut(I::Item, &mut String),
+) {
+    let depth = if as_text { Depth::Nested } else { depth };
+    if as_text {
+        out.push(b'"');
+    }
+    out.push(b'[');
+    SCRATCH.with_borrow_mut(|name| {
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            name.clear();
+            make(item, name);
+            mozlog::write_str(out, name, depth);
+        }
+    });
+    out.push(b']');
+    if as_text {
+        out.push(b'"');
     }
 }
 
