@@ -862,35 +862,29 @@ pub fn diff(old: &Service, new: &Service) -> Result<MappingDiff, TooLarge> {
             .clone()
     };
     let mut cache: HashMap<(String, usize), Hir> = HashMap::new();
-    // Per rule: the names it may produce an event for, when it has a gate (`None`: all).
-    let mut productive_old: Vec<Option<Option<usize>>> = Vec::new();
-    for rule in &a.rules {
-        productive_old.push(gate(rule, a).and_then(|(c, t)| {
-            let index = group_index(c, rule.captures)?;
-            let keys = key_set(0, &t)?;
-            Some(restrict_once(
-                &rule.rust_pattern,
-                index,
-                &keys,
-                &mut cache,
-                &mut patterns,
-            ))
-        }));
-    }
-    let mut productive_new: Vec<Option<Option<usize>>> = Vec::new();
-    for rule in &b.rules {
-        productive_new.push(gate(rule, b).and_then(|(c, t)| {
-            let index = group_index(c, rule.captures)?;
-            let keys = key_set(1, &t)?;
-            Some(restrict_once(
-                &rule.rust_pattern,
-                index,
-                &keys,
-                &mut cache,
-                &mut patterns,
-            ))
-        }));
-    }
+    // Per rule of a side (0 old, 1 new): the names it may produce an event for, when it has a
+    // gate (`None`: all).
+    let mut productive = |side: u8, amplitude: &Amplitude| -> Vec<Option<Option<usize>>> {
+        amplitude
+            .rules
+            .iter()
+            .map(|rule| {
+                gate(rule, amplitude).and_then(|(c, t)| {
+                    let index = group_index(c, rule.captures)?;
+                    let keys = key_set(side, &t)?;
+                    Some(restrict_once(
+                        &rule.rust_pattern,
+                        index,
+                        &keys,
+                        &mut cache,
+                        &mut patterns,
+                    ))
+                })
+            })
+            .collect()
+    };
+    let productive_old = productive(0, a);
+    let productive_new = productive(1, b);
     // Per old rule: the names whose capture is a changed key of a table it looks it up in
     // (`None` when a table it reads was added, removed or is read by a data value that
     // changed: then every name).
