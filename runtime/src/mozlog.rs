@@ -270,24 +270,12 @@ pub(crate) fn write_quote(out: &mut Vec<u8>, depth: Depth) {
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // Most text needs no escape: skip eight such bytes at a time.
-        if let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            && !word_needs_escape(u64::from_le_bytes(word))
-        {
-            i += 8;
-            continue;
-        }
-        i += 1;
-        // One table load instead of the match below.
-        if !NEEDS_ESCAPE[usize::from(b)] {
-            continue;
-        }
-        // The byte at `i - 1` is escaped; `start..i - 1` is copied as it is.
-        let i = i - 1;
+    loop {
+        // Most text needs no escape: the plain run up to the next escaped byte is copied whole.
+        let i = next_escape(bytes, start);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         let escape: &[u8] = match (b, depth) {
             (b'"', Depth::Top) => b"\\\"",
             (b'\\', Depth::Top) => b"\\\\",
@@ -303,7 +291,8 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
             (b'\t', Depth::Nested) => b"\\\\t",
             (0x08, Depth::Nested) => b"\\\\b",
             (0x0c, Depth::Nested) => b"\\\\f",
-            (0..0x20, _) => {
+            // `next_escape` stops only at control characters, quotes and backslashes.
+            _ => {
                 out.extend_from_slice(&bytes[start..i]);
                 if depth == Depth::Nested {
                     out.push(b'\\');
@@ -314,13 +303,57 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
                 start = i + 1;
                 continue;
             }
-            _ => continue,
         };
         out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(escape);
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// The index of the first byte at or after `from` that a JSON string literal escapes (a
+/// control character, `"` or a backslash), or `bytes.len()` when there is none.
+///
+/// Eight bytes at a time: the lowest flagged byte of [`escape_mask`] is the first one, so a
+/// word that holds a stop gives its position at once, and a short rest is read as the last
+/// eight bytes of `bytes` with the bytes before `from` masked off.
+pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(word) = bytes
+        .get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let mask = escape_mask(u64::from_le_bytes(word));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let len = bytes.len();
+    if i >= len {
+        return len;
+    }
+    if let Some(word) = len
+        .checked_sub(8)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        // The word ends at `len`: its first `8 - (len - i)` bytes (1 to 7) were already
+        // scanned, and are replaced by plain ones (a borrow from a flagged byte could flag
+        // the bytes above it).
+        let scanned = (1u64 << (8 * (8 - (len - i)))) - 1;
+        let word = (u64::from_le_bytes(word) & !scanned) | (0x4141_4141_4141_4141 & scanned);
+        let mask = escape_mask(word);
+        return if mask == 0 {
+            len
+        } else {
+            len - 8 + (mask.trailing_zeros() / 8) as usize
+        };
+    }
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]))
+        .map_or(len, |at| i + at)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -331,17 +364,25 @@ pub(crate) fn needs_escape(s: &str) -> bool {
 }
 
 /// Whether any of the eight bytes of `word` needs an escape (exact: no false answers).
-///
-/// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` is non-zero exactly when some
-/// byte of `x` is below `n` (for `n` <= 128), and `x ^ c` has a zero byte where `x` holds `c`.
 pub(crate) fn word_needs_escape(word: u64) -> bool {
+    escape_mask(word) != 0
+}
+
+/// The high bit of every byte of `word` (little-endian: the first byte lowest) that needs an
+/// escape, and possibly of later bytes: the lowest set bit is always exact, so
+/// `trailing_zeros() / 8` is the position of the first such byte.
+///
+/// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` flags the bytes of `x` below `n`
+/// (for `n` <= 128; a borrow can only flag bytes above a flagged one), and `x ^ c` has a zero
+/// byte where `x` holds `c`.
+pub(crate) fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
+    control | quote | backslash
 }
 
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
@@ -748,6 +789,38 @@ mod tests {
                         want,
                         "{word:?}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_escape_finds_the_first_escaped_byte() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len())
+                .find(|&i| NEEDS_ESCAPE[usize::from(bytes[i])])
+                .unwrap_or(bytes.len())
+        };
+        for len in 0..20 {
+            for stop_at in 0..=len {
+                for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+                    for fill in [b'a', 0xff, b' ', 0x7f, 0x21] {
+                        let mut bytes = vec![fill; len];
+                        if stop_at < len {
+                            bytes[stop_at] = stop;
+                        }
+                        // A second stop later must not hide the first one.
+                        if stop_at + 1 < len {
+                            bytes[len - 1] = b'"';
+                        }
+                        for from in 0..=len {
+                            assert_eq!(
+                                next_escape(&bytes, from),
+                                naive(&bytes, from),
+                                "{bytes:?} from {from}"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -522,3 +522,48 @@ fn snake_case_items_come_last_with_their_string_items_snake_cased() {
         );
     }
 }
+
+#[test]
+fn device_windows_count_the_same_however_many_windows_there_are() {
+    // Up to four windows are counted in one pass over the devices, more in one pass each.
+    let windows = |count: usize| {
+        let mut spec = mapping().spec().clone();
+        if let Some(counts) = spec.layout.device_counts.as_mut() {
+            counts.windows = (0..count)
+                .map(|i| (format!("w{i}"), 1_000 * (i as i64 + 1)))
+                .collect();
+        }
+        match Mapping::new(spec) {
+            Ok(mapping) => mapping,
+            Err(err) => panic!("{err}"),
+        }
+    };
+    let clients = OauthClients::new();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: None,
+        now_ms: 10_000,
+    };
+    let data = match json!({"uid": "u", "devices": [
+        {"lastAccessTime": 9_500}, {"lastAccessTime": 8_000}, {"lastAccessTime": 7_001},
+        {"lastAccessTime": "9999"}, {"other": 1}, 3, {"lastAccessTime": 4_000}]})
+    {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    let (name, time) = (json!("account.login"), json!(1));
+    let event = SourceEvent {
+        name: Some(&name),
+        time: Some(&time),
+    };
+    // Devices seen at or after now - window: 9,500 and "9999" (a number to JavaScript's `>=`).
+    let want = [2, 3, 4, 4, 4, 5, 5];
+    for count in [1, 4, 5, 7] {
+        let events = windows(count).transform(event, &data, &env);
+        let user = &events[0].event["user_properties"];
+        assert_eq!(user["sync_device_count"], json!(7));
+        for (i, n) in want.iter().take(count).enumerate() {
+            assert_eq!(user[format!("w{i}")], json!(n), "window {i} of {count}");
+        }
+    }
+}

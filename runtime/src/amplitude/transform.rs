@@ -1299,16 +1299,25 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         {
             sink.field(&counts.count, Val::<B::Value>::Int(devices.len() as i64));
             let now = self.event.env.now_ms as f64;
-            for (name, window) in &counts.windows {
-                let since = now - *window as f64;
-                let active = devices
-                    .items()
-                    .filter(|d| {
-                        // `d.lastAccessTime` is undefined (NaN) on anything but an object.
-                        js::number_of(d.get(&counts.time_key)) >= since
-                    })
-                    .count();
-                sink.field(name, Val::<B::Value>::Int(active as i64));
+            // `d.lastAccessTime` is undefined (NaN) on anything but an object.
+            let time = |d: B::Value| js::number_of(d.get(&counts.time_key));
+            let mut active = [0i64; 4];
+            if let Some(active) = active.get_mut(..counts.windows.len()) {
+                // Each device's time is read once for all windows.
+                for t in devices.items().map(time) {
+                    for ((_, window), n) in counts.windows.iter().zip(active.iter_mut()) {
+                        *n += i64::from(t >= now - *window as f64);
+                    }
+                }
+                for ((name, _), n) in counts.windows.iter().zip(active.iter()) {
+                    sink.field(name, Val::<B::Value>::Int(*n));
+                }
+            } else {
+                for (name, window) in &counts.windows {
+                    let since = now - *window as f64;
+                    let n = devices.items().filter(|d| time(*d) >= since).count();
+                    sink.field(name, Val::<B::Value>::Int(n as i64));
+                }
             }
         }
 

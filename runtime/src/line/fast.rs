@@ -8,7 +8,7 @@
 use super::doc::Node;
 // The bytes that end the plain run of a string (`"`, `\` and control characters) are the
 // bytes that a JSON writer escapes: the mozlog writer's table and word test serve both.
-use crate::mozlog::{NEEDS_ESCAPE as STOPS, word_needs_escape as stops};
+use crate::mozlog::next_escape;
 use crate::view::Num;
 
 /// serde_json's recursion limit: 127 nested arrays or objects parse, 128 do not.
@@ -178,24 +178,7 @@ impl<'p> Parser<'p> {
 
     /// The first byte at or after `from` that ends a plain run, or the end of the line.
     fn plain_run(&self, from: usize) -> usize {
-        let rest = self.bytes.get(from..).unwrap_or_default();
-        let mut chunks = rest.chunks_exact(8);
-        let mut skipped = 0;
-        // Eight bytes at a time while none of them stops the run.
-        for chunk in &mut chunks {
-            // Chunks are eight bytes: the fallback (a stop) is never taken.
-            let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-            if stops(word) {
-                break;
-            }
-            skipped += 8;
-        }
-        let tail = rest.get(skipped..).unwrap_or_default();
-        from + skipped
-            + tail
-                .iter()
-                .position(|&b| STOPS[usize::from(b)])
-                .unwrap_or(tail.len())
+        next_escape(self.bytes, from)
     }
 
     /// A string with escapes: its text goes to the scratch buffer.
