@@ -363,11 +363,6 @@ pub(crate) fn needs_escape(s: &str) -> bool {
     s.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)])
 }
 
-/// Whether any of the eight bytes of `word` needs an escape (exact: no false answers).
-pub(crate) fn word_needs_escape(word: u64) -> bool {
-    escape_mask(word) != 0
-}
-
 /// The high bit of every byte of `word` (little-endian: the first byte lowest) that needs an
 /// escape, and possibly of later bytes: the lowest set bit is always exact, so
 /// `trailing_zeros() / 8` is the position of the first such byte.
@@ -784,11 +779,7 @@ mod tests {
                     let mut word = [fill; 8];
                     word[at] = b;
                     let want = word.iter().any(|&x| NEEDS_ESCAPE[usize::from(x)]);
-                    assert_eq!(
-                        word_needs_escape(u64::from_le_bytes(word)),
-                        want,
-                        "{word:?}"
-                    );
+                    assert_eq!(escape_mask(u64::from_le_bytes(word)) != 0, want, "{word:?}");
                 }
             }
         }

@@ -567,3 +567,41 @@ fn device_windows_count_the_same_however_many_windows_there_are() {
         }
     }
 }
+
+#[test]
+fn remembered_rule_hits_give_what_a_fresh_search_gives() {
+    // The same names through one mapping, then through a second mapping with other rules on
+    // the same thread, then again through the first: each answer is that of its own mapping.
+    let first = rules_only(&[r"^screen\.(\w+)(?:\.(\w+))?$".to_owned(), r"^x".to_owned()]);
+    let second = rules_only(&[r"^screen\.(\w+)$".to_owned()]);
+    let names = [
+        "screen.signin.x",
+        "screen.signin",
+        "xscreen.a",
+        "nothing",
+        "screen.a.b",
+    ];
+    fn expect<'n>(mapping: &Mapping, name: &'n str) -> Option<(usize, Captures<'n>)> {
+        mapping.resolve(name).and_then(|m| match m {
+            Matched::Rule(rule) => Some((rule, mapping.captures(rule, name))),
+            Matched::Exact(_) => None,
+        })
+    }
+    for _ in 0..2 {
+        for mapping in [&first, &second, &first] {
+            for name in names {
+                let hit = mapping.rule_hit(name).map(|h| (h.rule, h.captures(name)));
+                assert_eq!(hit, expect(mapping, name), "{name}");
+            }
+        }
+    }
+    assert_eq!(
+        first
+            .rule_hit("screen.signin.x")
+            .map(|h| h.captures("screen.signin.x")),
+        Some(Captures {
+            category: Some("signin"),
+            target: Some("x"),
+        })
+    );
+}

@@ -1,8 +1,10 @@
 //! The compiled mapping and the transform itself (spec §4.2-§4.6).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::Regex;
 use regex_automata::util::primitives::NonMaxUsize;
@@ -130,6 +132,8 @@ pub struct Mapping {
     distinct: bool,
     /// Per group properties: whether its keys are distinct from each other and the base ones.
     distinct_groups: Vec<bool>,
+    /// Tells this mapping's remembered rule hits from other mappings' (see [`HITS`]).
+    id: u64,
 }
 
 /// The captures of a match, as FxA's transform assigns them.
@@ -252,6 +256,7 @@ impl Mapping {
             group_properties,
             distinct,
             distinct_groups,
+            id: NEXT_MAPPING_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -482,10 +487,13 @@ impl Mapping {
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
             name = render_rewrite(&rewrite.to, data, &mut rewritten);
         }
-        let (targets, captures) = match self.resolve(&name) {
-            None => return,
-            Some(Matched::Exact(i)) => (&self.spec.exact[i].1, Captures::default()),
-            Some(Matched::Rule(i)) => (&self.spec.rules[i].targets, self.captures(i, &name)),
+        let (targets, captures) = if let Some(&i) = self.exact.get(name.as_ref()) {
+            (&self.spec.exact[i].1, Captures::default())
+        } else {
+            match self.rule_hit(&name) {
+                None => return,
+                Some(hit) => (&self.spec.rules[hit.rule].targets, hit.captures(&name)),
+            }
         };
         let fallback = self.spec.policy.time_falls_back_to_now;
         let time = match time {
@@ -534,6 +542,51 @@ impl Mapping {
         }
     }
 
+    /// The first rule that matches `name` and its captures, remembered per thread: event
+    /// names repeat, and a search with captures costs more than the rest of a rule hit.
+    pub(super) fn rule_hit(&self, name: &str) -> Option<RuleHit> {
+        let search = || {
+            let Some(Matched::Rule(rule)) = self.resolve(name) else {
+                return None;
+            };
+            let captures = self.captures(rule, name);
+            let range = |s: Option<&str>| {
+                // A capture is a slice of `name`: its offset is the distance of the pointers.
+                s.map(|s| (s.as_ptr() as usize - name.as_ptr() as usize, s.len()))
+            };
+            Some(RuleHit {
+                rule,
+                category: range(captures.category),
+                target: range(captures.target),
+            })
+        };
+        if name.len() > MAX_REMEMBERED_NAME {
+            return search();
+        }
+        HITS.with_borrow_mut(|caches| {
+            let at = match caches.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    if caches.len() == MAX_REMEMBERED_MAPPINGS {
+                        caches.remove(0);
+                    }
+                    caches.push((self.id, FastMap::default()));
+                    caches.len() - 1
+                }
+            };
+            let hits = &mut caches[at].1;
+            if let Some(hit) = hits.get(name) {
+                return *hit;
+            }
+            let hit = search();
+            if hits.len() >= MAX_REMEMBERED_NAMES {
+                hits.clear();
+            }
+            hits.insert(name.to_owned(), hit);
+            hit
+        })
+    }
+
     pub(super) fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
         let Some(regex) = self.regexes.get(rule) else {
             return Captures::default();
@@ -578,6 +631,39 @@ fn anchored_at_start(pattern: &str) -> String {
 
 /// The mapping's own tables: keys from the schema, looked up once or twice per event.
 type FastMap<V> = HashMap<String, V, BuildHasherDefault<FxHasher>>;
+
+static NEXT_MAPPING_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Names up to this length are remembered.
+const MAX_REMEMBERED_NAME: usize = 256;
+/// Per mapping and thread, at most this many names are remembered (then all are forgotten).
+const MAX_REMEMBERED_NAMES: usize = 4096;
+/// Per thread, the names of at most this many mappings are remembered.
+const MAX_REMEMBERED_MAPPINGS: usize = 4;
+
+thread_local! {
+    /// Per mapping id, the rule hits (or misses) of the names seen on this thread.
+    static HITS: RefCell<Vec<(u64, FastMap<Option<RuleHit>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A name's first matching rule and the byte ranges (offset, length) of its captures.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RuleHit {
+    pub(super) rule: usize,
+    category: Option<(usize, usize)>,
+    target: Option<(usize, usize)>,
+}
+
+impl RuleHit {
+    pub(super) fn captures<'n>(&self, name: &'n str) -> Captures<'n> {
+        let slice =
+            |range: Option<(usize, usize)>| range.and_then(|(at, len)| name.get(at..at + len));
+        Captures {
+            category: slice(self.category),
+            target: slice(self.target),
+        }
+    }
+}
 
 /// rustc's Fx hash: a multiply and a rotate per eight bytes, where SipHash costs more than
 /// the rest of a lookup.
