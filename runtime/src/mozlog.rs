@@ -251,6 +251,7 @@ pub(crate) static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Writes a JSON string literal; at [`Depth::Nested`] the literal itself is escaped again,
 /// because it sits inside the string that holds the stringified object.
+#[inline]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
     write_quote(out, depth);
     write_escaped(out, s, depth);
@@ -267,12 +268,26 @@ pub(crate) fn write_quote(out: &mut Vec<u8>, depth: Depth) {
 }
 
 /// The body of a string literal, without quotes, so a literal can be written in pieces.
+#[inline]
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
     let bytes = s.as_bytes();
+    let first = next_escape(bytes, 0);
+    if first == bytes.len() {
+        // Most strings need no escape: one copy, without the escaping loop's frame.
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped_from(out, bytes, first, depth);
+    }
+}
+
+/// [`write_escaped`] of a string whose first escaped byte is at `first`.
+#[inline(never)]
+fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Depth) {
     let mut start = 0;
+    let mut next = Some(first);
     loop {
-        // Most text needs no escape: the plain run up to the next escaped byte is copied whole.
-        let i = next_escape(bytes, start);
+        // The plain run up to the next escaped byte is copied whole.
+        let i = next.take().unwrap_or_else(|| next_escape(bytes, start));
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -317,6 +332,7 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
 /// Eight bytes at a time: the lowest flagged byte of [`escape_mask`] is the first one, so a
 /// word that holds a stop gives its position at once, and a short rest is read as the last
 /// eight bytes of `bytes` with the bytes before `from` masked off.
+#[inline]
 pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
     while let Some(word) = bytes
