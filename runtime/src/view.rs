@@ -162,6 +162,9 @@ pub trait Bag<'a>: Copy + 'a {
     type Value: JsonRef<'a>;
     /// `data[key]`.
     fn get(self, key: &str) -> Option<Self::Value>;
+    /// Calls `f` with every (key, value) pair in order, a repeated key each time (so the last
+    /// call for a key has the value that [`Bag::get`] gives).
+    fn pairs(self, f: impl FnMut(&'a str, Self::Value));
 }
 
 impl<'a> Bag<'a> for &'a Map<String, Value> {
@@ -178,6 +181,12 @@ impl<'a> Bag<'a> for &'a Map<String, Value> {
             })
         } else {
             Map::get(self, key)
+        }
+    }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
+        for (key, value) in self {
+            f(key, value);
         }
     }
 }

@@ -605,3 +605,63 @@ fn remembered_rule_hits_give_what_a_fresh_search_gives() {
         })
     );
 }
+
+#[test]
+fn data_keys_read_from_slots_or_by_lookup_give_the_same_values() {
+    use crate::line::Doc;
+    use crate::view::JsonRef;
+
+    // A layout reading `count` data keys as user properties: up to MAX_SLOTS keys are read
+    // from slots filled in one walk over the bag, more by one lookup each.
+    let with_keys = |count: usize| {
+        let mut spec = mapping().spec().clone();
+        spec.layout.user_properties = (0..count)
+            .map(|i| Field::new(&format!("p{i}"), Source::data(&format!("k{i}"))))
+            .collect();
+        match Mapping::new(spec) {
+            Ok(mapping) => mapping,
+            Err(err) => panic!("{err}"),
+        }
+    };
+    let clients = OauthClients::new();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: None,
+        now_ms: 0,
+    };
+    for count in [3, MAX_SLOTS - 4, MAX_SLOTS + 8] {
+        let mapping = with_keys(count);
+        // Every key once, then k1 again (its last value counts), and a key no field reads.
+        let mut line = String::from(r#"{"name":"account.login","data":{"uid":"u","#);
+        for i in 0..count {
+            line.push_str(&format!(r#""k{i}":"v{i}","#));
+        }
+        line.push_str(r#""k1":"again","other":1}}"#);
+        let mut doc = Doc::new();
+        let parsed = match doc.parse(&line) {
+            Ok(parsed) => parsed,
+            Err(err) => panic!("{err}"),
+        };
+        let root = parsed.root();
+        let Some(data) = root.get("data") else {
+            panic!("no data in {line}");
+        };
+        let mut out = Vec::new();
+        let written =
+            mapping.transform_view_to(root.get("name"), None, data, &env, Encoding::Json, &mut out);
+        assert_eq!(written, 1, "{count} keys");
+        let events: Json = match serde_json::from_slice(&out) {
+            Ok(events) => events,
+            Err(err) => panic!("{err}"),
+        };
+        let user = &events[0]["user_properties"];
+        for i in 0..count {
+            let want = if i == 1 {
+                "again".to_owned()
+            } else {
+                format!("v{i}")
+            };
+            assert_eq!(user[format!("p{i}")], json!(want), "{count} keys, p{i}");
+        }
+    }
+}

@@ -473,6 +473,12 @@ impl<'a> Bag<'a> for Value<'a> {
     fn get(self, key: &str) -> Option<Value<'a>> {
         JsonRef::get(self, key)
     }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, Value<'a>)) {
+        for (key, value) in Value::pairs(self) {
+            f(key, value);
+        }
+    }
 }
 
 /// Deserializes one value into the node list.
