@@ -276,3 +276,18 @@ fn numbers_strings_and_literals_read_as_serde_json_reads_them() {
         }
     }
 }
+
+#[test]
+fn the_fast_parser_nests_exactly_as_deep_as_serde_json() {
+    let mut doc = Doc::new();
+    for depth in [1, 126, 127, 128, 129] {
+        let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+        for text in [arrays, objects] {
+            let want = serde_json::from_str::<Value>(&text).is_ok();
+            assert_eq!(want, depth <= 127, "serde_json at depth {depth}");
+            assert_eq!(doc.reads_fast(&text), want, "{text}");
+            assert_eq!(doc.parse(&text).is_ok(), want, "{text}");
+        }
+    }
+}

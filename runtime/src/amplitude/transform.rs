@@ -1257,7 +1257,10 @@ impl Plan {
         plan.tail = slots(&plan, &layout.user_properties_tail);
         plan.last = slots(&plan, &layout.user_properties_last);
         plan.service = layout.service.as_ref().and_then(|s| plan.slot(&s.data));
-        plan.devices = layout.device_counts.as_ref().and_then(|d| plan.slot(&d.data));
+        plan.devices = layout
+            .device_counts
+            .as_ref()
+            .and_then(|d| plan.slot(&d.data));
         plan.newsletter = layout.newsletter.as_ref().and_then(|n| plan.slot(&n.data));
         plan
     }
@@ -1441,7 +1444,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             }
         }
         sink.open("event_properties");
-        self.fields_pruned(&layout.event_properties, &mapping.plan.event_properties, sink);
+        self.fields_pruned(
+            &layout.event_properties,
+            &mapping.plan.event_properties,
+            sink,
+        );
         if let Some(props) = self
             .group_index
             .and_then(|i| mapping.spec.group_properties.get(i))
@@ -1586,8 +1593,8 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                     .find(|(k, _)| k == c)
                     .map(|(_, v)| v.as_str())
             });
-            let state =
-                by_category.or_else(|| match self
+            let state = by_category.or_else(|| {
+                match self
                     .event
                     .read(&newsletter.data, plan.newsletter)
                     .map(JsonRef::kind)
@@ -1595,7 +1602,8 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                     Some(Kind::Bool(true)) => Some(newsletter.when_true.as_str()),
                     Some(Kind::Bool(false)) => Some(newsletter.when_false.as_str()),
                     _ => None,
-                });
+                }
+            });
             if let Some(state) = state.filter(|s| !s.is_empty()) {
                 sink.field(&newsletter.name, Val::<B::Value>::Str(state));
             }
