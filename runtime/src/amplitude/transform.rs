@@ -1275,7 +1275,11 @@ impl Plan {
             if slot == NO_SLOT {
                 return None;
             }
-            if self.keys.get(usize::from(slot)).is_some_and(|k| k == key) {
+            if self
+                .keys
+                .get(usize::from(slot))
+                .is_some_and(|k| k.len() == key.len() && k == key)
+            {
                 return Some(slot);
             }
             at = (at + 1) & mask;
@@ -1298,12 +1302,24 @@ impl Plan {
     }
 }
 
-/// The Fx hash of a key's bytes, as the tables hash it.
+/// A hash of a data key for [`Plan`]'s table, where most keys are short: the first and the
+/// last eight bytes (overlapping in keys of 8 to 16 bytes) and the length, one multiply.
 #[inline]
 fn key_hash(bytes: &[u8]) -> u64 {
-    let mut hasher = FxHasher::default();
-    hasher.write(bytes);
-    hasher.finish()
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let n = bytes.len();
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let mixed = if n >= 8 {
+        word(0) ^ word(n - 8).rotate_left(29)
+    } else {
+        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
+    (mixed ^ n as u64).wrapping_mul(K).rotate_left(26)
 }
 
 /// What one source event shares between its targets.
