@@ -416,22 +416,7 @@ fn write_number(out: &mut Vec<u8>, n: Num) {
 /// An integer in decimal, without the formatting machinery (numbers are most of a line's
 /// values).
 pub(crate) fn push_int(out: &mut Vec<u8>, value: i64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value.unsigned_abs();
-    loop {
-        at -= 1;
-        // `rest % 10` < 10, so the cast is exact.
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Where a [`Logger`] writes.
