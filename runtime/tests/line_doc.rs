@@ -90,8 +90,11 @@ proptest! {
         } else {
             serde_json::to_string(&value).unwrap()
         };
-        let mut doc = Doc::new();
-        for text in [text.clone(), escaped(&text)] {
+        for (mut doc, text) in [
+            (Doc::new(), text.clone()),
+            (Doc::new(), escaped(&text)),
+            (Doc::unindexed(), text.clone()),
+        ] {
             let want: Result<Value, _> = serde_json::from_str(&text);
             // Valid JSON never needs serde_json's help.
             prop_assert_eq!(doc.reads_fast(&text), want.is_ok(), "{}", text);
@@ -120,11 +123,13 @@ proptest! {
                 .join(",")
         );
         let want: Value = serde_json::from_str(&text).unwrap();
-        let mut doc = Doc::new();
-        prop_assert!(doc.reads_fast(&text));
-        let parsed = doc.parse(&text).unwrap();
-        prop_assert_eq!(parsed.root().to_json(), want.clone());
-        check_gets(parsed.root(), &want)?;
+        // With key indexes and without (then lookups and repeats are found by scans).
+        for mut doc in [Doc::new(), Doc::unindexed()] {
+            prop_assert!(doc.reads_fast(&text));
+            let parsed = doc.parse(&text).unwrap();
+            prop_assert_eq!(parsed.root().to_json(), want.clone());
+            check_gets(parsed.root(), &want)?;
+        }
     }
 
     #[test]
