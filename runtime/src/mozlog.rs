@@ -206,6 +206,12 @@ pub(crate) enum Depth {
 }
 
 pub(crate) fn write_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>, depth: Depth) {
+    if let Some(s) = value.escape_free_str() {
+        write_quote(out, depth);
+        out.extend_from_slice(s.as_bytes());
+        write_quote(out, depth);
+        return;
+    }
     match value.kind() {
         Kind::Null => out.extend_from_slice(b"null"),
         Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),

@@ -111,6 +111,11 @@ pub trait JsonRef<'a>: Copy + 'a {
             ),
         }
     }
+    /// The string, when the value is one that a JSON writer copies as it is (no byte of it
+    /// needs an escape); `None` when that is not known, as for any value that is no string.
+    fn escape_free_str(self) -> Option<&'a str> {
+        None
+    }
     /// The string, when the value is one.
     fn as_str(self) -> Option<&'a str> {
         match self.kind() {

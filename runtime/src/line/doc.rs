@@ -382,6 +382,15 @@ impl<'a> JsonRef<'a> for Value<'a> {
         }
     }
 
+    fn escape_free_str(self) -> Option<&'a str> {
+        // A string read from the line without escapes holds no quote, backslash or control
+        // character: JSON does not allow them unescaped.
+        match self.node() {
+            Node::Line { at, len } => self.doc.line.get(at as usize..(at as usize + len as usize)),
+            _ => None,
+        }
+    }
+
     fn items(self) -> impl Iterator<Item = Self> + 'a {
         let left = match self.node() {
             Node::Array { len, .. } => len,
