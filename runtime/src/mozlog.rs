@@ -338,7 +338,7 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Dept
 /// Eight bytes at a time: the lowest flagged byte of [`escape_mask`] is the first one, so a
 /// word that holds a stop gives its position at once, and a short rest is read as the last
 /// eight bytes of `bytes` with the bytes before `from` masked off.
-#[inline]
+#[inline(always)]
 pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
     while let Some(word) = bytes

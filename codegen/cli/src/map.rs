@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use metricsmith::amplitude::{Encoding, Env, Mapping, SourceEvent};
 use metricsmith::line;
 use metricsmith::mozlog::{self, Record, Severity};
-use metricsmith::view::{JsonRef, Kind};
+use metricsmith::view::{Bag, JsonRef, Kind};
 use serde_json::{Map, Value};
 
 use metricsmith_cli::schema;
@@ -331,9 +331,21 @@ fn map_line(
     {
         let root = parsed.root();
         let is_object = |v: &line::Value<'_>| v.kind() == Kind::Object;
-        if let Some(event) = root.get("event").filter(is_object) {
-            let (name, time) = (event.get("type"), event.get("time"));
-            match root.get("data") {
+        // One walk over each object's members (a repeated key: its last value, as a lookup).
+        let (mut event, mut data) = (None, None);
+        Bag::pairs(root, |key, value| match key {
+            "event" => event = Some(value),
+            "data" => data = Some(value),
+            _ => {}
+        });
+        if let Some(event) = event.filter(is_object) {
+            let (mut name, mut time) = (None, None);
+            Bag::pairs(event, |key, value| match key {
+                "type" => name = Some(value),
+                "time" => time = Some(value),
+                _ => {}
+            });
+            match data {
                 Some(data) if is_object(&data) => {
                     mapping.transform_view_to(name, time, data, env, encoding, out);
                     return;

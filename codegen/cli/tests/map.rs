@@ -149,6 +149,30 @@ fn content_corpus_through_the_binary() {
 }
 
 #[test]
+fn a_repeated_key_counts_with_its_last_value_as_in_json_parse() {
+    // The same event written plainly, then with `event`, `type`, `time` and `data` repeated
+    // (the earlier values must lose), then with extra keys around them.
+    let input = concat!(
+        "{\"event\":{\"type\":\"account.login\",\"time\":5},\"data\":{\"uid\":\"u\"}}\n",
+        "{\"event\":{\"type\":\"x\"},\"data\":{\"uid\":\"other\"},",
+        "\"event\":{\"type\":\"flow.x\",\"type\":\"account.login\",\"time\":1,\"time\":5},",
+        "\"data\":{\"uid\":\"u\"}}\n",
+        "{\"a\":1,\"event\":{\"b\":[],\"type\":\"account.login\",\"time\":5,\"c\":{}},",
+        "\"data\":{\"uid\":\"u\"},\"z\":null}\n",
+    );
+    let output = map_command("schema/fxa/auth-server.yaml")
+        .write_stdin(input)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].contains("fxa_login - success"), "{}", lines[0]);
+    assert_eq!(lines[1], lines[0]);
+    assert_eq!(lines[2], lines[0]);
+}
+
+#[test]
 fn a_bad_line_yields_an_error_line_and_processing_continues() {
     let input = concat!(
         "{\"event\":{\"type\":\"account.login\",\"time\":5},\"data\":{\"uid\":\"u\"}}\n",
