@@ -347,6 +347,19 @@ fn line(c: &mut Criterion) {
             nodes
         });
     });
+    // `metricsmith map` parses without key indexes: the transform walks each data bag once.
+    let mut doc = Doc::unindexed();
+    group.bench_function("parse_unindexed", |b| {
+        b.iter(|| {
+            let mut nodes = 0;
+            for line in &lines {
+                if let Ok(parsed) = doc.parse(black_box(line)) {
+                    nodes += parsed.root().len();
+                }
+            }
+            nodes
+        });
+    });
     let mut out = Vec::with_capacity(1 << 20);
     group.bench_function("parse_map_write", |b| {
         b.iter(|| {
