@@ -14,13 +14,18 @@
 //! out by rustfmt's rules (the layout section below), and `tests/rustfmt.rs` checks that rustfmt
 //! changes nothing in the output.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
 
 /// Indented lines of Rust source.
 #[derive(Debug, Default)]
 pub(crate) struct Code {
     out: String,
     depth: usize,
+    /// Struct literal fields laid out so far (see [`Memo`]).
+    memo: RefCell<Memo>,
 }
 
 impl Code {
@@ -29,6 +34,7 @@ impl Code {
         Self {
             out: String::with_capacity(capacity),
             depth: 0,
+            memo: RefCell::default(),
         }
     }
 
@@ -200,10 +206,27 @@ fn push_indent(out: &mut String, columns: usize) {
     }
 }
 
+/// Struct literal fields already laid out, by their name, value, shape and context: the
+/// generated tests build the same example values for many events, and laying out a value
+/// that does not fit on one line takes several tries.
+/// Keyed by a hash, each entry compared in full, so a collision costs only a layout.
+#[derive(Debug, Default)]
+struct Memo {
+    fields: HashMap<u64, Vec<(FieldKey, Option<String>)>>,
+}
+
+#[derive(Debug)]
+struct FieldKey {
+    name: String,
+    value: Expr,
+    shape: Shape,
+    flags: (bool, bool, bool),
+}
+
 /// Where an expression is written: `indent` is the indentation of the block it belongs to
 /// (where its broken lines are indented from), `col` the column it starts at and `width` the
 /// columns it may take on its first line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Shape {
     indent: usize,
     col: usize,
@@ -252,7 +275,9 @@ impl Shape {
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct Cx {
+struct Cx<'m> {
+    /// Where field layouts are kept, to be written once per module.
+    memo: Option<&'m RefCell<Memo>>,
     /// Inside the arguments of a macro: lists get no trailing comma of their own.
     in_macro: bool,
     /// A chain must stay on one line (rustfmt's `force_one_line_chain`).
@@ -262,7 +287,7 @@ struct Cx {
 }
 
 /// What kind of parenthesised list a [`Expr::Call`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum CallKind {
     /// `path(args)`
     Fn,
@@ -270,13 +295,11 @@ pub(crate) enum CallKind {
     Macro,
     /// `(items)`: the callee is empty.
     Tuple,
-    /// `.method(args)`: the last link of a chain.
-    Method,
 }
 
 /// An expression of generated code, laid out as rustfmt would by [`Code::assign`],
 /// [`Code::stmt`] and [`Code::arm`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Expr {
     /// Text that is never broken: a literal, a path, `self.x`, `x.is_empty()`.
     /// `simple` is rustfmt's "simple expression" (a literal, a path of one segment, a field of
@@ -540,7 +563,88 @@ impl Expr {
         }
     }
 
-    fn rewrite(&self, cx: Cx, shape: Shape) -> Option<String> {
+    /// The width of the expression on one line.
+    fn flat_width(&self) -> usize {
+        match self {
+            Self::Atom { text, .. } => width(text),
+            Self::Ref(inner) | Self::Try(inner) => inner.flat_width() + 1,
+            Self::Call { callee, args, kind } => {
+                width(callee)
+                    + 2
+                    + list_width(args)
+                    + usize::from(*kind == CallKind::Tuple && args.len() == 1)
+            }
+            Self::Array { items, vec } => 2 + list_width(items) + if *vec { 4 } else { 0 },
+            Self::Struct { path, fields } => {
+                width(path)
+                    + 4
+                    + fields
+                        .iter()
+                        .map(|(name, value)| {
+                            width(name) + value.as_ref().map_or(0, |v| 2 + v.flat_width())
+                        })
+                        .sum::<usize>()
+                    + 2 * fields.len().saturating_sub(1)
+            }
+            Self::Method {
+                receiver,
+                method,
+                args,
+            } => receiver.flat_width() + 1 + width(method) + 2 + list_width(args),
+            Self::Qualified {
+                base,
+                generics,
+                method,
+                args,
+            } => qualified_width(base, generics, method) + 2 + list_width(args),
+        }
+    }
+
+    /// Whether [`rewrite`](Self::rewrite) in `shape` gives the expression on one line: a
+    /// sufficient condition, checked without writing anything, that spares the common case
+    /// the layouts rustfmt would try and reject.
+    fn fits_flat(&self, shape: Shape) -> bool {
+        match self {
+            Self::Atom { text, .. } => width(text) <= shape.width,
+            Self::Ref(inner) => shape.offset_left(1).is_some_and(|s| inner.fits_flat(s)),
+            Self::Try(inner) => shape.sub_width(1).is_some_and(|s| inner.fits_flat(s)),
+            Self::Call { callee, args, kind } => {
+                !(*kind == CallKind::Tuple && args.len() == 1)
+                    && width(callee) <= shape.width
+                    && list_fits_flat(width(callee), args, FN_CALL_WIDTH, shape)
+            }
+            Self::Array { items, vec } => {
+                list_fits_flat(if *vec { 4 } else { 0 }, items, ARRAY_WIDTH, shape)
+            }
+            Self::Struct { .. } => false,
+            Self::Method {
+                receiver,
+                method,
+                args,
+            } => {
+                let parent = receiver.flat_width();
+                receiver.fits_flat(shape)
+                    && MAX_WIDTH.saturating_sub(shape.indent + TAB) >= shape.rhs_overhead()
+                    && shape
+                        .offset_left(parent)
+                        .is_some_and(|s| list_fits_flat(1 + width(method), args, FN_CALL_WIDTH, s))
+            }
+            Self::Qualified {
+                base,
+                generics,
+                method,
+                args,
+            } => {
+                let callee = qualified_width(base, generics, method);
+                callee <= shape.width && list_fits_flat(callee, args, FN_CALL_WIDTH, shape)
+            }
+        }
+    }
+
+    fn rewrite(&self, cx: Cx<'_>, shape: Shape) -> Option<String> {
+        if !matches!(self, Self::Atom { .. } | Self::Struct { .. }) && self.fits_flat(shape) {
+            return Some(self.flat());
+        }
         match self {
             Self::Atom { text, .. } => (width(text) <= shape.width
                 || cx.long_literals && text.ends_with('"'))
@@ -686,6 +790,59 @@ fn rewrite_qualified_path(
     Some(out)
 }
 
+fn list_width(items: &[Expr]) -> usize {
+    items.iter().map(Expr::flat_width).sum::<usize>() + 2 * items.len().saturating_sub(1)
+}
+
+/// The width of `<base<generics>>::method` on one line.
+fn qualified_width(base: &str, generics: &[String], method: &str) -> usize {
+    let generics = if generics.is_empty() {
+        0
+    } else {
+        2 + generics.iter().map(|g| width(g)).sum::<usize>() + 2 * (generics.len() - 1)
+    };
+    1 + width(base) + generics + 3 + width(method)
+}
+
+/// Whether [`List::rewrite`] writes `ident(items)` on one line: the items fit within the
+/// list's limit and the line, each is on one line where rustfmt first writes it, and so is the
+/// last one where it would try to overflow it.
+fn list_fits_flat(ident_width: usize, items: &[Expr], item_max_width: usize, shape: Shape) -> bool {
+    let Some(last) = items.last() else {
+        return true;
+    };
+    let Some(one_line_width) = shape.width.checked_sub(ident_width + 2) else {
+        return false;
+    };
+    let total = list_width(items);
+    if total > item_max_width.min(one_line_width) {
+        return false;
+    }
+    let nested = shape.nested();
+    if !items.iter().all(|item| item.fits_flat(nested)) {
+        return false;
+    }
+    let count = items.len();
+    if !(count == 1 && ident_width < TAB || last.can_overflow(count)) {
+        return true;
+    }
+    let one_line_shape = Shape {
+        col: shape.col + ident_width + 1,
+        width: one_line_width,
+        ..shape
+    };
+    let last_shape = if count == 1 && !last.is_nested_call() {
+        Some(one_line_shape)
+    } else {
+        Shape {
+            width: item_max_width.min(one_line_width),
+            ..one_line_shape
+        }
+        .offset_left(total - last.flat_width())
+    };
+    last_shape.is_some_and(|s| last.fits_flat(s))
+}
+
 fn write_flat_list(out: &mut String, items: &[Expr]) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -739,7 +896,7 @@ struct List<'a> {
 }
 
 impl List<'_> {
-    fn rewrite(&self, cx: Cx, shape: Shape) -> Option<String> {
+    fn rewrite(&self, cx: Cx<'_>, shape: Shape) -> Option<String> {
         // A callee broken over lines counts with its last line (rustfmt's `extra_offset`).
         let ident_width = last_line_width(self.ident);
         let used = if self.ident.contains('\n') {
@@ -756,11 +913,23 @@ impl List<'_> {
             .and_then(|s| s.sub_width(1))
             .unwrap_or(Shape { width: 0, ..shape });
         let nested = shape.nested();
-        let mut items: Vec<Option<String>> = self
-            .items
+        if !self.ident.contains('\n')
+            && self.trailing != Trailing::Always
+            && list_fits_flat(ident_width, self.items, self.item_max_width, shape)
+        {
+            let mut out = String::with_capacity(self.ident.len() + 64);
+            out.push_str(self.ident);
+            out.push_str(self.open);
+            write_flat_list(&mut out, self.items);
+            out.push_str(self.close);
+            return Some(out);
+        }
+        // The last item is written by `try_overflow_last_item`, where rustfmt writes it.
+        let mut items: Vec<Option<String>> = self.items[..self.items.len() - 1]
             .iter()
             .map(|item| item.rewrite(cx, nested))
             .collect();
+        items.push(None);
         let tactic =
             self.try_overflow_last_item(cx, &mut items, one_line_shape, one_line_width, nested);
         let items: Vec<String> = items.into_iter().collect::<Option<_>>()?;
@@ -835,7 +1004,7 @@ impl List<'_> {
     /// over the next ones, when the items before it fit on that line.
     fn try_overflow_last_item(
         &self,
-        cx: Cx,
+        cx: Cx<'_>,
         items: &mut [Option<String>],
         one_line_shape: Shape,
         one_line_width: usize,
@@ -876,6 +1045,12 @@ impl List<'_> {
         } else {
             None
         };
+        // Without a placeholder the last item is as rustfmt first wrote it, in the nested
+        // shape, and stays so below.
+        let nested_last = placeholder.is_none();
+        if nested_last {
+            items[count - 1] = last.rewrite(cx, nested);
+        }
         let limit = self.item_max_width.min(one_line_width);
         let mut tactic = if horizontal(items, limit) {
             Tactic::Horizontal
@@ -896,7 +1071,9 @@ impl List<'_> {
             }
             (true, Tactic::Horizontal, Some(overflowed)) => items[count - 1] = Some(overflowed),
             _ => {
-                items[count - 1] = last.rewrite(cx, nested);
+                if !nested_last {
+                    items[count - 1] = last.rewrite(cx, nested);
+                }
                 let single = count == 1
                     && one_line_width != 0
                     && items[0]
@@ -931,7 +1108,7 @@ impl List<'_> {
 
 /// rustfmt's `rewrite_struct_lit` (no base, no attributes).
 fn rewrite_struct(
-    cx: Cx,
+    cx: Cx<'_>,
     shape: Shape,
     path: &str,
     fields: &[(String, Option<Expr>)],
@@ -954,8 +1131,8 @@ fn rewrite_struct(
         .map(|(name, value)| rewrite_field(cx, field_shape, name, value.as_ref()))
         .collect::<Option<_>>()?;
     let one_line = h_width.is_some_and(|w| {
-        let items: Vec<Option<String>> = items.iter().cloned().map(Some).collect();
-        horizontal(&items, w)
+        !items.iter().any(|item| item.contains('\n'))
+            && items.iter().map(|item| width(item)).sum::<usize>() + 2 * (items.len() - 1) <= w
     });
     let mut out = String::with_capacity(path.len() + 64);
     out.push_str(path);
@@ -984,10 +1161,42 @@ fn rewrite_struct(
 }
 
 /// rustfmt's `rewrite_field`: `name: value`, or `name:` and the value on the next line.
-fn rewrite_field(cx: Cx, shape: Shape, name: &str, value: Option<&Expr>) -> Option<String> {
+fn rewrite_field(cx: Cx<'_>, shape: Shape, name: &str, value: Option<&Expr>) -> Option<String> {
     let Some(value) = value else {
         return Some(name.to_owned());
     };
+    let Some(memo) = cx.memo else {
+        return rewrite_field_value(cx, shape, name, value);
+    };
+    let flags = (cx.in_macro, cx.one_line_chain, cx.long_literals);
+    let mut hasher = std::hash::DefaultHasher::new();
+    (name, value, shape, flags).hash(&mut hasher);
+    let hash = hasher.finish();
+    let same =
+        |k: &FieldKey| k.name == name && k.value == *value && k.shape == shape && k.flags == flags;
+    let found = memo.borrow().fields.get(&hash).and_then(|entries| {
+        entries
+            .iter()
+            .find(|(k, _)| same(k))
+            .map(|(_, v)| v.clone())
+    });
+    if let Some(found) = found {
+        return found;
+    }
+    let text = rewrite_field_value(cx, shape, name, value);
+    memo.borrow_mut().fields.entry(hash).or_default().push((
+        FieldKey {
+            name: name.to_owned(),
+            value: value.clone(),
+            shape,
+            flags,
+        },
+        text.clone(),
+    ));
+    text
+}
+
+fn rewrite_field_value(cx: Cx<'_>, shape: Shape, name: &str, value: &Expr) -> Option<String> {
     let value_shape = shape.offset_left(width(name) + 2)?;
     match value.rewrite(cx, value_shape) {
         Some(text) => Some(format!("{name}: {text}")),
@@ -1020,7 +1229,7 @@ fn last_line_extendable(text: &str) -> bool {
 
 /// rustfmt's chain formatting for a receiver and one method call (block indent style).
 fn rewrite_chain(
-    cx: Cx,
+    cx: Cx<'_>,
     shape: Shape,
     receiver: &Expr,
     method: &str,
@@ -1034,10 +1243,15 @@ fn rewrite_chain(
     };
     let child_shape = Shape::indented(child_indent);
     let callee = format!(".{method}");
-    let child = Expr::Call {
-        callee,
-        args: args.to_vec(),
-        kind: CallKind::Method,
+    let child = List {
+        ident: &callee,
+        open: "(",
+        close: ")",
+        items: args,
+        item_max_width: FN_CALL_WIDTH,
+        trailing: Trailing::Vertical,
+        special: None,
+        macro_args: false,
     };
     let extendable = last_line_extendable(&parent);
     let almost_total = if extendable {
@@ -1124,7 +1338,7 @@ fn fits(text: &str, shape: Shape) -> bool {
 
 /// rustfmt's `rewrite_assign_rhs`: `lhs` (which ends with `=` or `:`) and `rhs`, on one line,
 /// or with `rhs` on the next line indented when that looks better.
-fn rewrite_assign(cx: Cx, shape: Shape, lhs: &str, rhs: &Expr) -> Option<String> {
+fn rewrite_assign(cx: Cx<'_>, shape: Shape, lhs: &str, rhs: &Expr) -> Option<String> {
     let lhs_width = last_line_width(lhs);
     let same_shape = shape.offset_left(lhs_width + 1).unwrap_or(Shape {
         width: 0,
@@ -1135,6 +1349,15 @@ fn rewrite_assign(cx: Cx, shape: Shape, lhs: &str, rhs: &Expr) -> Option<String>
     if let Some(text) = &same
         && !text.contains('\n')
         && width(text) <= same_shape.width
+    {
+        return Some(format!("{lhs} {text}"));
+    }
+    // A struct literal broken over lines starts with `Path {` on either line, and a narrower
+    // shape does not take fewer lines: rustfmt keeps it on the line of `lhs` (what
+    // `prefer_next_line` decides), so the next-line layout is not worth writing.
+    if let (Expr::Struct { .. }, Some(text)) = (rhs, &same)
+        && text.contains('\n')
+        && rhs.flat_width() > MAX_WIDTH.saturating_sub(shape.indent + TAB + 1)
     {
         return Some(format!("{lhs} {text}"));
     }
@@ -1160,7 +1383,7 @@ fn rewrite_assign(cx: Cx, shape: Shape, lhs: &str, rhs: &Expr) -> Option<String>
 
 /// rustfmt's `rewrite_match_body` for `pat => body` at `indent`: the body on the line of the
 /// pattern, or in a block of its own when it does not fit there.
-fn rewrite_arm(cx: Cx, indent: usize, pat: &str, body: &Expr) -> Option<String> {
+fn rewrite_arm(cx: Cx<'_>, indent: usize, pat: &str, body: &Expr) -> Option<String> {
     let same_shape = Shape::indented(indent)
         .offset_left(width(pat) + 4)
         .and_then(|s| s.sub_width(1));
@@ -1204,21 +1427,42 @@ impl Code {
 
     /// `lhs = rhs;` (a `let`, `const`, `static` or `type` item), laid out as rustfmt would.
     pub(crate) fn assign(&mut self, lhs: &str, rhs: &Expr) {
-        self.rhs(&format!("{lhs} ="), rhs, ";");
+        self.rhs(lhs, " =", rhs, ";");
     }
 
     /// A struct field `lhs: ty,` (`lhs` is `pub name`), laid out as rustfmt would.
     pub(crate) fn field(&mut self, lhs: &str, ty: &str) {
-        self.rhs(&format!("{lhs}:"), &Expr::text(ty), ",");
+        if self.column() + width(lhs) + 2 + width(ty) + 1 <= MAX_WIDTH {
+            self.indent();
+            for text in [lhs, ": ", ty, ",\n"] {
+                self.out.push_str(text);
+            }
+        } else {
+            self.rhs(lhs, ":", &Expr::text(ty), ",");
+        }
     }
 
-    /// `head rhs` and `end`, where `head` ends with `=` or `:`.
-    fn rhs(&mut self, head: &str, rhs: &Expr, end: &str) {
-        let shape = Shape::indented(self.column()).sub_width(end.len());
-        self.laid_out(
-            |cx| rewrite_assign(cx, shape?, head, rhs),
-            || format!("{head} {}", rhs.flat()),
-        );
+    /// `lhs`, `sep` (`=` or `:`), `rhs` and `end`.
+    fn rhs(&mut self, lhs: &str, sep: &str, rhs: &Expr, end: &str) {
+        let col = self.column();
+        let shape = Shape::indented(col).sub_width(end.len());
+        // The common case, written without building the layouts rustfmt would reject.
+        let head_width = width(lhs) + sep.len() + 1;
+        if let Some(same) = shape.and_then(|s| s.offset_left(head_width))
+            && rhs.fits_flat(same)
+        {
+            self.indent();
+            self.out.push_str(lhs);
+            self.out.push_str(sep);
+            self.out.push(' ');
+            rhs.write_flat(&mut self.out);
+        } else {
+            let head = format!("{lhs}{sep}");
+            self.laid_out(
+                |cx| rewrite_assign(cx, shape?, &head, rhs),
+                || format!("{head} {}", rhs.flat()),
+            );
+        }
         self.out.push_str(end);
         self.out.push('\n');
     }
@@ -1226,7 +1470,12 @@ impl Code {
     /// An expression statement followed by `end` (`;`, or nothing for a block's value).
     pub(crate) fn stmt(&mut self, expr: &Expr, end: &str) {
         let shape = Shape::indented(self.column()).sub_width(end.len());
-        self.laid_out(|cx| expr.rewrite(cx, shape?), || expr.flat());
+        if shape.is_some_and(|s| expr.fits_flat(s)) {
+            self.indent();
+            expr.write_flat(&mut self.out);
+        } else {
+            self.laid_out(|cx| expr.rewrite(cx, shape?), || expr.flat());
+        }
         self.out.push_str(end);
         self.out.push('\n');
     }
@@ -1248,12 +1497,20 @@ impl Code {
     /// the 2021 style edition; the 2024 one lets a string literal run past the line's end): such
     /// a statement is laid out with long literals allowed, as the 2024 style would, and when
     /// even that fails, on one line.
-    fn laid_out(&mut self, layout: impl Fn(Cx) -> Option<String>, flat: impl FnOnce() -> String) {
-        let text = layout(Cx::default())
+    fn laid_out(
+        &mut self,
+        layout: impl Fn(Cx<'_>) -> Option<String>,
+        flat: impl FnOnce() -> String,
+    ) {
+        let cx = Cx {
+            memo: Some(&self.memo),
+            ..Cx::default()
+        };
+        let text = layout(cx)
             .or_else(|| {
                 layout(Cx {
                     long_literals: true,
-                    ..Cx::default()
+                    ..cx
                 })
             })
             .unwrap_or_else(flat);
@@ -1323,5 +1580,347 @@ mod tests {
         assert_eq!(raw_lit(&most), format!("r{hashes}\"{most}\"{hashes}"));
         let too_many = format!("\"{}", "#".repeat(255));
         assert_eq!(raw_lit(&too_many), lit(&too_many));
+    }
+
+    /// `f` writing statements in the body of `fn f()`, as text.
+    fn in_fn(f: impl FnOnce(&mut Code)) -> String {
+        let mut code = Code::default();
+        code.open(format_args!("fn f() {{"));
+        f(&mut code);
+        code.close("}");
+        code.finish()
+    }
+
+    fn lits(texts: &[&str]) -> Vec<Expr> {
+        texts.iter().map(|t| Expr::lit(lit(t))).collect()
+    }
+
+    fn expect_valid(new: Expr) -> Expr {
+        new.method("expect", vec![Expr::lit(lit("a valid example"))])
+    }
+
+    /// Each layout rule of rustfmt the backends rely on, with the text rustfmt writes (each
+    /// expected text is rustfmt's output for itself; `tests/rustfmt.rs` checks whole modules).
+    fn layout_cases() -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "arguments within fn_call_width stay on one line",
+                in_fn(|c| {
+                    c.stmt(
+                        &Expr::call(
+                            "put",
+                            vec![
+                                Expr::text("data"),
+                                Expr::lit(lit("name")),
+                                Expr::text("&self.name"),
+                            ],
+                        ),
+                        ";",
+                    )
+                }),
+            ),
+            (
+                "arguments wider than fn_call_width go one per line, with a trailing comma",
+                in_fn(|c| {
+                    c.stmt(
+                        &Expr::call(
+                            "::metricsmith::types::put",
+                            vec![
+                                Expr::text("data"),
+                                Expr::lit(lit("a_rather_long_property_name")),
+                                Expr::text("&self.a_rather_long_property_name"),
+                            ],
+                        ),
+                        ";",
+                    )
+                }),
+            ),
+            (
+                "a macro's arguments broken over lines get no trailing comma",
+                in_fn(|c| {
+                    c.stmt(
+                        &Expr::call(
+                            "assert!",
+                            vec![
+                                Expr::text("types.is_empty()"),
+                                Expr::lit(lit("expected no amplitude event, got {types:?}")),
+                            ],
+                        ),
+                        ";",
+                    )
+                }),
+            ),
+            (
+                "a single argument wider than fn_call_width stays on the line when it fits",
+                in_fn(|c| {
+                    c.stmt(
+                        &Expr::call(
+                            "::core::option::Option::Some",
+                            lits(&["a string literal of sixty-odd characters, past fn_call_width"]),
+                        ),
+                        ";",
+                    )
+                }),
+            ),
+            (
+                "a nested call as the only argument overflows: its own arguments break",
+                in_fn(|c| {
+                    let format = Expr::call(
+                        "::std::format!",
+                        vec![
+                            Expr::lit(lit("password.forgot.{}.{}")),
+                            Expr::text("self.step"),
+                            Expr::text("self.state"),
+                        ],
+                    );
+                    c.stmt(&Expr::call("::std::borrow::Cow::Owned", vec![format]), "")
+                }),
+            ),
+            (
+                "struct literals: one line within struct_lit_width, else one field per line",
+                in_fn(|c| {
+                    c.assign(
+                        "let a",
+                        &Expr::struct_lit(
+                            "Self",
+                            vec![("step".into(), None), ("state".into(), None)],
+                        ),
+                    );
+                    c.assign(
+                        "let b",
+                        &Expr::struct_lit(
+                            "Self",
+                            vec![("step".into(), None), ("state_of_it".into(), None)],
+                        ),
+                    );
+                }),
+            ),
+            (
+                "a struct literal as the only argument overflows",
+                in_fn(|c| {
+                    let init =
+                        Expr::qualified("values::Kind", "new", vec![Expr::text("kind")]).try_();
+                    c.stmt(
+                        &Expr::call(
+                            "::core::result::Result::Ok",
+                            vec![Expr::struct_lit("Self", vec![("kind".into(), Some(init))])],
+                        ),
+                        "",
+                    )
+                }),
+            ),
+            (
+                "short simple items are packed several to a line, with a trailing comma",
+                in_fn(|c| {
+                    let values = [
+                        "a", "bb", "ccc", "dddd", "eeeee", "ff", "gg", "hh", "ii", "jj", "kk",
+                        "ll", "mm", "nn", "oo", "pp",
+                    ];
+                    c.assign("let expected", &Expr::array(lits(&values)).by_ref());
+                }),
+            ),
+            (
+                "a method call that does not fit goes to the next line, one level deeper",
+                in_fn(|c| {
+                    let hex = Expr::qualified(
+                        "::metricsmith::types::Hex<32>",
+                        "new",
+                        lits(&["0123456789abcdef0123456789abcdef"]),
+                    );
+                    c.assign(
+                        "let identifier",
+                        &Expr::struct_lit("Event", vec![("uid".into(), Some(expect_valid(hex)))]),
+                    );
+                }),
+            ),
+            (
+                "a right-hand side that fits only on the next line goes there",
+                in_fn(|c| {
+                    c.assign(
+                        "const LOGGER: ::core::option::Option<&'static str>",
+                        &Expr::call("::core::option::Option::Some", lits(&["routes.verify"])),
+                    );
+                }),
+            ),
+            (
+                "a type too wide for its line breaks its generic arguments",
+                in_fn(|c| {
+                    let int = Expr::qualified(
+                        "::metricsmith::types::Int<{ -5 }, { i64::MAX }>",
+                        "new",
+                        vec![Expr::lit("0")],
+                    );
+                    let field = (
+                        "a_bounded_integer_property_with_a_long_name".to_owned(),
+                        Some(expect_valid(int)),
+                    );
+                    c.assign("let event", &Expr::struct_lit("Event", vec![field]));
+                }),
+            ),
+            (
+                "a match arm whose body does not fit gets a block",
+                in_fn(|c| {
+                    c.open(format_args!("match value {{"));
+                    let ok = |v: &str| {
+                        Expr::call(
+                            "::core::result::Result::Ok",
+                            vec![Expr::text(format!("Self::{v}"))],
+                        )
+                    };
+                    c.arm(&lit("short"), &ok("Short"));
+                    c.arm(
+                        &lit("a-value-long-enough-to-break-its-match-arm"),
+                        &ok("AValueLongEnoughToBreakItsMatchArm"),
+                    );
+                    c.close("}");
+                }),
+            ),
+            (
+                "a statement with a literal too long for any line: one item per line",
+                in_fn(|c| {
+                    let long = "x".repeat(120);
+                    c.stmt(
+                        &Expr::call("assert_eq!", vec![Expr::text("got"), Expr::lit(lit(&long))]),
+                        ";",
+                    );
+                }),
+            ),
+            (
+                "signatures: one line when they fit, else one parameter per line",
+                {
+                    let mut c = Code::default();
+                    c.fn_open(
+                        "pub fn new",
+                        &[
+                            "step: values::Step".to_owned(),
+                            "state: values::State".to_owned(),
+                        ],
+                        "Self",
+                    );
+                    c.line("todo!()");
+                    c.close("}");
+                    c.fn_open(
+                        "pub fn new",
+                        &[
+                            "first_parameter: values::FirstParameter".to_owned(),
+                            "second_parameter: values::SecondParameter".to_owned(),
+                        ],
+                        "Self",
+                    );
+                    c.line("todo!()");
+                    c.close("}");
+                    c.finish()
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn layouts_are_the_ones_rustfmt_writes() {
+        // Checked with `rustfmt --edition 2021 --check`.
+        let expected = [
+            r#"fn f() {
+    put(data, "name", &self.name);
+}
+"#,
+            r#"fn f() {
+    ::metricsmith::types::put(
+        data,
+        "a_rather_long_property_name",
+        &self.a_rather_long_property_name,
+    );
+}
+"#,
+            r#"fn f() {
+    assert!(
+        types.is_empty(),
+        "expected no amplitude event, got {types:?}"
+    );
+}
+"#,
+            r#"fn f() {
+    ::core::option::Option::Some("a string literal of sixty-odd characters, past fn_call_width");
+}
+"#,
+            r#"fn f() {
+    ::std::borrow::Cow::Owned(::std::format!(
+        "password.forgot.{}.{}",
+        self.step,
+        self.state
+    ))
+}
+"#,
+            r#"fn f() {
+    let a = Self { step, state };
+    let b = Self { step, state_of_it };
+}
+"#,
+            r#"fn f() {
+    ::core::result::Result::Ok(Self {
+        kind: <values::Kind>::new(kind)?,
+    })
+}
+"#,
+            r#"fn f() {
+    let expected = &[
+        "a", "bb", "ccc", "dddd", "eeeee", "ff", "gg", "hh", "ii", "jj", "kk", "ll", "mm", "nn",
+        "oo", "pp",
+    ];
+}
+"#,
+            r#"fn f() {
+    let identifier = Event {
+        uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+            .expect("a valid example"),
+    };
+}
+"#,
+            r#"fn f() {
+    const LOGGER: ::core::option::Option<&'static str> =
+        ::core::option::Option::Some("routes.verify");
+}
+"#,
+            r#"fn f() {
+    let event = Event {
+        a_bounded_integer_property_with_a_long_name: <::metricsmith::types::Int<
+            { -5 },
+            { i64::MAX },
+        >>::new(0)
+        .expect("a valid example"),
+    };
+}
+"#,
+            r#"fn f() {
+    match value {
+        "short" => ::core::result::Result::Ok(Self::Short),
+        "a-value-long-enough-to-break-its-match-arm" => {
+            ::core::result::Result::Ok(Self::AValueLongEnoughToBreakItsMatchArm)
+        }
+    }
+}
+"#,
+            r#"fn f() {
+    assert_eq!(
+        got,
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    );
+}
+"#,
+            r#"pub fn new(step: values::Step, state: values::State) -> Self {
+    todo!()
+}
+pub fn new(
+    first_parameter: values::FirstParameter,
+    second_parameter: values::SecondParameter,
+) -> Self {
+    todo!()
+}
+"#,
+        ];
+        let cases = layout_cases();
+        assert_eq!(cases.len(), expected.len());
+        for ((name, text), expected) in cases.iter().zip(expected) {
+            assert_eq!(text, expected, "{name}");
+        }
     }
 }
