@@ -1432,7 +1432,8 @@ impl Code {
 
     /// A struct field `lhs: ty,` (`lhs` is `pub name`), laid out as rustfmt would.
     pub(crate) fn field(&mut self, lhs: &str, ty: &str) {
-        if self.column() + width(lhs) + 2 + width(ty) + 1 <= MAX_WIDTH {
+        // `lhs: ty,` on one line.
+        if self.column() + width(lhs) + width(": ") + width(ty) + width(",") <= MAX_WIDTH {
             self.indent();
             for text in [lhs, ": ", ty, ",\n"] {
                 self.out.push_str(text);
