@@ -153,9 +153,12 @@ pub(crate) fn raw_lit(text: &str) -> String {
 // limits: `max_width` 100 and the default "width heuristics" (`fn_call_width` 60,
 // `array_width` 60, `struct_lit_width` 18, `short_array_element_width_threshold` 10).
 // The functions below follow rustfmt's own (`overflow.rs`, `chains.rs`, `expr.rs`,
-// `matches.rs`, `items.rs`), simplified to these constructs. Where rustfmt cannot fit a
-// statement at all (a string literal too long for any line), it keeps the statement as written;
-// so does [`Code`] (one line).
+// `matches.rs`, `items.rs`), simplified to these constructs and to the 2021 style edition
+// (which rustfmt uses for `--edition 2021`). Where rustfmt cannot fit a statement at all (a
+// string literal too long for any line), it keeps the statement as written; [`Code`] writes such
+// a statement as the 2024 style edition formats it (see `Code::laid_out`).
+// What is not modelled, because the backends never write it: comments inside expressions,
+// closures, blocks, `if`/`match` as arguments, binary operators, attributes on expressions.
 
 /// rustfmt's `max_width`.
 const MAX_WIDTH: usize = 100;
