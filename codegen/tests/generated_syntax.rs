@@ -11,80 +11,8 @@ use std::path::{Path, PathBuf};
 use metricsmith_codegen::{Builder, GeneratedFile, spec};
 use metricsmith_spec::MappingSpec;
 
-const AWKWARD: &str = r###"metricsmith: 1
-service: awkward-service
-description: "Quotes \" and backslashes \\ and braces {} in a description,\r\nwith a carriage return, */ and /* and é ✓."
-defaults:
-  owners: ['o@example.com']
-  bugs: ['https://example.com/1']
-  data_reviews: ['https://example.com/2']
-  expires: never
-mozlog:
-  logger: "awk\"ward\\logger"
-  stream: stdout
-events:
-  quote.event:
-    description: "An event whose description holds \"quotes\", a \\ backslash,\ra carriage return and {braces}."
-    kinds: [activity, not-flow]
-    properties:
-      type:
-        type: string
-        pattern: '^["\\a-z{}]+$'
-        max_length: 8
-        description: "A property named like a keyword, matching quotes and \\ backslashes."
-        required: true
-      self_:
-        type: enum
-        values: ['a"b', 'c\d', 'mod', 'éa']
-        description: Enum values that are not identifiers.
-        required: false
-      low:
-        type: integer
-        min: -9223372036854775808
-        max: -1
-        description: The most negative bounds.
-        required: true
-      high:
-        type: integer
-        min: 0
-        max: 9223372036854775807
-        description: The largest bound.
-        required: false
-      ids:
-        type: list
-        items: {type: hex, length: 4}
-        description: A list of hex ids.
-        required: false
-families:
-  brace:
-    name: 'brace.{kind}.x'
-    description: A family whose name template has text around the parameter.
-    kinds: [activity, not-flow]
-    parameters:
-      kind:
-        type: enum
-        values: ['a"b', 'fn']
-        description: A parameter whose values are not identifiers.
-amplitude:
-  groups:
-    quote:
-      prefix: 'fxa_"quote\'
-      description: A group whose prefix needs escaping.
-  rules:
-    - pattern: '^quote\.(event)$'
-      description: A rule.
-      group: quote
-      event: 'a "quoted"## \ event'
-  layout:
-    fields: {user_id: data.uid}
-  examples:
-    - description: "An example whose data holds \"quotes\" and \\ backslashes."
-      event: quote.event
-      time: 1551700123456
-      data: {"uid": "0123456789abcdef0123456789abcdef", "type": "\"\\"}
-      expect:
-        - {"op": "amplitudeEvent", "event_type": "fxa_\"quote\\ - a \"quoted\"## \\ event", "time": 1551700123456, "user_id": "0123456789abcdef0123456789abcdef", "event_properties": {}, "user_properties": {}}
-"###;
+/// The schema of awkward strings and names (also checked by `rustfmt.rs`).
+const AWKWARD: &str = include_str!("schemas/awkward.yaml");
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("metricsmith-{name}-{}", std::process::id()));

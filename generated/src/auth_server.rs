@@ -473,7 +473,11 @@ impl AccountSigned {
     pub const NAME: &'static str = "account.signed";
 }
 impl ::metricsmith::types::Event for AccountSigned {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: true, flow: ::metricsmith::emit::FlowKind::Optional, not_flow_for_services: &["content-server"] };
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
+        activity: true,
+        flow: ::metricsmith::emit::FlowKind::Optional,
+        not_flow_for_services: &["content-server"],
+    };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
@@ -854,12 +858,8 @@ impl AccountReminder {
     /// The name template.
     pub const TEMPLATE: &'static str = "account.reminder.{reminder}";
     /// The `account.reminder.{reminder}` event of these parameters.
-    pub fn new(
-        reminder: values::Reminder,
-    ) -> Self {
-        Self {
-            reminder,
-        }
+    pub fn new(reminder: values::Reminder) -> Self {
+        Self { reminder }
     }
 }
 impl ::metricsmith::types::Event for AccountReminder {
@@ -883,9 +883,7 @@ impl EmailBounced {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        template: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(template: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             template: <values::Template>::new(template)?,
         })
@@ -912,9 +910,7 @@ impl EmailDelivered {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        template: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(template: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             template: <values::Template>::new(template)?,
         })
@@ -941,9 +937,7 @@ impl EmailResent {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        kind: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(kind: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             kind: <values::Kind>::new(kind)?,
         })
@@ -970,16 +964,18 @@ impl EmailSent {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        template: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(template: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             template: <values::Template>::new(template)?,
         })
     }
 }
 impl ::metricsmith::types::Event for EmailSent {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
+        activity: false,
+        flow: ::metricsmith::emit::FlowKind::None,
+        not_flow_for_services: &[],
+    };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
@@ -996,12 +992,8 @@ impl FlowCompleteTyped {
     /// The name template.
     pub const TEMPLATE: &'static str = "flow.complete.{flow_type}";
     /// The `flow.complete.{flow_type}` event of these parameters.
-    pub fn new(
-        flow_type: values::FlowType,
-    ) -> Self {
-        Self {
-            flow_type,
-        }
+    pub fn new(flow_type: values::FlowType) -> Self {
+        Self { flow_type }
     }
 }
 impl ::metricsmith::types::Event for FlowCompleteTyped {
@@ -1025,9 +1017,7 @@ impl FlowContinued {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        flow_id: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(flow_id: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             flow_id: <::metricsmith::types::Hex<64>>::new(flow_id)?,
         })
@@ -1053,14 +1043,8 @@ impl PasswordForgot {
     /// The name template.
     pub const TEMPLATE: &'static str = "password.forgot.{step}.{state}";
     /// The `password.forgot.{step}.{state}` event of these parameters.
-    pub fn new(
-        step: values::Step,
-        state: values::State,
-    ) -> Self {
-        Self {
-            step,
-            state,
-        }
+    pub fn new(step: values::Step, state: values::State) -> Self {
+        Self { step, state }
     }
 }
 impl ::metricsmith::types::Event for PasswordForgot {
@@ -1068,7 +1052,11 @@ impl ::metricsmith::types::Event for PasswordForgot {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("password.forgot.{}.{}", self.step, self.state))
+        ::std::borrow::Cow::Owned(::std::format!(
+            "password.forgot.{}.{}",
+            self.step,
+            self.state
+        ))
     }
 }
 /// `route.{path}.{status}`: A request to an auth-server route finished (not for 404s, OPTIONS or the ignored polling routes). The status is the HTTP status, followed by `.<errno>` (999 when unknown) for errors.
@@ -1117,9 +1105,7 @@ impl RoutePerformance {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        path: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(path: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             path: <values::Path>::new(path)?,
         })
@@ -1146,9 +1132,7 @@ impl SmsRegion {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        region: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(region: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             region: <values::Region>::new(region)?,
         })
@@ -1198,12 +1182,12 @@ pub mod values {
     /// The constraints of [`Service`].
     #[derive(Debug)]
     pub enum ServiceRule {}
-    static SERVICE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^(?:sync|content-server|[0-9a-f]{16})$",
-    );
+    static SERVICE_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^(?:sync|content-server|[0-9a-f]{16})$");
     impl ::metricsmith::types::TextRule for ServiceRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SERVICE_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&SERVICE_PATTERN);
     }
     /// The values of `reminder`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1217,11 +1201,7 @@ pub mod values {
     }
     impl Reminder {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::First,
-            Self::Second,
-            Self::Third,
-        ];
+        pub const ALL: &'static [Self] = &[Self::First, Self::Second, Self::Third];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1239,11 +1219,7 @@ pub mod values {
                 "second" => ::core::result::Result::Ok(Self::Second),
                 "third" => ::core::result::Result::Ok(Self::Third),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "first",
-                        "second",
-                        "third",
-                    ],
+                    expected: &["first", "second", "third"],
                     value: value.into(),
                 }),
             }
@@ -1264,24 +1240,24 @@ pub mod values {
     /// The constraints of [`Template`].
     #[derive(Debug)]
     pub enum TemplateRule {}
-    static TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z0-9_]+$",
-    );
+    static TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z0-9_]+$");
     impl ::metricsmith::types::TextRule for TemplateRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&TEMPLATE_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&TEMPLATE_PATTERN);
     }
     /// A `kind` value of at most 64 characters matching `^[A-Za-z_]+$`.
     pub type Kind = ::metricsmith::types::Text<KindRule>;
     /// The constraints of [`Kind`].
     #[derive(Debug)]
     pub enum KindRule {}
-    static KIND_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z_]+$",
-    );
+    static KIND_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z_]+$");
     impl ::metricsmith::types::TextRule for KindRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&KIND_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&KIND_PATTERN);
     }
     /// The values of `flow_type`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1293,10 +1269,7 @@ pub mod values {
     }
     impl FlowType {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::Login,
-            Self::Registration,
-        ];
+        pub const ALL: &'static [Self] = &[Self::Login, Self::Registration];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1312,10 +1285,7 @@ pub mod values {
                 "login" => ::core::result::Result::Ok(Self::Login),
                 "registration" => ::core::result::Result::Ok(Self::Registration),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "login",
-                        "registration",
-                    ],
+                    expected: &["login", "registration"],
                     value: value.into(),
                 }),
             }
@@ -1343,11 +1313,7 @@ pub mod values {
     }
     impl Step {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::SendCode,
-            Self::ResendCode,
-            Self::VerifyCode,
-        ];
+        pub const ALL: &'static [Self] = &[Self::SendCode, Self::ResendCode, Self::VerifyCode];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1365,11 +1331,7 @@ pub mod values {
                 "resend_code" => ::core::result::Result::Ok(Self::ResendCode),
                 "verify_code" => ::core::result::Result::Ok(Self::VerifyCode),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "send_code",
-                        "resend_code",
-                        "verify_code",
-                    ],
+                    expected: &["send_code", "resend_code", "verify_code"],
                     value: value.into(),
                 }),
             }
@@ -1395,10 +1357,7 @@ pub mod values {
     }
     impl State {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::Start,
-            Self::Completed,
-        ];
+        pub const ALL: &'static [Self] = &[Self::Start, Self::Completed];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -1414,10 +1373,7 @@ pub mod values {
                 "start" => ::core::result::Result::Ok(Self::Start),
                 "completed" => ::core::result::Result::Ok(Self::Completed),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "start",
-                        "completed",
-                    ],
+                    expected: &["start", "completed"],
                     value: value.into(),
                 }),
             }
@@ -1438,48 +1394,48 @@ pub mod values {
     /// The constraints of [`Path`].
     #[derive(Debug)]
     pub enum PathRule {}
-    static PATH_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^/[A-Za-z0-9_/.-]*$",
-    );
+    static PATH_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^/[A-Za-z0-9_/.-]*$");
     impl ::metricsmith::types::TextRule for PathRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(256);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&PATH_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&PATH_PATTERN);
     }
     /// A `status` value matching `^[1-5][0-9]{2}(?:\.[0-9]+)?$`.
     pub type Status = ::metricsmith::types::Text<StatusRule>;
     /// The constraints of [`Status`].
     #[derive(Debug)]
     pub enum StatusRule {}
-    static STATUS_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[1-5][0-9]{2}(?:\\.[0-9]+)?$",
-    );
+    static STATUS_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[1-5][0-9]{2}(?:\\.[0-9]+)?$");
     impl ::metricsmith::types::TextRule for StatusRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&STATUS_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&STATUS_PATTERN);
     }
     /// A `region` value matching `^[A-Z]{2}$`.
     pub type Region = ::metricsmith::types::Text<RegionRule>;
     /// The constraints of [`Region`].
     #[derive(Debug)]
     pub enum RegionRule {}
-    static REGION_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Z]{2}$",
-    );
+    static REGION_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Z]{2}$");
     impl ::metricsmith::types::TextRule for RegionRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::None;
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REGION_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&REGION_PATTERN);
     }
     /// A `sms_template` value of at most 64 characters matching `^[A-Za-z]+$`.
     pub type SmsTemplate = ::metricsmith::types::Text<SmsTemplateRule>;
     /// The constraints of [`SmsTemplate`].
     #[derive(Debug)]
     pub enum SmsTemplateRule {}
-    static SMS_TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z]+$",
-    );
+    static SMS_TEMPLATE_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z]+$");
     impl ::metricsmith::types::TextRule for SmsTemplateRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SMS_TEMPLATE_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&SMS_TEMPLATE_PATTERN);
     }
 }
 #[cfg(test)]
@@ -1488,23 +1444,41 @@ mod tests {
     /// `account.changedPassword` maps to nothing.
     #[test]
     fn event_account_changed_password() {
-        let event = AccountChangedPassword { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.changedPassword");
+        let event = AccountChangedPassword {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.changedPassword"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.confirmed` maps to `fxa_login - email_confirmed`.
     #[test]
     fn event_account_confirmed() {
-        let event = AccountConfirmed { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.confirmed");
+        let event = AccountConfirmed {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.confirmed"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - email_confirmed"]);
     }
     /// `account.created` maps to `fxa_reg - created`.
     #[test]
     fn event_account_created() {
-        let event = AccountCreated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = AccountCreated {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "account.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - created"]);
@@ -1512,23 +1486,41 @@ mod tests {
     /// `account.deleted` maps to nothing.
     #[test]
     fn event_account_deleted() {
-        let event = AccountDeleted { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = AccountDeleted {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "account.deleted");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.keyfetch` maps to nothing.
     #[test]
     fn event_account_keyfetch() {
-        let event = AccountKeyfetch { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.keyfetch");
+        let event = AccountKeyfetch {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.keyfetch"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.login` maps to `fxa_login - success`.
     #[test]
     fn event_account_login() {
-        let event = AccountLogin { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = AccountLogin {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "account.login");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - success"]);
@@ -1537,7 +1529,10 @@ mod tests {
     #[test]
     fn event_account_login_blocked() {
         let event = AccountLoginBlocked;
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.blocked");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.login.blocked"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - blocked"]);
     }
@@ -1545,7 +1540,10 @@ mod tests {
     #[test]
     fn event_account_login_confirmed_unblock_code() {
         let event = AccountLoginConfirmedUnblockCode;
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.confirmedUnblockCode");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.login.confirmedUnblockCode"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - unblock_success"]);
     }
@@ -1553,30 +1551,55 @@ mod tests {
     #[test]
     fn event_account_login_invalid_unblock_code() {
         let event = AccountLoginInvalidUnblockCode;
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.invalidUnblockCode");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.login.invalidUnblockCode"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.login.sentUnblockCode` maps to nothing.
     #[test]
     fn event_account_login_sent_unblock_code() {
         let event = AccountLoginSentUnblockCode;
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.login.sentUnblockCode");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.login.sentUnblockCode"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.reset` maps to `fxa_login - forgot_complete`, `fxa_login - complete`.
     #[test]
     fn event_account_reset() {
-        let event = AccountReset { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = AccountReset {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "account.reset");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert_eq!(types, ["fxa_login - forgot_complete", "fxa_login - complete"]);
+        assert_eq!(
+            types,
+            ["fxa_login - forgot_complete", "fxa_login - complete"]
+        );
     }
     /// `account.signed` maps to `fxa_activity - cert_signed`.
     #[test]
     fn event_account_signed() {
-        let event = AccountSigned { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: ::core::option::Option::Some(<::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example")) };
+        let event = AccountSigned {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            device_id: ::core::option::Option::Some(
+                <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                    .expect("a valid example"),
+            ),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "account.signed");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - cert_signed"]);
@@ -1584,8 +1607,15 @@ mod tests {
     /// `account.verified` maps to `fxa_reg - email_confirmed`.
     #[test]
     fn event_account_verified() {
-        let event = AccountVerified { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), marketing_opt_in: true };
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.verified");
+        let event = AccountVerified {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            marketing_opt_in: true,
+        };
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.verified"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - email_confirmed"]);
     }
@@ -1595,63 +1625,116 @@ mod tests {
         let event = CustomsBlocked;
         assert_eq!(::metricsmith::types::Event::name(&event), "customs.blocked");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `device.created` maps to nothing.
     #[test]
     fn event_device_created() {
-        let event = DeviceCreated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), is_placeholder: true };
+        let event = DeviceCreated {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            is_placeholder: true,
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "device.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `device.deleted` maps to nothing.
     #[test]
     fn event_device_deleted() {
-        let event = DeviceDeleted { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = DeviceDeleted {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "device.deleted");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `device.updated` maps to nothing.
     #[test]
     fn event_device_updated() {
-        let event = DeviceUpdated { uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), is_placeholder: true };
+        let event = DeviceUpdated {
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            is_placeholder: true,
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "device.updated");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.confirmation.sent` maps to nothing.
     #[test]
     fn event_email_confirmation_sent() {
         let event = EmailConfirmationSent;
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.confirmation.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.tokencode.sent` maps to nothing.
     #[test]
     fn event_email_tokencode_sent() {
         let event = EmailTokencodeSent;
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.tokencode.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.tokencode.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.verification.sent` maps to nothing.
     #[test]
     fn event_email_verification_sent() {
         let event = EmailVerificationSent;
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.verification.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.verification.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.verify_code.clicked` maps to nothing.
     #[test]
     fn event_email_verify_code_clicked() {
         let event = EmailVerifyCodeClicked;
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.verify_code.clicked");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.verify_code.clicked"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `flow.complete` maps to nothing.
     #[test]
@@ -1659,101 +1742,176 @@ mod tests {
         let event = FlowComplete;
         assert_eq!(::metricsmith::types::Event::name(&event), "flow.complete");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `recoveryCode.replaced` maps to nothing.
     #[test]
     fn event_recovery_code_replaced() {
         let event = RecoveryCodeReplaced;
-        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryCode.replaced");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "recoveryCode.replaced"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `recoveryCode.verified` maps to nothing.
     #[test]
     fn event_recovery_code_verified() {
         let event = RecoveryCodeVerified;
-        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryCode.verified");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "recoveryCode.verified"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `recoveryKey.created` maps to nothing.
     #[test]
     fn event_recovery_key_created() {
         let event = RecoveryKeyCreated;
-        assert_eq!(::metricsmith::types::Event::name(&event), "recoveryKey.created");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "recoveryKey.created"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `signinCode.consumed` maps to nothing.
     #[test]
     fn event_signin_code_consumed() {
         let event = SigninCodeConsumed;
-        assert_eq!(::metricsmith::types::Event::name(&event), "signinCode.consumed");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "signinCode.consumed"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `sms.installFirefox.sent` maps to `fxa_sms - sent`.
     #[test]
     fn event_sms_install_firefox_sent() {
         let event = SmsInstallFirefoxSent;
-        assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "sms.installFirefox.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_sms - sent"]);
     }
     /// `sync.sentTabToDevice` maps to nothing.
     #[test]
     fn event_sync_sent_tab_to_device() {
-        let event = SyncSentTabToDevice { device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example"), service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
-        assert_eq!(::metricsmith::types::Event::name(&event), "sync.sentTabToDevice");
+        let event = SyncSentTabToDevice {
+            device_id: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+            service: <values::Service>::new("sync").expect("a valid example"),
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "sync.sentTabToDevice"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `tokenCodes.verified` maps to nothing.
     #[test]
     fn event_token_codes_verified() {
         let event = TokenCodesVerified;
-        assert_eq!(::metricsmith::types::Event::name(&event), "tokenCodes.verified");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "tokenCodes.verified"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `totpToken.created` maps to nothing.
     #[test]
     fn event_totp_token_created() {
         let event = TotpTokenCreated;
-        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.created");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "totpToken.created"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `totpToken.unverified` maps to nothing.
     #[test]
     fn event_totp_token_unverified() {
         let event = TotpTokenUnverified;
-        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.unverified");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "totpToken.unverified"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `totpToken.verified` maps to nothing.
     #[test]
     fn event_totp_token_verified() {
         let event = TotpTokenVerified;
-        assert_eq!(::metricsmith::types::Event::name(&event), "totpToken.verified");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "totpToken.verified"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `account.reminder.first` maps to nothing.
     #[test]
     fn family_account_reminder() {
         let event = AccountReminder::new(values::Reminder::First);
-        assert_eq!(::metricsmith::types::Event::name(&event), "account.reminder.first");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "account.reminder.first"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.lowRecoveryCodesEmail.bounced` maps to `fxa_email - bounced`.
     #[test]
     fn family_email_bounced() {
         let event = EmailBounced::new("lowRecoveryCodesEmail").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.lowRecoveryCodesEmail.bounced");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.lowRecoveryCodesEmail.bounced"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_email - bounced"]);
     }
@@ -1761,9 +1919,15 @@ mod tests {
     #[test]
     fn family_email_delivered() {
         let event = EmailDelivered::new("confirmation").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.delivered");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.confirmation.delivered"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.a.resent` maps to nothing.
     #[test]
@@ -1771,39 +1935,65 @@ mod tests {
         let event = EmailResent::new("a").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "email.a.resent");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `email.confirmation.sent` maps to nothing.
     #[test]
     fn family_email_sent() {
         let event = EmailSent::new("confirmation").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "email.confirmation.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "email.confirmation.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `flow.complete.login` maps to `fxa_login - complete`.
     #[test]
     fn family_flow_complete_typed() {
         let event = FlowCompleteTyped::new(values::FlowType::Login);
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.complete.login");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.complete.login"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - complete"]);
     }
     /// `flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef` maps to nothing.
     #[test]
     fn family_flow_continued() {
-        let event = FlowContinued::new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        let event =
+            FlowContinued::new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+                .expect("a valid example");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.continued.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `password.forgot.send_code.start` maps to nothing.
     #[test]
     fn family_password_forgot() {
         let event = PasswordForgot::new(values::Step::SendCode, values::State::Start);
-        assert_eq!(::metricsmith::types::Event::name(&event), "password.forgot.send_code.start");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "password.forgot.send_code.start"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `route./a.100` maps to nothing.
     #[test]
@@ -1811,15 +2001,24 @@ mod tests {
         let event = Route::new("/a", "100").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "route./a.100");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `route.performance./a` maps to nothing.
     #[test]
     fn family_route_performance() {
         let event = RoutePerformance::new("/a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "route.performance./a");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "route.performance./a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `sms.region.AA` maps to nothing.
     #[test]
@@ -1827,38 +2026,62 @@ mod tests {
         let event = SmsRegion::new("AA").expect("a valid example");
         assert_eq!(::metricsmith::types::Event::name(&event), "sms.region.AA");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
-        assert!(types.is_empty(), "expected no amplitude event, got {types:?}");
+        assert!(
+            types.is_empty(),
+            "expected no amplitude event, got {types:?}"
+        );
     }
     /// `sms.installFirefox.sent` maps to `fxa_sms - sent`.
     #[test]
     fn family_sms_sent() {
         let event = SmsSent::new("installFirefox").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "sms.installFirefox.sent");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "sms.installFirefox.sent"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_sms - sent"]);
     }
     /// Rule 1 (`^email\.(\w+)\.bounced$`) with `email.lowRecoveryCodesEmail.bounced`.
     #[test]
     fn rule_1() {
-        assert_eq!(super::mapping().resolve("email.lowRecoveryCodesEmail.bounced"), Some(::metricsmith::amplitude::Matched::Rule(0)));
+        assert_eq!(
+            super::mapping().resolve("email.lowRecoveryCodesEmail.bounced"),
+            Some(::metricsmith::amplitude::Matched::Rule(0))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "email.lowRecoveryCodesEmail.bounced", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "email.lowRecoveryCodesEmail.bounced",
+            &data,
+        );
         assert_eq!(types, ["fxa_email - bounced"]);
     }
     /// Rule 2 (`^email\.(\w+)\.sent$`) with `email.lowRecoveryCodesEmail.sent`.
     #[test]
     fn rule_2() {
-        assert_eq!(super::mapping().resolve("email.lowRecoveryCodesEmail.sent"), Some(::metricsmith::amplitude::Matched::Rule(1)));
+        assert_eq!(
+            super::mapping().resolve("email.lowRecoveryCodesEmail.sent"),
+            Some(::metricsmith::amplitude::Matched::Rule(1))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "email.lowRecoveryCodesEmail.sent", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "email.lowRecoveryCodesEmail.sent",
+            &data,
+        );
         assert_eq!(types, ["fxa_email - sent"]);
     }
     /// Rule 3 (`^flow\.complete\.(\w+)$`) with `flow.complete.activity`.
     #[test]
     fn rule_3() {
-        assert_eq!(super::mapping().resolve("flow.complete.activity"), Some(::metricsmith::amplitude::Matched::Rule(2)));
+        assert_eq!(
+            super::mapping().resolve("flow.complete.activity"),
+            Some(::metricsmith::amplitude::Matched::Rule(2))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
     /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:379): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
@@ -1868,7 +2091,9 @@ mod tests {
             super::mapping(),
             "account.login",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some("{\"uid\":\"0123456789abcdef0123456789abcdef\",\"service\":\"2\",\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}"),
+            ::core::option::Option::Some(
+                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"service\":\"2\",\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
+            ),
             &[("0", "amo"), ("1", "pocket")],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1885,7 +2110,9 @@ mod tests {
             super::mapping(),
             "account.reset",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some("{\"uid\":\"0123456789abcdef0123456789abcdef\",\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"flowBeginTime\":1551700000000,\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}"),
+            ::core::option::Option::Some(
+                "{\"uid\":\"0123456789abcdef0123456789abcdef\",\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"flowBeginTime\":1551700000000,\"lang\":\"en-US\",\"country\":\"United States\",\"region\":\"California\",\"os\":\"Mac OS X\",\"osVersion\":\"10.13\",\"browser\":\"Firefox\",\"browserVersion\":\"57.0\"}",
+            ),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1907,8 +2134,7 @@ mod tests {
             &[],
             ::core::option::Option::None,
             1551700200000,
-            &[
-            ],
+            &[],
         );
         assert_eq!(got, want);
     }

@@ -425,9 +425,7 @@ impl AppStoreLink {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        os: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(os: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             os: <values::Os>::new(os)?,
         })
@@ -438,7 +436,10 @@ impl ::metricsmith::types::Event for AppStoreLink {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("flow.connect-another-device.link.app-store.{}", self.os))
+        ::std::borrow::Cow::Owned(::std::format!(
+            "flow.connect-another-device.link.app-store.{}",
+            self.os
+        ))
     }
 }
 /// `flow.{flow}.{source}`: A connect-another-device entry point was shown (install_from or signin_from).
@@ -487,9 +488,7 @@ impl DisconnectDevice {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        reason: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(reason: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             reason: <values::Reason>::new(reason)?,
         })
@@ -500,7 +499,10 @@ impl ::metricsmith::types::Event for DisconnectDevice {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("settings.clients.disconnect.submit.{}", self.reason))
+        ::std::borrow::Cow::Owned(::std::format!(
+            "settings.clients.disconnect.submit.{}",
+            self.reason
+        ))
     }
 }
 /// `flow.{view}.forgot-password`: The user clicked the forgot-password link on a view.
@@ -516,9 +518,7 @@ impl ForgotPassword {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::Os>::new(view)?,
         })
@@ -545,9 +545,7 @@ impl HaveAccount {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::Os>::new(view)?,
         })
@@ -571,12 +569,8 @@ impl Newsletter {
     /// The name template.
     pub const TEMPLATE: &'static str = "settings.communication-preferences.{choice}.success";
     /// The `settings.communication-preferences.{choice}.success` event of these parameters.
-    pub fn new(
-        choice: values::Choice,
-    ) -> Self {
-        Self {
-            choice,
-        }
+    pub fn new(choice: values::Choice) -> Self {
+        Self { choice }
     }
 }
 impl ::metricsmith::types::Event for Newsletter {
@@ -584,7 +578,10 @@ impl ::metricsmith::types::Event for Newsletter {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("settings.communication-preferences.{}.success", self.choice))
+        ::std::borrow::Cow::Owned(::std::format!(
+            "settings.communication-preferences.{}.success",
+            self.choice
+        ))
     }
 }
 /// `experiment.{arm}.passwordStrength.{outcome}`: The password-strength experiment evaluated a password in one of its arms.
@@ -617,7 +614,11 @@ impl ::metricsmith::types::Event for PasswordStrength {
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::None;
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(::std::format!("experiment.{}.passwordStrength.{}", self.arm, self.outcome))
+        ::std::borrow::Cow::Owned(::std::format!(
+            "experiment.{}.passwordStrength.{}",
+            self.arm,
+            self.outcome
+        ))
     }
 }
 /// `screen.{view}`: A view was shown.
@@ -633,9 +634,7 @@ impl Screen {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::View>::new(view)?,
         })
@@ -662,9 +661,7 @@ impl VerificationClicked {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::Os>::new(view)?,
         })
@@ -691,9 +688,7 @@ impl ViewEngage {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::Os>::new(view)?,
         })
@@ -720,9 +715,7 @@ impl ViewSubmit {
     ///
     /// # Errors
     /// A parameter that does not satisfy its type.
-    pub fn new(
-        view: &str,
-    ) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
+    pub fn new(view: &str) -> ::core::result::Result<Self, ::metricsmith::types::InvalidValue> {
         ::core::result::Result::Ok(Self {
             view: <values::Os>::new(view)?,
         })
@@ -743,12 +736,12 @@ pub mod values {
     /// The constraints of [`Os`].
     #[derive(Debug)]
     pub enum OsRule {}
-    static OS_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z0-9_-]+$",
-    );
+    static OS_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z0-9_-]+$");
     impl ::metricsmith::types::TextRule for OsRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&OS_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&OS_PATTERN);
     }
     /// The values of `flow`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -760,10 +753,7 @@ pub mod values {
     }
     impl Flow {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::InstallFrom,
-            Self::SigninFrom,
-        ];
+        pub const ALL: &'static [Self] = &[Self::InstallFrom, Self::SigninFrom];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -779,10 +769,7 @@ pub mod values {
                 "install_from" => ::core::result::Result::Ok(Self::InstallFrom),
                 "signin_from" => ::core::result::Result::Ok(Self::SigninFrom),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "install_from",
-                        "signin_from",
-                    ],
+                    expected: &["install_from", "signin_from"],
                     value: value.into(),
                 }),
             }
@@ -803,24 +790,24 @@ pub mod values {
     /// The constraints of [`Source`].
     #[derive(Debug)]
     pub enum SourceRule {}
-    static SOURCE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z0-9_]+$",
-    );
+    static SOURCE_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z0-9_]+$");
     impl ::metricsmith::types::TextRule for SourceRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SOURCE_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&SOURCE_PATTERN);
     }
     /// A `reason` value of at most 32 characters matching `^[a-z]+$`.
     pub type Reason = ::metricsmith::types::Text<ReasonRule>;
     /// The constraints of [`Reason`].
     #[derive(Debug)]
     pub enum ReasonRule {}
-    static REASON_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[a-z]+$",
-    );
+    static REASON_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[a-z]+$");
     impl ::metricsmith::types::TextRule for ReasonRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&REASON_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&REASON_PATTERN);
     }
     /// The values of `choice`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -832,10 +819,7 @@ pub mod values {
     }
     impl Choice {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::OptIn,
-            Self::OptOut,
-        ];
+        pub const ALL: &'static [Self] = &[Self::OptIn, Self::OptOut];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -851,10 +835,7 @@ pub mod values {
                 "optIn" => ::core::result::Result::Ok(Self::OptIn),
                 "optOut" => ::core::result::Result::Ok(Self::OptOut),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "optIn",
-                        "optOut",
-                    ],
+                    expected: &["optIn", "optOut"],
                     value: value.into(),
                 }),
             }
@@ -884,12 +865,8 @@ pub mod values {
     }
     impl Arm {
         /// Every value, in declared order.
-        pub const ALL: &'static [Self] = &[
-            Self::Control,
-            Self::DesignF,
-            Self::DesignG,
-            Self::Treatment,
-        ];
+        pub const ALL: &'static [Self] =
+            &[Self::Control, Self::DesignF, Self::DesignG, Self::Treatment];
         /// The value as it appears in event data.
         pub const fn as_str(self) -> &'static str {
             match self {
@@ -909,12 +886,7 @@ pub mod values {
                 "designG" => ::core::result::Result::Ok(Self::DesignG),
                 "treatment" => ::core::result::Result::Ok(Self::Treatment),
                 _ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {
-                    expected: &[
-                        "control",
-                        "designF",
-                        "designG",
-                        "treatment",
-                    ],
+                    expected: &["control", "designF", "designG", "treatment"],
                     value: value.into(),
                 }),
             }
@@ -935,12 +907,12 @@ pub mod values {
     /// The constraints of [`View`].
     #[derive(Debug)]
     pub enum ViewRule {}
-    static VIEW_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^(?:oauth\\.)?[A-Za-z0-9_-]+$",
-    );
+    static VIEW_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^(?:oauth\\.)?[A-Za-z0-9_-]+$");
     impl ::metricsmith::types::TextRule for ViewRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&VIEW_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&VIEW_PATTERN);
     }
 }
 #[cfg(test)]
@@ -950,7 +922,10 @@ mod tests {
     #[test]
     fn event_flow_reset_password_submit() {
         let event = FlowResetPasswordSubmit;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.reset-password.submit");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.reset-password.submit"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_submit"]);
     }
@@ -958,7 +933,10 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_engage() {
         let event = FlowSigninTotpCodeEngage;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.engage");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.engage"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
@@ -966,7 +944,10 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_submit() {
         let event = FlowSigninTotpCodeSubmit;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.submit");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.submit"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_submit"]);
     }
@@ -974,7 +955,10 @@ mod tests {
     #[test]
     fn event_flow_signin_totp_code_success() {
         let event = FlowSigninTotpCodeSuccess;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.success");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.success"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
@@ -982,7 +966,10 @@ mod tests {
     #[test]
     fn event_flow_update_firefox_engage() {
         let event = FlowUpdateFirefoxEngage;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.update-firefox.engage");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.update-firefox.engage"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_notify - update_firefox_engage"]);
     }
@@ -990,7 +977,10 @@ mod tests {
     #[test]
     fn event_flow_update_firefox_view() {
         let event = FlowUpdateFirefoxView;
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.update-firefox.view");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.update-firefox.view"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_notify - update_firefox_view"]);
     }
@@ -998,7 +988,10 @@ mod tests {
     #[test]
     fn event_screen_settings_two_step_authentication() {
         let event = ScreenSettingsTwoStepAuthentication;
-        assert_eq!(::metricsmith::types::Event::name(&event), "screen.settings.two-step-authentication");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "screen.settings.two-step-authentication"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - two_step_authentication_view"]);
     }
@@ -1006,7 +999,10 @@ mod tests {
     #[test]
     fn event_screen_signin_totp_code() {
         let event = ScreenSigninTotpCode;
-        assert_eq!(::metricsmith::types::Event::name(&event), "screen.signin-totp-code");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "screen.signin-totp-code"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
@@ -1014,7 +1010,10 @@ mod tests {
     #[test]
     fn event_settings_change_password_success() {
         let event = SettingsChangePasswordSuccess;
-        assert_eq!(::metricsmith::types::Event::name(&event), "settings.change-password.success");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "settings.change-password.success"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - password"]);
     }
@@ -1022,7 +1021,10 @@ mod tests {
     #[test]
     fn event_settings_signout_success() {
         let event = SettingsSignoutSuccess;
-        assert_eq!(::metricsmith::types::Event::name(&event), "settings.signout.success");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "settings.signout.success"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - logout"]);
     }
@@ -1030,15 +1032,22 @@ mod tests {
     #[test]
     fn family_app_store_link() {
         let event = AppStoreLink::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.connect-another-device.link.app-store.a");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.connect-another-device.link.app-store.a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_connect_device - engage"]);
     }
     /// `flow.install_from.a` maps to `fxa_connect_device - view`.
     #[test]
     fn family_connect_device_view() {
-        let event = ConnectDeviceView::new(values::Flow::InstallFrom, "a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.install_from.a");
+        let event =
+            ConnectDeviceView::new(values::Flow::InstallFrom, "a").expect("a valid example");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.install_from.a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_connect_device - view"]);
     }
@@ -1046,7 +1055,10 @@ mod tests {
     #[test]
     fn family_disconnect_device() {
         let event = DisconnectDevice::new("a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "settings.clients.disconnect.submit.a");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "settings.clients.disconnect.submit.a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
@@ -1054,7 +1066,10 @@ mod tests {
     #[test]
     fn family_forgot_password() {
         let event = ForgotPassword::new("signin-totp-code").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.forgot-password");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.forgot-password"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
@@ -1062,7 +1077,10 @@ mod tests {
     #[test]
     fn family_have_account() {
         let event = HaveAccount::new("signin-totp-code").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.have-account");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.have-account"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
@@ -1070,7 +1088,10 @@ mod tests {
     #[test]
     fn family_newsletter() {
         let event = Newsletter::new(values::Choice::OptIn);
-        assert_eq!(::metricsmith::types::Event::name(&event), "settings.communication-preferences.optIn.success");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "settings.communication-preferences.optIn.success"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_pref - newsletter"]);
     }
@@ -1078,7 +1099,10 @@ mod tests {
     #[test]
     fn family_password_strength() {
         let event = PasswordStrength::new(values::Arm::Control, "a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "experiment.control.passwordStrength.a");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "experiment.control.passwordStrength.a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
@@ -1086,7 +1110,10 @@ mod tests {
     #[test]
     fn family_screen() {
         let event = Screen::new("signin-totp-code").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "screen.signin-totp-code");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "screen.signin-totp-code"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
@@ -1094,7 +1121,10 @@ mod tests {
     #[test]
     fn family_verification_clicked() {
         let event = VerificationClicked::new("complete-reset-password").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "complete-reset-password.verification.clicked");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "complete-reset-password.verification.clicked"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_email - click"]);
     }
@@ -1102,7 +1132,10 @@ mod tests {
     #[test]
     fn family_view_engage() {
         let event = ViewEngage::new("signin-totp-code").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.signin-totp-code.engage");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.signin-totp-code.engage"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
@@ -1110,136 +1143,230 @@ mod tests {
     #[test]
     fn family_view_submit() {
         let event = ViewSubmit::new("reset-password").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "flow.reset-password.submit");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "flow.reset-password.submit"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_login - forgot_submit"]);
     }
     /// Rule 1 (`^experiment\.(?:control|designF|designG)\.passwordStrength\.([\w]+)$`) with `experiment.control.passwordStrength.a`.
     #[test]
     fn rule_1() {
-        assert_eq!(super::mapping().resolve("experiment.control.passwordStrength.a"), Some(::metricsmith::amplitude::Matched::Rule(0)));
+        assert_eq!(
+            super::mapping().resolve("experiment.control.passwordStrength.a"),
+            Some(::metricsmith::amplitude::Matched::Rule(0))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "experiment.control.passwordStrength.a", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "experiment.control.passwordStrength.a",
+            &data,
+        );
         assert_eq!(types, ["fxa_reg - password_a"]);
     }
     /// Rule 2 (`^flow\.signin-totp-code\.submit$`) with `flow.signin-totp-code.submit`.
     #[test]
     fn rule_2() {
-        assert_eq!(super::mapping().resolve("flow.signin-totp-code.submit"), Some(::metricsmith::amplitude::Matched::Rule(1)));
+        assert_eq!(
+            super::mapping().resolve("flow.signin-totp-code.submit"),
+            Some(::metricsmith::amplitude::Matched::Rule(1))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.submit", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "flow.signin-totp-code.submit",
+            &data,
+        );
         assert_eq!(types, ["fxa_login - totp_code_submit"]);
     }
     /// Rule 3 (`^screen\.signin-totp-code$`) with `screen.signin-totp-code`.
     #[test]
     fn rule_3() {
-        assert_eq!(super::mapping().resolve("screen.signin-totp-code"), Some(::metricsmith::amplitude::Matched::Rule(2)));
+        assert_eq!(
+            super::mapping().resolve("screen.signin-totp-code"),
+            Some(::metricsmith::amplitude::Matched::Rule(2))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "screen.signin-totp-code", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "screen.signin-totp-code", &data);
         assert_eq!(types, ["fxa_login - totp_code_view"]);
     }
     /// Rule 4 (`^flow\.signin-totp-code\.engage$`) with `flow.signin-totp-code.engage`.
     #[test]
     fn rule_4() {
-        assert_eq!(super::mapping().resolve("flow.signin-totp-code.engage"), Some(::metricsmith::amplitude::Matched::Rule(3)));
+        assert_eq!(
+            super::mapping().resolve("flow.signin-totp-code.engage"),
+            Some(::metricsmith::amplitude::Matched::Rule(3))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.engage", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "flow.signin-totp-code.engage",
+            &data,
+        );
         assert_eq!(types, ["fxa_login - totp_code_engage"]);
     }
     /// Rule 5 (`^screen\.settings\.two-step-authentication$`) with `screen.settings.two-step-authentication`.
     #[test]
     fn rule_5() {
-        assert_eq!(super::mapping().resolve("screen.settings.two-step-authentication"), Some(::metricsmith::amplitude::Matched::Rule(4)));
+        assert_eq!(
+            super::mapping().resolve("screen.settings.two-step-authentication"),
+            Some(::metricsmith::amplitude::Matched::Rule(4))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "screen.settings.two-step-authentication", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "screen.settings.two-step-authentication",
+            &data,
+        );
         assert_eq!(types, ["fxa_pref - two_step_authentication_view"]);
     }
     /// Rule 6 (`^flow\.([\w-]+)\.engage$`) with `flow.enter-email.engage`.
     #[test]
     fn rule_6() {
-        assert_eq!(super::mapping().resolve("flow.enter-email.engage"), Some(::metricsmith::amplitude::Matched::Rule(5)));
+        assert_eq!(
+            super::mapping().resolve("flow.enter-email.engage"),
+            Some(::metricsmith::amplitude::Matched::Rule(5))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.engage", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.engage", &data);
         assert_eq!(types, ["fxa_email_first - engage"]);
     }
     /// Rule 7 (`^flow\.[\w-]+\.forgot-password$`) with `flow.a.forgot-password`.
     #[test]
     fn rule_7() {
-        assert_eq!(super::mapping().resolve("flow.a.forgot-password"), Some(::metricsmith::amplitude::Matched::Rule(6)));
+        assert_eq!(
+            super::mapping().resolve("flow.a.forgot-password"),
+            Some(::metricsmith::amplitude::Matched::Rule(6))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.a.forgot-password", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.a.forgot-password", &data);
         assert_eq!(types, ["fxa_login - forgot_pwd"]);
     }
     /// Rule 8 (`^flow\.[\w-]+\.have-account$`) with `flow.a.have-account`.
     #[test]
     fn rule_8() {
-        assert_eq!(super::mapping().resolve("flow.a.have-account"), Some(::metricsmith::amplitude::Matched::Rule(7)));
+        assert_eq!(
+            super::mapping().resolve("flow.a.have-account"),
+            Some(::metricsmith::amplitude::Matched::Rule(7))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.a.have-account", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.a.have-account", &data);
         assert_eq!(types, ["fxa_reg - have_account"]);
     }
     /// Rule 9 (`^flow\.((?:install|signin)_from)\.\w+$`) with `flow.install_from.a`.
     #[test]
     fn rule_9() {
-        assert_eq!(super::mapping().resolve("flow.install_from.a"), Some(::metricsmith::amplitude::Matched::Rule(8)));
+        assert_eq!(
+            super::mapping().resolve("flow.install_from.a"),
+            Some(::metricsmith::amplitude::Matched::Rule(8))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.install_from.a", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.install_from.a", &data);
         assert_eq!(types, ["fxa_connect_device - view"]);
     }
     /// Rule 10 (`^flow\.connect-another-device\.link\.(app-store)\.([\w-]+)$`) with `flow.connect-another-device.link.app-store.a`.
     #[test]
     fn rule_10() {
-        assert_eq!(super::mapping().resolve("flow.connect-another-device.link.app-store.a"), Some(::metricsmith::amplitude::Matched::Rule(9)));
+        assert_eq!(
+            super::mapping().resolve("flow.connect-another-device.link.app-store.a"),
+            Some(::metricsmith::amplitude::Matched::Rule(9))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.connect-another-device.link.app-store.a", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "flow.connect-another-device.link.app-store.a",
+            &data,
+        );
         assert_eq!(types, ["fxa_connect_device - engage"]);
     }
     /// Rule 11 (`^flow\.([\w-]+)\.submit$`) with `flow.enter-email.submit`.
     #[test]
     fn rule_11() {
-        assert_eq!(super::mapping().resolve("flow.enter-email.submit"), Some(::metricsmith::amplitude::Matched::Rule(10)));
+        assert_eq!(
+            super::mapping().resolve("flow.enter-email.submit"),
+            Some(::metricsmith::amplitude::Matched::Rule(10))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.submit", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "flow.enter-email.submit", &data);
         assert_eq!(types, ["fxa_email_first - submit"]);
     }
     /// Rule 12 (`^screen\.(?:oauth\.)?([\w-]+)$`) with `screen.enter-email`.
     #[test]
     fn rule_12() {
-        assert_eq!(super::mapping().resolve("screen.enter-email"), Some(::metricsmith::amplitude::Matched::Rule(11)));
+        assert_eq!(
+            super::mapping().resolve("screen.enter-email"),
+            Some(::metricsmith::amplitude::Matched::Rule(11))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "screen.enter-email", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "screen.enter-email", &data);
         assert_eq!(types, ["fxa_email_first - view"]);
     }
     /// Rule 13 (`^settings\.communication-preferences\.(optIn|optOut)\.success$`) with `settings.communication-preferences.optIn.success`.
     #[test]
     fn rule_13() {
-        assert_eq!(super::mapping().resolve("settings.communication-preferences.optIn.success"), Some(::metricsmith::amplitude::Matched::Rule(12)));
+        assert_eq!(
+            super::mapping().resolve("settings.communication-preferences.optIn.success"),
+            Some(::metricsmith::amplitude::Matched::Rule(12))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "settings.communication-preferences.optIn.success", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "settings.communication-preferences.optIn.success",
+            &data,
+        );
         assert_eq!(types, ["fxa_pref - newsletter"]);
     }
     /// Rule 14 (`^settings\.clients\.disconnect\.submit\.([a-z]+)$`) with `settings.clients.disconnect.submit.a`.
     #[test]
     fn rule_14() {
-        assert_eq!(super::mapping().resolve("settings.clients.disconnect.submit.a"), Some(::metricsmith::amplitude::Matched::Rule(13)));
+        assert_eq!(
+            super::mapping().resolve("settings.clients.disconnect.submit.a"),
+            Some(::metricsmith::amplitude::Matched::Rule(13))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "settings.clients.disconnect.submit.a", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "settings.clients.disconnect.submit.a",
+            &data,
+        );
         assert_eq!(types, ["fxa_pref - disconnect_device"]);
     }
     /// Rule 15 (`^([\w-]+).verification.clicked$`) with `complete-reset-password.verification.clicked`.
     #[test]
     fn rule_15() {
-        assert_eq!(super::mapping().resolve("complete-reset-password.verification.clicked"), Some(::metricsmith::amplitude::Matched::Rule(14)));
+        assert_eq!(
+            super::mapping().resolve("complete-reset-password.verification.clicked"),
+            Some(::metricsmith::amplitude::Matched::Rule(14))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "complete-reset-password.verification.clicked", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "complete-reset-password.verification.clicked",
+            &data,
+        );
         assert_eq!(types, ["fxa_email - click"]);
     }
     /// Rule 16 (`^flow\.signin-totp-code\.success$`) with `flow.signin-totp-code.success`.
     #[test]
     fn rule_16() {
-        assert_eq!(super::mapping().resolve("flow.signin-totp-code.success"), Some(::metricsmith::amplitude::Matched::Rule(15)));
+        assert_eq!(
+            super::mapping().resolve("flow.signin-totp-code.success"),
+            Some(::metricsmith::amplitude::Matched::Rule(15))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "flow.signin-totp-code.success", &data);
+        let types = ::metricsmith::types::event_types(
+            super::mapping(),
+            "flow.signin-totp-code.success",
+            &data,
+        );
         assert_eq!(types, ["fxa_login - totp_code_success"]);
     }
     /// Example 1 (`settings.clients.disconnect.submit.duplicate`, schema/fxa/content-server.yaml:260): Spec §8.3 C04, the disconnect reason comes from the category.
@@ -1249,7 +1376,9 @@ mod tests {
             super::mapping(),
             "settings.clients.disconnect.submit.duplicate",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some("{\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"uid\":\"0123456789abcdef0123456789abcdef\"}"),
+            ::core::option::Option::Some(
+                "{\"deviceId\":\"fedcba9876543210fedcba9876543210\",\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\",\"uid\":\"0123456789abcdef0123456789abcdef\"}",
+            ),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1266,7 +1395,9 @@ mod tests {
             super::mapping(),
             "flow.sms.engage",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some("{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}"),
+            ::core::option::Option::Some(
+                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
+            ),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1283,7 +1414,9 @@ mod tests {
             super::mapping(),
             "flow.connect-another-device.link.app-store.android",
             ::core::option::Option::Some("1551700123456"),
-            ::core::option::Option::Some("{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}"),
+            ::core::option::Option::Some(
+                "{\"flowBeginTime\":1551700000000,\"flowId\":\"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef\"}",
+            ),
             &[],
             ::core::option::Option::Some("134"),
             1551700200000,
@@ -1304,8 +1437,7 @@ mod tests {
             &[],
             ::core::option::Option::None,
             1551700200000,
-            &[
-            ],
+            &[],
         );
         assert_eq!(got, want);
     }

@@ -178,7 +178,11 @@ impl TokenCreated {
     pub const NAME: &'static str = "token.created";
 }
 impl ::metricsmith::types::Event for TokenCreated {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
+        activity: false,
+        flow: ::metricsmith::emit::FlowKind::None,
+        not_flow_for_services: &[],
+    };
     const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("grant");
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
@@ -203,8 +207,13 @@ impl VerifySuccess {
     pub const NAME: &'static str = "verify.success";
 }
 impl ::metricsmith::types::Event for VerifySuccess {
-    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds { activity: false, flow: ::metricsmith::emit::FlowKind::None, not_flow_for_services: &[] };
-    const LOGGER: ::core::option::Option<&'static str> = ::core::option::Option::Some("routes.verify");
+    const KINDS: ::metricsmith::emit::EventKinds = ::metricsmith::emit::EventKinds {
+        activity: false,
+        flow: ::metricsmith::emit::FlowKind::None,
+        not_flow_for_services: &[],
+    };
+    const LOGGER: ::core::option::Option<&'static str> =
+        ::core::option::Option::Some("routes.verify");
     #[inline]
     fn name(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Borrowed(Self::NAME)
@@ -222,12 +231,12 @@ pub mod values {
     /// The constraints of [`Service`].
     #[derive(Debug)]
     pub enum ServiceRule {}
-    static SERVICE_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^(?:sync|content-server|[0-9a-f]{16})$",
-    );
+    static SERVICE_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^(?:sync|content-server|[0-9a-f]{16})$");
     impl ::metricsmith::types::TextRule for ServiceRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&SERVICE_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&SERVICE_PATTERN);
     }
 }
 #[cfg(test)]
@@ -236,7 +245,11 @@ mod tests {
     /// `token.created` maps to `fxa_activity - access_token_created`.
     #[test]
     fn event_token_created() {
-        let event = TokenCreated { service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = TokenCreated {
+            service: <values::Service>::new("sync").expect("a valid example"),
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "token.created");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - access_token_created"]);
@@ -244,7 +257,11 @@ mod tests {
     /// `verify.success` maps to `fxa_activity - access_token_checked`.
     #[test]
     fn event_verify_success() {
-        let event = VerifySuccess { service: <values::Service>::new("sync").expect("a valid example"), uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef").expect("a valid example") };
+        let event = VerifySuccess {
+            service: <values::Service>::new("sync").expect("a valid example"),
+            uid: <::metricsmith::types::Hex<32>>::new("0123456789abcdef0123456789abcdef")
+                .expect("a valid example"),
+        };
         assert_eq!(::metricsmith::types::Event::name(&event), "verify.success");
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - access_token_checked"]);

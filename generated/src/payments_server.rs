@@ -226,24 +226,24 @@ pub mod values {
     /// The constraints of [`Group`].
     #[derive(Debug)]
     pub enum GroupRule {}
-    static GROUP_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z-]+$",
-    );
+    static GROUP_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z-]+$");
     impl ::metricsmith::types::TextRule for GroupRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(32);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&GROUP_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&GROUP_PATTERN);
     }
     /// A `event` value of at most 64 characters matching `^[A-Za-z0-9_-]+$`.
     pub type Event = ::metricsmith::types::Text<EventRule>;
     /// The constraints of [`Event`].
     #[derive(Debug)]
     pub enum EventRule {}
-    static EVENT_PATTERN: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new(
-        "^[A-Za-z0-9_-]+$",
-    );
+    static EVENT_PATTERN: ::metricsmith::types::LazyRegex =
+        ::metricsmith::types::LazyRegex::new("^[A-Za-z0-9_-]+$");
     impl ::metricsmith::types::TextRule for EventRule {
         const MAX_LENGTH: ::core::option::Option<usize> = ::core::option::Option::Some(64);
-        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = ::core::option::Option::Some(&EVENT_PATTERN);
+        const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> =
+            ::core::option::Option::Some(&EVENT_PATTERN);
     }
 }
 #[cfg(test)]
@@ -253,16 +253,23 @@ mod tests {
     #[test]
     fn family_amplitude() {
         let event = Amplitude::new("activity", "a").expect("a valid example");
-        assert_eq!(::metricsmith::types::Event::name(&event), "amplitude.activity.a");
+        assert_eq!(
+            ::metricsmith::types::Event::name(&event),
+            "amplitude.activity.a"
+        );
         let types = ::metricsmith::types::event_types_of(super::mapping(), &event);
         assert_eq!(types, ["fxa_activity - a"]);
     }
     /// Rule 1 (`^amplitude\.([\w-]+)\.([\w-]+)$`) with `amplitude.activity.a`.
     #[test]
     fn rule_1() {
-        assert_eq!(super::mapping().resolve("amplitude.activity.a"), Some(::metricsmith::amplitude::Matched::Rule(0)));
+        assert_eq!(
+            super::mapping().resolve("amplitude.activity.a"),
+            Some(::metricsmith::amplitude::Matched::Rule(0))
+        );
         let data = ::metricsmith::__private::serde_json::Map::new();
-        let types = ::metricsmith::types::event_types(super::mapping(), "amplitude.activity.a", &data);
+        let types =
+            ::metricsmith::types::event_types(super::mapping(), "amplitude.activity.a", &data);
         assert_eq!(types, ["fxa_activity - a"]);
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use heck::ToShoutySnakeCase;
 
-use super::code::{Code, lit, raw_lit};
+use super::code::{Code, Expr, lit, raw_lit};
 use crate::model::{
     EnumValue, Event, Family, FlowKind, Kinds, Property, PropertyType, Service, TemplatePart,
     ValueKey,
@@ -43,10 +43,7 @@ pub(crate) fn emit_service_after(service: &Service, prefix: &str, room: usize) -
     let mut code = Code::with_capacity(prefix.len() + 4096 + items * BYTES_PER_EVENT + room);
     code.raw(prefix);
     code.line("/// The service name.");
-    code.fmt(format_args!(
-        "pub const SERVICE: &str = {};",
-        lit(&service.name)
-    ));
+    code.assign("pub const SERVICE: &str", &Expr::lit(lit(&service.name)));
     if let Some(mozlog) = &service.mozlog {
         emit_mozlog(&mut code, mozlog);
     }
@@ -68,12 +65,9 @@ fn emit_mozlog(code: &mut Code, mozlog: &crate::model::Mozlog) {
         crate::model::Stream::Stderr => "stderr",
     };
     code.line("/// The mozlog logger name of the service (`mozlog: logger`).");
-    code.fmt(format_args!(
-        "pub const LOGGER: &str = {};",
-        lit(&mozlog.logger)
-    ));
+    code.assign("pub const LOGGER: &str", &Expr::lit(lit(&mozlog.logger)));
     code.line("/// The stream the service's mozlog lines go to (`mozlog: stream`).");
-    code.fmt(format_args!("pub const STREAM: &str = {};", lit(stream)));
+    code.assign("pub const STREAM: &str", &Expr::lit(lit(stream)));
     code.line(
         "/// A mozlog logger of [`LOGGER`] writing to [`STREAM`], to finish with `.build()`.",
     );
@@ -233,37 +227,45 @@ fn emit_text_type(
     description: &str,
 ) {
     code.doc(description);
-    code.fmt(format_args!(
-        "pub type {name} = ::metricsmith::types::Text<{name}Rule>;"
-    ));
+    code.assign(
+        &format!("pub type {name}"),
+        &Expr::text(format!("::metricsmith::types::Text<{name}Rule>")),
+    );
     code.fmt(format_args!("/// The constraints of [`{name}`]."));
     code.line("#[derive(Debug)]");
     code.fmt(format_args!("pub enum {name}Rule {{}}"));
     let pattern_ref = match pattern {
         Some(p) => {
             let id = format!("{}_PATTERN", name.to_shouty_snake_case());
-            code.fmt(format_args!(
-                "static {id}: ::metricsmith::types::LazyRegex = ::metricsmith::types::LazyRegex::new("
-            ));
-            code.fmt(format_args!("    {},", lit(p)));
-            code.line(");");
-            format!("::core::option::Option::Some(&{id})")
+            code.assign(
+                &format!("static {id}: ::metricsmith::types::LazyRegex"),
+                &Expr::call(
+                    "::metricsmith::types::LazyRegex::new",
+                    vec![Expr::lit(lit(p))],
+                ),
+            );
+            Expr::call(
+                "::core::option::Option::Some",
+                vec![Expr::text(format!("&{id}"))],
+            )
         }
-        None => "::core::option::Option::None".to_owned(),
+        None => Expr::text("::core::option::Option::None"),
     };
     let max = match max_length {
-        Some(n) => format!("::core::option::Option::Some({n})"),
-        None => "::core::option::Option::None".to_owned(),
+        Some(n) => Expr::call(
+            "::core::option::Option::Some",
+            vec![Expr::lit(n.to_string())],
+        ),
+        None => Expr::text("::core::option::Option::None"),
     };
     code.open(format_args!(
         "impl ::metricsmith::types::TextRule for {name}Rule {{"
     ));
-    code.fmt(format_args!(
-        "const MAX_LENGTH: ::core::option::Option<usize> = {max};"
-    ));
-    code.fmt(format_args!(
-        "const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex> = {pattern_ref};"
-    ));
+    code.assign("const MAX_LENGTH: ::core::option::Option<usize>", &max);
+    code.assign(
+        "const PATTERN: ::core::option::Option<&'static ::metricsmith::types::LazyRegex>",
+        &pattern_ref,
+    );
     code.close("}");
 }
 
@@ -278,16 +280,16 @@ fn emit_enum_type(code: &mut Code, name: &str, values: &[EnumValue], description
     code.close("}");
     code.open(format_args!("impl {name} {{"));
     code.line("/// Every value, in declared order.");
-    code.open(format_args!("pub const ALL: &'static [Self] = &["));
-    for v in values {
-        code.fmt(format_args!("Self::{},", v.rust_name));
-    }
-    code.close("];");
+    let all = values
+        .iter()
+        .map(|v| Expr::text(format!("Self::{}", v.rust_name)))
+        .collect();
+    code.assign("pub const ALL: &'static [Self]", &Expr::array(all).by_ref());
     code.line("/// The value as it appears in event data.");
     code.open(format_args!("pub const fn as_str(self) -> &'static str {{"));
     code.open(format_args!("match self {{"));
     for v in values {
-        code.fmt(format_args!("Self::{} => {},", v.rust_name, lit(&v.value)));
+        code.arm(&format!("Self::{}", v.rust_name), &Expr::lit(lit(&v.value)));
     }
     code.close("}");
     code.close("}");
@@ -299,22 +301,23 @@ fn emit_enum_type(code: &mut Code, name: &str, values: &[EnumValue], description
     ));
     code.open(format_args!("match value {{"));
     for v in values {
-        code.fmt(format_args!(
-            "{} => ::core::result::Result::Ok(Self::{}),",
-            lit(&v.value),
-            v.rust_name
-        ));
+        code.arm(
+            &lit(&v.value),
+            &Expr::call(
+                "::core::result::Result::Ok",
+                vec![Expr::text(format!("Self::{}", v.rust_name))],
+            ),
+        );
     }
-    code.open(format_args!(
-        "_ => ::core::result::Result::Err(::metricsmith::types::InvalidValue::Enum {{"
-    ));
-    code.open(format_args!("expected: &["));
-    for v in values {
-        code.fmt(format_args!("{},", lit(&v.value)));
-    }
-    code.close("],");
-    code.line("value: value.into(),");
-    code.close("}),");
+    let expected = values.iter().map(|v| Expr::lit(lit(&v.value))).collect();
+    let error = Expr::struct_lit(
+        "::metricsmith::types::InvalidValue::Enum",
+        vec![
+            ("expected".to_owned(), Some(Expr::array(expected).by_ref())),
+            ("value".to_owned(), Some(Expr::text("value.into()"))),
+        ],
+    );
+    code.arm("_", &Expr::call("::core::result::Result::Err", vec![error]));
     code.close("}");
     code.close("}");
     code.close("}");
@@ -348,7 +351,7 @@ fn int_lit(n: i64) -> String {
 
 // ---- events ---------------------------------------------------------------------------------
 
-fn kinds_expr(kinds: &Kinds, not_flow_for_services: &[String]) -> String {
+fn kinds_expr(kinds: &Kinds, not_flow_for_services: &[String]) -> Expr {
     // emailEvent lines are written by the mailer integration, not by the emitter.
     let Kinds { activity, flow, .. } = kinds;
     let named = match (activity, flow) {
@@ -359,24 +362,37 @@ fn kinds_expr(kinds: &Kinds, not_flow_for_services: &[String]) -> String {
         (false, FlowKind::None) | (false, FlowKind::Optional) => None,
     };
     if let Some(named) = named.filter(|_| not_flow_for_services.is_empty()) {
-        return format!("::metricsmith::emit::EventKinds::{named}");
+        return Expr::text(format!("::metricsmith::emit::EventKinds::{named}"));
     }
     let flow = match flow {
         FlowKind::Required => "Required",
         FlowKind::Optional => "Optional",
         FlowKind::None => "None",
     };
-    let services: Vec<String> = not_flow_for_services.iter().map(|s| lit(s)).collect();
-    format!(
-        "::metricsmith::emit::EventKinds {{ activity: {activity}, flow: ::metricsmith::emit::FlowKind::{flow}, not_flow_for_services: &[{}] }}",
-        services.join(", ")
+    let services = not_flow_for_services
+        .iter()
+        .map(|s| Expr::lit(lit(s)))
+        .collect();
+    Expr::struct_lit(
+        "::metricsmith::emit::EventKinds",
+        vec![
+            ("activity".to_owned(), Some(Expr::lit(activity.to_string()))),
+            (
+                "flow".to_owned(),
+                Some(Expr::text(format!("::metricsmith::emit::FlowKind::{flow}"))),
+            ),
+            (
+                "not_flow_for_services".to_owned(),
+                Some(Expr::array(services).by_ref()),
+            ),
+        ],
     )
 }
 
-fn logger_expr(logger: Option<&str>) -> String {
+fn logger_expr(logger: Option<&str>) -> Expr {
     match logger {
-        Some(l) => format!("::core::option::Option::Some({})", lit(l)),
-        None => "::core::option::Option::None".to_owned(),
+        Some(l) => Expr::call("::core::option::Option::Some", vec![Expr::lit(lit(l))]),
+        None => Expr::text("::core::option::Option::None"),
     }
 }
 
@@ -387,11 +403,7 @@ fn emit_fields<'a>(
 ) {
     for p in properties {
         code.doc(p.description.as_deref().unwrap_or(&p.name));
-        code.fmt(format_args!(
-            "pub {}: {},",
-            p.rust_name,
-            types.field_type(p)
-        ));
+        code.field(&format!("pub {}", p.rust_name), &types.field_type(p));
     }
 }
 
@@ -403,23 +415,19 @@ fn emit_fields<'a>(
 fn emit_event_impl(
     code: &mut Code,
     ty: &str,
-    kinds: &str,
-    logger: &str,
-    name: &str,
+    kinds: &Expr,
+    logger: &Expr,
+    name: &Expr,
     properties: &[Property],
 ) {
     code.open(format_args!("impl ::metricsmith::types::Event for {ty} {{"));
-    code.fmt(format_args!(
-        "const KINDS: ::metricsmith::emit::EventKinds = {kinds};"
-    ));
-    code.fmt(format_args!(
-        "const LOGGER: ::core::option::Option<&'static str> = {logger};"
-    ));
+    code.assign("const KINDS: ::metricsmith::emit::EventKinds", kinds);
+    code.assign("const LOGGER: ::core::option::Option<&'static str>", logger);
     code.line("#[inline]");
     code.open(format_args!(
         "fn name(&self) -> ::std::borrow::Cow<'_, str> {{"
     ));
-    code.line(name);
+    code.stmt(name, "");
     code.close("}");
     // The trait's default writes nothing.
     if !properties.is_empty() {
@@ -428,11 +436,15 @@ fn emit_event_impl(
             "fn write_data(&self, data: &mut ::metricsmith::types::Data) {{"
         ));
         for p in properties {
-            code.fmt(format_args!(
-                "::metricsmith::types::put(data, {}, &self.{});",
-                lit(&p.name),
-                p.rust_name
-            ));
+            let put = Expr::call(
+                "::metricsmith::types::put",
+                vec![
+                    Expr::text("data"),
+                    Expr::lit(lit(&p.name)),
+                    Expr::text(format!("&self.{}", p.rust_name)),
+                ],
+            );
+            code.stmt(&put, ";");
         }
         code.close("}");
     }
@@ -458,17 +470,17 @@ fn emit_event(code: &mut Code, event: &Event, types: &ValueTypes) {
     }
     code.open(format_args!("impl {ty} {{"));
     code.line("/// The event name.");
-    code.fmt(format_args!(
-        "pub const NAME: &'static str = {};",
-        lit(&event.name)
-    ));
+    code.assign("pub const NAME: &'static str", &Expr::lit(lit(&event.name)));
     code.close("}");
     emit_event_impl(
         code,
         ty,
         &kinds_expr(&event.kinds, &event.not_flow_for_services),
         &logger_expr(event.logger.as_deref()),
-        "::std::borrow::Cow::Borrowed(Self::NAME)",
+        &Expr::call(
+            "::std::borrow::Cow::Borrowed",
+            vec![Expr::text("Self::NAME")],
+        ),
         &event.properties,
     );
 }
@@ -497,21 +509,23 @@ pub(crate) fn validated(ty: &PropertyType) -> bool {
 
 /// The constructor argument type of a family parameter and how it becomes the field value
 /// (`None` when the argument is the value).
-fn parameter_arg(p: &Property, types: &ValueTypes) -> (String, Option<String>) {
+fn parameter_arg(p: &Property, types: &ValueTypes) -> (String, Option<Expr>) {
     let name = &p.rust_name;
+    let new = |ty: &PropertyType| {
+        Expr::qualified(&types.rust_type(ty), "new", vec![Expr::text(name.as_str())]).try_()
+    };
     match &p.ty {
-        ty @ (PropertyType::String { .. } | PropertyType::Hex { .. }) if validated(ty) => (
-            "&str".to_owned(),
-            Some(format!("<{}>::new({name})?", types.rust_type(ty))),
-        ),
+        ty @ (PropertyType::String { .. } | PropertyType::Hex { .. }) if validated(ty) => {
+            ("&str".to_owned(), Some(new(ty)))
+        }
         PropertyType::String { .. } => (
             "&str".to_owned(),
-            Some(format!("::std::string::String::from({name})")),
+            Some(Expr::call(
+                "::std::string::String::from",
+                vec![Expr::text(name.as_str())],
+            )),
         ),
-        ty @ PropertyType::Integer { .. } if validated(ty) => (
-            "i64".to_owned(),
-            Some(format!("<{}>::new({name})?", types.rust_type(ty))),
-        ),
+        ty @ PropertyType::Integer { .. } if validated(ty) => ("i64".to_owned(), Some(new(ty))),
         ty => (types.rust_type(ty), None),
     }
 }
@@ -534,21 +548,18 @@ fn emit_family(code: &mut Code, family: &Family, types: &ValueTypes) {
     for p in &family.parameters {
         let (arg, init) = parameter_arg(p, types);
         args.push(format!("{}: {arg}", p.rust_name));
-        inits.push(match init {
-            Some(init) => format!("{}: {init}", p.rust_name),
-            None => p.rust_name.clone(),
-        });
+        inits.push((p.rust_name.clone(), init));
     }
     for p in &family.properties {
         args.push(format!("{}: {}", p.rust_name, types.field_type(p)));
-        inits.push(p.rust_name.clone());
+        inits.push((p.rust_name.clone(), None));
     }
     code.open(format_args!("impl {ty} {{"));
     code.line("/// The name template.");
-    code.fmt(format_args!(
-        "pub const TEMPLATE: &'static str = {};",
-        lit(&family.name)
-    ));
+    code.assign(
+        "pub const TEMPLATE: &'static str",
+        &Expr::lit(lit(&family.name)),
+    );
     code.fmt(format_args!(
         "/// The `{}` event of these parameters.",
         family.name
@@ -567,39 +578,30 @@ fn emit_family(code: &mut Code, family: &Family, types: &ValueTypes) {
     } else {
         "Self"
     };
-    code.open(format_args!("pub fn new("));
-    for arg in &args {
-        code.fmt(format_args!("{arg},"));
-    }
-    code.reopen(&format!(") -> {ret} {{"));
+    code.fn_open("pub fn new", &args, ret);
+    let value = Expr::struct_lit("Self", inits);
     if fallible {
-        code.open(format_args!("::core::result::Result::Ok(Self {{"));
+        code.stmt(&Expr::call("::core::result::Result::Ok", vec![value]), "");
     } else {
-        code.open(format_args!("Self {{"));
+        code.stmt(&value, "");
     }
-    for init in &inits {
-        code.fmt(format_args!("{init},"));
-    }
-    code.close(if fallible { "})" } else { "}" });
     code.close("}");
     code.close("}");
 
-    let rendered: Vec<String> = family
-        .name_template
-        .iter()
-        .filter_map(|p| match p {
+    let mut format_args = vec![Expr::lit(lit(&format_string(&family.name_template)))];
+    format_args.extend(family.name_template.iter().filter_map(|p| {
+        match p {
             TemplatePart::Parameter(name) => family
                 .parameters
                 .iter()
                 .find(|q| &q.name == name)
-                .map(|q| format!(", self.{}", q.rust_name)),
+                .map(|q| Expr::text(format!("self.{}", q.rust_name))),
             TemplatePart::Text(_) => None,
-        })
-        .collect();
-    let name = format!(
-        "::std::borrow::Cow::Owned(::std::format!({}{}))",
-        lit(&format_string(&family.name_template)),
-        rendered.concat()
+        }
+    }));
+    let name = Expr::call(
+        "::std::borrow::Cow::Owned",
+        vec![Expr::call("::std::format!", format_args)],
     );
     emit_event_impl(
         code,
@@ -661,11 +663,16 @@ fn emit_mapping(code: &mut Code, service: &Service) {
     // A runtime of another spec format cannot read SPEC_JSON: the build fails with a message
     // that names both formats, instead of `mapping()` panicking at first use.
     code.line("// The runtime reads the spec format this code was written in (checked by rustc).");
-    code.fmt(format_args!(
-        "const _: () = ::metricsmith::__private::check_spec_format({}, {});",
-        metricsmith_spec::SPEC_FORMAT,
-        lit(&crate::driver::entry_name(service))
-    ));
+    code.assign(
+        "const _: ()",
+        &Expr::call(
+            "::metricsmith::__private::check_spec_format",
+            vec![
+                Expr::lit(metricsmith_spec::SPEC_FORMAT.to_string()),
+                Expr::lit(lit(&crate::driver::entry_name(service))),
+            ],
+        ),
+    );
     code.raw(MAPPING_STATIC);
     code.fmt(format_args!(
         "/// The Amplitude mapping of `{}`, compiled on first use and kept for the life of the process.",

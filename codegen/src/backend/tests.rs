@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use heck::ToSnakeCase;
 use serde_json::Value as Json;
 
-use super::code::{Code, lit};
+use super::code::{Code, Expr, lit};
 use super::example::{Outcome, Resolved, example_value};
 use super::rust::{ValueTypes, validated};
 use crate::model::{Example, Property, PropertyType, Service};
@@ -50,9 +50,9 @@ pub fn emit_tests(service: &Service) -> String {
         );
         let outcome = &event.example.outcome;
         let expr = if event.properties.is_empty() {
-            ty.clone()
+            Expr::text(ty.as_str())
         } else {
-            format!("{ty} {{ {value} }}")
+            Expr::struct_lit(ty.as_str(), value)
         };
         test_fn(&mut code, &fname, &expr, outcome, &event.name);
         typed_tests += 1;
@@ -77,12 +77,8 @@ pub fn emit_tests(service: &Service) -> String {
         }
         let ty = &family.rust_name;
         let fallible = family.parameters.iter().any(|p| validated(&p.ty));
-        let args = args.join(", ");
-        let expr = if fallible {
-            format!("{ty}::new({args}).expect(\"a valid example\")")
-        } else {
-            format!("{ty}::new({args})")
-        };
+        let new = Expr::call(format!("{ty}::new"), args);
+        let expr = if fallible { expect_valid(new) } else { new };
         let fname = format!(
             "family_{}",
             family.rust_name.trim_start_matches("r#").to_snake_case()
@@ -106,19 +102,34 @@ pub fn emit_tests(service: &Service) -> String {
         code.line("#[test]");
         code.open(format_args!("fn rule_{number}() {{"));
         let name = lit(name);
+        let resolve = || Expr::text("super::mapping()").method("resolve", vec![Expr::lit(&name)]);
         match outcome.resolved {
             Resolved::Exact => {}
-            Resolved::None => code.fmt(format_args!(
-                "assert_eq!(super::mapping().resolve({name}), None);"
-            )),
-            Resolved::Rule(i) => code.fmt(format_args!(
-                "assert_eq!(super::mapping().resolve({name}), Some(::metricsmith::amplitude::Matched::Rule({i})));"
-            )),
+            Resolved::None => code.stmt(
+                &Expr::call("assert_eq!", vec![resolve(), Expr::text("None")]),
+                ";",
+            ),
+            Resolved::Rule(i) => {
+                let rule = Expr::call(
+                    "::metricsmith::amplitude::Matched::Rule",
+                    vec![Expr::lit(i.to_string())],
+                );
+                let some = Expr::call("Some", vec![rule]);
+                code.stmt(&Expr::call("assert_eq!", vec![resolve(), some]), ";");
+            }
         }
         code.line("let data = ::metricsmith::__private::serde_json::Map::new();");
-        code.fmt(format_args!(
-            "let types = ::metricsmith::types::event_types(super::mapping(), {name}, &data);"
-        ));
+        code.assign(
+            "let types",
+            &Expr::call(
+                "::metricsmith::types::event_types",
+                vec![
+                    Expr::text("super::mapping()"),
+                    Expr::lit(name),
+                    Expr::text("&data"),
+                ],
+            ),
+        );
         check_types(&mut code, &outcome.event_types);
         code.close("}");
     }
@@ -146,37 +157,36 @@ fn example_test(code: &mut Code, number: usize, example: &Example) {
             .unwrap_or_default()
     ));
     let opt = |v: &Option<String>| match v {
-        Some(text) => format!("::core::option::Option::Some({})", lit(text)),
-        None => "::core::option::Option::None".to_owned(),
+        Some(text) => Expr::call("::core::option::Option::Some", vec![Expr::lit(lit(text))]),
+        None => Expr::text("::core::option::Option::None"),
     };
     code.line("#[test]");
     code.open(format_args!("fn example_{number}() {{"));
-    code.open(format_args!(
-        "let (got, want) = ::metricsmith::types::example_output("
-    ));
-    code.line("super::mapping(),");
-    code.fmt(format_args!("{},", lit(&example.event)));
-    code.fmt(format_args!("{},", opt(&example.time)));
-    code.fmt(format_args!("{},", opt(&example.data)));
-    let clients: Vec<String> = example
+    let clients = example
         .oauth_clients
         .iter()
-        .map(|(k, v)| format!("({}, {})", lit(k), lit(v)))
+        .map(|(k, v)| Expr::tuple(vec![Expr::lit(lit(k)), Expr::lit(lit(v))]))
         .collect();
-    code.fmt(format_args!("&[{}],", clients.join(", ")));
-    code.fmt(format_args!("{},", opt(&example.app_version)));
-    code.fmt(format_args!("{},", example.now_ms));
-    code.open(format_args!("&["));
-    for expect in &example.expect {
-        code.fmt(format_args!("{},", lit(expect)));
-    }
-    code.close("],");
-    code.close(");");
+    let expect = example.expect.iter().map(|e| Expr::lit(lit(e))).collect();
+    let output = Expr::call(
+        "::metricsmith::types::example_output",
+        vec![
+            Expr::text("super::mapping()"),
+            Expr::lit(lit(&example.event)),
+            opt(&example.time),
+            opt(&example.data),
+            Expr::array(clients).by_ref(),
+            opt(&example.app_version),
+            Expr::lit(example.now_ms.to_string()),
+            Expr::array(expect).by_ref(),
+        ],
+    );
+    code.assign("let (got, want)", &output);
     code.line("assert_eq!(got, want);");
     code.close("}");
 }
 
-fn test_fn(code: &mut Code, fname: &str, expr: &str, outcome: &Outcome, name: &str) {
+fn test_fn(code: &mut Code, fname: &str, expr: &Expr, outcome: &Outcome, name: &str) {
     let expected = &outcome.event_types;
     let maps_to = if expected.is_empty() {
         "nothing".to_owned()
@@ -190,53 +200,69 @@ fn test_fn(code: &mut Code, fname: &str, expr: &str, outcome: &Outcome, name: &s
     code.doc(&format!("`{name}` maps to {maps_to}."));
     code.line("#[test]");
     code.open(format_args!("fn {fname}() {{"));
-    code.fmt(format_args!("let event = {expr};"));
-    code.fmt(format_args!(
-        "assert_eq!(::metricsmith::types::Event::name(&event), {});",
-        lit(name)
-    ));
+    code.assign("let event", expr);
+    let name = Expr::call(
+        "assert_eq!",
+        vec![
+            Expr::text("::metricsmith::types::Event::name(&event)"),
+            Expr::lit(lit(name)),
+        ],
+    );
+    code.stmt(&name, ";");
     code.line("let types = ::metricsmith::types::event_types_of(super::mapping(), &event);");
     check_types(code, expected);
     code.close("}");
 }
 
 fn check_types(code: &mut Code, expected: &[String]) {
-    if expected.is_empty() {
-        code.line("assert!(types.is_empty(), \"expected no amplitude event, got {types:?}\");");
+    let check = if expected.is_empty() {
+        Expr::call(
+            "assert!",
+            vec![
+                Expr::text("types.is_empty()"),
+                Expr::lit(lit("expected no amplitude event, got {types:?}")),
+            ],
+        )
     } else {
-        let expected: Vec<String> = expected.iter().map(|t| lit(t)).collect();
-        code.fmt(format_args!(
-            "assert_eq!(types, [{}]);",
-            expected.join(", ")
-        ));
-    }
+        let expected = expected.iter().map(|t| Expr::lit(lit(t))).collect();
+        Expr::call(
+            "assert_eq!",
+            vec![Expr::text("types"), Expr::array(expected)],
+        )
+    };
+    code.stmt(&check, ";");
+}
+
+/// `new.expect("a valid example")`.
+fn expect_valid(new: Expr) -> Expr {
+    new.method("expect", vec![Expr::lit(lit("a valid example"))])
 }
 
 /// The Rust expression of an example value of `ty` and its JSON.
-fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(String, Json)> {
+fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(Expr, Json)> {
     let json = example_value(ty)?;
     let rust_ty = types.rust_type(ty);
     let expr = match (ty, &json) {
         (PropertyType::List { items }, _) => {
             let (item, _) = value_expr(items, types)?;
-            format!("vec![{item}]")
+            Expr::vec(vec![item])
         }
         (PropertyType::Enum { values }, _) => {
-            format!("{rust_ty}::{}", values.first()?.rust_name)
+            Expr::text(format!("{rust_ty}::{}", values.first()?.rust_name))
         }
-        (PropertyType::Boolean, Json::Bool(b)) => b.to_string(),
+        (PropertyType::Boolean, Json::Bool(b)) => Expr::lit(b.to_string()),
         (PropertyType::Integer { .. }, Json::Number(n)) => {
-            let n = n.as_i64()?;
+            let n = Expr::lit(n.as_i64()?.to_string());
             if validated(ty) {
-                format!("<{rust_ty}>::new({n}).expect(\"a valid example\")")
+                expect_valid(Expr::qualified(&rust_ty, "new", vec![n]))
             } else {
-                n.to_string()
+                n
             }
         }
         (_, Json::String(s)) if validated(ty) => {
-            format!("<{rust_ty}>::new({}).expect(\"a valid example\")", lit(s))
+            expect_valid(Expr::qualified(&rust_ty, "new", vec![Expr::lit(lit(s))]))
         }
-        (_, Json::String(s)) => format!("::std::string::String::from({})", lit(s)),
+        (_, Json::String(s)) => Expr::call("::std::string::String::from", vec![Expr::lit(lit(s))]),
         _ => return None,
     };
     Some((expr, json))
@@ -246,7 +272,7 @@ fn value_expr(ty: &PropertyType, types: &ValueTypes) -> Option<(String, Json)> {
 /// (value types are shared per distinct constraint), so equal names have equal examples.
 struct Examples<'t, 'a> {
     types: &'t ValueTypes<'a>,
-    made: HashMap<String, Option<(String, Json)>>,
+    made: HashMap<String, Option<(Expr, Json)>>,
 }
 
 impl<'t, 'a> Examples<'t, 'a> {
@@ -258,7 +284,7 @@ impl<'t, 'a> Examples<'t, 'a> {
     }
 
     /// [`value_expr`] of `ty`.
-    fn value(&mut self, ty: &PropertyType) -> Option<(String, Json)> {
+    fn value(&mut self, ty: &PropertyType) -> Option<(Expr, Json)> {
         let key = self.types.rust_type(ty);
         if let Some(made) = self.made.get(&key) {
             return made.clone();
@@ -269,46 +295,53 @@ impl<'t, 'a> Examples<'t, 'a> {
     }
 }
 
-fn property_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(String, Json)> {
+fn property_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<(Expr, Json)> {
     let (expr, json) = examples.value(&p.ty)?;
     Some(if p.required {
         (expr, json)
     } else {
-        (format!("::core::option::Option::Some({expr})"), json)
+        (Expr::call("::core::option::Option::Some", vec![expr]), json)
     })
 }
 
 /// Field initialisers of an example struct.
-fn struct_example(properties: &[Property], examples: &mut Examples<'_, '_>) -> Option<String> {
+fn struct_example(
+    properties: &[Property],
+    examples: &mut Examples<'_, '_>,
+) -> Option<Vec<(String, Option<Expr>)>> {
     let mut fields = Vec::new();
     for p in properties {
         let (expr, _) = property_example(p, examples)?;
-        fields.push(format!("{}: {expr}", p.rust_name));
+        fields.push((p.rust_name.clone(), Some(expr)));
     }
-    Some(fields.join(", "))
+    Some(fields)
 }
 
 /// A family constructor argument.
 /// The constructor argument of a family parameter whose value is `value`.
-fn parameter_value(p: &Property, value: &str, examples: &Examples<'_, '_>) -> Option<String> {
+fn parameter_value(p: &Property, value: &str, examples: &Examples<'_, '_>) -> Option<Expr> {
     Some(match &p.ty {
         PropertyType::Enum { values } => {
             let variant = values.iter().find(|v| v.value == value)?;
-            format!("{}::{}", examples.types.rust_type(&p.ty), variant.rust_name)
+            Expr::text(format!(
+                "{}::{}",
+                examples.types.rust_type(&p.ty),
+                variant.rust_name
+            ))
         }
-        PropertyType::Integer { .. } => value.parse::<i64>().ok()?.to_string(),
-        _ => lit(value),
+        PropertyType::Integer { .. } => Expr::lit(value.parse::<i64>().ok()?.to_string()),
+        _ => Expr::lit(lit(value)),
     })
 }
 
-fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<String> {
+fn parameter_example(p: &Property, examples: &mut Examples<'_, '_>) -> Option<Expr> {
     let json = example_value(&p.ty)?;
     Some(match (&p.ty, &json) {
         (PropertyType::Enum { .. } | PropertyType::Boolean | PropertyType::List { .. }, _) => {
             examples.value(&p.ty)?.0
         }
-        (PropertyType::Integer { .. }, _) => json.as_i64()?.to_string(),
-        (_, Json::String(s)) => lit(s),
-        (_, other) => lit(&other.to_string()),
+        (PropertyType::Integer { .. }, _) => Expr::lit(json.as_i64()?.to_string()),
+        (_, Json::String(s)) => Expr::lit(lit(s)),
+        (_, other) => Expr::lit(lit(&other.to_string())),
     })
 }
