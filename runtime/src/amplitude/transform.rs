@@ -941,6 +941,11 @@ fn pruned<'a, 'd, V: JsonRef<'d>>(value: Option<Val<'a, V>>) -> Option<Val<'a, V
 trait Sink {
     /// Sets `key` in the current object.
     fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>);
+    /// Sets `key` in the current object; `quoted` is `,"key":` (see [`PlanField`]).
+    fn field_quoted<'d, V: JsonRef<'d>>(&mut self, key: &str, quoted: &[u8], value: Val<'_, V>) {
+        let _ = quoted;
+        self.field(key, value);
+    }
     /// Starts the object at `key` in the current object.
     fn open(&mut self, key: &str);
     /// Ends the current object; an empty one is left out unless `keep_empty`.
@@ -1051,11 +1056,8 @@ impl<'o> ByteSink<'o> {
         }
         self.out.push(b':');
     }
-}
-
-impl Sink for ByteSink<'_> {
-    fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>) {
-        self.key(key);
+    /// Writes a member's value, after its key.
+    fn value<'d, V: JsonRef<'d>>(&mut self, value: Val<'_, V>) {
         let depth = self.depth();
         let out = &mut *self.out;
         match value {
@@ -1088,6 +1090,28 @@ impl Sink for ByteSink<'_> {
                 js::snake_case_into,
             ),
         }
+    }
+}
+
+impl Sink for ByteSink<'_> {
+    fn field<'d, V: JsonRef<'d>>(&mut self, key: &str, value: Val<'_, V>) {
+        self.key(key);
+        self.value(value);
+    }
+
+    fn field_quoted<'d, V: JsonRef<'d>>(&mut self, key: &str, quoted: &[u8], value: Val<'_, V>) {
+        if self.plain_keys && self.depth() == Depth::Top {
+            let quoted = if self.first {
+                quoted.get(1..).unwrap_or_default()
+            } else {
+                quoted
+            };
+            self.first = false;
+            self.out.extend_from_slice(quoted);
+        } else {
+            self.key(key);
+        }
+        self.value(value);
     }
 
     fn open(&mut self, key: &str) {
@@ -1167,18 +1191,45 @@ struct Plan {
     /// `keys` or [`NO_SLOT`].
     table: Vec<u8>,
     keys: Vec<String>,
-    fields: Vec<Option<u8>>,
-    event_properties: Vec<Option<u8>>,
-    user_properties: Vec<Option<u8>>,
-    append: Vec<Option<u8>>,
-    tail: Vec<Option<u8>>,
-    last: Vec<Option<u8>>,
+    fields: Vec<PlanField>,
+    event_properties: Vec<PlanField>,
+    user_properties: Vec<PlanField>,
+    append: Vec<PlanField>,
+    tail: Vec<PlanField>,
+    last: Vec<PlanField>,
     service: Option<u8>,
     devices: Option<u8>,
     newsletter: Option<u8>,
 }
 
 const NO_SLOT: u8 = u8::MAX;
+
+/// What the plan knows of one field of a layout list.
+#[derive(Debug)]
+struct PlanField {
+    /// The slot of the field's data key.
+    slot: Option<u8>,
+    /// `,"name":` as JSON writes it at the top level: the comma is left out for the first
+    /// member of an object.
+    quoted: Box<[u8]>,
+    /// The field is `user_id` or `device_id`, which the logging policy reads.
+    user: bool,
+    device: bool,
+}
+
+impl PlanField {
+    fn new(name: &str, slot: Option<u8>) -> Self {
+        let mut quoted = vec![b','];
+        mozlog::write_str(&mut quoted, name, Depth::Top);
+        quoted.push(b':');
+        Self {
+            slot,
+            quoted: quoted.into_boxed_slice(),
+            user: name == "user_id",
+            device: name == "device_id",
+        }
+    }
+}
 
 impl Plan {
     fn new(layout: &Layout) -> Self {
@@ -1218,7 +1269,12 @@ impl Plan {
         add(layout.newsletter.as_ref().map(|n| n.data.as_str()));
         if keys.len() > MAX_SLOTS {
             // Every read is a lookup: no slots at all.
-            let none = |fields: &[Field]| vec![None; fields.len()];
+            let none = |fields: &[Field]| -> Vec<PlanField> {
+                fields
+                    .iter()
+                    .map(|field| PlanField::new(&field.name, None))
+                    .collect()
+            };
             return Self {
                 fields: none(&layout.fields),
                 event_properties: none(&layout.event_properties),
@@ -1244,10 +1300,13 @@ impl Plan {
             keys,
             ..Self::default()
         };
-        let slots = |plan: &Self, fields: &[Field]| -> Vec<Option<u8>> {
+        let slots = |plan: &Self, fields: &[Field]| -> Vec<PlanField> {
             fields
                 .iter()
-                .map(|field| data_key(&field.source).and_then(|key| plan.slot(key)))
+                .map(|field| {
+                    let slot = data_key(&field.source).and_then(|key| plan.slot(key));
+                    PlanField::new(&field.name, slot)
+                })
                 .collect()
         };
         plan.fields = slots(&plan, &layout.fields);
@@ -1449,14 +1508,14 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         // Pruning keeps `false`, so presence is not enough: the logger tests truthiness of
         // the last value set.
         let (mut user, mut device) = (false, false);
-        for (field, slot) in layout.fields.iter().zip(&mapping.plan.fields) {
-            if let Some(value) = pruned(self.source(&field.source, *slot)) {
-                match field.name.as_str() {
-                    "user_id" => user = value.truthy(),
-                    "device_id" => device = value.truthy(),
-                    _ => {}
+        for (field, plan) in layout.fields.iter().zip(&mapping.plan.fields) {
+            if let Some(value) = pruned(self.source(&field.source, plan.slot)) {
+                if plan.user {
+                    user = value.truthy();
+                } else if plan.device {
+                    device = value.truthy();
                 }
-                sink.field(&field.name, value);
+                sink.field_quoted(&field.name, &plan.quoted, value);
             }
         }
         sink.open("event_properties");
@@ -1534,10 +1593,10 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         }
     }
 
-    fn fields_pruned(&self, fields: &'a [Field], slots: &[Option<u8>], sink: &mut impl Sink) {
-        for (field, slot) in fields.iter().zip(slots) {
-            if let Some(value) = pruned(self.source(&field.source, *slot)) {
-                sink.field(&field.name, value);
+    fn fields_pruned(&self, fields: &'a [Field], plan: &[PlanField], sink: &mut impl Sink) {
+        for (field, plan) in fields.iter().zip(plan) {
+            if let Some(value) = pruned(self.source(&field.source, plan.slot)) {
+                sink.field_quoted(&field.name, &plan.quoted, value);
             }
         }
     }
@@ -1562,9 +1621,9 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
 
         // `$append` is absent when none of its entries is present.
         sink.open("$append");
-        for (field, slot) in layout.append.iter().zip(&plan.append) {
-            if let Some(value) = self.source(&field.source, *slot) {
-                sink.field(&field.name, value);
+        for (field, plan) in layout.append.iter().zip(&plan.append) {
+            if let Some(value) = self.source(&field.source, plan.slot) {
+                sink.field_quoted(&field.name, &plan.quoted, value);
             }
         }
         sink.close(false);
