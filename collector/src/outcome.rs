@@ -229,3 +229,49 @@ impl<'o> Object<'o> {
         self.out.push(b'}');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_each_line_and_iterate_without_the_newline() {
+        let mut lines = Lines::default();
+        assert!(lines.is_empty());
+        assert_eq!(lines.iter().count(), 0);
+        for text in [r#"{"a":"x\ny"}"#, "{}"] {
+            lines.push(|out| {
+                mozlog::write_json(
+                    out,
+                    &serde_json::from_str::<Value>(text).unwrap_or_default(),
+                )
+            });
+        }
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.as_bytes(), b"{\"a\":\"x\\ny\"}\n{}\n");
+        let each: Vec<&[u8]> = lines.iter().collect();
+        assert_eq!(each, [&b"{\"a\":\"x\\ny\"}"[..], b"{}"]);
+        assert_eq!(lines.clone().into_bytes(), lines.as_bytes());
+    }
+
+    #[test]
+    fn log_lines_keep_their_op_severity_and_fields() {
+        let mut log = Log::default();
+        log.push_strings("a.failed", 2, &[("err", "x \"y\""), ("path", "/m")]);
+        log.push_strings(String::from("b"), 6, &[]);
+        assert_eq!(log.len(), 2);
+        assert_eq!(
+            log.get(0),
+            Some(LogLine {
+                op: "a.failed",
+                severity: 2,
+                fields: Some(&br#"{"err":"x \"y\"","path":"/m"}"#[..]),
+            })
+        );
+        let ops: Vec<(&str, u8, Option<&[u8]>)> =
+            log.iter().map(|l| (l.op, l.severity, l.fields)).collect();
+        assert_eq!(ops[1], ("b", 6, Some(&b"{}"[..])));
+        assert_eq!(log.get(2), None);
+        assert_eq!(log.fields_len(), br#"{"err":"x \"y\"","path":"/m"}{}"#.len());
+    }
+}

@@ -478,3 +478,122 @@ proptest! {
         prop_assert!(matches!(outcome.status, 200 | 400));
     }
 }
+
+/// The content schema with undeclared keys kept, and `locale` and `region` declared and picked:
+/// body keys of the same names as keys the server sets on its lines.
+fn overlapping() -> &'static Collector {
+    static OVERLAPPING: OnceLock<Collector> = OnceLock::new();
+    OVERLAPPING.get_or_init(|| {
+        let fxa = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fxa");
+        let dir = std::env::temp_dir().join(format!(
+            "metricsmith-collector-overlapping-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(dir.join("common")).expect("a temporary directory");
+        for entry in std::fs::read_dir(fxa.join("common")).expect("schema/fxa/common") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, dir.join("common").join(name)).expect("copied");
+        }
+        let text = std::fs::read_to_string(fxa.join("content-server.yaml")).expect("the schema");
+        let declared = "  body:\n    locale:\n      type: string\n      required: false\n      \
+                        description: A locale.\n    region:\n      type: string\n      \
+                        required: false\n      description: A region.\n";
+        let text = text
+            .replacen("unknown_keys: strip", "unknown_keys: keep", 1)
+            .replacen("  body:\n", declared, 1)
+            .replacen(
+                "    picked:\n",
+                "    picked:\n      locale: {}\n      region: {}\n",
+                1,
+            );
+        let path = dir.join("content-server.yaml");
+        std::fs::write(&path, text).expect("written");
+        let checked = match metricsmith_codegen::load(&path) {
+            Ok(checked) => checked,
+            Err(report) => panic!("{report}"),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        let model = checked.model.services.values().next().expect("one service");
+        let mut config = Config::new("S3CR37", "1.134.0");
+        config.process = Some(("host".to_owned(), 42));
+        Collector::new(model, config).expect("a collector")
+    })
+}
+
+/// The key order of a JSON object line.
+fn keys(line: &Map<String, Value>) -> Vec<&str> {
+    line.keys().map(String::as_str).collect()
+}
+
+#[test]
+fn keys_the_server_sets_take_the_place_of_body_keys_of_the_same_name() {
+    let mut body = content_body();
+    body["locale"] = json!("xx_YY");
+    body["region"] = json!("Elsewhere");
+    body["marketing"] = json!([{"campaignId": "c", "clicked": false, "url": "https://x.example/",
+        "lang": "own", "time": "own", "extra": 1}]);
+    let outcome = overlapping().handle(
+        &post(Some("text/plain"), body.to_string().as_bytes()),
+        RECEIVED,
+        Some(&Location {
+            country: Some("Brazil".to_owned()),
+            state: None,
+        }),
+    );
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let stderr = stderr_lines(&outcome);
+    let marketing = &stderr[1];
+    assert_eq!(marketing["op"], "client.marketing");
+    // The impression's keys first, then those the server adds, as an assignment does.
+    assert_eq!(
+        keys(marketing),
+        [
+            "campaignId",
+            "clicked",
+            "url",
+            "lang",
+            "time",
+            "extra",
+            "op",
+            "hostname",
+            "pid",
+            "v",
+            "agent",
+            "context",
+            "entrypoint",
+            "service",
+            "migration"
+        ]
+    );
+    assert_eq!(marketing["lang"], "en", "the body's lang");
+    assert_eq!(marketing["time"], "2019-04-05T21:00:00.000Z", "the hour");
+    assert_eq!(marketing["extra"], 1);
+
+    let flow = &stderr[2];
+    assert_eq!(flow["op"], "flowEvent");
+    // A picked key the line sets takes its place; one it does not set (no state, so no
+    // region) comes after the line's own keys, in the picked order (`entrypoint` is absent
+    // and `migration` is "none").
+    assert_eq!(
+        keys(flow),
+        [
+            "country",
+            "event",
+            "flow_id",
+            "flow_time",
+            "hostname",
+            "locale",
+            "op",
+            "pid",
+            "time",
+            "userAgent",
+            "v",
+            "region",
+            "context",
+            "service"
+        ]
+    );
+    assert_eq!(flow["locale"], "xx_YY");
+    assert_eq!(flow["region"], "Elsewhere");
+}
