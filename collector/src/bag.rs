@@ -2,6 +2,8 @@
 //! few keys derived from the request (user agent, location), without copying the body into a
 //! new map.
 
+use std::collections::HashMap;
+
 use metricsmith::js;
 use metricsmith::view::Bag;
 use serde_json::{Map, Value};
@@ -14,23 +16,36 @@ fn last<'a>(added: &'a [(&'static str, Value)], key: &str) -> Option<&'a Value> 
 }
 
 /// The content server's bag: the body without falsy values and `"none"`, then the added
-/// keys over it (`{...pruned(metrics), ...added}`).
-#[derive(Debug, Clone, Copy)]
+/// keys over it (`{...pruned(metrics), ...added}`), indexed once per request: the transform
+/// reads about twenty keys per event, and the body holds more keys than a scan suits.
+#[derive(Debug)]
 pub(crate) struct ContentBag<'a> {
-    pub(crate) metrics: &'a Map<String, Value>,
-    pub(crate) added: &'a [(&'static str, Value)],
+    index: HashMap<&'a str, &'a Value, foldhash::fast::FixedState>,
 }
 
-impl<'a> Bag<'a> for ContentBag<'a> {
+impl<'a> ContentBag<'a> {
+    pub(crate) fn new(metrics: &'a Map<String, Value>, added: &'a [(&'static str, Value)]) -> Self {
+        let mut index = HashMap::with_capacity_and_hasher(
+            metrics.len() + added.len(),
+            foldhash::fast::FixedState::default(),
+        );
+        for (key, value) in metrics {
+            if js::truthy(value) && value.as_str() != Some("none") {
+                index.insert(key.as_str(), value);
+            }
+        }
+        for (key, value) in added {
+            index.insert(*key, value);
+        }
+        Self { index }
+    }
+}
+
+impl<'a> Bag<'a> for &'a ContentBag<'a> {
     type Value = &'a Value;
 
     fn get(self, key: &str) -> Option<&'a Value> {
-        if let Some(value) = last(self.added, key) {
-            return Some(value);
-        }
-        self.metrics
-            .get(key)
-            .filter(|v| js::truthy(*v) && v.as_str() != Some("none"))
+        self.index.get(key).copied()
     }
 }
 
@@ -67,10 +82,8 @@ mod tests {
             ("region", json!("x")),
             ("region", json!("y")),
         ];
-        let bag = ContentBag {
-            metrics,
-            added: &added,
-        };
+        let bag = ContentBag::new(metrics, &added);
+        let bag = &bag;
         let cases = [
             ("a", Some(json!(1))),
             ("b", None),

@@ -272,6 +272,9 @@ mod tests {
             log.iter().map(|l| (l.op, l.severity, l.fields)).collect();
         assert_eq!(ops[1], ("b", 6, Some(&b"{}"[..])));
         assert_eq!(log.get(2), None);
-        assert_eq!(log.fields_len(), br#"{"err":"x \"y\"","path":"/m"}{}"#.len());
+        assert_eq!(
+            log.fields_len(),
+            br#"{"err":"x \"y\"","path":"/m"}{}"#.len()
+        );
     }
 }
