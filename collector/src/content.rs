@@ -633,15 +633,40 @@ pub(crate) fn write_iso_time(out: &mut Vec<u8>, ms: f64) {
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
-    // Writing to a `Vec` cannot fail.
-    let _ = write!(
-        out,
-        "\"{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z\"",
+    let (hour, minute, second, milli) = (
         rem / 3_600_000,
         rem / 60_000 % 60,
         rem / 1000 % 60,
-        rem % 1000
+        rem % 1000,
     );
+    if !(0..=9999).contains(&year) {
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(
+            out,
+            "\"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z\""
+        );
+        return;
+    }
+    let parts: [(i64, u32, u8); 7] = [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (hour, 2, b':'),
+        (minute, 2, b':'),
+        (second, 2, b'.'),
+        (milli, 3, b'Z'),
+    ];
+    out.push(b'"');
+    for (value, width, after) in parts {
+        // Every part is in range here, so it fits its width: digits without `fmt`, which cost
+        // more than the rest of a flow line's time.
+        for power in (0..width).rev() {
+            // A digit, 0 to 9.
+            out.push(b'0' + (value / 10_i64.pow(power) % 10) as u8);
+        }
+        out.push(after);
+    }
+    out.push(b'"');
 }
 
 /// Howard Hinnant's `civil_from_days`.
@@ -656,4 +681,33 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times_are_written_as_to_iso_string_writes_them() {
+        let cases = [
+            (0.0, "1970-01-01T00:00:00.000Z"),
+            (1_554_499_308_559.0, "2019-04-05T21:21:48.559Z"),
+            (1_554_499_308_559.9, "2019-04-05T21:21:48.559Z"),
+            (-1.0, "1969-12-31T23:59:59.999Z"),
+            (951_782_400_000.0, "2000-02-29T00:00:00.000Z"),
+            (253_402_300_799_999.0, "9999-12-31T23:59:59.999Z"),
+            // Outside four-digit years: the width is a minimum, as before.
+            (253_402_300_800_000.0, "10000-01-01T00:00:00.000Z"),
+            (-62_198_755_200_000.0, "-001-01-01T00:00:00.000Z"),
+        ];
+        for (ms, expected) in cases {
+            let mut out = Vec::new();
+            write_iso_time(&mut out, ms);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                format!("\"{expected}\""),
+                "{ms}"
+            );
+        }
+    }
 }
