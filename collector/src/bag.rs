@@ -2,8 +2,6 @@
 //! few keys derived from the request (user agent, location), without copying the body into a
 //! new map.
 
-use std::collections::HashMap;
-
 use metricsmith::js;
 use metricsmith::view::Bag;
 use serde_json::{Map, Value};
@@ -16,36 +14,37 @@ fn last<'a>(added: &'a [(&'static str, Value)], key: &str) -> Option<&'a Value> 
 }
 
 /// The content server's bag: the body without falsy values and `"none"`, then the added
-/// keys over it (`{...pruned(metrics), ...added}`), indexed once per request: the transform
-/// reads about twenty keys per event, and the body holds more keys than a scan suits.
-#[derive(Debug)]
+/// keys over it (`{...pruned(metrics), ...added}`).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct ContentBag<'a> {
-    index: HashMap<&'a str, &'a Value, foldhash::fast::FixedState>,
+    pub(crate) metrics: &'a Map<String, Value>,
+    pub(crate) added: &'a [(&'static str, Value)],
 }
 
-impl<'a> ContentBag<'a> {
-    pub(crate) fn new(metrics: &'a Map<String, Value>, added: &'a [(&'static str, Value)]) -> Self {
-        let mut index = HashMap::with_capacity_and_hasher(
-            metrics.len() + added.len(),
-            foldhash::fast::FixedState::default(),
-        );
-        for (key, value) in metrics {
-            if js::truthy(value) && value.as_str() != Some("none") {
-                index.insert(key.as_str(), value);
-            }
-        }
-        for (key, value) in added {
-            index.insert(*key, value);
-        }
-        Self { index }
-    }
+/// Whether the content server keeps a body value in its bag.
+fn kept(value: &Value) -> bool {
+    js::truthy(value) && value.as_str() != Some("none")
 }
 
-impl<'a> Bag<'a> for &'a ContentBag<'a> {
+impl<'a> Bag<'a> for ContentBag<'a> {
     type Value = &'a Value;
 
     fn get(self, key: &str) -> Option<&'a Value> {
-        self.index.get(key).copied()
+        if let Some(value) = last(self.added, key) {
+            return Some(value);
+        }
+        self.metrics.get(key).filter(|v| kept(v))
+    }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
+        for (key, value) in self.metrics {
+            if kept(value) {
+                f(key, value);
+            }
+        }
+        for (key, value) in self.added {
+            f(key, value);
+        }
     }
 }
 
@@ -65,6 +64,15 @@ impl<'a> Bag<'a> for PaymentsBag<'a> {
             .and_then(|posted| Bag::get(posted, key))
             .or_else(|| last(self.added, key))
     }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
+        for (key, value) in self.added {
+            f(key, value);
+        }
+        if let Some(posted) = self.posted {
+            posted.pairs(f);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,8 +90,10 @@ mod tests {
             ("region", json!("x")),
             ("region", json!("y")),
         ];
-        let bag = ContentBag::new(metrics, &added);
-        let bag = &bag;
+        let bag = ContentBag {
+            metrics,
+            added: &added,
+        };
         let cases = [
             ("a", Some(json!(1))),
             ("b", None),
@@ -96,6 +106,24 @@ mod tests {
         ];
         for (key, expected) in cases {
             assert_eq!(bag.get(key).cloned(), expected, "{key}");
+        }
+        assert_pairs_agree(bag, &["a", "os", "region"]);
+    }
+
+    /// Every key `pairs` gives ends with the value of `get`, and `keys` are those it gives.
+    #[track_caller]
+    fn assert_pairs_agree<'a>(bag: impl Bag<'a, Value = &'a Value>, keys: &[&str]) {
+        let mut seen: Vec<(&str, &Value)> = Vec::new();
+        bag.pairs(
+            |key, value| match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => seen.push((key, value)),
+            },
+        );
+        let got: Vec<&str> = seen.iter().map(|(k, _)| *k).collect();
+        assert_eq!(got, keys);
+        for (key, value) in seen {
+            assert_eq!(bag.get(key), Some(value), "{key}");
         }
     }
 
@@ -116,6 +144,7 @@ mod tests {
         for (key, expected) in cases {
             assert_eq!(bag.get(key).cloned(), expected, "{key}");
         }
+        assert_pairs_agree(bag, &["version", "os", "planId"]);
         let without = PaymentsBag {
             posted: None,
             added: &added,

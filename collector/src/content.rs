@@ -345,7 +345,10 @@ impl Flow<'_> {
         metrics.insert("location".to_owned(), Value::Object(location));
         let metrics = &*metrics;
         let added = self.amplitude_added();
-        let data = &ContentBag::new(metrics, &added);
+        let data = ContentBag {
+            metrics,
+            added: &added,
+        };
         let picked = self.picked(metrics);
         let locale = self.locale();
         let env = self.collector.env(self.received_at);

@@ -266,6 +266,12 @@ pub(crate) enum Depth {
 }
 
 pub(crate) fn write_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>, depth: Depth) {
+    if let Some(s) = value.escape_free_str() {
+        write_quote(out, depth);
+        out.extend_from_slice(s.as_bytes());
+        write_quote(out, depth);
+        return;
+    }
     match value.kind() {
         Kind::Null => out.extend_from_slice(b"null"),
         Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
@@ -311,6 +317,7 @@ pub(crate) static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Writes a JSON string literal; at [`Depth::Nested`] the literal itself is escaped again,
 /// because it sits inside the string that holds the stringified object.
+#[inline]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
     write_quote(out, depth);
     write_escaped(out, s, depth);
@@ -327,27 +334,29 @@ pub(crate) fn write_quote(out: &mut Vec<u8>, depth: Depth) {
 }
 
 /// The body of a string literal, without quotes, so a literal can be written in pieces.
+#[inline]
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
     let bytes = s.as_bytes();
+    let first = next_escape(bytes, 0);
+    if first == bytes.len() {
+        // Most strings need no escape: one copy, without the escaping loop's frame.
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped_from(out, bytes, first, depth);
+    }
+}
+
+/// [`write_escaped`] of a string whose first escaped byte is at `first`.
+#[inline(never)]
+fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Depth) {
     let mut start = 0;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // Most text needs no escape: skip eight such bytes at a time.
-        if let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            && !word_needs_escape(u64::from_le_bytes(word))
-        {
-            i += 8;
-            continue;
-        }
-        i += 1;
-        // One table load instead of the match below.
-        if !NEEDS_ESCAPE[usize::from(b)] {
-            continue;
-        }
-        // The byte at `i - 1` is escaped; `start..i - 1` is copied as it is.
-        let i = i - 1;
+    let mut next = Some(first);
+    loop {
+        // The plain run up to the next escaped byte is copied whole.
+        let i = next.take().unwrap_or_else(|| next_escape(bytes, start));
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         let escape: &[u8] = match (b, depth) {
             (b'"', Depth::Top) => b"\\\"",
             (b'\\', Depth::Top) => b"\\\\",
@@ -363,7 +372,8 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
             (b'\t', Depth::Nested) => b"\\\\t",
             (0x08, Depth::Nested) => b"\\\\b",
             (0x0c, Depth::Nested) => b"\\\\f",
-            (0..0x20, _) => {
+            // `next_escape` stops only at control characters, quotes and backslashes.
+            _ => {
                 out.extend_from_slice(&bytes[start..i]);
                 if depth == Depth::Nested {
                     out.push(b'\\');
@@ -374,13 +384,58 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, depth: Depth) {
                 start = i + 1;
                 continue;
             }
-            _ => continue,
         };
         out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(escape);
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// The index of the first byte at or after `from` that a JSON string literal escapes (a
+/// control character, `"` or a backslash), or `bytes.len()` when there is none.
+///
+/// Eight bytes at a time: the lowest flagged byte of [`escape_mask`] is the first one, so a
+/// word that holds a stop gives its position at once, and a short rest is read as the last
+/// eight bytes of `bytes` with the bytes before `from` masked off.
+#[inline]
+pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(word) = bytes
+        .get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let mask = escape_mask(u64::from_le_bytes(word));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let len = bytes.len();
+    if i >= len {
+        return len;
+    }
+    if let Some(word) = len
+        .checked_sub(8)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        // The word ends at `len`: its first `8 - (len - i)` bytes (1 to 7) were already
+        // scanned, and are replaced by plain ones (a borrow from a flagged byte could flag
+        // the bytes above it).
+        let scanned = (1u64 << (8 * (8 - (len - i)))) - 1;
+        let word = (u64::from_le_bytes(word) & !scanned) | (0x4141_4141_4141_4141 & scanned);
+        let mask = escape_mask(word);
+        return if mask == 0 {
+            len
+        } else {
+            len - 8 + (mask.trailing_zeros() / 8) as usize
+        };
+    }
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]))
+        .map_or(len, |at| i + at)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -390,18 +445,21 @@ pub(crate) fn needs_escape(s: &str) -> bool {
     s.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)])
 }
 
-/// Whether any of the eight bytes of `word` needs an escape (exact: no false answers).
+/// The high bit of every byte of `word` (little-endian: the first byte lowest) that needs an
+/// escape, and possibly of later bytes: the lowest set bit is always exact, so
+/// `trailing_zeros() / 8` is the position of the first such byte.
 ///
-/// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` is non-zero exactly when some
-/// byte of `x` is below `n` (for `n` <= 128), and `x ^ c` has a zero byte where `x` holds `c`.
-pub(crate) fn word_needs_escape(word: u64) -> bool {
+/// The classic bit tricks: `x - 0x01..01 * n & !x & 0x80..80` flags the bytes of `x` below `n`
+/// (for `n` <= 128; a borrow can only flag bytes above a flagged one), and `x ^ c` has a zero
+/// byte where `x` holds `c`.
+pub(crate) fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
+    control | quote | backslash
 }
 
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
@@ -424,22 +482,7 @@ fn write_number(out: &mut Vec<u8>, n: Num) {
 /// An integer in decimal, without the formatting machinery (numbers are most of a line's
 /// values).
 pub(crate) fn push_int(out: &mut Vec<u8>, value: i64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value.unsigned_abs();
-    loop {
-        at -= 1;
-        // `rest % 10` < 10, so the cast is exact.
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Where a [`Logger`] writes.
@@ -803,11 +846,39 @@ mod tests {
                     let mut word = [fill; 8];
                     word[at] = b;
                     let want = word.iter().any(|&x| NEEDS_ESCAPE[usize::from(x)]);
-                    assert_eq!(
-                        word_needs_escape(u64::from_le_bytes(word)),
-                        want,
-                        "{word:?}"
-                    );
+                    assert_eq!(escape_mask(u64::from_le_bytes(word)) != 0, want, "{word:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_escape_finds_the_first_escaped_byte() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len())
+                .find(|&i| NEEDS_ESCAPE[usize::from(bytes[i])])
+                .unwrap_or(bytes.len())
+        };
+        for len in 0..20 {
+            for stop_at in 0..=len {
+                for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+                    for fill in [b'a', 0xff, b' ', 0x7f, 0x21] {
+                        let mut bytes = vec![fill; len];
+                        if stop_at < len {
+                            bytes[stop_at] = stop;
+                        }
+                        // A second stop later must not hide the first one.
+                        if stop_at + 1 < len {
+                            bytes[len - 1] = b'"';
+                        }
+                        for from in 0..=len {
+                            assert_eq!(
+                                next_escape(&bytes, from),
+                                naive(&bytes, from),
+                                "{bytes:?} from {from}"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -111,6 +111,11 @@ pub trait JsonRef<'a>: Copy + 'a {
             ),
         }
     }
+    /// The string, when the value is one that a JSON writer copies as it is (no byte of it
+    /// needs an escape); `None` when that is not known, as for any value that is no string.
+    fn escape_free_str(self) -> Option<&'a str> {
+        None
+    }
     /// The string, when the value is one.
     fn as_str(self) -> Option<&'a str> {
         match self.kind() {
@@ -162,6 +167,9 @@ pub trait Bag<'a>: Copy + 'a {
     type Value: JsonRef<'a>;
     /// `data[key]`.
     fn get(self, key: &str) -> Option<Self::Value>;
+    /// Calls `f` with every (key, value) pair in order, a repeated key each time (so the last
+    /// call for a key has the value that [`Bag::get`] gives).
+    fn pairs(self, f: impl FnMut(&'a str, Self::Value));
 }
 
 impl<'a> Bag<'a> for &'a Map<String, Value> {
@@ -178,6 +186,12 @@ impl<'a> Bag<'a> for &'a Map<String, Value> {
             })
         } else {
             Map::get(self, key)
+        }
+    }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
+        for (key, value) in self {
+            f(key, value);
         }
     }
 }

@@ -90,8 +90,11 @@ proptest! {
         } else {
             serde_json::to_string(&value).unwrap()
         };
-        let mut doc = Doc::new();
-        for text in [text.clone(), escaped(&text)] {
+        for (mut doc, text) in [
+            (Doc::new(), text.clone()),
+            (Doc::new(), escaped(&text)),
+            (Doc::unindexed(), text.clone()),
+        ] {
             let want: Result<Value, _> = serde_json::from_str(&text);
             // Valid JSON never needs serde_json's help.
             prop_assert_eq!(doc.reads_fast(&text), want.is_ok(), "{}", text);
@@ -120,11 +123,13 @@ proptest! {
                 .join(",")
         );
         let want: Value = serde_json::from_str(&text).unwrap();
-        let mut doc = Doc::new();
-        prop_assert!(doc.reads_fast(&text));
-        let parsed = doc.parse(&text).unwrap();
-        prop_assert_eq!(parsed.root().to_json(), want.clone());
-        check_gets(parsed.root(), &want)?;
+        // With key indexes and without (then lookups and repeats are found by scans).
+        for mut doc in [Doc::new(), Doc::unindexed()] {
+            prop_assert!(doc.reads_fast(&text));
+            let parsed = doc.parse(&text).unwrap();
+            prop_assert_eq!(parsed.root().to_json(), want.clone());
+            check_gets(parsed.root(), &want)?;
+        }
     }
 
     #[test]
@@ -273,6 +278,21 @@ fn numbers_strings_and_literals_read_as_serde_json_reads_them() {
             }
             (Err(got), Err(want)) => assert_eq!(got.to_string(), want.to_string(), "{text}"),
             (got, want) => panic!("{text}: {got:?} against {want:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_fast_parser_nests_exactly_as_deep_as_serde_json() {
+    let mut doc = Doc::new();
+    for depth in [1, 126, 127, 128, 129] {
+        let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+        for text in [arrays, objects] {
+            let want = serde_json::from_str::<Value>(&text).is_ok();
+            assert_eq!(want, depth <= 127, "serde_json at depth {depth}");
+            assert_eq!(doc.reads_fast(&text), want, "{text}");
+            assert_eq!(doc.parse(&text).is_ok(), want, "{text}");
         }
     }
 }

@@ -284,7 +284,8 @@ impl<'m> LineMapper<'m> {
             mapping,
             env,
             encoding,
-            doc: line::Doc::new(),
+            // The transform reads data bags in one walk (its slots): no key indexes.
+            doc: line::Doc::unindexed(),
             max_line,
         }
     }

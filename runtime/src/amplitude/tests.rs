@@ -558,3 +558,146 @@ fn snake_case_items_come_last_with_their_string_items_snake_cased() {
         );
     }
 }
+
+#[test]
+fn device_windows_count_the_same_however_many_windows_there_are() {
+    // Up to four windows are counted in one pass over the devices, more in one pass each.
+    let windows = |count: usize| {
+        let mut spec = mapping().spec().clone();
+        if let Some(counts) = spec.layout.device_counts.as_mut() {
+            counts.windows = (0..count)
+                .map(|i| (format!("w{i}"), 1_000 * (i as i64 + 1)))
+                .collect();
+        }
+        match Mapping::new(spec) {
+            Ok(mapping) => mapping,
+            Err(err) => panic!("{err}"),
+        }
+    };
+    let clients = OauthClients::new();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: None,
+        now_ms: 10_000,
+    };
+    let data = match json!({"uid": "u", "devices": [
+        {"lastAccessTime": 9_500}, {"lastAccessTime": 8_000}, {"lastAccessTime": 7_001},
+        {"lastAccessTime": "9999"}, {"other": 1}, 3, {"lastAccessTime": 4_000}]})
+    {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    let (name, time) = (json!("account.login"), json!(1));
+    let event = SourceEvent {
+        name: Some(&name),
+        time: Some(&time),
+    };
+    // Devices seen at or after now - window: 9,500 and "9999" (a number to JavaScript's `>=`).
+    let want = [2, 3, 4, 4, 4, 5, 5];
+    for count in [1, 4, 5, 7] {
+        let events = windows(count).transform(event, &data, &env);
+        let user = &events[0].event["user_properties"];
+        assert_eq!(user["sync_device_count"], json!(7));
+        for (i, n) in want.iter().take(count).enumerate() {
+            assert_eq!(user[format!("w{i}")], json!(n), "window {i} of {count}");
+        }
+    }
+}
+
+#[test]
+fn remembered_rule_hits_give_what_a_fresh_search_gives() {
+    // The same names through one mapping, then through a second mapping with other rules on
+    // the same thread, then again through the first: each answer is that of its own mapping.
+    let first = rules_only(&[r"^screen\.(\w+)(?:\.(\w+))?$".to_owned(), r"^x".to_owned()]);
+    let second = rules_only(&[r"^screen\.(\w+)$".to_owned()]);
+    let names = [
+        "screen.signin.x",
+        "screen.signin",
+        "xscreen.a",
+        "nothing",
+        "screen.a.b",
+    ];
+    fn expect<'n>(mapping: &Mapping, name: &'n str) -> Option<(usize, Captures<'n>)> {
+        mapping.resolve(name).and_then(|m| match m {
+            Matched::Rule(rule) => Some((rule, mapping.captures(rule, name))),
+            Matched::Exact(_) => None,
+        })
+    }
+    for _ in 0..2 {
+        for mapping in [&first, &second, &first] {
+            for name in names {
+                let hit = mapping.rule_hit(name).map(|h| (h.rule, h.captures(name)));
+                assert_eq!(hit, expect(mapping, name), "{name}");
+            }
+        }
+    }
+    assert_eq!(
+        first
+            .rule_hit("screen.signin.x")
+            .map(|h| h.captures("screen.signin.x")),
+        Some(Captures {
+            category: Some("signin"),
+            target: Some("x"),
+        })
+    );
+}
+
+#[test]
+fn data_keys_read_from_slots_or_by_lookup_give_the_same_values() {
+    use crate::line::Doc;
+    use crate::view::JsonRef;
+
+    // A layout reading `count` data keys as user properties: up to MAX_SLOTS keys are read
+    // from slots filled in one walk over the bag, more by one lookup each.
+    let with_keys = |count: usize| {
+        let mut spec = mapping().spec().clone();
+        spec.layout.user_properties = (0..count)
+            .map(|i| Field::new(&format!("p{i}"), Source::data(&format!("k{i}"))))
+            .collect();
+        match Mapping::new(spec) {
+            Ok(mapping) => mapping,
+            Err(err) => panic!("{err}"),
+        }
+    };
+    let clients = OauthClients::new();
+    let env = Env {
+        oauth_clients: &clients,
+        app_version: None,
+        now_ms: 0,
+    };
+    for count in [3, MAX_SLOTS - 4, MAX_SLOTS + 8] {
+        let mapping = with_keys(count);
+        // Every key once, then k1 again (its last value counts), and a key no field reads.
+        let mut line = String::from(r#"{"name":"account.login","data":{"uid":"u","#);
+        for i in 0..count {
+            line.push_str(&format!(r#""k{i}":"v{i}","#));
+        }
+        line.push_str(r#""k1":"again","other":1}}"#);
+        let mut doc = Doc::new();
+        let parsed = match doc.parse(&line) {
+            Ok(parsed) => parsed,
+            Err(err) => panic!("{err}"),
+        };
+        let root = parsed.root();
+        let Some(data) = root.get("data") else {
+            panic!("no data in {line}");
+        };
+        let mut out = Vec::new();
+        let written =
+            mapping.transform_view_to(root.get("name"), None, data, &env, Encoding::Json, &mut out);
+        assert_eq!(written, 1, "{count} keys");
+        let events: Json = match serde_json::from_slice(&out) {
+            Ok(events) => events,
+            Err(err) => panic!("{err}"),
+        };
+        let user = &events[0]["user_properties"];
+        for i in 0..count {
+            let want = if i == 1 {
+                "again".to_owned()
+            } else {
+                format!("v{i}")
+            };
+            assert_eq!(user[format!("p{i}")], json!(want), "{count} keys, p{i}");
+        }
+    }
+}

@@ -1,8 +1,10 @@
 //! The compiled mapping and the transform itself (spec §4.2-§4.6).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::Regex;
 use regex_automata::util::primitives::NonMaxUsize;
@@ -134,6 +136,10 @@ pub struct Mapping {
     distinct: bool,
     /// Per group properties: whether its keys are distinct from each other and the base ones.
     distinct_groups: Vec<bool>,
+    /// Tells this mapping's remembered rule hits from other mappings' (see [`HITS`]).
+    id: u64,
+    /// The data keys the layout reads, each read once per event.
+    plan: Plan,
 }
 
 /// The captures of a match, as FxA's transform assigns them.
@@ -248,7 +254,6 @@ impl Mapping {
             })
             .collect();
         Ok(Self {
-            spec,
             exact,
             rules,
             regexes,
@@ -256,6 +261,9 @@ impl Mapping {
             group_properties,
             distinct,
             distinct_groups,
+            id: NEXT_MAPPING_ID.fetch_add(1, Ordering::Relaxed),
+            plan: Plan::new(&spec.layout),
+            spec,
         })
     }
 
@@ -558,10 +566,13 @@ impl Mapping {
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
             name = render_rewrite(&rewrite.to, data, &mut rewritten);
         }
-        let (targets, captures) = match self.resolve(&name) {
-            None => return,
-            Some(Matched::Exact(i)) => (&self.spec.exact[i].1, Captures::default()),
-            Some(Matched::Rule(i)) => (&self.spec.rules[i].targets, self.captures(i, &name)),
+        let (targets, captures) = if let Some(&i) = self.exact.get(name.as_ref()) {
+            (&self.spec.exact[i].1, Captures::default())
+        } else {
+            match self.rule_hit(&name) {
+                None => return,
+                Some(hit) => (&self.spec.rules[hit.rule].targets, hit.captures(&name)),
+            }
         };
         let fallback = self.spec.policy.time_falls_back_to_now;
         let time = match time {
@@ -578,8 +589,10 @@ impl Mapping {
                 name: None,
                 client_id: None,
             },
+            slots: [None; MAX_SLOTS],
             _data: std::marker::PhantomData,
         };
+        self.plan.fill(data, &mut event.slots);
         // Derived once per event: four sources read it.
         event.service = event.derive_service();
 
@@ -608,6 +621,51 @@ impl Mapping {
                 None => {}
             }
         }
+    }
+
+    /// The first rule that matches `name` and its captures, remembered per thread: event
+    /// names repeat, and a search with captures costs more than the rest of a rule hit.
+    pub(super) fn rule_hit(&self, name: &str) -> Option<RuleHit> {
+        let search = || {
+            let Some(Matched::Rule(rule)) = self.resolve(name) else {
+                return None;
+            };
+            let captures = self.captures(rule, name);
+            let range = |s: Option<&str>| {
+                // A capture is a slice of `name`: its offset is the distance of the pointers.
+                s.map(|s| (s.as_ptr() as usize - name.as_ptr() as usize, s.len()))
+            };
+            Some(RuleHit {
+                rule,
+                category: range(captures.category),
+                target: range(captures.target),
+            })
+        };
+        if name.len() > MAX_REMEMBERED_NAME {
+            return search();
+        }
+        HITS.with_borrow_mut(|caches| {
+            let at = match caches.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    if caches.len() == MAX_REMEMBERED_MAPPINGS {
+                        caches.remove(0);
+                    }
+                    caches.push((self.id, FastMap::default()));
+                    caches.len() - 1
+                }
+            };
+            let hits = &mut caches[at].1;
+            if let Some(hit) = hits.get(name) {
+                return *hit;
+            }
+            let hit = search();
+            if hits.len() >= MAX_REMEMBERED_NAMES {
+                hits.clear();
+            }
+            hits.insert(name.to_owned(), hit);
+            hit
+        })
     }
 
     pub(super) fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
@@ -654,6 +712,39 @@ fn anchored_at_start(pattern: &str) -> String {
 
 /// The mapping's own tables: keys from the schema, looked up once or twice per event.
 type FastMap<V> = HashMap<String, V, BuildHasherDefault<FxHasher>>;
+
+static NEXT_MAPPING_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Names up to this length are remembered.
+const MAX_REMEMBERED_NAME: usize = 256;
+/// Per mapping and thread, at most this many names are remembered (then all are forgotten).
+const MAX_REMEMBERED_NAMES: usize = 4096;
+/// Per thread, the names of at most this many mappings are remembered.
+const MAX_REMEMBERED_MAPPINGS: usize = 4;
+
+thread_local! {
+    /// Per mapping id, the rule hits (or misses) of the names seen on this thread.
+    static HITS: RefCell<Vec<(u64, FastMap<Option<RuleHit>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A name's first matching rule and the byte ranges (offset, length) of its captures.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RuleHit {
+    pub(super) rule: usize,
+    category: Option<(usize, usize)>,
+    target: Option<(usize, usize)>,
+}
+
+impl RuleHit {
+    pub(super) fn captures<'n>(&self, name: &'n str) -> Captures<'n> {
+        let slice =
+            |range: Option<(usize, usize)>| range.and_then(|(at, len)| name.get(at..at + len));
+        Captures {
+            category: slice(self.category),
+            target: slice(self.target),
+        }
+    }
+}
 
 /// rustc's Fx hash: a multiply and a rotate per eight bytes, where SipHash costs more than
 /// the rest of a lookup.
@@ -1137,6 +1228,176 @@ fn write_made_strings<I: Iterator>(
     }
 }
 
+/// At most this many data keys of a layout get slots; a layout that reads more reads them
+/// all with lookups.
+pub(super) const MAX_SLOTS: usize = 32;
+
+/// The data keys a layout reads, each given a slot: an event's data bag is walked once to
+/// fill the slots, instead of one lookup per field (most keys of a data bag are read).
+///
+/// Each field list has the slot of each field's data key, or `None` for a field that reads
+/// no data key.
+#[derive(Debug, Default)]
+struct Plan {
+    /// Open addressing over the keys: a power of two of entries, each a key's index in
+    /// `keys` or [`NO_SLOT`].
+    table: Vec<u8>,
+    keys: Vec<String>,
+    fields: Vec<Option<u8>>,
+    event_properties: Vec<Option<u8>>,
+    user_properties: Vec<Option<u8>>,
+    append: Vec<Option<u8>>,
+    tail: Vec<Option<u8>>,
+    last: Vec<Option<u8>>,
+    service: Option<u8>,
+    devices: Option<u8>,
+    newsletter: Option<u8>,
+}
+
+const NO_SLOT: u8 = u8::MAX;
+
+impl Plan {
+    fn new(layout: &Layout) -> Self {
+        fn data_key(source: &Source) -> Option<&str> {
+            match source {
+                Source::Data(key)
+                | Source::Experiments(key)
+                | Source::NonEmptyArray(key)
+                | Source::SnakeCaseItems(key) => Some(key.as_str()),
+                Source::AppVersion
+                | Source::ServiceName
+                | Source::OauthClientId
+                | Source::Literal(_) => None,
+            }
+        }
+        let lists = [
+            &layout.fields,
+            &layout.event_properties,
+            &layout.user_properties,
+            &layout.append,
+            &layout.user_properties_tail,
+            &layout.user_properties_last,
+        ];
+        let mut keys: Vec<String> = Vec::new();
+        let mut add = |key: Option<&str>| {
+            if let Some(key) = key
+                && !keys.iter().any(|k| k == key)
+            {
+                keys.push(key.to_owned());
+            }
+        };
+        for list in lists {
+            list.iter().for_each(|field| add(data_key(&field.source)));
+        }
+        add(layout.service.as_ref().map(|s| s.data.as_str()));
+        add(layout.device_counts.as_ref().map(|d| d.data.as_str()));
+        add(layout.newsletter.as_ref().map(|n| n.data.as_str()));
+        if keys.len() > MAX_SLOTS {
+            // Every read is a lookup: no slots at all.
+            let none = |fields: &[Field]| vec![None; fields.len()];
+            return Self {
+                fields: none(&layout.fields),
+                event_properties: none(&layout.event_properties),
+                user_properties: none(&layout.user_properties),
+                append: none(&layout.append),
+                tail: none(&layout.user_properties_tail),
+                last: none(&layout.user_properties_last),
+                ..Self::default()
+            };
+        }
+        let size = (keys.len() * 4).next_power_of_two();
+        let mut table = vec![NO_SLOT; size];
+        for (slot, key) in keys.iter().enumerate() {
+            let mut at = key_hash(key.as_bytes()) as usize & (size - 1);
+            while table[at] != NO_SLOT {
+                at = (at + 1) & (size - 1);
+            }
+            // At most MAX_SLOTS keys: the slot fits in a u8.
+            table[at] = slot as u8;
+        }
+        let mut plan = Self {
+            table,
+            keys,
+            ..Self::default()
+        };
+        let slots = |plan: &Self, fields: &[Field]| -> Vec<Option<u8>> {
+            fields
+                .iter()
+                .map(|field| data_key(&field.source).and_then(|key| plan.slot(key)))
+                .collect()
+        };
+        plan.fields = slots(&plan, &layout.fields);
+        plan.event_properties = slots(&plan, &layout.event_properties);
+        plan.user_properties = slots(&plan, &layout.user_properties);
+        plan.append = slots(&plan, &layout.append);
+        plan.tail = slots(&plan, &layout.user_properties_tail);
+        plan.last = slots(&plan, &layout.user_properties_last);
+        plan.service = layout.service.as_ref().and_then(|s| plan.slot(&s.data));
+        plan.devices = layout
+            .device_counts
+            .as_ref()
+            .and_then(|d| plan.slot(&d.data));
+        plan.newsletter = layout.newsletter.as_ref().and_then(|n| plan.slot(&n.data));
+        plan
+    }
+
+    /// The slot of `key`, if the layout reads it.
+    #[inline]
+    fn slot(&self, key: &str) -> Option<u8> {
+        let mask = self.table.len().checked_sub(1)?;
+        let mut at = key_hash(key.as_bytes()) as usize & mask;
+        loop {
+            let slot = *self.table.get(at)?;
+            if slot == NO_SLOT {
+                return None;
+            }
+            if self
+                .keys
+                .get(usize::from(slot))
+                .is_some_and(|k| k.len() == key.len() && k == key)
+            {
+                return Some(slot);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Fills `slots` from one walk over the bag; a repeated key ends with its last value,
+    /// as a lookup finds it.
+    fn fill<'d, B: Bag<'d>>(&self, data: B, slots: &mut [Option<B::Value>; MAX_SLOTS]) {
+        if self.keys.is_empty() {
+            return;
+        }
+        data.pairs(|key, value| {
+            if let Some(slot) = self.slot(key)
+                && let Some(entry) = slots.get_mut(usize::from(slot))
+            {
+                *entry = Some(value);
+            }
+        });
+    }
+}
+
+/// A hash of a data key for [`Plan`]'s table, where most keys are short: the first and the
+/// last eight bytes (overlapping in keys of 8 to 16 bytes) and the length, one multiply.
+#[inline]
+fn key_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let n = bytes.len();
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let mixed = if n >= 8 {
+        word(0) ^ word(n - 8).rotate_left(29)
+    } else {
+        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
+    (mixed ^ n as u64).wrapping_mul(K).rotate_left(26)
+}
+
 /// What one source event shares between its targets.
 struct EventCtx<'a, 'd, B: Bag<'d>> {
     mapping: &'a Mapping,
@@ -1144,6 +1405,8 @@ struct EventCtx<'a, 'd, B: Bag<'d>> {
     env: &'a Env<'a>,
     time: Option<Time<B::Value>>,
     service: Service<'a, B::Value>,
+    /// The values of the layout's data keys, by [`Plan`] slot.
+    slots: [Option<B::Value>; MAX_SLOTS],
     _data: std::marker::PhantomData<&'d ()>,
 }
 
@@ -1155,6 +1418,15 @@ struct Service<'a, V> {
 }
 
 impl<'a, 'd: 'a, B: Bag<'d>> EventCtx<'a, 'd, B> {
+    /// `data[key]`, from its slot when the plan gave it one.
+    #[inline]
+    fn read(&self, key: &str, slot: Option<u8>) -> Option<B::Value> {
+        match slot {
+            Some(slot) => self.slots.get(usize::from(slot)).copied().flatten(),
+            None => self.data.get(key),
+        }
+    }
+
     fn derive_service(&self) -> Service<'a, B::Value> {
         let none = Service {
             name: None,
@@ -1164,7 +1436,8 @@ impl<'a, 'd: 'a, B: Bag<'d>> EventCtx<'a, 'd, B> {
         let Some(rule) = &mapping.spec.layout.service else {
             return none;
         };
-        let Some(service) = self.data.get(&rule.data).filter(|s| js::truthy(*s)) else {
+        let service = self.read(&rule.data, mapping.plan.service);
+        let Some(service) = service.filter(|s| js::truthy(*s)) else {
             return none;
         };
         // Strict equality: only a string can equal `content-server` or `sync`.
@@ -1252,8 +1525,8 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         // Pruning keeps `false`, so presence is not enough: the logger tests truthiness of
         // the last value set.
         let (mut user, mut device) = (false, false);
-        for field in &layout.fields {
-            if let Some(value) = pruned(self.source(&field.source)) {
+        for (field, slot) in layout.fields.iter().zip(&mapping.plan.fields) {
+            if let Some(value) = pruned(self.source(&field.source, *slot)) {
                 match field.name.as_str() {
                     "user_id" => user = value.truthy(),
                     "device_id" => device = value.truthy(),
@@ -1263,7 +1536,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             }
         }
         sink.open("event_properties");
-        self.fields_pruned(&layout.event_properties, sink);
+        self.fields_pruned(
+            &layout.event_properties,
+            &mapping.plan.event_properties,
+            sink,
+        );
         if let Some(props) = self
             .group_index
             .and_then(|i| mapping.spec.group_properties.get(i))
@@ -1309,35 +1586,33 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         }
     }
 
-    fn source(&self, source: &'a Source) -> Option<Val<'a, B::Value>> {
+    /// The value of `source`; `slot` is the plan's slot of its data key.
+    fn source(&self, source: &'a Source, slot: Option<u8>) -> Option<Val<'a, B::Value>> {
         let event = self.event;
         match source {
-            Source::Data(key) => event.data.get(key).map(Val::Json),
+            Source::Data(key) => event.read(key, slot).map(Val::Json),
             Source::AppVersion => event.env.app_version.map(Val::Str),
             Source::ServiceName => event.service.name.map(Val::Str),
             Source::OauthClientId => event.service.client_id.map(Val::Json),
             Source::Experiments(key) => event
-                .data
-                .get(key)
+                .read(key, slot)
                 .filter(|v| experiment_items(*v).next().is_some())
                 .map(Val::Experiments),
             Source::NonEmptyArray(key) => event
-                .data
-                .get(key)
+                .read(key, slot)
                 .filter(|v| v.kind() == Kind::Array && !v.is_empty())
                 .map(Val::Json),
             Source::SnakeCaseItems(key) => event
-                .data
-                .get(key)
+                .read(key, slot)
                 .filter(|v| v.kind() == Kind::Array && !v.is_empty())
                 .map(Val::SnakeItems),
             Source::Literal(s) => Some(Val::Str(s)),
         }
     }
 
-    fn fields_pruned(&self, fields: &'a [Field], sink: &mut impl Sink) {
-        for field in fields {
-            if let Some(value) = pruned(self.source(&field.source)) {
+    fn fields_pruned(&self, fields: &'a [Field], slots: &[Option<u8>], sink: &mut impl Sink) {
+        for (field, slot) in fields.iter().zip(slots) {
+            if let Some(value) = pruned(self.source(&field.source, *slot)) {
                 sink.field(&field.name, value);
             }
         }
@@ -1358,37 +1633,49 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     }
 
     fn user_properties(&self, layout: &'a Layout, sink: &mut impl Sink) {
-        let data = self.event.data;
-        self.fields_pruned(&layout.user_properties, sink);
+        let plan = &self.event.mapping.plan;
+        self.fields_pruned(&layout.user_properties, &plan.user_properties, sink);
 
         // `$append` is absent when none of its entries is present.
         sink.open("$append");
-        for field in &layout.append {
-            if let Some(value) = self.source(&field.source) {
+        for (field, slot) in layout.append.iter().zip(&plan.append) {
+            if let Some(value) = self.source(&field.source, *slot) {
                 sink.field(&field.name, value);
             }
         }
         sink.close(false);
 
         if let Some(counts) = &layout.device_counts
-            && let Some(devices) = data.get(&counts.data).filter(|d| d.kind() == Kind::Array)
+            && let Some(devices) = self
+                .event
+                .read(&counts.data, plan.devices)
+                .filter(|d| d.kind() == Kind::Array)
         {
             sink.field(&counts.count, Val::<B::Value>::Int(devices.len() as i64));
             let now = self.event.env.now_ms as f64;
-            for (name, window) in &counts.windows {
-                let since = now - *window as f64;
-                let active = devices
-                    .items()
-                    .filter(|d| {
-                        // `d.lastAccessTime` is undefined (NaN) on anything but an object.
-                        js::number_of(d.get(&counts.time_key)) >= since
-                    })
-                    .count();
-                sink.field(name, Val::<B::Value>::Int(active as i64));
+            // `d.lastAccessTime` is undefined (NaN) on anything but an object.
+            let time = |d: B::Value| js::number_of(d.get(&counts.time_key));
+            let mut active = [0i64; 4];
+            if let Some(active) = active.get_mut(..counts.windows.len()) {
+                // Each device's time is read once for all windows.
+                for t in devices.items().map(time) {
+                    for ((_, window), n) in counts.windows.iter().zip(active.iter_mut()) {
+                        *n += i64::from(t >= now - *window as f64);
+                    }
+                }
+                for ((name, _), n) in counts.windows.iter().zip(active.iter()) {
+                    sink.field(name, Val::<B::Value>::Int(*n));
+                }
+            } else {
+                for (name, window) in &counts.windows {
+                    let since = now - *window as f64;
+                    let n = devices.items().filter(|d| time(*d) >= since).count();
+                    sink.field(name, Val::<B::Value>::Int(n as i64));
+                }
             }
         }
 
-        self.fields_pruned(&layout.user_properties_tail, sink);
+        self.fields_pruned(&layout.user_properties_tail, &plan.tail, sink);
 
         if let Some(newsletter) = &layout.newsletter {
             let by_category = self.captures.category.and_then(|c| {
@@ -1398,18 +1685,23 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                     .find(|(k, _)| k == c)
                     .map(|(_, v)| v.as_str())
             });
-            let state =
-                by_category.or_else(|| match data.get(&newsletter.data).map(JsonRef::kind) {
+            let state = by_category.or_else(|| {
+                match self
+                    .event
+                    .read(&newsletter.data, plan.newsletter)
+                    .map(JsonRef::kind)
+                {
                     Some(Kind::Bool(true)) => Some(newsletter.when_true.as_str()),
                     Some(Kind::Bool(false)) => Some(newsletter.when_false.as_str()),
                     _ => None,
-                });
+                }
+            });
             if let Some(state) = state.filter(|s| !s.is_empty()) {
                 sink.field(&newsletter.name, Val::<B::Value>::Str(state));
             }
         }
 
-        self.fields_pruned(&layout.user_properties_last, sink);
+        self.fields_pruned(&layout.user_properties_last, &plan.last, sink);
     }
 }
 

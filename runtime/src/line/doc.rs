@@ -84,6 +84,8 @@ pub struct Doc {
     /// The key indexes of large objects: open addressing, a power of two of slots each,
     /// each slot the node index of a key (its value follows it) or [`EMPTY`].
     index: Vec<u32>,
+    /// Large objects get no index (see [`Doc::unindexed`]).
+    unindexed: bool,
 }
 
 /// A parsed line: the document's nodes and the text they point into.
@@ -112,6 +114,16 @@ impl Doc {
     /// Empty storage.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Empty storage for a reader that looks up few keys per object, or reads its objects in
+    /// one walk over their members: objects get no key index, which saves building one per
+    /// large object; a lookup then scans the object's keys.
+    pub fn unindexed() -> Self {
+        Self {
+            unindexed: true,
+            ..Self::default()
+        }
     }
 
     /// Whether the fast parser reads `line` by itself, without serde_json's help (which it
@@ -153,7 +165,9 @@ impl Doc {
             .deserialize(&mut de)?;
             de.end()?;
         }
-        build_indexes(&mut self.nodes, line, &self.scratch, &mut self.index);
+        if !self.unindexed {
+            build_indexes(&mut self.nodes, line, &self.scratch, &mut self.index);
+        }
         Ok(Parsed {
             nodes: &self.nodes,
             line,
@@ -368,6 +382,15 @@ impl<'a> JsonRef<'a> for Value<'a> {
         }
     }
 
+    fn escape_free_str(self) -> Option<&'a str> {
+        // A string read from the line without escapes holds no quote, backslash or control
+        // character: JSON does not allow them unescaped.
+        match self.node() {
+            Node::Line { at, len } => self.doc.line.get(at as usize..(at as usize + len as usize)),
+            _ => None,
+        }
+    }
+
     fn items(self) -> impl Iterator<Item = Self> + 'a {
         let left = match self.node() {
             Node::Array { len, .. } => len,
@@ -440,7 +463,7 @@ impl<'a> JsonRef<'a> for Value<'a> {
         // object without them gives its pairs as they are; one with them scans for each key.
         let repeats = match self.node() {
             Node::Object { index, repeats, .. } if index != NO_INDEX => repeats,
-            Node::Object { len, .. } => {
+            Node::Object { len, .. } if len <= INDEXED_FROM => {
                 let mut keys = [""; INDEXED_FROM as usize];
                 for (slot, (key, _)) in keys.iter_mut().zip(self.pairs()) {
                     *slot = key;
@@ -450,6 +473,11 @@ impl<'a> JsonRef<'a> for Value<'a> {
                     .enumerate()
                     .any(|(i, k)| keys.get(..i).is_some_and(|before| before.contains(k)))
             }
+            // A large object of an unindexed document: every key against the ones before it.
+            Node::Object { .. } => self
+                .pairs()
+                .enumerate()
+                .any(|(i, (key, _))| self.pairs().take(i).any(|(k, _)| k == key)),
             _ => false,
         };
         let pairs = self.pairs();
@@ -472,6 +500,12 @@ impl<'a> Bag<'a> for Value<'a> {
 
     fn get(self, key: &str) -> Option<Value<'a>> {
         JsonRef::get(self, key)
+    }
+
+    fn pairs(self, mut f: impl FnMut(&'a str, Value<'a>)) {
+        for (key, value) in Value::pairs(self) {
+            f(key, value);
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 use super::doc::Node;
 // The bytes that end the plain run of a string (`"`, `\` and control characters) are the
 // bytes that a JSON writer escapes: the mozlog writer's table and word test serve both.
-use crate::mozlog::{NEEDS_ESCAPE as STOPS, word_needs_escape as stops};
+use crate::mozlog::next_escape;
 use crate::view::Num;
 
 /// serde_json's recursion limit: 127 nested arrays or objects parse, 128 do not.
@@ -20,7 +20,6 @@ pub(super) struct Refused;
 
 pub(super) struct Parser<'p> {
     bytes: &'p [u8],
-    pos: usize,
     nodes: &'p mut Vec<Node>,
     scratch: &'p mut String,
 }
@@ -29,41 +28,111 @@ impl<'p> Parser<'p> {
     pub(super) fn new(line: &'p str, nodes: &'p mut Vec<Node>, scratch: &'p mut String) -> Self {
         Self {
             bytes: line.as_bytes(),
-            pos: 0,
             nodes,
             scratch,
         }
     }
 
     /// Parses the whole line: one value and trailing whitespace.
+    ///
+    /// One loop with an explicit stack of open arrays and objects, the position in a local:
+    /// no call per value, which is what a line of short strings and numbers costs most.
     pub(super) fn parse(mut self) -> Result<(), Refused> {
         if self.bytes.len() >= u32::MAX as usize {
             return Err(Refused);
         }
-        self.value(DEPTH)?;
-        self.whitespace();
-        if self.pos == self.bytes.len() {
-            Ok(())
-        } else {
-            Err(Refused)
+        let bytes = self.bytes;
+        // Per open array or object: its node and its number of members so far.
+        let mut open = [(0u32, 0u32); DEPTH as usize - 1];
+        let mut depth = 0usize;
+        let mut pos = 0usize;
+        'value: loop {
+            pos = skip_whitespace(bytes, pos);
+            match bytes.get(pos) {
+                Some(b'"') => pos = self.string(pos + 1)?,
+                Some(b'-' | b'0'..=b'9') => pos = self.number(pos)?,
+                Some(&open_byte @ (b'{' | b'[')) => {
+                    let object = open_byte == b'{';
+                    let Some(frame) = open.get_mut(depth) else {
+                        // serde_json's recursion limit.
+                        return Err(Refused);
+                    };
+                    *frame = (self.index()?, 0);
+                    depth += 1;
+                    self.nodes.push(if object {
+                        Node::object(0, 0)
+                    } else {
+                        Node::Array { len: 0, end: 0 }
+                    });
+                    pos = skip_whitespace(bytes, pos + 1);
+                    let close = if object { b'}' } else { b']' };
+                    if bytes.get(pos) != Some(&close) {
+                        if object {
+                            pos = self.key(pos)?;
+                        }
+                        continue 'value;
+                    }
+                    // An empty array or object: closed below as it would be after a member.
+                    pos += 1;
+                    depth -= 1;
+                    self.close(open.get(depth).copied())?;
+                }
+                Some(b'n') => pos = self.literal(pos, b"null", Node::Null)?,
+                Some(b't') => pos = self.literal(pos, b"true", Node::Bool(true))?,
+                Some(b'f') => pos = self.literal(pos, b"false", Node::Bool(false))?,
+                _ => return Err(Refused),
+            }
+            // After a value: a comma and the next member, or the end of arrays and objects.
+            loop {
+                let Some(top) = depth.checked_sub(1) else {
+                    pos = skip_whitespace(bytes, pos);
+                    return if pos == bytes.len() {
+                        Ok(())
+                    } else {
+                        Err(Refused)
+                    };
+                };
+                let Some(frame) = open.get_mut(top) else {
+                    return Err(Refused);
+                };
+                frame.1 += 1;
+                let object = matches!(self.nodes.get(frame.0 as usize), Some(Node::Object { .. }));
+                pos = skip_whitespace(bytes, pos);
+                match bytes.get(pos) {
+                    Some(b',') => {
+                        pos += 1;
+                        if object {
+                            pos = self.key(skip_whitespace(bytes, pos))?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(Refused),
+                }
+                pos += 1;
+                depth = top;
+                self.close(open.get(top).copied())?;
+            }
         }
     }
 
-    fn whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
-            self.pos += 1;
+    /// Gives the array or object of `frame` (its node, its members) its length and end.
+    fn close(&mut self, frame: Option<(u32, u32)>) -> Result<(), Refused> {
+        let (at, len) = frame.ok_or(Refused)?;
+        let end = self.index()?;
+        match self.nodes.get_mut(at as usize) {
+            Some(node @ Node::Array { .. }) => *node = Node::Array { len, end },
+            Some(node @ Node::Object { .. }) => *node = Node::object(len, end),
+            _ => return Err(Refused),
         }
+        Ok(())
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn literal(&mut self, text: &[u8], node: Node) -> Result<(), Refused> {
-        if self.bytes.get(self.pos..self.pos + text.len()) == Some(text) {
-            self.pos += text.len();
+    fn literal(&mut self, pos: usize, text: &[u8], node: Node) -> Result<usize, Refused> {
+        if self.bytes.get(pos..pos + text.len()) == Some(text) {
             self.nodes.push(node);
-            Ok(())
+            Ok(pos + text.len())
         } else {
             Err(Refused)
         }
@@ -73,133 +142,41 @@ impl<'p> Parser<'p> {
         u32::try_from(self.nodes.len()).map_err(|_| Refused)
     }
 
-    fn value(&mut self, depth: u32) -> Result<(), Refused> {
-        self.whitespace();
-        match self.peek() {
-            Some(b'"') => {
-                self.pos += 1;
-                self.string()
-            }
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'{') => self.object(depth),
-            Some(b'[') => self.array(depth),
-            Some(b'n') => self.literal(b"null", Node::Null),
-            Some(b't') => self.literal(b"true", Node::Bool(true)),
-            Some(b'f') => self.literal(b"false", Node::Bool(false)),
-            _ => Err(Refused),
-        }
-    }
-
-    fn array(&mut self, depth: u32) -> Result<(), Refused> {
-        self.container(depth, false)
-    }
-
-    fn object(&mut self, depth: u32) -> Result<(), Refused> {
-        self.container(depth, true)
-    }
-
-    /// An array or an object whose opening bracket is next: its node, then its members.
-    fn container(&mut self, depth: u32, object: bool) -> Result<(), Refused> {
-        let depth = depth - 1;
-        if depth == 0 {
+    /// An object member's key at `pos` and its colon; returns the position after the colon.
+    #[inline(always)]
+    fn key(&mut self, pos: usize) -> Result<usize, Refused> {
+        if self.bytes.get(pos) != Some(&b'"') {
             return Err(Refused);
         }
-        self.pos += 1;
-        let at = self.index()?;
-        self.nodes.push(Node::Null);
-        let close = if object { b'}' } else { b']' };
-        let mut len = 0u32;
-        self.whitespace();
-        if self.peek() == Some(close) {
-            self.pos += 1;
-        } else {
-            loop {
-                if object {
-                    self.key()?;
-                }
-                self.value(depth)?;
-                len += 1;
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b) if b == close => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Refused),
-                }
-            }
-        }
-        let end = self.index()?;
-        if let Some(node) = self.nodes.get_mut(at as usize) {
-            *node = if object {
-                Node::object(len, end)
-            } else {
-                Node::Array { len, end }
-            };
-        }
-        Ok(())
-    }
-
-    /// An object member's key and its colon.
-    fn key(&mut self) -> Result<(), Refused> {
-        self.whitespace();
-        if self.peek() != Some(b'"') {
+        let pos = skip_whitespace(self.bytes, self.string(pos + 1)?);
+        if self.bytes.get(pos) != Some(&b':') {
             return Err(Refused);
         }
-        self.pos += 1;
-        self.string()?;
-        self.whitespace();
-        if self.peek() != Some(b':') {
-            return Err(Refused);
-        }
-        self.pos += 1;
-        Ok(())
+        Ok(pos + 1)
     }
 
-    /// A string whose opening quote was read.
-    fn string(&mut self) -> Result<(), Refused> {
-        let start = self.pos;
-        let stop = self.plain_run(start);
+    /// A string whose text starts at `start` (after its opening quote); returns the position
+    /// after its closing quote.
+    #[inline(always)]
+    fn string(&mut self, start: usize) -> Result<usize, Refused> {
+        let stop = next_escape(self.bytes, start);
         match self.bytes.get(stop) {
             Some(b'"') => {
-                self.pos = stop + 1;
                 // Offsets fit in u32: `parse` refuses longer lines.
                 self.nodes.push(Node::Line {
                     at: start as u32,
                     len: (stop - start) as u32,
                 });
-                Ok(())
+                Ok(stop + 1)
             }
             Some(b'\\') => self.escaped_string(start, stop),
             _ => Err(Refused),
         }
     }
 
-    /// The first byte at or after `from` that ends a plain run, or the end of the line.
-    fn plain_run(&self, from: usize) -> usize {
-        let rest = self.bytes.get(from..).unwrap_or_default();
-        let mut chunks = rest.chunks_exact(8);
-        let mut skipped = 0;
-        // Eight bytes at a time while none of them stops the run.
-        for chunk in &mut chunks {
-            // Chunks are eight bytes: the fallback (a stop) is never taken.
-            let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-            if stops(word) {
-                break;
-            }
-            skipped += 8;
-        }
-        let tail = rest.get(skipped..).unwrap_or_default();
-        from + skipped
-            + tail
-                .iter()
-                .position(|&b| STOPS[usize::from(b)])
-                .unwrap_or(tail.len())
-    }
-
     /// A string with escapes: its text goes to the scratch buffer.
-    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Result<(), Refused> {
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Result<usize, Refused> {
         let text_at = self.scratch.len();
         let bytes = self.bytes;
         let mut run_start = start;
@@ -211,16 +188,15 @@ impl<'p> Parser<'p> {
             self.scratch.push_str(run);
             match bytes.get(i) {
                 Some(b'"') => {
-                    self.pos = i + 1;
                     let at = u32::try_from(text_at).map_err(|_| Refused)?;
                     let len = u32::try_from(self.scratch.len() - text_at).map_err(|_| Refused)?;
                     self.nodes.push(Node::Scratch { at, len });
-                    return Ok(());
+                    return Ok(i + 1);
                 }
                 Some(b'\\') => {
                     i = self.escape(i + 1)?;
                     run_start = i;
-                    i = self.plain_run(i);
+                    i = next_escape(bytes, i);
                 }
                 _ => return Err(Refused),
             }
@@ -280,9 +256,8 @@ impl<'p> Parser<'p> {
     /// exponent is a `u64` (or an `i64` when negative) while it fits; anything else is the
     /// correctly rounded `f64` (serde_json's `float_roundtrip`), and a number too large for
     /// an `f64` is refused, as serde_json refuses it.
-    fn number(&mut self) -> Result<(), Refused> {
+    fn number(&mut self, start: usize) -> Result<usize, Refused> {
         let bytes = self.bytes;
-        let start = self.pos;
         let mut i = start;
         let negative = bytes.get(i) == Some(&b'-');
         if negative {
@@ -330,7 +305,6 @@ impl<'p> Parser<'p> {
             }
             float = true;
         }
-        self.pos = i;
         if !float {
             // At most 19 digits always fit in a u64; 20 may.
             let digits = bytes.get(int_start..int_end).ok_or(Refused)?;
@@ -362,7 +336,7 @@ impl<'p> Parser<'p> {
                         }
                     };
                     self.nodes.push(Node::Num(num));
-                    return Ok(());
+                    return Ok(i);
                 }
             }
         }
@@ -372,6 +346,15 @@ impl<'p> Parser<'p> {
             return Err(Refused);
         }
         self.nodes.push(Node::Num(Num::F64(value)));
-        Ok(())
+        Ok(i)
     }
+}
+
+/// The position of the first byte at or after `pos` that is not JSON whitespace.
+#[inline]
+fn skip_whitespace(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(pos) {
+        pos += 1;
+    }
+    pos
 }
