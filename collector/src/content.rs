@@ -1,12 +1,17 @@
 //! The content server's route after validation (spec §3.4, §5.1): the offset check, the
 //! `client.metrics` and `client.marketing` lines, the flow events and the amplitude events.
 
-use metricsmith::js;
+use std::borrow::Cow;
+use std::io::Write;
+
+use metricsmith::{js, mozlog};
 use metricsmith_codegen::model::{FlowPolicy, Picked};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::{Collector, Location, Outcome, Request};
+use crate::bag::{Added, ContentBag};
+use crate::outcome::Object;
+use crate::{Collector, Lines, Location, Log, Outcome, Request};
 
 /// The flow policy with its regexes compiled.
 #[derive(Debug)]
@@ -63,6 +68,7 @@ pub(crate) fn handle(
     body: Value,
     received_at: i64,
     location: Option<&Location>,
+    log: &mut Log,
 ) -> Outcome {
     let Value::Object(mut metrics) = body else {
         // Validation only lets objects through.
@@ -74,12 +80,7 @@ pub(crate) fn handle(
     };
     let number = |m: &Map<String, Value>, key: &str| js::number_of(m.get(key));
     let max_offset = number(&metrics, "flushTime") - number(&metrics, "startTime");
-    let events: Vec<Value> = metrics
-        .get("events")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for event in &events {
+    for event in events_of(&metrics) {
         let offset = js::number_of(event.get("offset"));
         if offset > max_offset {
             return Outcome::json(
@@ -94,22 +95,21 @@ pub(crate) fn handle(
             );
         }
     }
-    let mut outcome = Outcome::json(200, &serde_json::json!({"success": true}));
-    let agent = request.header("user-agent").map(str::to_owned);
-    match &agent {
-        Some(agent) => metrics.insert("agent".to_owned(), Value::from(agent.clone())),
+    let mut outcome = Outcome {
+        status: 200,
+        content_type: Some("application/json; charset=utf-8"),
+        body: r#"{"success":true}"#.to_owned(),
+        ..Outcome::default()
+    };
+    let agent = request.header("user-agent");
+    match agent {
+        Some(agent) => metrics.insert("agent".to_owned(), Value::from(agent)),
         None => metrics.remove("agent"),
     };
     if collector.collector.client_metrics
         && metrics.get("isSampledUser") == Some(&Value::Bool(true))
     {
-        client_metrics(
-            collector,
-            &metrics,
-            agent.as_deref(),
-            received_at,
-            &mut outcome.stderr,
-        );
+        client_metrics(collector, &metrics, agent, received_at, &mut outcome.stderr);
     }
     if let Some(rules) = &collector.flow {
         let flow = Flow {
@@ -118,11 +118,38 @@ pub(crate) fn handle(
             request,
             received_at,
             location,
-            agent: agent.as_deref(),
+            agent,
         };
-        flow.run(&mut metrics, &events, &mut outcome);
+        flow.run(&mut metrics, &mut outcome.stderr, log);
     }
     outcome
+}
+
+/// The body's `events`, or none.
+fn events_of(metrics: &Map<String, Value>) -> &[Value] {
+    metrics
+        .get("events")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// `String(event.type)`.
+fn type_of(event: &Value) -> Cow<'_, str> {
+    match event.get("type") {
+        Some(Value::String(s)) => Cow::Borrowed(s),
+        other => Cow::Owned(js::string_of(other)),
+    }
+}
+
+/// A value that the content server sets on a `client.*` line.
+#[derive(Debug, Clone, Copy)]
+enum Set<'a> {
+    /// The hour of the request, as an ISO time.
+    Hour,
+    Str(&'a str),
+    Int(i64),
+    /// The body's value of the key, or `"unknown"`.
+    Copied,
 }
 
 /// The `client.metrics` line and one `client.marketing` line per impression.
@@ -131,104 +158,148 @@ fn client_metrics(
     metrics: &Map<String, Value>,
     agent: Option<&str>,
     received_at: i64,
-    stderr: &mut Vec<Map<String, Value>>,
+    stderr: &mut Lines,
 ) {
-    let hour = received_at.div_euclid(3_600_000) * 3_600_000;
-    let time = Value::from(iso_time(hour as f64));
-    let copied = |line: &mut Map<String, Value>, key: &str| {
-        if key == "agent" {
-            if let Some(agent) = agent {
-                line.insert("agent".to_owned(), Value::from(agent));
-            }
-            return;
-        }
-        let value = metrics
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| Value::from("unknown"));
-        line.insert(key.to_owned(), value);
+    let hour = (received_at.div_euclid(3_600_000) * 3_600_000) as f64;
+    let write = |out: &mut Vec<u8>, key: &str, value: Set<'_>| match value {
+        Set::Hour => write_iso_time(out, hour),
+        Set::Str(s) => mozlog::write_json_str(out, s),
+        Set::Int(i) => mozlog::write_json(out, &Value::from(i)),
+        Set::Copied => match metrics.get(key) {
+            Some(value) => mozlog::write_json(out, value),
+            None => mozlog::write_json_str(out, "unknown"),
+        },
     };
-    let mut line = Map::new();
-    line.insert("time".to_owned(), time.clone());
-    line.insert("op".to_owned(), Value::from("client.metrics"));
-    process_keys(collector, &mut line);
-    line.insert("v".to_owned(), Value::from(1));
-    for key in [
-        "lang",
-        "agent",
-        "duration",
-        "context",
-        "broker",
-        "entrypoint",
-        "service",
-        "migration",
-    ] {
-        copied(&mut line, key);
+    // The keys both kinds of line start with, in the order FxA set them.
+    let mut head = vec![("time", Set::Hour), ("op", Set::Str("client.metrics"))];
+    if let Some((hostname, pid)) = &collector.config.process {
+        head.push(("hostname", Set::Str(hostname)));
+        head.push(("pid", Set::Int(i64::from(*pid))));
     }
-    if let Some(Value::Object(timing)) = metrics.get("navigationTiming") {
-        for (key, value) in timing {
-            if !value.is_null() {
-                line.insert(format!("nt.{key}"), value.clone());
+    head.push(("v", Set::Int(1)));
+    let mut set = head.clone();
+    copied(
+        agent,
+        &[
+            "lang",
+            "agent",
+            "duration",
+            "context",
+            "broker",
+            "entrypoint",
+            "service",
+            "migration",
+        ],
+        &mut set,
+    );
+    let events = events_of(metrics);
+    stderr.push(|out| {
+        let mut line = Object::new(out);
+        for &(key, value) in &set {
+            write(line.key(key), key, value);
+        }
+        if let Some(Value::Object(timing)) = metrics.get("navigationTiming") {
+            let mut key = String::with_capacity(32);
+            for (name, value) in timing {
+                if !value.is_null() {
+                    key.clear();
+                    key.push_str("nt.");
+                    key.push_str(name);
+                    mozlog::write_json(line.key(&key), value);
+                }
             }
         }
-    }
-    let (mut names, mut offsets) = (Vec::new(), Vec::new());
-    for event in metrics
-        .get("events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = js::string_of(event.get("type"));
-        if !name.starts_with("flow.") {
-            names.push(Value::from(name));
-            offsets.push(event.get("offset").cloned().unwrap_or(Value::Null));
-        }
-    }
-    line.insert("events".to_owned(), Value::Array(names));
-    line.insert("event_durations".to_owned(), Value::Array(offsets));
-    if let Some(Value::Object(screen)) = metrics.get("screen") {
-        for key in ["width", "height"] {
-            if let Some(value @ Value::Number(_)) = screen.get(key)
-                && js::truthy(value)
-            {
-                line.insert(format!("screen.{key}"), value.clone());
+        let not_flow = || events.iter().filter(|e| !type_of(e).starts_with("flow."));
+        write_array(line.key("events"), not_flow(), |out, event| {
+            mozlog::write_json_str(out, &type_of(event));
+        });
+        write_array(line.key("event_durations"), not_flow(), |out, event| {
+            mozlog::write_json(out, event.get("offset").unwrap_or(&Value::Null));
+        });
+        if let Some(Value::Object(screen)) = metrics.get("screen") {
+            for (key, name) in [("width", "screen.width"), ("height", "screen.height")] {
+                if let Some(value @ Value::Number(_)) = screen.get(key)
+                    && js::truthy(value)
+                {
+                    mozlog::write_json(line.key(name), value);
+                }
             }
         }
-    }
-    stderr.push(line);
+        line.end();
+    });
 
-    for impression in metrics
+    let marketing = metrics
         .get("marketing")
         .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let mut line = impression.as_object().cloned().unwrap_or_default();
-        line.insert("time".to_owned(), time.clone());
-        line.insert("op".to_owned(), Value::from("client.marketing"));
-        process_keys(collector, &mut line);
-        line.insert("v".to_owned(), Value::from(1));
-        for key in [
+        .map_or(&[][..], Vec::as_slice);
+    if marketing.is_empty() {
+        return;
+    }
+    let mut set = head;
+    set[1].1 = Set::Str("client.marketing");
+    copied(
+        agent,
+        &[
             "lang",
             "agent",
             "context",
             "entrypoint",
             "service",
             "migration",
-        ] {
-            copied(&mut line, key);
-        }
-        stderr.push(line);
+        ],
+        &mut set,
+    );
+    for impression in marketing {
+        let own = impression.as_object();
+        // The impression's keys first; a key the server sets keeps its place there and takes
+        // the server's value, as an assignment to an existing key does.
+        stderr.push(|out| {
+            let mut line = Object::new(out);
+            for (key, value) in own.into_iter().flatten() {
+                match set.iter().find(|(k, _)| k == key) {
+                    Some(&(_, set)) => write(line.key(key), key, set),
+                    None => mozlog::write_json(line.key(key), value),
+                }
+            }
+            for &(key, value) in &set {
+                if own.is_none_or(|own| !own.contains_key(key)) {
+                    write(line.key(key), key, value);
+                }
+            }
+            line.end();
+        });
     }
 }
 
-/// `hostname` and `pid`, when the configuration writes them.
-fn process_keys(collector: &Collector, line: &mut Map<String, Value>) {
-    if let Some((hostname, pid)) = &collector.config.process {
-        line.insert("hostname".to_owned(), Value::from(hostname.clone()));
-        line.insert("pid".to_owned(), Value::from(*pid));
+/// The body keys a `client.*` line copies, `agent` from the header (absent without one).
+fn copied<'a>(
+    agent: Option<&'a str>,
+    keys: &[&'static str],
+    set: &mut Vec<(&'static str, Set<'a>)>,
+) {
+    for &key in keys {
+        match (key, agent) {
+            ("agent", Some(agent)) => set.push(("agent", Set::Str(agent))),
+            ("agent", None) => {}
+            _ => set.push((key, Set::Copied)),
+        }
     }
+}
+
+/// Writes `[..]` with `write` for each item.
+fn write_array<T>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
 }
 
 struct Flow<'a> {
@@ -240,8 +311,25 @@ struct Flow<'a> {
     agent: Option<&'a str>,
 }
 
+/// The picked properties of a request's flow lines, with the DNT and pattern rules applied.
+struct PickedValues {
+    /// Those whose key is also a key the line sets before them: their value goes there.
+    overrides: Vec<(String, String)>,
+    /// The others, written after the line's own keys: `,"key":"value"` each.
+    tail: Vec<u8>,
+}
+
+impl PickedValues {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.overrides
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl Flow<'_> {
-    fn run(&self, metrics: &mut Map<String, Value>, events: &[Value], outcome: &mut Outcome) {
+    fn run(&self, metrics: &mut Map<String, Value>, stderr: &mut Lines, log: &mut Log) {
         let Some(begin) = self.valid(metrics) else {
             return;
         };
@@ -255,9 +343,16 @@ impl Flow<'_> {
             }
         }
         metrics.insert("location".to_owned(), Value::Object(location));
-        let data = self.amplitude_data(metrics);
+        let metrics = &*metrics;
+        let added = self.amplitude_added();
+        let data = ContentBag {
+            metrics,
+            added: &added,
+        };
         let picked = self.picked(metrics);
         let locale = self.locale();
+        let env = self.collector.env(self.received_at);
+        let flow_id = metrics.get("flowId");
         let number = |key: &str| js::number_of(metrics.get(key));
         let (start, flush) = (number("startTime"), number("flushTime"));
         let received = self.received_at as f64;
@@ -266,15 +361,21 @@ impl Flow<'_> {
             _ => "other",
         };
         let mut loaded = false;
-        for event in events {
-            let mut name = js::string_of(event.get("type"));
+        // One name buffer for every event: it goes into the `Value` the transform reads, and
+        // back.
+        let mut name = String::new();
+        for event in events_of(metrics) {
+            name.clear();
+            name.push_str(&type_of(event));
             let (time, flow_time) = if name == "flow.begin" {
-                (begin, Value::from(0))
+                (begin, 0.0)
             } else {
                 let time = start + js::number_of(event.get("offset")) + (received - flush);
                 if name == "loaded" {
                     loaded = true;
-                    name = format!("flow.performance.{view}");
+                    name.clear();
+                    name.push_str("flow.performance.");
+                    name.push_str(view);
                 }
                 if !self.fresh(time) {
                     continue;
@@ -284,27 +385,26 @@ impl Flow<'_> {
                         let dot = name.rfind('.').unwrap_or(name.len());
                         let tail = js::string_to_number(&name[dot + 1..]);
                         name.truncate(dot);
-                        js::number_value(tail.floor())
+                        tail.floor()
                     }
-                    None => js::number_value((time - begin).floor()),
+                    None => (time - begin).floor(),
                 };
                 (time, flow_time)
             };
             let time_value = js::number_value(time);
-            self.collector.amplitude(
-                &Value::from(name.clone()),
-                Some(&time_value),
-                &data,
-                &self.collector.env(self.received_at),
-                &mut outcome.log,
-            );
-            if let Some(rest) = name.strip_prefix("screen.") {
-                name = format!("flow.{rest}.view");
+            let name_value = Value::String(std::mem::take(&mut name));
+            self.collector
+                .amplitude(&name_value, Some(&time_value), data, &env, log);
+            if let Value::String(taken) = name_value {
+                name = taken;
+            }
+            if name.starts_with("screen.") {
+                name.replace_range(.."screen.".len(), "flow.");
+                name.push_str(".view");
             }
             if name.starts_with("flow.") {
-                outcome
-                    .stderr
-                    .push(self.line(&name, metrics, flow_time, time, &locale, &picked));
+                stderr
+                    .push(|out| self.line(out, &name, flow_id, flow_time, time, &locale, &picked));
             }
         }
         if let (true, Some(Value::Object(timing))) = (loaded, metrics.get("navigationTiming")) {
@@ -323,15 +423,17 @@ impl Flow<'_> {
                     .sum();
                 if sum > 0.0 && self.fresh(begin + sum) {
                     let name = format!("flow.performance.{view}.{what}");
-                    let line = self.line(
-                        &name,
-                        metrics,
-                        js::number_value(sum.floor()),
-                        begin + sum,
-                        &locale,
-                        &picked,
-                    );
-                    outcome.stderr.push(line);
+                    stderr.push(|out| {
+                        self.line(
+                            out,
+                            &name,
+                            flow_id,
+                            sum.floor(),
+                            begin + sum,
+                            &locale,
+                            &picked,
+                        );
+                    });
                 }
             }
         }
@@ -382,11 +484,30 @@ impl Flow<'_> {
         }
     }
 
+    /// Whether flow lines of this request have `key` among the keys they set before the picked
+    /// ones (see [`Flow::line`]).
+    fn sets(&self, key: &str) -> bool {
+        let location = self.location;
+        match key {
+            "event" | "flow_id" | "flow_time" | "locale" | "op" | "time" | "v" => true,
+            "country" => location.is_some_and(|l| l.country.is_some()),
+            "region" => location.is_some_and(|l| l.state.is_some()),
+            "hostname" | "pid" => self.collector.config.process.is_some(),
+            "userAgent" => self.agent.is_some(),
+            _ => false,
+        }
+    }
+
     /// The picked properties of flow lines, with the DNT and pattern rules applied.
-    fn picked(&self, metrics: &Map<String, Value>) -> Map<String, Value> {
+    fn picked(&self, metrics: &Map<String, Value>) -> PickedValues {
         let dnt = self.request.header("dnt") == Some("1");
         let max = self.rules.max_length;
-        let mut out = Map::new();
+        // In insertion order; a key set again keeps its place and takes the new value.
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut set = |name: &str, value: String| match out.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value,
+            None => out.push((name.to_owned(), value)),
+        };
         let mut fallbacks = Vec::new();
         for (picked, regex) in &self.rules.picked {
             if dnt && !picked.dnt {
@@ -398,88 +519,100 @@ impl Flow<'_> {
                 .map(|v| js::string_of(Some(v)))
                 .filter(|v| regex.as_ref().is_none_or(|r| r.is_match(v)));
             match value {
-                Some(value) => {
-                    out.insert(picked.name.clone(), Value::from(truncate(&value, max)));
-                }
+                Some(value) => set(&picked.name, truncate(&value, max)),
                 None => {
                     if let Some(fallback) = &picked.fallback {
-                        fallbacks.push((picked.name.clone(), fallback.clone()));
+                        fallbacks.push((&picked.name, fallback));
                     }
                 }
             }
         }
         for (name, fallback) in fallbacks {
-            if let Some(value) = metrics.get(&fallback).filter(|v| js::truthy(*v)) {
-                let value = js::string_of(Some(value));
-                out.insert(name, Value::from(truncate(&value, max)));
+            if let Some(value) = metrics.get(fallback).filter(|v| js::truthy(*v)) {
+                set(name, truncate(&js::string_of(Some(value)), max));
             }
         }
-        out
+        let (overrides, rest): (Vec<_>, Vec<_>) = out.into_iter().partition(|(k, _)| self.sets(k));
+        let mut tail = Vec::new();
+        for (key, value) in &rest {
+            tail.push(b',');
+            mozlog::write_json_str(&mut tail, key);
+            tail.push(b':');
+            mozlog::write_json_str(&mut tail, value);
+        }
+        PickedValues { overrides, tail }
     }
 
+    /// Writes one flow line: its keys in the order FxA set them, then the picked ones.
+    #[allow(clippy::too_many_arguments)] // the line's values, each of its own kind
     fn line(
         &self,
+        out: &mut Vec<u8>,
         name: &str,
-        metrics: &Map<String, Value>,
-        flow_time: Value,
+        flow_id: Option<&Value>,
+        flow_time: f64,
         time: f64,
         locale: &str,
-        picked: &Map<String, Value>,
-    ) -> Map<String, Value> {
-        let mut line = Map::new();
+        picked: &PickedValues,
+    ) {
+        let mut line = Object::new(out);
+        // A picked value of the same key takes the key's place.
+        let mut set = |key: &str, write: &dyn Fn(&mut Vec<u8>)| {
+            let out = line.key(key);
+            match picked.get(key) {
+                Some(value) => mozlog::write_json_str(out, value),
+                None => write(out),
+            }
+        };
         let location = self.location;
         if let Some(country) = location.and_then(|l| l.country.as_deref()) {
-            line.insert("country".to_owned(), Value::from(country));
+            set("country", &|out| mozlog::write_json_str(out, country));
         }
-        line.insert("event".to_owned(), Value::from(name));
-        line.insert(
-            "flow_id".to_owned(),
-            metrics.get("flowId").cloned().unwrap_or(Value::Null),
-        );
-        line.insert("flow_time".to_owned(), flow_time);
+        set("event", &|out| mozlog::write_json_str(out, name));
+        set("flow_id", &|out| {
+            mozlog::write_json(out, flow_id.unwrap_or(&Value::Null));
+        });
+        set("flow_time", &|out| {
+            mozlog::write_json(out, &js::number_value(flow_time));
+        });
         let process = &self.collector.config.process;
         if let Some((hostname, _)) = process {
-            line.insert("hostname".to_owned(), Value::from(hostname.clone()));
+            set("hostname", &|out| mozlog::write_json_str(out, hostname));
         }
-        line.insert("locale".to_owned(), Value::from(locale));
-        line.insert("op".to_owned(), Value::from("flowEvent"));
+        set("locale", &|out| mozlog::write_json_str(out, locale));
+        set("op", &|out| mozlog::write_json_str(out, "flowEvent"));
         if let Some((_, pid)) = process {
-            line.insert("pid".to_owned(), Value::from(*pid));
+            set("pid", &|out| {
+                mozlog::write_json(out, &Value::from(*pid));
+            });
         }
         if let Some(state) = location.and_then(|l| l.state.as_deref()) {
-            line.insert("region".to_owned(), Value::from(state));
+            set("region", &|out| mozlog::write_json_str(out, state));
         }
-        line.insert("time".to_owned(), Value::from(iso_time(time)));
+        set("time", &|out| write_iso_time(out, time));
         if let Some(agent) = self.agent {
-            line.insert("userAgent".to_owned(), Value::from(agent));
+            set("userAgent", &|out| mozlog::write_json_str(out, agent));
         }
-        line.insert("v".to_owned(), Value::from(1));
-        for (key, value) in picked {
-            line.insert(key.clone(), value.clone());
-        }
-        line
+        set("v", &|out| out.push(b'1'));
+        line.end_with(&picked.tail);
     }
 
-    /// The content server's data bag: the body and location without falsy values and
-    /// `"none"`, the user agent's browser, OS and form factor, and the country and region.
-    fn amplitude_data(&self, metrics: &Map<String, Value>) -> Map<String, Value> {
-        let mut data: Map<String, Value> = metrics
-            .iter()
-            .filter(|(_, v)| js::truthy(*v) && v.as_str() != Some("none"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        self.collector.user_agent_fields(self.request, &mut data);
+    /// The keys the content server adds to the body for its data bag, in its order: the user
+    /// agent's browser, OS and form factor, then the country and region.
+    fn amplitude_added(&self) -> Added {
+        let mut added = Vec::with_capacity(8);
+        self.collector.user_agent_fields(self.request, &mut added);
         if let Some(l) = self.location
             && (l.country.is_some() || l.state.is_some())
         {
             if let Some(country) = &l.country {
-                data.insert("country".to_owned(), Value::from(country.clone()));
+                added.push(("country", Value::from(country.clone())));
             }
             if let Some(state) = &l.state {
-                data.insert("region".to_owned(), Value::from(state.clone()));
+                added.push(("region", Value::from(state.clone())));
             }
         }
-        data
+        added
     }
 }
 
@@ -497,19 +630,46 @@ fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// `new Date(ms).toISOString()`.
-pub(crate) fn iso_time(ms: f64) -> String {
+/// Writes `new Date(ms).toISOString()` as a JSON string.
+pub(crate) fn write_iso_time(out: &mut Vec<u8>, ms: f64) {
     let ms = ms.floor() as i64;
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+    let (hour, minute, second, milli) = (
         rem / 3_600_000,
         rem / 60_000 % 60,
         rem / 1000 % 60,
-        rem % 1000
-    )
+        rem % 1000,
+    );
+    if !(0..=9999).contains(&year) {
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(
+            out,
+            "\"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z\""
+        );
+        return;
+    }
+    let parts: [(i64, u32, u8); 7] = [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (hour, 2, b':'),
+        (minute, 2, b':'),
+        (second, 2, b'.'),
+        (milli, 3, b'Z'),
+    ];
+    out.push(b'"');
+    for (value, width, after) in parts {
+        // Every part is in range here, so it fits its width: digits without `fmt`, which cost
+        // more than the rest of a flow line's time.
+        for power in (0..width).rev() {
+            // A digit, 0 to 9.
+            out.push(b'0' + (value / 10_i64.pow(power) % 10) as u8);
+        }
+        out.push(after);
+    }
+    out.push(b'"');
 }
 
 /// Howard Hinnant's `civil_from_days`.
@@ -524,4 +684,33 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times_are_written_as_to_iso_string_writes_them() {
+        let cases = [
+            (0.0, "1970-01-01T00:00:00.000Z"),
+            (1_554_499_308_559.0, "2019-04-05T21:21:48.559Z"),
+            (1_554_499_308_559.9, "2019-04-05T21:21:48.559Z"),
+            (-1.0, "1969-12-31T23:59:59.999Z"),
+            (951_782_400_000.0, "2000-02-29T00:00:00.000Z"),
+            (253_402_300_799_999.0, "9999-12-31T23:59:59.999Z"),
+            // Outside four-digit years: the width is a minimum, as before.
+            (253_402_300_800_000.0, "10000-01-01T00:00:00.000Z"),
+            (-62_198_755_200_000.0, "-001-01-01T00:00:00.000Z"),
+        ];
+        for (ms, expected) in cases {
+            let mut out = Vec::new();
+            write_iso_time(&mut out, ms);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                format!("\"{expected}\""),
+                "{ms}"
+            );
+        }
+    }
 }

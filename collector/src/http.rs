@@ -45,7 +45,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use metricsmith::clock::{Clock, SystemClock};
 use metricsmith::mozlog::{self, Record, Severity};
 use metricsmith_enrich::GeoIp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tower::ServiceExt;
@@ -779,17 +779,17 @@ async fn reject(
         status: status.as_u16(),
         content_type: Some("application/json; charset=utf-8"),
         body: mozlog::to_js_json(&error_body(status, message)),
-        stderr: Vec::new(),
-        log: vec![crate::LogLine {
-            op: format!("{}.request.failed", route.validation_logger),
-            severity: Severity::Error.code(),
-            fields: Some(Map::from_iter([
-                ("err".to_owned(), Value::from(message)),
-                ("method".to_owned(), Value::from(parts.method.as_str())),
-                ("path".to_owned(), Value::from(parts.uri.path())),
-            ])),
-        }],
+        ..Outcome::default()
     };
+    outcome.log.push_strings(
+        format!("{}.request.failed", route.validation_logger),
+        Severity::Error.code(),
+        &[
+            ("err", message),
+            ("method", parts.method.as_str()),
+            ("path", parts.uri.path()),
+        ],
+    );
     write_lines(shared, route, received_at, &mut outcome).await;
     shared.count(status);
     json_response(status, &error_body(status, message))
@@ -808,32 +808,34 @@ fn severity(code: u8) -> Severity {
 /// Queues a request's lines, one batch per stream, before its answer goes out.
 async fn write_lines(shared: &Shared, route: &Route, received_at: i64, outcome: &mut Outcome) {
     if !outcome.log.is_empty() {
-        let mut out = Vec::with_capacity(512 * outcome.log.len());
-        for line in &outcome.log {
-            mozlog::write_line(
+        // The envelope is about 130 bytes.
+        let mut out = Vec::with_capacity(outcome.log.fields_len() + 160 * outcome.log.len());
+        for line in outcome.log.iter() {
+            mozlog::write_line_with_fields(
                 &mut out,
                 &Record {
                     timestamp_ms: received_at,
                     logger: route.collector.logger(),
-                    type_name: &line.op,
+                    type_name: line.op,
                     hostname: None,
                     severity: severity(line.severity),
                     pid: shared.pid,
-                    fields: line.fields.as_ref(),
+                    fields: None,
                 },
+                line.fields,
             );
         }
         let lines = outcome.log.len() as u64;
         let _ = shared.mozlog.send(Batch::Lines(out, lines)).await;
     }
     if !outcome.stderr.is_empty() {
-        let mut out = Vec::with_capacity(512 * outcome.stderr.len());
-        let lines = outcome.stderr.len() as u64;
-        for line in std::mem::take(&mut outcome.stderr) {
-            out.extend_from_slice(mozlog::to_js_json(&Value::Object(line)).as_bytes());
-            out.push(b'\n');
-        }
-        let _ = shared.stderr.send(Batch::Lines(out, lines)).await;
+        // Written as they are: the core wrote each line once, `\n` included.
+        let stderr = std::mem::take(&mut outcome.stderr);
+        let lines = stderr.len() as u64;
+        let _ = shared
+            .stderr
+            .send(Batch::Lines(stderr.into_bytes(), lines))
+            .await;
     }
 }
 

@@ -22,8 +22,10 @@
 //! # Ok::<(), metricsmith_collector::Error>(())
 //! ```
 
+mod bag;
 mod content;
 pub mod http;
+mod outcome;
 mod payments;
 mod transport;
 mod validate;
@@ -31,8 +33,11 @@ mod validate;
 use std::collections::HashMap;
 
 use metricsmith::amplitude::{Mapping, MappingError};
+use metricsmith::view::Bag;
 use metricsmith_codegen::model::{self, Handler, Service};
 use serde_json::{Map, Value};
+
+pub use outcome::{Lines, Log, LogLine, Outcome};
 
 /// Why a collector cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -129,45 +134,6 @@ pub struct Location {
     pub country: Option<String>,
     /// The region (state) name, e.g. `California`.
     pub state: Option<String>,
-}
-
-/// One mozlog line: its `Type`, `Severity` and `Fields` before the heka conversion.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
-    /// The full `Type`, e.g. `amplitudeEvent` or `server.routes.validation.failed`.
-    pub op: String,
-    /// The severity number (6 info, 2 error).
-    pub severity: u8,
-    /// The fields, when the line has any.
-    pub fields: Option<Map<String, Value>>,
-}
-
-/// What handling a request produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// The HTTP status.
-    pub status: u16,
-    /// The `Content-Type` of the answer, when it has a body.
-    pub content_type: Option<&'static str>,
-    /// The answer's body.
-    pub body: String,
-    /// The stderr lines (flow events, `client.metrics`, `client.marketing`), each a JSON object
-    /// in its key order.
-    pub stderr: Vec<Map<String, Value>>,
-    /// The mozlog lines (stdout), in order.
-    pub log: Vec<LogLine>,
-}
-
-impl Outcome {
-    fn json(status: u16, body: &Value) -> Self {
-        Self {
-            status,
-            content_type: Some("application/json; charset=utf-8"),
-            body: metricsmith::mozlog::to_js_json(body),
-            stderr: Vec::new(),
-            log: Vec::new(),
-        }
-    }
 }
 
 /// A collector for one service: its compiled body rules, policy and Amplitude mapping.
@@ -303,34 +269,31 @@ impl Collector {
                     "message": format!("{} {} does not exist", request.method, request.path)}),
             );
         }
-        let mut log = Vec::new();
+        let mut log = Log::default();
         let body = match transport::read_body(request, self.collector.max_body_bytes) {
             Ok(transport::Body::Parsed(value)) => value,
             Ok(transport::Body::TextNotJson(message)) => {
                 // The content server's preProcess logs the parse error and goes on with `{}`.
                 if self.collector.handler == Handler::ContentServer {
-                    log.push(LogLine {
-                        op: format!("server.post-metrics.SyntaxError: {message}"),
-                        severity: 2,
-                        fields: Some(Map::from_iter([(
-                            "stack".to_owned(),
-                            Value::from(format!("SyntaxError: {message}")),
-                        )])),
-                    });
+                    log.push_strings(
+                        format!("server.post-metrics.SyntaxError: {message}"),
+                        2,
+                        &[("stack", &format!("SyntaxError: {message}"))],
+                    );
                 }
                 Value::Object(Map::new())
             }
             Err(err) => {
                 let mut outcome = Outcome::json(err.status(), &err.body());
-                outcome.log.push(LogLine {
-                    op: format!("{}.request.failed", self.collector.validation_logger),
-                    severity: 2,
-                    fields: Some(Map::from_iter([
-                        ("err".to_owned(), Value::from(err.to_string())),
-                        ("method".to_owned(), Value::from(request.method.clone())),
-                        ("path".to_owned(), Value::from(request.path.clone())),
-                    ])),
-                });
+                outcome.log.push_strings(
+                    format!("{}.request.failed", self.collector.validation_logger),
+                    2,
+                    &[
+                        ("err", &err.to_string()),
+                        ("method", &request.method),
+                        ("path", &request.path),
+                    ],
+                );
                 return outcome;
             }
         };
@@ -338,36 +301,34 @@ impl Collector {
             Ok(body) => body,
             Err(failure) => {
                 let mut outcome = Outcome::json(400, &celebrate_body(&failure));
+                log.push_strings(
+                    format!("{}.validation.failed", self.collector.validation_logger),
+                    2,
+                    &[
+                        ("err", &format!("ValidationError: {}", failure.message)),
+                        ("method", &request.method),
+                        ("path", &request.path),
+                    ],
+                );
                 outcome.log = log;
-                outcome.log.push(LogLine {
-                    op: format!("{}.validation.failed", self.collector.validation_logger),
-                    severity: 2,
-                    fields: Some(Map::from_iter([
-                        (
-                            "err".to_owned(),
-                            Value::from(format!("ValidationError: {}", failure.message)),
-                        ),
-                        ("method".to_owned(), Value::from(request.method.clone())),
-                        ("path".to_owned(), Value::from(request.path.clone())),
-                    ])),
-                });
                 return outcome;
             }
         };
         let mut outcome = match self.collector.handler {
             Handler::ContentServer => {
-                content::handle(self, request, body, received_at_ms, location)
+                content::handle(self, request, body, received_at_ms, location, &mut log)
             }
-            Handler::PaymentsServer => payments::handle(self, request, body, received_at_ms),
+            Handler::PaymentsServer => {
+                payments::handle(self, request, body, received_at_ms, &mut log)
+            }
         };
-        log.append(&mut outcome.log);
         outcome.log = log;
         outcome
     }
 
     /// The data-bag keys FxA derived from the `User-Agent` header, in its order: `browser`,
     /// `browserVersion`, `os`, `osVersion`, `formFactor` (absent ones left out).
-    fn user_agent_fields(&self, request: &Request, data: &mut Map<String, Value>) {
+    fn user_agent_fields(&self, request: &Request, data: &mut Vec<(&'static str, Value)>) {
         let Some(header) = request.header("user-agent") else {
             return;
         };
@@ -381,7 +342,7 @@ impl Collector {
         ];
         for (key, value) in fields {
             if let Some(value) = value {
-                data.insert(key.to_owned(), Value::from(value.clone()));
+                data.push((key, Value::from(value.clone())));
             }
         }
     }
@@ -395,31 +356,22 @@ impl Collector {
     }
 
     /// The amplitude events of one source event, as mozlog lines.
-    fn amplitude(
+    fn amplitude<'d, B: Bag<'d, Value = &'d Value>>(
         &self,
-        name: &Value,
-        time: Option<&Value>,
-        data: &Map<String, Value>,
+        name: &'d Value,
+        time: Option<&'d Value>,
+        data: B,
         env: &metricsmith::amplitude::Env<'_>,
-        log: &mut Vec<LogLine>,
+        log: &mut Log,
     ) {
-        let text = metricsmith::js::string_of(Some(name));
+        let text = match name {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(metricsmith::js::string_of(Some(other))),
+        };
         if self.unmapped.iter().any(|r| r.is_match(&text)) {
             return;
         }
-        let event = metricsmith::amplitude::SourceEvent {
-            name: Some(name),
-            time,
-        };
-        for produced in self.mapping.transform(event, data, env) {
-            if produced.logged {
-                log.push(LogLine {
-                    op: "amplitudeEvent".to_owned(),
-                    severity: 6,
-                    fields: Some(produced.event),
-                });
-            }
-        }
+        log.amplitude(&self.mapping, name, time, data, env);
     }
 }
 

@@ -1,52 +1,52 @@
 //! The payments server's route after validation (spec §5.2, §4.10): each posted event is mapped
 //! with the posted `data` bag; the answer is an empty 200.
 
-use serde_json::{Map, Value};
+use metricsmith::view::Bag;
+use serde_json::Value;
 
-use crate::{Collector, Outcome, Request};
+use crate::bag::{Added, PaymentsBag};
+use crate::{Collector, Log, Outcome, Request};
+
+/// The name of an event without `type`.
+static NULL: Value = Value::Null;
 
 pub(crate) fn handle(
     collector: &Collector,
     request: &Request,
     body: Value,
     received_at: i64,
+    log: &mut Log,
 ) -> Outcome {
-    let mut outcome = Outcome {
+    let outcome = Outcome {
         status: 200,
-        content_type: None,
-        body: String::new(),
-        stderr: Vec::new(),
-        log: Vec::new(),
+        ..Outcome::default()
     };
     let Value::Object(body) = body else {
         return outcome;
     };
-    let posted = body
-        .get("data")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let posted = body.get("data").and_then(Value::as_object);
     // `{version, ...userAgent, ...mapLocation(data.location), ...data}`: the posted data wins.
-    let mut data = Map::new();
-    data.insert(
-        "version".to_owned(),
+    let mut added: Added = Vec::with_capacity(8);
+    added.push((
+        "version",
         Value::from(collector.config.service_version.clone()),
-    );
-    collector.user_agent_fields(request, &mut data);
-    if let Some(Value::Object(location)) = posted.get("location") {
+    ));
+    collector.user_agent_fields(request, &mut added);
+    if let Some(Value::Object(location)) = posted.and_then(|p| p.get("location")) {
         let truthy = |key: &str| location.get(key).filter(|v| metricsmith::js::truthy(*v));
         if truthy("country").is_some() || truthy("state").is_some() {
             if let Some(country) = location.get("country") {
-                data.insert("country".to_owned(), country.clone());
+                added.push(("country", country.clone()));
             }
             if let Some(state) = location.get("state") {
-                data.insert("region".to_owned(), state.clone());
+                added.push(("region", state.clone()));
             }
         }
     }
-    for (key, value) in posted {
-        data.insert(key, value);
-    }
+    let data = PaymentsBag {
+        posted,
+        added: &added,
+    };
     // The app version comes from the bag's version, which the posted data may replace.
     let version = metricsmith::js::string_of(data.get("version"));
     let app_version = app_version_of(&version);
@@ -61,9 +61,9 @@ pub(crate) fn handle(
         .into_iter()
         .flatten()
     {
-        let name = event.get("type").cloned().unwrap_or(Value::Null);
+        let name = event.get("type").unwrap_or(&NULL);
         // The handler passes the posted `{offset, type}`: no time.
-        collector.amplitude(&name, None, &data, &env, &mut outcome.log);
+        collector.amplitude(name, None, data, &env, log);
     }
     outcome
 }

@@ -6,6 +6,8 @@
 //! non-object, an unsupported charset, a body over the limit), the port answers the proper 4xx
 //! with a JSON body (the corpus README's first deliberate deviation).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::Request;
@@ -79,13 +81,13 @@ pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body, Transport
         });
     }
     let charset = charset.unwrap_or_else(|| "utf-8".to_owned());
-    let text = match charset.as_str() {
-        "utf-8" | "utf8" => std::str::from_utf8(&request.body)
-            .map_err(|_| TransportError::NotUtf8)?
-            .to_owned(),
+    let text: Cow<'_, str> = match charset.as_str() {
+        "utf-8" | "utf8" => {
+            Cow::Borrowed(std::str::from_utf8(&request.body).map_err(|_| TransportError::NotUtf8)?)
+        }
         // Latin-1 maps each byte to the code point of the same number.
         "iso-8859-1" | "latin1" | "us-ascii" | "ascii" if matches!(kind, Kind::Text) => {
-            request.body.iter().map(|&b| char::from(b)).collect()
+            Cow::Owned(request.body.iter().map(|&b| char::from(b)).collect())
         }
         _ => return Err(TransportError::Charset(charset)),
     };

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use metricsmith_collector::{Collector, Config, Error, Location, Outcome, Request};
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 const RECEIVED: i64 = 1_554_499_308_559;
 
@@ -66,6 +66,29 @@ fn content_body() -> Value {
     })
 }
 
+/// The stderr lines, each parsed (in its key order).
+#[track_caller]
+fn stderr_lines(outcome: &Outcome) -> Vec<Map<String, Value>> {
+    outcome
+        .stderr
+        .iter()
+        .map(|line| serde_json::from_slice(line).expect("a JSON object per line"))
+        .collect()
+}
+
+/// The `Type` of log line `index`.
+#[track_caller]
+fn op(outcome: &Outcome, index: usize) -> &str {
+    outcome.log.get(index).expect("the log line").op
+}
+
+/// The fields of log line `index`, parsed.
+#[track_caller]
+fn fields(outcome: &Outcome, index: usize) -> Map<String, Value> {
+    let line = outcome.log.get(index).expect("the log line");
+    serde_json::from_slice(line.fields.expect("fields")).expect("a JSON object")
+}
+
 fn error_body(outcome: &Outcome) -> Value {
     serde_json::from_str(&outcome.body).expect("a JSON body")
 }
@@ -87,13 +110,13 @@ fn a_valid_body_is_answered_and_logged() {
         (outcome.status, outcome.body.as_str()),
         (200, r#"{"success":true}"#)
     );
-    let ops: Vec<&str> = outcome
-        .stderr
+    let stderr = stderr_lines(&outcome);
+    let ops: Vec<&str> = stderr
         .iter()
         .map(|l| l["op"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(ops, ["client.metrics", "flowEvent", "flowEvent"]);
-    let flow = &outcome.stderr[2];
+    let flow = &stderr[2];
     assert_eq!(flow["event"], "flow.signin.view");
     assert_eq!(flow["locale"], "pt_BR");
     assert_eq!(flow["country"], "Brazil");
@@ -113,19 +136,12 @@ fn a_valid_body_is_answered_and_logged() {
             "pid"
         ]
     );
-    let amplitude: Vec<&str> = outcome
-        .log
-        .iter()
-        .map(|l| {
-            l.fields
-                .as_ref()
-                .and_then(|f| f["event_type"].as_str())
-                .unwrap_or("")
-        })
+    let amplitude: Vec<Value> = (0..outcome.log.len())
+        .map(|i| fields(&outcome, i)["event_type"].clone())
         .collect();
     assert_eq!(amplitude, ["fxa_login - view"]);
-    let fields = outcome.log[0].fields.as_ref().expect("fields");
-    assert_eq!(fields["os_name"], "Linux");
+    assert_eq!(op(&outcome, 0), "amplitudeEvent");
+    assert_eq!(fields(&outcome, 0)["os_name"], "Linux");
 }
 
 #[test]
@@ -147,7 +163,7 @@ fn transport_errors_answer_4xx_json_and_log_once() {
         assert_eq!(outcome.status, status, "{content_type:?}");
         assert_eq!(error_body(&outcome)["statusCode"], status);
         assert_eq!(outcome.log.len(), 1);
-        assert_eq!(outcome.log[0].op, "server.routes.request.failed");
+        assert_eq!(op(&outcome, 0), "server.routes.request.failed");
         assert!(outcome.stderr.is_empty());
     }
 }
@@ -265,8 +281,8 @@ fn validation_reports_the_first_failing_key_in_schema_order() {
                 answer["message"].as_str().unwrap_or("").contains(message),
                 "{answer}"
             );
-            assert_eq!(outcome.log[0].op, "server.routes.validation.failed");
-            assert_eq!(outcome.log[0].severity, 2);
+            assert_eq!(op(&outcome, 0), "server.routes.validation.failed");
+            assert_eq!(outcome.log.get(0).map(|l| l.severity), Some(2));
         }
     }
 }
@@ -307,7 +323,7 @@ fn too_many_events_are_a_400_that_says_so() {
                 })
             );
             assert_eq!(outcome.log.len(), 1, "one log line and nothing else");
-            assert_eq!(outcome.log[0].op, "server.routes.validation.failed");
+            assert_eq!(op(&outcome, 0), "server.routes.validation.failed");
             assert!(outcome.stderr.is_empty());
         }
     }
@@ -363,13 +379,14 @@ fn payments_answers_empty_and_maps_each_event() {
         (200, "", None)
     );
     assert_eq!(outcome.log.len(), 1);
-    let fields = outcome.log[0].fields.as_ref().expect("fields");
+    let fields = fields(&outcome, 0);
     assert_eq!(fields["event_type"], "fxa_pay_setup - checkout_engage");
     assert_eq!(fields["session_id"], "1570000000000");
     assert!(fields.get("time").is_none());
     // `version` posted as 148.8 has no app_version (FxA's /^[0-9]+\.([0-9]+)\./).
     assert!(fields.get("app_version").is_none());
-    assert_eq!(fields["event_properties"], json!({"plan_id": "plan_x"}));
+    // As mozlog writes it: nested objects as their JSON text.
+    assert_eq!(fields["event_properties"], r#"{"plan_id":"plan_x"}"#);
 }
 
 #[test]
@@ -381,8 +398,8 @@ fn payments_validation_logs_no_body() {
         None,
     );
     assert_eq!(outcome.status, 400);
-    assert_eq!(outcome.log[0].op, "server.main.validation.failed");
-    let logged = serde_json::to_string(&outcome.log[0].fields).expect("JSON");
+    assert_eq!(op(&outcome, 0), "server.main.validation.failed");
+    let logged = Value::Object(fields(&outcome, 0)).to_string();
     assert!(!logged.contains("secret"), "{logged}");
 }
 
@@ -460,4 +477,123 @@ proptest! {
         let outcome = content().handle(&post(Some("text/plain"), body.to_string().as_bytes()), RECEIVED, None);
         prop_assert!(matches!(outcome.status, 200 | 400));
     }
+}
+
+/// The content schema with undeclared keys kept, and `locale` and `region` declared and picked:
+/// body keys of the same names as keys the server sets on its lines.
+fn overlapping() -> &'static Collector {
+    static OVERLAPPING: OnceLock<Collector> = OnceLock::new();
+    OVERLAPPING.get_or_init(|| {
+        let fxa = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fxa");
+        let dir = std::env::temp_dir().join(format!(
+            "metricsmith-collector-overlapping-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(dir.join("common")).expect("a temporary directory");
+        for entry in std::fs::read_dir(fxa.join("common")).expect("schema/fxa/common") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, dir.join("common").join(name)).expect("copied");
+        }
+        let text = std::fs::read_to_string(fxa.join("content-server.yaml")).expect("the schema");
+        let declared = "  body:\n    locale:\n      type: string\n      required: false\n      \
+                        description: A locale.\n    region:\n      type: string\n      \
+                        required: false\n      description: A region.\n";
+        let text = text
+            .replacen("unknown_keys: strip", "unknown_keys: keep", 1)
+            .replacen("  body:\n", declared, 1)
+            .replacen(
+                "    picked:\n",
+                "    picked:\n      locale: {}\n      region: {}\n",
+                1,
+            );
+        let path = dir.join("content-server.yaml");
+        std::fs::write(&path, text).expect("written");
+        let checked = match metricsmith_codegen::load(&path) {
+            Ok(checked) => checked,
+            Err(report) => panic!("{report}"),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        let model = checked.model.services.values().next().expect("one service");
+        let mut config = Config::new("S3CR37", "1.134.0");
+        config.process = Some(("host".to_owned(), 42));
+        Collector::new(model, config).expect("a collector")
+    })
+}
+
+/// The key order of a JSON object line.
+fn keys(line: &Map<String, Value>) -> Vec<&str> {
+    line.keys().map(String::as_str).collect()
+}
+
+#[test]
+fn keys_the_server_sets_take_the_place_of_body_keys_of_the_same_name() {
+    let mut body = content_body();
+    body["locale"] = json!("xx_YY");
+    body["region"] = json!("Elsewhere");
+    body["marketing"] = json!([{"campaignId": "c", "clicked": false, "url": "https://x.example/",
+        "lang": "own", "time": "own", "extra": 1}]);
+    let outcome = overlapping().handle(
+        &post(Some("text/plain"), body.to_string().as_bytes()),
+        RECEIVED,
+        Some(&Location {
+            country: Some("Brazil".to_owned()),
+            state: None,
+        }),
+    );
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let stderr = stderr_lines(&outcome);
+    let marketing = &stderr[1];
+    assert_eq!(marketing["op"], "client.marketing");
+    // The impression's keys first, then those the server adds, as an assignment does.
+    assert_eq!(
+        keys(marketing),
+        [
+            "campaignId",
+            "clicked",
+            "url",
+            "lang",
+            "time",
+            "extra",
+            "op",
+            "hostname",
+            "pid",
+            "v",
+            "agent",
+            "context",
+            "entrypoint",
+            "service",
+            "migration"
+        ]
+    );
+    assert_eq!(marketing["lang"], "en", "the body's lang");
+    assert_eq!(marketing["time"], "2019-04-05T21:00:00.000Z", "the hour");
+    assert_eq!(marketing["extra"], 1);
+
+    let flow = &stderr[2];
+    assert_eq!(flow["op"], "flowEvent");
+    // A picked key the line sets takes its place; one it does not set (no state, so no
+    // region) comes after the line's own keys, in the picked order (`entrypoint` is absent
+    // and `migration` is "none").
+    assert_eq!(
+        keys(flow),
+        [
+            "country",
+            "event",
+            "flow_id",
+            "flow_time",
+            "hostname",
+            "locale",
+            "op",
+            "pid",
+            "time",
+            "userAgent",
+            "v",
+            "region",
+            "context",
+            "service"
+        ]
+    );
+    assert_eq!(flow["locale"], "xx_YY");
+    assert_eq!(flow["region"], "Elsewhere");
 }

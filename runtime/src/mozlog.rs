@@ -120,6 +120,42 @@ pub fn write_line(out: &mut Vec<u8>, record: &Record<'_>) {
     out.extend_from_slice(b"}\n");
 }
 
+/// Appends one line whose `Fields` object is already written as JSON text (for instance by
+/// [`crate::amplitude::Encoding::Fields`]), `\n` included; `record.fields` is ignored.
+///
+/// ```
+/// use metricsmith::mozlog::{self, Record, Severity};
+///
+/// let record = Record {
+///     timestamp_ms: 1,
+///     logger: "fxa-content-server",
+///     type_name: "amplitudeEvent",
+///     hostname: None,
+///     severity: Severity::Info,
+///     pid: 7,
+///     fields: None,
+/// };
+/// let mut out = Vec::new();
+/// mozlog::write_line_with_fields(&mut out, &record, Some(br#"{"a":"[1]"}"#));
+/// assert_eq!(
+///     String::from_utf8(out)?,
+///     concat!(
+///         r#"{"Timestamp":1000000,"Logger":"fxa-content-server","Type":"amplitudeEvent","#,
+///         r#""Severity":6,"Pid":7,"EnvVersion":"2.0","Fields":{"a":"[1]"}}"#,
+///         "\n"
+///     )
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_line_with_fields(out: &mut Vec<u8>, record: &Record<'_>, fields: Option<&[u8]>) {
+    write_head(out, record);
+    if let Some(fields) = fields {
+        out.extend_from_slice(b",\"Fields\":");
+        out.extend_from_slice(fields);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
 /// The envelope of a line up to `Fields`, without it: `{"Timestamp":..,"EnvVersion":"2.0"`.
 ///
 /// The amplitude transform writes its own `Fields` after it (see
@@ -194,6 +230,30 @@ pub fn to_js_json(value: &Value) -> String {
     write_value(&mut out, value, Depth::Top);
     String::from_utf8(out)
         .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+}
+
+/// Appends `JSON.stringify(value)` to `out`: [`to_js_json`] into a buffer the caller reuses.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let mut out = b"x=".to_vec();
+/// metricsmith::mozlog::write_json(&mut out, &json!({"a": [1.0, 1e21, null]}));
+/// assert_eq!(out, br#"x={"a":[1,1e+21,null]}"#);
+/// ```
+pub fn write_json<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>) {
+    write_value(out, value, Depth::Top);
+}
+
+/// Appends `s` as a JSON string literal to `out`, escaped as `JSON.stringify` escapes it.
+///
+/// ```
+/// let mut out = Vec::new();
+/// metricsmith::mozlog::write_json_str(&mut out, "a\"b\n");
+/// assert_eq!(out, br#""a\"b\n""#);
+/// ```
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    write_str(out, s, Depth::Top);
 }
 
 /// Whether text lands directly in the line or inside a JSON string (stringified objects).

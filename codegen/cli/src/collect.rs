@@ -9,8 +9,9 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use metricsmith::mozlog;
 use metricsmith_collector::{Collector, Config, Location, Outcome, Request};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use metricsmith_cli::schema;
 
@@ -45,20 +46,26 @@ fn collect(args: &Args) -> Result<(), String> {
     let (collector, _) = load_collector(args, None)?;
     let stdin = io::stdin();
     let mut out = BufWriter::new(io::stdout().lock());
+    let mut text = Vec::with_capacity(1 << 16);
     for (index, line) in stdin.lock().lines().enumerate() {
         let line = line.map_err(|err| format!("reading stdin: {err}"))?;
         if line.trim().is_empty() {
             continue;
         }
-        let result = match parse_input(&line) {
+        text.clear();
+        match parse_input(&line) {
             Ok((request, received_at, location)) => {
                 let outcome = collector.handle(&request, received_at, location.as_ref());
-                output(&outcome)
+                write_output(&outcome, &mut text);
             }
-            Err(message) => serde_json::json!({"error": format!("line {}: {message}", index + 1)}),
-        };
-        let text = metricsmith::mozlog::to_js_json(&result);
-        writeln!(out, "{text}").map_err(|err| format!("writing stdout: {err}"))?;
+            Err(message) => {
+                let error = serde_json::json!({"error": format!("line {}: {message}", index + 1)});
+                mozlog::write_json(&mut text, &error);
+            }
+        }
+        text.push(b'\n');
+        out.write_all(&text)
+            .map_err(|err| format!("writing stdout: {err}"))?;
     }
     out.flush().map_err(|err| format!("writing stdout: {err}"))
 }
@@ -90,30 +97,37 @@ pub(crate) fn load_collector(
     Ok((collector, validation_logger))
 }
 
-/// The output line of one outcome: stderr lines as objects, log fields as heka writes them.
-pub fn output(outcome: &Outcome) -> Value {
-    let log: Vec<Value> = outcome
-        .log
-        .iter()
-        .map(|line| {
-            let mut entry = Map::new();
-            entry.insert("op".to_owned(), Value::from(line.op.clone()));
-            entry.insert("severity".to_owned(), Value::from(line.severity));
-            if let Some(fields) = &line.fields {
-                entry.insert(
-                    "fields".to_owned(),
-                    Value::Object(metricsmith::mozlog::heka_fields(fields)),
-                );
-            }
-            Value::Object(entry)
-        })
-        .collect();
-    serde_json::json!({
-        "status": outcome.status,
-        "response_text": outcome.body,
-        "stderr": outcome.stderr.iter().cloned().map(Value::Object).collect::<Vec<_>>(),
-        "log": log,
-    })
+/// Writes the output line of one outcome (without the newline):
+/// `{"status","response_text","stderr":[..],"log":[{"op","severity","fields"}]}`, the stderr
+/// lines and log fields as the collector wrote them (log fields as heka writes them).
+pub fn write_output(outcome: &Outcome, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"status\":");
+    mozlog::write_json(out, &Value::from(outcome.status));
+    out.extend_from_slice(b",\"response_text\":");
+    mozlog::write_json_str(out, &outcome.body);
+    out.extend_from_slice(b",\"stderr\":[");
+    for (i, line) in outcome.stderr.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(line);
+    }
+    out.extend_from_slice(b"],\"log\":[");
+    for (i, line) in outcome.log.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"op\":");
+        mozlog::write_json_str(out, line.op);
+        out.extend_from_slice(b",\"severity\":");
+        mozlog::write_json(out, &Value::from(line.severity));
+        if let Some(fields) = line.fields {
+            out.extend_from_slice(b",\"fields\":");
+            out.extend_from_slice(fields);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
 }
 
 /// One input line: the request, the time it was received and its geolocation.

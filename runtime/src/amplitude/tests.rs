@@ -312,6 +312,42 @@ fn transform_to_writes_the_logged_events_of_transform() {
                     format!("[{}]", lines.join(",")),
                     "{name} {time} {bag:?}"
                 );
+
+                // One event at a time: each `Fields` object is what the mozlog line holds.
+                let fields: Vec<String> = logged
+                    .iter()
+                    .map(|event| {
+                        let line = mozlog::format_line(&Record {
+                            fields: Some(event),
+                            ..record
+                        });
+                        let at = line.find(",\"Fields\":").expect("a line with fields");
+                        line[at + ",\"Fields\":".len()..line.len() - 2].to_owned()
+                    })
+                    .collect();
+                out.clear();
+                let mut ends = Vec::new();
+                let count = mapping.transform_view_each_to(
+                    event.name,
+                    event.time,
+                    &bag,
+                    &env,
+                    Encoding::Fields,
+                    &mut out,
+                    |out| ends.push(out.len()),
+                );
+                assert_eq!(count, logged.len());
+                let mut start = 0;
+                let written: Vec<String> = ends
+                    .iter()
+                    .map(|&end| {
+                        let text = String::from_utf8_lossy(&out[start..end]).into_owned();
+                        start = end;
+                        text
+                    })
+                    .collect();
+                assert_eq!(written, fields, "{name} {time} {bag:?}");
+                assert_eq!(start, out.len(), "nothing after the last event");
                 checked += logged.len();
             }
         }

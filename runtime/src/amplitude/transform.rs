@@ -114,6 +114,10 @@ pub enum Encoding<'a> {
     /// event as its `Fields` (heka conversion: nested objects become JSON text), no newline.
     /// `record.fields` is ignored.
     Mozlog(Record<'a>),
+    /// The `Fields` object mozlog would log for the event (heka conversion: nested objects
+    /// become JSON text), without the envelope: for writers that add the envelope themselves,
+    /// such as the collector, whose lines are written by `collect` and `serve` alike.
+    Fields,
 }
 
 /// A compiled mapping: exact names in a hash map, all rules in one leftmost-first automaton.
@@ -423,7 +427,6 @@ impl Mapping {
         encoding: Encoding<'_>,
         out: &mut Vec<u8>,
     ) -> usize {
-        let heka = matches!(encoding, Encoding::Mozlog(_));
         let mut count = 0;
         out.push(b'[');
         self.each_target(name, time, data, env, |ctx, target| {
@@ -431,35 +434,7 @@ impl Mapping {
             if count > 0 {
                 out.push(b',');
             }
-            match &encoding {
-                Encoding::Json => out.push(b'{'),
-                Encoding::Mozlog(record) => {
-                    mozlog::write_head(out, record);
-                    out.extend_from_slice(b",\"Fields\":{");
-                }
-            }
-            let fast = self.distinct
-                && ctx
-                    .group_index
-                    .is_none_or(|i| self.distinct_groups.get(i).copied().unwrap_or(false));
-            let logged = if fast {
-                ctx.write_event(target, &mut ByteSink::new(out, heka, true))
-            } else {
-                // A repeated key keeps its first position and its last value, as a map
-                // insert does: build the map, then write it.
-                let mut map = MapSink::new(0);
-                let logged = ctx.write_event(target, &mut map);
-                let mut sink = ByteSink::new(out, heka, false);
-                for (key, value) in &map.finish() {
-                    sink.field(key, Val::<&Json>::Json(value));
-                }
-                logged
-            };
-            out.push(b'}');
-            if heka {
-                out.push(b'}');
-            }
-            if logged {
+            if self.write_event(ctx, target, encoding, out) {
                 count += 1;
             } else {
                 out.truncate(start);
@@ -467,6 +442,107 @@ impl Mapping {
         });
         out.push(b']');
         count
+    }
+
+    /// [`Mapping::transform_view_to`] without the array: writes each logged event as
+    /// `encoding` says to `out`, then calls `written(out)`, which may note where the event
+    /// ends or end the line; returns how many events it wrote.
+    ///
+    /// # Examples
+    /// ```
+    /// use metricsmith::amplitude::{Encoding, Env, GroupExpr, Mapping, MappingSpec, Part, Target};
+    /// use serde_json::json;
+    /// let target = |event: &str| Target {
+    ///     group: GroupExpr::Fixed("fxa_login".into()),
+    ///     event: vec![Part::Text(event.into())],
+    ///     when: vec![],
+    ///     time_offset: None,
+    /// };
+    /// let spec = MappingSpec {
+    ///     exact: vec![("account.login".into(), vec![target("success"), target("again")])],
+    ///     ..MappingSpec::default()
+    /// };
+    /// let mapping = Mapping::new(spec)?;
+    /// let (name, time) = (json!("account.login"), json!(1551700123456_i64));
+    /// let data = serde_json::Map::new();
+    /// let clients = Default::default();
+    /// let env = Env { oauth_clients: &clients, app_version: None, now_ms: 0 };
+    /// let (mut out, mut ends) = (Vec::new(), Vec::new());
+    /// let written = mapping.transform_view_each_to(
+    ///     Some(&name), Some(&time), &data, &env, Encoding::Fields, &mut out,
+    ///     |out| ends.push(out.len()),
+    /// );
+    /// assert_eq!(written, 2);
+    /// assert_eq!(
+    ///     String::from_utf8(out[..ends[0]].to_vec())?,
+    ///     r#"{"op":"amplitudeEvent","event_type":"fxa_login - success","time":1551700123456,"event_properties":"{}","user_properties":"{}"}"#
+    /// );
+    /// assert!(out[ends[0]..].starts_with(br#"{"op":"amplitudeEvent","event_type":"fxa_login - again""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::too_many_arguments)] // transform_view_to's arguments and the callback
+    pub fn transform_view_each_to<'d, B: Bag<'d>>(
+        &self,
+        name: Option<B::Value>,
+        time: Option<B::Value>,
+        data: B,
+        env: &Env<'_>,
+        encoding: Encoding<'_>,
+        out: &mut Vec<u8>,
+        mut written: impl FnMut(&mut Vec<u8>),
+    ) -> usize {
+        let mut count = 0;
+        self.each_target(name, time, data, env, |ctx, target| {
+            let start = out.len();
+            if self.write_event(ctx, target, encoding, out) {
+                count += 1;
+                written(out);
+            } else {
+                out.truncate(start);
+            }
+        });
+        count
+    }
+
+    /// Writes the event of `target` as `encoding` says; returns whether it is logged (the
+    /// caller removes what was written when it is not).
+    fn write_event<'d, B: Bag<'d>>(
+        &self,
+        ctx: &Ctx<'_, 'd, B>,
+        target: &Target,
+        encoding: Encoding<'_>,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let heka = !matches!(encoding, Encoding::Json);
+        match &encoding {
+            Encoding::Json | Encoding::Fields => out.push(b'{'),
+            Encoding::Mozlog(record) => {
+                mozlog::write_head(out, record);
+                out.extend_from_slice(b",\"Fields\":{");
+            }
+        }
+        let fast = self.distinct
+            && ctx
+                .group_index
+                .is_none_or(|i| self.distinct_groups.get(i).copied().unwrap_or(false));
+        let logged = if fast {
+            ctx.write_event(target, &mut ByteSink::new(out, heka, true))
+        } else {
+            // A repeated key keeps its first position and its last value, as a map
+            // insert does: build the map, then write it.
+            let mut map = MapSink::new(0);
+            let logged = ctx.write_event(target, &mut map);
+            let mut sink = ByteSink::new(out, heka, false);
+            for (key, value) in &map.finish() {
+                sink.field(key, Val::<&Json>::Json(value));
+            }
+            logged
+        };
+        out.push(b'}');
+        if matches!(encoding, Encoding::Mozlog(_)) {
+            out.push(b'}');
+        }
+        logged
     }
 
     /// Calls `f` for every target of `event` that produces an amplitude event.
