@@ -19,9 +19,10 @@
 //! The walk visits each reachable state once and each distinct `M` once, so the cost is
 //! bounded by the DFA size, which is itself bounded by [`DFA_SIZE_LIMIT`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::hybrid;
 use regex_automata::util::start::Config as StartConfig;
 use regex_automata::{Anchored, MatchKind};
 use regex_syntax::hir::Look;
@@ -215,6 +216,150 @@ fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, String> {
             shadowed_by: (matched[i] && !wins[i]).then(|| overlaps[i].iter().copied().collect()),
         })
         .collect())
+}
+
+/// Which rules can match a name of a family, decided on automata: the rules as one lazy DFA
+/// (built once per service, states made as a walk needs them), walked together with a small
+/// DFA of each family's names.
+/// A state pair reached after a whole name, then end of input, where the family's DFA matches,
+/// shows a name of the family and, in the rules' match set `M`, every rule that matches it:
+/// `min(M)` is the rule that maps it.
+#[derive(Debug)]
+pub struct RuleMatcher {
+    dfa: hybrid::dfa::DFA,
+    cache: hybrid::dfa::Cache,
+}
+
+/// The most state pairs one family's walk visits before it gives up.
+const PAIR_LIMIT: usize = 1 << 20;
+
+/// Bytes in the order a walk tries them, so that the names it shows read well: letters and
+/// digits first.
+const PREFERRED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_-.";
+
+impl RuleMatcher {
+    /// The rules, given as `regex` syntax patterns, in order.
+    ///
+    /// # Errors
+    /// What the automaton builder said when a pattern does not compile or the rules are too
+    /// large.
+    pub fn new(patterns: &[&str]) -> Result<Self, String> {
+        let wrapped: Vec<String> = patterns.iter().map(|p| wrap(p, true)).collect();
+        let dfa = hybrid::dfa::Builder::new()
+            .configure(
+                hybrid::dfa::DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(DFA_SIZE_LIMIT)
+                    // A cleared cache would invalidate the states a walk holds: give up instead.
+                    .minimum_cache_clear_count(Some(0)),
+            )
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(true)
+                    .utf8(false),
+            )
+            .thompson(
+                regex_automata::nfa::thompson::Config::new()
+                    .utf8(false)
+                    .shrink(false),
+            )
+            .build_many(&wrapped)
+            .map_err(|e| e.to_string())?;
+        let cache = dfa.create_cache();
+        Ok(RuleMatcher { dfa, cache })
+    }
+
+    /// For each rule that maps some name `names` matches (a pattern anchored at both ends):
+    /// the rule's index and the shortest such name the walk found, by rule.
+    ///
+    /// # Errors
+    /// When the family's automaton, the rules' lazy automaton or the walk exceed their limits.
+    pub fn first_rules(&mut self, names: &str) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        match self.walk(names) {
+            Ok(found) => Ok(found),
+            Err(_) => {
+                // The states of earlier families may have filled the cache: once more, empty.
+                self.cache.reset(&self.dfa);
+                self.walk(names)
+            }
+        }
+    }
+
+    fn walk(&mut self, names: &str) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        let family = dense::Builder::new()
+            .configure(
+                dense::DFA::config()
+                    .match_kind(MatchKind::All)
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
+            )
+            .build(names)
+            .map_err(|e| e.to_string())?;
+        let anchored = StartConfig::new().anchored(Anchored::Yes);
+        let f_start = family.start_state(&anchored).map_err(|e| e.to_string())?;
+        let (dfa, cache) = (&self.dfa, &mut self.cache);
+        let r_start = dfa
+            .start_state(cache, &anchored)
+            .map_err(|e| e.to_string())?;
+        // One byte per pair of byte classes of the two automata, preferred bytes first.
+        let mut classes = HashSet::new();
+        let bytes: Vec<u8> = PREFERRED
+            .iter()
+            .copied()
+            .chain(0..=255)
+            .filter(|&b| classes.insert((family.byte_classes().get(b), dfa.byte_classes().get(b))))
+            .collect();
+        // Breadth first, so each name found is a shortest one: every pair with the pair it
+        // was reached from and the byte that reached it.
+        let mut pairs = vec![(f_start, r_start, usize::MAX, 0u8)];
+        let mut seen = HashMap::new();
+        seen.insert((f_start, r_start), 0);
+        let mut found = BTreeMap::new();
+        let mut next = 0;
+        while let Some(&(f, r, ..)) = pairs.get(next) {
+            let f_end = family.next_eoi_state(f);
+            if family.is_match_state(f_end) {
+                let r_end = dfa.next_eoi_state(cache, r).map_err(|e| e.to_string())?;
+                if r_end.is_match() {
+                    let first = (0..dfa.match_len(cache, r_end))
+                        .map(|i| dfa.match_pattern(cache, r_end, i).as_usize())
+                        .min();
+                    if let Some(first) = first {
+                        found.entry(first).or_insert_with(|| {
+                            let mut name = Vec::new();
+                            let mut at = next;
+                            while at != 0 {
+                                name.push(pairs[at].3);
+                                at = pairs[at].2;
+                            }
+                            name.reverse();
+                            name
+                        });
+                    }
+                }
+            }
+            for &byte in &bytes {
+                let f_next = family.next_state(f, byte);
+                if family.is_dead_state(f_next) || family.is_quit_state(f_next) {
+                    continue;
+                }
+                let r_next = dfa.next_state(cache, r, byte).map_err(|e| e.to_string())?;
+                if r_next.is_dead() || r_next.is_quit() {
+                    continue;
+                }
+                if let std::collections::hash_map::Entry::Vacant(v) = seen.entry((f_next, r_next)) {
+                    if pairs.len() >= PAIR_LIMIT {
+                        return Err("too many states".to_owned());
+                    }
+                    v.insert(pairs.len());
+                    pairs.push((f_next, r_next, next, byte));
+                }
+            }
+            next += 1;
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! - an exact name must name a declared event, an event of a family, or a name a policy
 //!   rewrite produces (`E0031`), so a typo cannot map nothing in silence;
 //! - a declared event that no exact name or rule maps is a warning (`W0007`) unless it says
-//!   `amplitude: false`, and one that says so may not be mapped (`E0032`);
+//!   `amplitude: false`, and one that says so may not be mapped (`E0032`); the same for a
+//!   family, whose names are mapped when an exact name is one of them or a rule can match one
+//!   (decided on automata, [`shadow::RuleMatcher`]);
 //! - a service that maps events needs a layout that gives Amplitude a `user_id` or a
 //!   `device_id`, and both when its policy requires either (`E0033`).
 
@@ -15,9 +17,12 @@ use super::*;
 pub(super) struct Coverage<'a, 'm> {
     pub events: &'m mut BTreeMap<String, Event>,
     pub event_defs: &'m BTreeMap<String, Def<'a, ast::EventDef>>,
-    pub families: &'m BTreeMap<String, Family>,
+    pub families: &'m mut BTreeMap<String, Family>,
+    pub family_defs: &'m BTreeMap<String, Def<'a, ast::FamilyDef>>,
     pub exact_defs: &'m BTreeMap<String, Def<'a, ast::TargetDef>>,
     pub compiled: &'m Compiled<'a>,
+    pub rules: &'m [Rule],
+    pub compiled_rules: &'m CompiledRules,
     pub policy: &'m Policy,
     pub layout: Option<(usize, &'a Spanned<ast::LayoutDef>)>,
     pub policy_def: Option<(usize, &'a Spanned<ast::PolicyDef>)>,
@@ -27,6 +32,7 @@ impl<'a> Lower<'a, '_> {
     pub(super) fn coverage(&mut self, mut c: Coverage<'a, '_>) {
         self.exact_names(&c);
         self.unmapped_events(&mut c);
+        self.unmapped_families(&mut c);
         self.layout_coverage(&c);
     }
 
@@ -95,18 +101,7 @@ impl<'a> Lower<'a, '_> {
                 }
                 (Some(mapped @ (MappedBy::Exact | MappedBy::Rule(_))), Some(marker)) => {
                     let span = self.span(def.file, marker);
-                    let (by, by_span) = match mapped {
-                        MappedBy::Rule(index) => {
-                            let found = c.compiled.iter().find(|(i, ..)| *i == index);
-                            let by_span = found
-                                .map(|(_, file, rule, _)| self.span(*file, &rule.value.pattern));
-                            (format!("rule {}", index + 1), by_span)
-                        }
-                        _ => (
-                            "an exact mapping".to_owned(),
-                            c.exact_defs.get(name).map(|d| self.span(d.file, d.key)),
-                        ),
-                    };
+                    let (by, by_span) = self.mapped_by_text(c.compiled, c.exact_defs, mapped, name);
                     let mut d = Diagnostic::new(
                         Code::ExcludedButMapped,
                         span,
@@ -124,6 +119,138 @@ impl<'a> Lower<'a, '_> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `W0007` and `E0032` for families. A family is mapped when an exact name is one of its
+    /// events, or when a rule can match a name of its shape: the name template with each
+    /// parameter as its type allows (an enum's values, an integer's or hex string's digits, any
+    /// text for a string). Such a name found on the automata is an example of the mapping; only
+    /// one that is an event of the family (its string patterns and lengths, its integer bounds
+    /// hold) proves `E0032`. When the automata are too large to walk, or a policy rewrites one
+    /// of the family's names, the family counts as mapped: never a warning that may be false.
+    fn unmapped_families(&mut self, c: &mut Coverage<'a, '_>) {
+        if c.exact_defs.is_empty() && c.rules.is_empty() {
+            return;
+        }
+        // Built for the first family that needs it, and once per service.
+        let mut matcher: Option<Option<shadow::RuleMatcher>> = None;
+        for (id, family) in c.families.iter_mut() {
+            let Some(def) = c.family_defs.get(id) else {
+                continue;
+            };
+            let Some(names) = FamilyMatcher::new(family) else {
+                continue;
+            };
+            if c.policy.rewrites.iter().any(|r| names.matches(&r.event)) {
+                continue;
+            }
+            let marker = def.def.amplitude.as_ref().filter(|m| !m.value);
+            // What maps the family, and a name of it that is proven to be mapped so.
+            let mut found: Option<(MappedBy, Option<String>)> = c
+                .exact_defs
+                .keys()
+                .find(|name| names.matches(name))
+                .map(|name| (MappedBy::Exact, Some(name.clone())));
+            if found.is_none() && !c.compiled.is_empty() {
+                let rules = matcher.get_or_insert_with(|| {
+                    let patterns: Vec<&str> = c
+                        .compiled
+                        .iter()
+                        .map(|(i, ..)| c.rules[*i].rust_pattern.as_str())
+                        .collect();
+                    shadow::RuleMatcher::new(&patterns).ok()
+                });
+                let Some(Ok(by_rule)) = rules.as_mut().map(|r| r.first_rules(names.pattern()))
+                else {
+                    continue;
+                };
+                let proven = by_rule.iter().find_map(|(k, name)| {
+                    let index = c.compiled.get(*k)?.0;
+                    let name = String::from_utf8(name.clone()).ok()?;
+                    (names.matches(&name) && c.compiled_rules.first(&name) == Some(index))
+                        .then_some((index, name))
+                });
+                found = match (proven, by_rule.keys().next()) {
+                    (Some((index, name)), _) => Some((MappedBy::Rule(index), Some(name))),
+                    // Names of the family's shape that are not its events may be all a rule
+                    // matches: mapped, unless the family says it is not.
+                    (None, Some(&k)) if marker.is_none() => {
+                        c.compiled.get(k).map(|r| (MappedBy::Rule(r.0), None))
+                    }
+                    (None, _) => None,
+                };
+            }
+            match (found, marker) {
+                (None, Some(_)) => family.amplitude = Some(MappedBy::Excluded),
+                (None, None) => {
+                    family.amplitude = Some(MappedBy::Unmapped);
+                    let span = self.span(def.file, def.key);
+                    self.lint(
+                        &def.def.allow,
+                        Diagnostic::new(
+                            Code::UnmappedEvent,
+                            span,
+                            format!(
+                                "no exact name or rule maps an event of family `{id}` (`{}`)",
+                                family.name
+                            ),
+                        )
+                        .label("not sent to Amplitude")
+                        .help(
+                            "map its names under `amplitude.exact` or with a rule, or say \
+                             `amplitude: false` on the family if they are not sent on purpose",
+                        )
+                        .allowed_at("on the family"),
+                    );
+                }
+                (Some((mapped, _)), None) => family.amplitude = Some(mapped),
+                (Some((mapped, name)), Some(marker)) => {
+                    family.amplitude = Some(mapped);
+                    let name = name.unwrap_or_default();
+                    let span = self.span(def.file, marker);
+                    let (by, by_span) =
+                        self.mapped_by_text(c.compiled, c.exact_defs, mapped, &name);
+                    let mut d = Diagnostic::new(
+                        Code::ExcludedButMapped,
+                        span,
+                        format!(
+                            "family `{id}` says its events are not sent to Amplitude, but {by} \
+                             maps `{name}`"
+                        ),
+                    )
+                    .label("`amplitude: false` here")
+                    .help(
+                        "remove `amplitude: false`, or change the mapping so that it matches no \
+                         name of the family",
+                    );
+                    if let Some(by_span) = by_span {
+                        d = d.secondary(by_span, format!("{by} maps `{name}`"));
+                    }
+                    self.push(d);
+                }
+            }
+        }
+    }
+
+    /// `rule N` or `an exact mapping`, and where it is defined.
+    fn mapped_by_text(
+        &self,
+        compiled: &Compiled<'a>,
+        exact_defs: &BTreeMap<String, Def<'a, ast::TargetDef>>,
+        mapped: MappedBy,
+        name: &str,
+    ) -> (String, Option<Span>) {
+        match mapped {
+            MappedBy::Rule(index) => {
+                let found = compiled.iter().find(|(i, ..)| *i == index);
+                let by_span = found.map(|(_, file, rule, _)| self.span(*file, &rule.value.pattern));
+                (format!("rule {}", index + 1), by_span)
+            }
+            _ => (
+                "an exact mapping".to_owned(),
+                exact_defs.get(name).map(|d| self.span(d.file, d.key)),
+            ),
         }
     }
 
@@ -278,6 +405,11 @@ impl<'f> FamilyMatcher<'f> {
             regex: regex::Regex::new(&pattern).ok()?,
             parameters,
         })
+    }
+
+    /// The name template as a `regex` pattern, anchored at both ends.
+    pub(super) fn pattern(&self) -> &str {
+        self.regex.as_str()
     }
 
     pub(super) fn matches(&self, name: &str) -> bool {
