@@ -239,9 +239,10 @@ pub struct Family {
     pub logger: Option<String>,
     /// Where the family is defined.
     pub location: Location,
-    /// What maps the family's events, when the service maps any: `Exact` when an exact name
-    /// is an event of the family, `Rule(i)` when rule `i` is the first rule that can match one
-    /// of its names, `Unmapped` or `Excluded` when nothing can.
+    /// What maps the family's events, when the service maps any and a policy rewrite renames
+    /// none of them: `Exact` when an exact name is an event of the family, `Rule(i)` when rule
+    /// `i` is the first rule to match one of its names (an event of the family when lowering
+    /// found one, else a name of its shape), `Unmapped` or `Excluded` when nothing can.
     pub amplitude: Option<MappedBy>,
     /// An example event of the family and what the mapping makes of it (computed once by
     /// lowering): a declared event or exact name of the family when there is one.

@@ -245,60 +245,47 @@ impl RuleMatcher {
     /// large.
     pub fn new(patterns: &[&str]) -> Result<Self, String> {
         let wrapped: Vec<String> = patterns.iter().map(|p| wrap(p, true)).collect();
-        let dfa = hybrid::dfa::Builder::new()
-            .configure(
-                hybrid::dfa::DFA::config()
-                    .match_kind(MatchKind::All)
-                    .cache_capacity(DFA_SIZE_LIMIT)
-                    // A cleared cache would invalidate the states a walk holds: give up instead.
-                    .minimum_cache_clear_count(Some(0)),
-            )
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(true)
-                    .utf8(false),
-            )
-            .thompson(
-                regex_automata::nfa::thompson::Config::new()
-                    .utf8(false)
-                    .shrink(false),
-            )
-            .build_many(&wrapped)
-            .map_err(|e| e.to_string())?;
+        let wrapped: Vec<&str> = wrapped.iter().map(String::as_str).collect();
+        let dfa = lazy_dfa(&wrapped)?;
         let cache = dfa.create_cache();
         Ok(RuleMatcher { dfa, cache })
     }
 
     /// For each rule that maps some name `names` matches (a pattern anchored at both ends):
-    /// the rule's index and the shortest such name the walk found, by rule.
+    /// the rule's index and the shortest such name the walk found, by rule. With `first`, the
+    /// walk stops at the first such name (the shortest), which is all that "is the family
+    /// mapped at all" needs.
     ///
     /// # Errors
-    /// When the family's automaton, the rules' lazy automaton or the walk exceed their limits.
-    pub fn first_rules(&mut self, names: &str) -> Result<BTreeMap<usize, Vec<u8>>, String> {
-        match self.walk(names) {
+    /// When the family's pattern does not compile, or the automata or the walk exceed their
+    /// limits.
+    pub fn first_rules(
+        &mut self,
+        names: &str,
+        first: bool,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        let family = lazy_dfa(&[names])?;
+        match self.walk(&family, first) {
             Ok(found) => Ok(found),
             Err(_) => {
                 // The states of earlier families may have filled the cache: once more, empty.
                 self.cache.reset(&self.dfa);
-                self.walk(names)
+                self.walk(&family, first)
             }
         }
     }
 
-    fn walk(&mut self, names: &str) -> Result<BTreeMap<usize, Vec<u8>>, String> {
-        let family = dense::Builder::new()
-            .configure(
-                dense::DFA::config()
-                    .match_kind(MatchKind::All)
-                    .start_kind(StartKind::Anchored)
-                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
-            )
-            .build(names)
-            .map_err(|e| e.to_string())?;
-        let anchored = StartConfig::new().anchored(Anchored::Yes);
-        let f_start = family.start_state(&anchored).map_err(|e| e.to_string())?;
+    fn walk(
+        &mut self,
+        family: &hybrid::dfa::DFA,
+        first: bool,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        let f_cache = &mut family.create_cache();
         let (dfa, cache) = (&self.dfa, &mut self.cache);
+        let anchored = StartConfig::new().anchored(Anchored::Yes);
+        let f_start = family
+            .start_state(f_cache, &anchored)
+            .map_err(|e| e.to_string())?;
         let r_start = dfa
             .start_state(cache, &anchored)
             .map_err(|e| e.to_string())?;
@@ -317,16 +304,16 @@ impl RuleMatcher {
         seen.insert((f_start, r_start), 0);
         let mut found = BTreeMap::new();
         let mut next = 0;
+        let error = |e: hybrid::CacheError| e.to_string();
         while let Some(&(f, r, ..)) = pairs.get(next) {
-            let f_end = family.next_eoi_state(f);
-            if family.is_match_state(f_end) {
-                let r_end = dfa.next_eoi_state(cache, r).map_err(|e| e.to_string())?;
+            if family.next_eoi_state(f_cache, f).map_err(error)?.is_match() {
+                let r_end = dfa.next_eoi_state(cache, r).map_err(error)?;
                 if r_end.is_match() {
-                    let first = (0..dfa.match_len(cache, r_end))
+                    let rule = (0..dfa.match_len(cache, r_end))
                         .map(|i| dfa.match_pattern(cache, r_end, i).as_usize())
                         .min();
-                    if let Some(first) = first {
-                        found.entry(first).or_insert_with(|| {
+                    if let Some(rule) = rule {
+                        found.entry(rule).or_insert_with(|| {
                             let mut name = Vec::new();
                             let mut at = next;
                             while at != 0 {
@@ -336,15 +323,18 @@ impl RuleMatcher {
                             name.reverse();
                             name
                         });
+                        if first {
+                            break;
+                        }
                     }
                 }
             }
             for &byte in &bytes {
-                let f_next = family.next_state(f, byte);
-                if family.is_dead_state(f_next) || family.is_quit_state(f_next) {
+                let f_next = family.next_state(f_cache, f, byte).map_err(error)?;
+                if f_next.is_dead() || f_next.is_quit() {
                     continue;
                 }
-                let r_next = dfa.next_state(cache, r, byte).map_err(|e| e.to_string())?;
+                let r_next = dfa.next_state(cache, r, byte).map_err(error)?;
                 if r_next.is_dead() || r_next.is_quit() {
                     continue;
                 }
@@ -360,6 +350,31 @@ impl RuleMatcher {
         }
         Ok(found)
     }
+}
+
+/// A lazy DFA of `patterns` (already wrapped as they should match), every match reported, that
+/// gives up rather than clear its cache: a cleared cache would invalidate the states a walk
+/// holds.
+fn lazy_dfa(patterns: &[&str]) -> Result<hybrid::dfa::DFA, String> {
+    hybrid::dfa::Builder::new()
+        .configure(
+            hybrid::dfa::DFA::config()
+                .match_kind(MatchKind::All)
+                .cache_capacity(DFA_SIZE_LIMIT)
+                .minimum_cache_clear_count(Some(0)),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(true)
+                .utf8(false),
+        )
+        .thompson(
+            regex_automata::nfa::thompson::Config::new()
+                .utf8(false)
+                .shrink(false),
+        )
+        .build_many(patterns)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -509,7 +524,85 @@ mod tests {
             .prop_map(|(start, atoms, end)| format!("{start}{}{end}", atoms.concat()))
     }
 
+    #[test]
+    fn rule_matcher_finds_the_first_rule_of_each_name() {
+        let mut rules =
+            RuleMatcher::new(&[r"^flow\.signin\.", r"\.engage$", r"^flow\.[0-9]+\.view$"]).unwrap();
+        let found = |rules: &mut RuleMatcher, names: &str| -> Vec<(usize, String)> {
+            rules
+                .first_rules(names, false)
+                .unwrap()
+                .into_iter()
+                .map(|(k, name)| (k, String::from_utf8(name).unwrap()))
+                .collect()
+        };
+        // Rule 0 wins `flow.signin.engage`, which rule 1 also matches.
+        assert_eq!(
+            found(&mut rules, r"^flow\.(signin|signup)\.engage$"),
+            [
+                (0, "flow.signin.engage".to_owned()),
+                (1, "flow.signup.engage".to_owned())
+            ]
+        );
+        // Names read well: letters first.
+        assert_eq!(
+            found(&mut rules, r"^flow\.(.+)\.engage$"),
+            [
+                (0, "flow.signin.engage".to_owned()),
+                (1, "flow.a.engage".to_owned())
+            ]
+        );
+        assert_eq!(
+            found(&mut rules, r"^flow\.(-?[0-9]+)\.view$"),
+            [(2, "flow.0.view".to_owned())]
+        );
+        assert_eq!(found(&mut rules, r"^screen\.([0-9]+)$"), []);
+        // Asked for the first only, the walk stops at the shortest name mapped.
+        let first = rules.first_rules(r"^flow\.(.+)\.engage$", true).unwrap();
+        assert_eq!(first, BTreeMap::from([(1, b"flow.a.engage".to_vec())]));
+        // Too large a family: an error, never a guess.
+        assert!(rules.first_rules(r"^[ab]*a[ab]{20}$", false).is_err());
+    }
+
     proptest! {
+        // The rules that map a name of a small anchored family, and a name for each, agree with
+        // matching every name: a family of at most three atoms has names of at most three
+        // characters.
+        #[test]
+        fn rule_matcher_agrees_with_brute_force(
+            family in prop::collection::vec(
+                prop::sample::select(vec!["a", "b", "[ab]", "a?", "c?"]), 1..=3),
+            rules in prop::collection::vec(rich_rule(), 1..=4),
+        ) {
+            let names = format!("^{}$", family.concat());
+            let patterns: Vec<&str> = rules.iter().map(String::as_str).collect();
+            let found = RuleMatcher::new(&patterns).unwrap().first_rules(&names, false).unwrap();
+            let family_regex = regex::Regex::new(&names).unwrap();
+            let set = regex::RegexSet::new(&rules).unwrap();
+            let mut expected = BTreeSet::new();
+            let mut strings = vec![String::new()];
+            for _ in 0..3 {
+                strings = strings
+                    .iter()
+                    .flat_map(|s| ["a", "b", "c"].map(|c| format!("{s}{c}")))
+                    .chain(strings.iter().cloned())
+                    .collect();
+            }
+            strings.sort();
+            strings.dedup();
+            for s in strings.iter().filter(|s| family_regex.is_match(s)) {
+                if let Some(first) = set.matches(s).into_iter().next() {
+                    expected.insert(first);
+                }
+            }
+            prop_assert_eq!(found.keys().copied().collect::<BTreeSet<_>>(), expected);
+            for (k, name) in &found {
+                let name = std::str::from_utf8(name).unwrap();
+                prop_assert!(family_regex.is_match(name), "{name}");
+                prop_assert_eq!(set.matches(name).into_iter().next(), Some(*k), "{}", name);
+            }
+        }
+
         // No match of a small rule is longer than 3 characters and `c` matches no atom, so a
         // string that shows a rule winning can be cut to its match with a `c` on either side
         // (at most 5 characters), and one that shows two rules matching together to the two

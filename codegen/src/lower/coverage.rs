@@ -30,19 +30,20 @@ pub(super) struct Coverage<'a, 'm> {
 
 impl<'a> Lower<'a, '_> {
     pub(super) fn coverage(&mut self, mut c: Coverage<'a, '_>) {
-        self.exact_names(&c);
+        // Compiled once, for both checks, and only when one of them needs them.
+        let mut matchers = None;
+        self.exact_names(&c, &mut matchers);
         self.unmapped_events(&mut c);
-        self.unmapped_families(&mut c);
+        self.unmapped_families(&mut c, &mut matchers);
         self.layout_coverage(&c);
     }
 
     /// `E0031`: every exact name is a name the service can log.
-    fn exact_names(&mut self, c: &Coverage<'a, '_>) {
+    fn exact_names(&mut self, c: &Coverage<'a, '_>, matchers: &mut Option<Matchers>) {
         if c.exact_defs.keys().all(|name| c.events.contains_key(name)) {
             return;
         }
-        let families: Vec<FamilyMatcher<'_>> =
-            c.families.values().filter_map(FamilyMatcher::new).collect();
+        let families = matchers.get_or_insert_with(|| family_matchers(c.families));
         let rewrites: Vec<regex::Regex> = c
             .policy
             .rewrites
@@ -51,7 +52,7 @@ impl<'a> Lower<'a, '_> {
             .collect();
         for (name, def) in c.exact_defs {
             if c.events.contains_key(name)
-                || families.iter().any(|f| f.matches(name))
+                || families.values().flatten().any(|f| f.matches(name))
                 || rewrites.iter().any(|r| r.is_match(name))
             {
                 continue;
@@ -129,17 +130,18 @@ impl<'a> Lower<'a, '_> {
     /// one that is an event of the family (its string patterns and lengths, its integer bounds
     /// hold) proves `E0032`. When the automata are too large to walk, or a policy rewrites one
     /// of the family's names, the family counts as mapped: never a warning that may be false.
-    fn unmapped_families(&mut self, c: &mut Coverage<'a, '_>) {
-        if c.exact_defs.is_empty() && c.rules.is_empty() {
+    fn unmapped_families(&mut self, c: &mut Coverage<'a, '_>, matchers: &mut Option<Matchers>) {
+        if (c.exact_defs.is_empty() && c.rules.is_empty()) || c.families.is_empty() {
             return;
         }
+        let matchers = matchers.get_or_insert_with(|| family_matchers(c.families));
         // Built for the first family that needs it, and once per service.
         let mut matcher: Option<Option<shadow::RuleMatcher>> = None;
         for (id, family) in c.families.iter_mut() {
             let Some(def) = c.family_defs.get(id) else {
                 continue;
             };
-            let Some(names) = FamilyMatcher::new(family) else {
+            let Some(Some(names)) = matchers.get(id) else {
                 continue;
             };
             if c.policy.rewrites.iter().any(|r| names.matches(&r.event)) {
@@ -161,7 +163,12 @@ impl<'a> Lower<'a, '_> {
                         .collect();
                     shadow::RuleMatcher::new(&patterns).ok()
                 });
-                let Some(Ok(by_rule)) = rules.as_mut().map(|r| r.first_rules(names.pattern()))
+                // Without the marker, one name mapped is enough to know; with it, the walk looks
+                // for a name that is an event of the family.
+                let first = marker.is_none();
+                let Some(Ok(by_rule)) = rules
+                    .as_mut()
+                    .map(|r| r.first_rules(names.pattern(), first))
                 else {
                     continue;
                 };
@@ -360,15 +367,38 @@ impl<'a> Lower<'a, '_> {
     }
 }
 
-/// Whether a name is an event of a family: the name template as a regex, each parameter as its
-/// type allows, then each string parameter checked against its pattern and length.
-pub(super) struct FamilyMatcher<'f> {
-    regex: regex::Regex,
-    parameters: Vec<(&'f Property, Option<regex::Regex>)>,
+/// Each family's matcher, by family id (`None` when its pattern does not compile).
+type Matchers = BTreeMap<String, Option<FamilyMatcher>>;
+
+fn family_matchers(families: &BTreeMap<String, Family>) -> Matchers {
+    families
+        .iter()
+        .map(|(id, f)| (id.clone(), FamilyMatcher::new(f)))
+        .collect()
 }
 
-impl<'f> FamilyMatcher<'f> {
-    pub(super) fn new(family: &'f Family) -> Option<Self> {
+/// Whether a name is an event of a family: the name template as a regex, each parameter as its
+/// type allows, then each string parameter checked against its pattern and length.
+pub(super) struct FamilyMatcher {
+    regex: regex::Regex,
+    parameters: Vec<Check>,
+}
+
+/// What a parameter's value must satisfy beyond the shape the name regex gives it.
+enum Check {
+    Text {
+        pattern: Option<regex::Regex>,
+        max_length: Option<u64>,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    None,
+}
+
+impl FamilyMatcher {
+    pub(super) fn new(family: &Family) -> Option<Self> {
         let mut pattern = String::from("^");
         let mut parameters = Vec::new();
         for part in &family.name_template {
@@ -383,20 +413,37 @@ impl<'f> FamilyMatcher<'f> {
                                 .map(|v| regex::escape(&v.value))
                                 .collect::<Vec<_>>()
                                 .join("|"),
-                            None,
+                            Check::None,
                         ),
-                        PropertyType::Integer { .. } => ("-?[0-9]+".to_owned(), None),
-                        PropertyType::Hex { length: Some(n) } => (format!("[0-9a-f]{{{n}}}"), None),
-                        PropertyType::Hex { length: None } => ("[0-9a-f]+".to_owned(), None),
+                        PropertyType::Integer { min, max } => (
+                            "-?[0-9]+".to_owned(),
+                            Check::Integer {
+                                min: *min,
+                                max: *max,
+                            },
+                        ),
+                        PropertyType::Hex { length: Some(n) } => {
+                            (format!("[0-9a-f]{{{n}}}"), Check::None)
+                        }
+                        PropertyType::Hex { length: None } => ("[0-9a-f]+".to_owned(), Check::None),
                         PropertyType::String {
-                            pattern: Some(p), ..
-                        } => (".+".to_owned(), regex::Regex::new(&p.rust).ok()),
-                        _ => (".+".to_owned(), None),
+                            pattern,
+                            max_length,
+                        } => (
+                            ".+".to_owned(),
+                            Check::Text {
+                                pattern: pattern
+                                    .as_ref()
+                                    .and_then(|p| regex::Regex::new(&p.rust).ok()),
+                                max_length: *max_length,
+                            },
+                        ),
+                        _ => (".+".to_owned(), Check::None),
                     };
                     pattern.push('(');
                     pattern.push_str(&shape);
                     pattern.push(')');
-                    parameters.push((p, check));
+                    parameters.push(check);
                 }
             }
         }
@@ -429,19 +476,22 @@ impl<'f> FamilyMatcher<'f> {
     }
 
     fn valid(&self, captures: &regex::Captures<'_>) -> bool {
-        self.parameters.iter().enumerate().all(|(i, (p, check))| {
+        self.parameters.iter().enumerate().all(|(i, check)| {
             let Some(value) = captures.get(i + 1).map(|m| m.as_str()) else {
                 return false;
             };
-            match &p.ty {
-                PropertyType::String { max_length, .. } => {
-                    check.as_ref().is_none_or(|r| r.is_match(value))
+            match check {
+                Check::Text {
+                    pattern,
+                    max_length,
+                } => {
+                    pattern.as_ref().is_none_or(|r| r.is_match(value))
                         && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
                 }
-                PropertyType::Integer { min, max } => value.parse::<i64>().is_ok_and(|v| {
+                Check::Integer { min, max } => value.parse::<i64>().is_ok_and(|v| {
                     min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)
                 }),
-                _ => true,
+                Check::None => true,
             }
         })
     }
