@@ -290,12 +290,17 @@ impl RuleMatcher {
             .start_state(cache, &anchored)
             .map_err(|e| e.to_string())?;
         // One byte per pair of byte classes of the two automata, preferred bytes first.
-        let mut classes = HashSet::new();
+        let (f_classes, r_classes) = (family.byte_classes(), dfa.byte_classes());
+        let mut classes = vec![false; f_classes.alphabet_len() * r_classes.alphabet_len()];
         let bytes: Vec<u8> = PREFERRED
             .iter()
             .copied()
             .chain(0..=255)
-            .filter(|&b| classes.insert((family.byte_classes().get(b), dfa.byte_classes().get(b))))
+            .filter(|&b| {
+                let pair = usize::from(f_classes.get(b)) * r_classes.alphabet_len()
+                    + usize::from(r_classes.get(b));
+                !std::mem::replace(&mut classes[pair], true)
+            })
             .collect();
         // Breadth first, so each name found is a shortest one: every pair with the pair it
         // was reached from and the byte that reached it.
@@ -330,12 +335,14 @@ impl RuleMatcher {
                 }
             }
             for &byte in &bytes {
-                let f_next = family.next_state(f_cache, f, byte).map_err(error)?;
-                if f_next.is_dead() || f_next.is_quit() {
-                    continue;
-                }
+                // The rules first: their states are shared by every family, so their
+                // transitions are mostly known, and most bytes end every rule.
                 let r_next = dfa.next_state(cache, r, byte).map_err(error)?;
                 if r_next.is_dead() || r_next.is_quit() {
+                    continue;
+                }
+                let f_next = family.next_state(f_cache, f, byte).map_err(error)?;
+                if f_next.is_dead() || f_next.is_quit() {
                     continue;
                 }
                 if let std::collections::hash_map::Entry::Vacant(v) = seen.entry((f_next, r_next)) {

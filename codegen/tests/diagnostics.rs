@@ -395,3 +395,42 @@ fn a_family_is_mapped_when_one_of_its_names_is() {
         );
     }
 }
+
+#[test]
+fn a_declared_event_of_a_family_that_a_rule_maps_maps_the_family() {
+    let text = format!(
+        "{HEADER}events:
+  flow.signin.view: {{description: The sign-in screen was shown., kinds: [activity, flow]}}
+families:
+  view:
+    name: 'flow.{{view}}.view'
+    description: A screen was shown.
+    kinds: [activity, flow]
+    parameters:
+      view: {{type: string, pattern: '^[a-z]+$'}}
+    amplitude: false
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  rules:
+    - {{pattern: '\\.view$', group: login, event: view}}
+  layout:
+    fields: {{user_id: data.uid, device_id: data.deviceId}}
+"
+    );
+    let report = check_text("family_event", &text);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    // The declared event is the name shown, not the shortest name the rule matches.
+    assert_eq!(
+        messages,
+        [
+            "family `view` says its events are not sent to Amplitude, but rule 1 maps \
+             `flow.signin.view`"
+        ],
+        "{report}"
+    );
+}

@@ -149,11 +149,19 @@ impl<'a> Lower<'a, '_> {
             }
             let marker = def.def.amplitude.as_ref().filter(|m| !m.value);
             // What maps the family, and a name of it that is proven to be mapped so.
-            let mut found: Option<(MappedBy, Option<String>)> = c
-                .exact_defs
-                .keys()
+            // An exact name of the family, else a declared event of the family that a rule
+            // maps (cheap: both are sorted by name, and the family's names share a prefix),
+            // else the automata.
+            let mut found: Option<(MappedBy, Option<String>)> = with_prefix(c.exact_defs, names)
                 .find(|name| names.matches(name))
                 .map(|name| (MappedBy::Exact, Some(name.clone())));
+            if found.is_none() {
+                found = with_prefix(c.events, names).find_map(|name| {
+                    let mapped = c.events.get(name)?.amplitude?;
+                    (matches!(mapped, MappedBy::Rule(_)) && names.matches(name))
+                        .then(|| (mapped, Some(name.clone())))
+                });
+            }
             if found.is_none() && !c.compiled.is_empty() {
                 let rules = matcher.get_or_insert_with(|| {
                     let patterns: Vec<&str> = c
@@ -367,6 +375,19 @@ impl<'a> Lower<'a, '_> {
     }
 }
 
+/// The keys of `map` that start with the literal text before the family's first parameter.
+fn with_prefix<'m, V>(
+    map: &'m BTreeMap<String, V>,
+    names: &'m FamilyMatcher,
+) -> impl Iterator<Item = &'m String> {
+    map.range::<str, _>((
+        std::ops::Bound::Included(names.prefix()),
+        std::ops::Bound::Unbounded,
+    ))
+    .map(|(name, _)| name)
+    .take_while(|name| name.starts_with(names.prefix()))
+}
+
 /// Each family's matcher, by family id (`None` when its pattern does not compile).
 type Matchers = BTreeMap<String, Option<FamilyMatcher>>;
 
@@ -382,6 +403,8 @@ fn family_matchers(families: &BTreeMap<String, Family>) -> Matchers {
 pub(super) struct FamilyMatcher {
     regex: regex::Regex,
     parameters: Vec<Check>,
+    /// The text before the first parameter, which every name of the family starts with.
+    prefix: String,
 }
 
 /// What a parameter's value must satisfy beyond the shape the name regex gives it.
@@ -448,10 +471,19 @@ impl FamilyMatcher {
             }
         }
         pattern.push('$');
+        let prefix = match family.name_template.first() {
+            Some(TemplatePart::Text(text)) => text.clone(),
+            _ => String::new(),
+        };
         Some(FamilyMatcher {
             regex: regex::Regex::new(&pattern).ok()?,
             parameters,
+            prefix,
         })
+    }
+
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The name template as a `regex` pattern, anchored at both ends.
@@ -466,6 +498,9 @@ impl FamilyMatcher {
     /// The parameter values of `name`, in the family's parameter order, when it is an event of
     /// the family.
     pub(super) fn values(&self, name: &str) -> Option<Vec<String>> {
+        if !name.starts_with(&self.prefix) {
+            return None;
+        }
         let captures = self.regex.captures(name)?;
         let valid = self.valid(&captures);
         valid.then(|| {
