@@ -162,6 +162,14 @@ impl<'a> Lower<'a, '_> {
                         .then(|| (mapped, Some(name.clone())))
                 });
             }
+            // A plain name of the family (`a` for a string, the first value of an enum) is
+            // often mapped, and checking it is one search.
+            if found.is_none()
+                && let Some(name) = plain_name(family).filter(|n| names.matches(n))
+                && let Some(index) = c.compiled_rules.first(&name)
+            {
+                found = Some((MappedBy::Rule(index), Some(name)));
+            }
             if found.is_none() && !c.compiled.is_empty() {
                 let rules = matcher.get_or_insert_with(|| {
                     let patterns: Vec<&str> = c
@@ -373,6 +381,36 @@ impl<'a> Lower<'a, '_> {
             .min_by_key(|(file, span)| (*file, span.start))
             .map(|(_, span)| span)
     }
+}
+
+/// A name of the family's shape with plain values: `a` for a string, the first value of an
+/// enum, the smallest allowed integer near 0, zeros for hex.
+fn plain_name(family: &Family) -> Option<String> {
+    let mut name = String::new();
+    for part in &family.name_template {
+        match part {
+            TemplatePart::Text(text) => name.push_str(text),
+            TemplatePart::Parameter(p) => {
+                let p = family.parameters.iter().find(|q| &q.name == p)?;
+                match &p.ty {
+                    PropertyType::Enum { values } => name.push_str(&values.first()?.value),
+                    PropertyType::Integer { min, max } => {
+                        let v = 0.max(min.unwrap_or(i64::MIN)).min(max.unwrap_or(i64::MAX));
+                        name.push_str(&v.to_string());
+                    }
+                    PropertyType::Hex { length } => {
+                        // A length no name has is not worth a string of it.
+                        let n = usize::try_from(length.unwrap_or(1))
+                            .ok()
+                            .filter(|n| *n <= 1024)?;
+                        name.push_str(&"0".repeat(n));
+                    }
+                    _ => name.push('a'),
+                }
+            }
+        }
+    }
+    Some(name)
 }
 
 /// The keys of `map` that start with the literal text before the family's first parameter.
