@@ -165,7 +165,7 @@ impl<'a> Lower<'a, '_> {
             // A plain name of the family (`a` for a string, the first value of an enum) is
             // often mapped, and checking it is one search.
             if found.is_none()
-                && let Some(name) = plain_name(family).filter(|n| names.matches(n))
+                && let Some(name) = plain_name(family, names)
                 && let Some(index) = c.compiled_rules.first(&name)
             {
                 found = Some((MappedBy::Rule(index), Some(name)));
@@ -385,32 +385,39 @@ impl<'a> Lower<'a, '_> {
 
 /// A name of the family's shape with plain values: `a` for a string, the first value of an
 /// enum, the smallest allowed integer near 0, zeros for hex.
-fn plain_name(family: &Family) -> Option<String> {
+/// It is checked against the parameters' constraints, never against the name regex, which is
+/// compiled only when a check needs it.
+fn plain_name(family: &Family, names: &FamilyMatcher) -> Option<String> {
     let mut name = String::new();
+    let mut values = Vec::new();
     for part in &family.name_template {
         match part {
             TemplatePart::Text(text) => name.push_str(text),
             TemplatePart::Parameter(p) => {
                 let p = family.parameters.iter().find(|q| &q.name == p)?;
-                match &p.ty {
-                    PropertyType::Enum { values } => name.push_str(&values.first()?.value),
-                    PropertyType::Integer { min, max } => {
-                        let v = 0.max(min.unwrap_or(i64::MIN)).min(max.unwrap_or(i64::MAX));
-                        name.push_str(&v.to_string());
-                    }
+                let value = match &p.ty {
+                    PropertyType::Enum { values } => values.first()?.value.clone(),
+                    PropertyType::Integer { min, max } => 0
+                        .max(min.unwrap_or(i64::MIN))
+                        .min(max.unwrap_or(i64::MAX))
+                        .to_string(),
                     PropertyType::Hex { length } => {
                         // A length no name has is not worth a string of it.
                         let n = usize::try_from(length.unwrap_or(1))
                             .ok()
                             .filter(|n| *n <= 1024)?;
-                        name.push_str(&"0".repeat(n));
+                        "0".repeat(n)
                     }
-                    _ => name.push('a'),
-                }
+                    _ => "a".to_owned(),
+                };
+                name.push_str(&value);
+                values.push(value);
             }
         }
     }
-    Some(name)
+    let valid = values.len() == names.parameters.len()
+        && (names.parameters.iter().zip(&values)).all(|(check, value)| check.allows(value));
+    valid.then_some(name)
 }
 
 /// The keys of `map` that start with the literal text before the family's first parameter.
@@ -439,7 +446,10 @@ fn family_matchers(families: &BTreeMap<String, Family>) -> Matchers {
 /// Whether a name is an event of a family: the name template as a regex, each parameter as its
 /// type allows, then each string parameter checked against its pattern and length.
 pub(super) struct FamilyMatcher {
-    regex: regex::Regex,
+    /// The name template as a regex; compiled when a name is first checked, since the coverage
+    /// of most families is settled without it.
+    pattern: String,
+    regex: std::cell::OnceCell<Option<regex::Regex>>,
     parameters: Vec<Check>,
     /// The text before the first parameter, which every name of the family starts with.
     prefix: String,
@@ -514,7 +524,8 @@ impl FamilyMatcher {
             _ => String::new(),
         };
         Some(FamilyMatcher {
-            regex: regex::Regex::new(&pattern).ok()?,
+            pattern,
+            regex: std::cell::OnceCell::new(),
             parameters,
             prefix,
         })
@@ -526,7 +537,7 @@ impl FamilyMatcher {
 
     /// The name template as a `regex` pattern, anchored at both ends.
     pub(super) fn pattern(&self) -> &str {
-        self.regex.as_str()
+        &self.pattern
     }
 
     pub(super) fn matches(&self, name: &str) -> bool {
@@ -539,7 +550,11 @@ impl FamilyMatcher {
         if !name.starts_with(&self.prefix) {
             return None;
         }
-        let captures = self.regex.captures(name)?;
+        let regex = self
+            .regex
+            .get_or_init(|| regex::Regex::new(&self.pattern).ok())
+            .as_ref()?;
+        let captures = regex.captures(name)?;
         let valid = self.valid(&captures);
         valid.then(|| {
             (1..captures.len())
@@ -550,23 +565,28 @@ impl FamilyMatcher {
 
     fn valid(&self, captures: &regex::Captures<'_>) -> bool {
         self.parameters.iter().enumerate().all(|(i, check)| {
-            let Some(value) = captures.get(i + 1).map(|m| m.as_str()) else {
-                return false;
-            };
-            match check {
-                Check::Text {
-                    pattern,
-                    max_length,
-                } => {
-                    pattern.as_ref().is_none_or(|r| r.is_match(value))
-                        && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
-                }
-                Check::Integer { min, max } => value.parse::<i64>().is_ok_and(|v| {
-                    min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)
-                }),
-                Check::None => true,
-            }
+            captures
+                .get(i + 1)
+                .is_some_and(|m| check.allows(m.as_str()))
         })
+    }
+}
+
+impl Check {
+    fn allows(&self, value: &str) -> bool {
+        match self {
+            Check::Text {
+                pattern,
+                max_length,
+            } => {
+                pattern.as_ref().is_none_or(|r| r.is_match(value))
+                    && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
+            }
+            Check::Integer { min, max } => value
+                .parse::<i64>()
+                .is_ok_and(|v| min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)),
+            Check::None => true,
+        }
     }
 }
 
