@@ -407,7 +407,7 @@ families:
     description: A screen was shown.
     kinds: [activity, flow]
     parameters:
-      view: {{type: string, pattern: '^[a-z]+$'}}
+      view: {{type: string, pattern: '^[a-z]{{2,}}$'}}
     amplitude: false
 amplitude:
   groups:
@@ -424,7 +424,8 @@ amplitude:
         .iter()
         .map(|d| d.message.as_str())
         .collect();
-    // The declared event is the name shown, not the shortest name the rule matches.
+    // The declared event is the name shown: `a`, the plain value, is too short, and the
+    // shortest name the rule matches (`flow.a.view`) is no event of the family.
     assert_eq!(
         messages,
         [

@@ -149,26 +149,30 @@ impl<'a> Lower<'a, '_> {
             }
             let marker = def.def.amplitude.as_ref().filter(|m| !m.value);
             // What maps the family, and a name of it that is proven to be mapped so.
-            // An exact name of the family, else a declared event of the family that a rule
-            // maps (cheap: both are sorted by name, and the family's names share a prefix),
-            // else the automata.
-            let mut found: Option<(MappedBy, Option<String>)> = with_prefix(c.exact_defs, names)
-                .find(|name| names.matches(name))
-                .map(|name| (MappedBy::Exact, Some(name.clone())));
+            // A plain name of the family (`a` for a string, the first value of an enum) is
+            // often mapped, and checking it needs no regex of the family; else an exact name of
+            // the family, else a declared event of the family that a rule maps (both sorted by
+            // name, and the family's names share a prefix); else the automata.
+            let mut found: Option<(MappedBy, Option<String>)> =
+                plain_name(family, names).and_then(|name| {
+                    let mapped = if c.exact_defs.contains_key(&name) {
+                        MappedBy::Exact
+                    } else {
+                        MappedBy::Rule(c.compiled_rules.first(&name)?)
+                    };
+                    Some((mapped, Some(name)))
+                });
+            if found.is_none() {
+                found = with_prefix(c.exact_defs, names)
+                    .find(|name| names.matches(name))
+                    .map(|name| (MappedBy::Exact, Some(name.clone())));
+            }
             if found.is_none() {
                 found = with_prefix(c.events, names).find_map(|name| {
                     let mapped = c.events.get(name)?.amplitude?;
                     (matches!(mapped, MappedBy::Rule(_)) && names.matches(name))
                         .then(|| (mapped, Some(name.clone())))
                 });
-            }
-            // A plain name of the family (`a` for a string, the first value of an enum) is
-            // often mapped, and checking it is one search.
-            if found.is_none()
-                && let Some(name) = plain_name(family, names)
-                && let Some(index) = c.compiled_rules.first(&name)
-            {
-                found = Some((MappedBy::Rule(index), Some(name)));
             }
             if found.is_none() && !c.compiled.is_empty() {
                 let rules = matcher.get_or_insert_with(|| {
