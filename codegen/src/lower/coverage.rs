@@ -9,7 +9,7 @@
 //! - a service that maps events needs a layout that gives Amplitude a `user_id` or a
 //!   `device_id`, and both when its policy requires either (`E0033`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::*;
 
@@ -441,9 +441,11 @@ fn with_prefix<'m, V>(
 type Matchers = BTreeMap<String, Option<FamilyMatcher>>;
 
 fn family_matchers(families: &BTreeMap<String, Family>) -> Matchers {
+    // Families often share their parameters' patterns: each is compiled once.
+    let mut patterns = HashMap::new();
     families
         .iter()
-        .map(|(id, f)| (id.clone(), FamilyMatcher::new(f)))
+        .map(|(id, f)| (id.clone(), FamilyMatcher::with_patterns(f, &mut patterns)))
         .collect()
 }
 
@@ -474,6 +476,14 @@ enum Check {
 
 impl FamilyMatcher {
     pub(super) fn new(family: &Family) -> Option<Self> {
+        Self::with_patterns(family, &mut HashMap::new())
+    }
+
+    /// `patterns`: the parameter patterns compiled so far, by pattern.
+    fn with_patterns(
+        family: &Family,
+        patterns: &mut HashMap<String, Option<regex::Regex>>,
+    ) -> Option<Self> {
         let mut pattern = String::from("^");
         let mut parameters = Vec::new();
         for part in &family.name_template {
@@ -507,9 +517,12 @@ impl FamilyMatcher {
                         } => (
                             ".+".to_owned(),
                             Check::Text {
-                                pattern: pattern
-                                    .as_ref()
-                                    .and_then(|p| regex::Regex::new(&p.rust).ok()),
+                                pattern: pattern.as_ref().and_then(|p| {
+                                    patterns
+                                        .entry(p.rust.clone())
+                                        .or_insert_with(|| regex::Regex::new(&p.rust).ok())
+                                        .clone()
+                                }),
                                 max_length: *max_length,
                             },
                         ),
