@@ -126,10 +126,12 @@ impl<'a> Lower<'a, '_> {
     /// `W0007` and `E0032` for families. A family is mapped when an exact name is one of its
     /// events, or when a rule can match a name of its shape: the name template with each
     /// parameter as its type allows (an enum's values, an integer's or hex string's digits, any
-    /// text for a string). Such a name found on the automata is an example of the mapping; only
-    /// one that is an event of the family (its string patterns and lengths, its integer bounds
-    /// hold) proves `E0032`. When the automata are too large to walk, or a policy rewrites one
-    /// of the family's names, the family counts as mapped: never a warning that may be false.
+    /// text for a string). The cheap proofs come first (a plain name of the family, its exact
+    /// names, the declared events among its names), the automata last. A name found on the
+    /// automata is an example of the mapping; only one that is an event of the family (its
+    /// string patterns and lengths, its integer bounds hold) proves `E0032`. When the automata
+    /// are too large to walk, or a policy rewrites one of the family's names, the family counts
+    /// as mapped: never a warning that may be false.
     fn unmapped_families(&mut self, c: &mut Coverage<'a, '_>, matchers: &mut Option<Matchers>) {
         if (c.exact_defs.is_empty() && c.rules.is_empty()) || c.families.is_empty() {
             return;
