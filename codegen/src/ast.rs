@@ -372,6 +372,9 @@ pub struct FamilyDef {
     pub expires: Option<Spanned<String>>,
     /// The version that introduced it.
     pub version: Option<Spanned<u32>>,
+    /// `false` when the family's events are not sent to Amplitude on purpose: no exact name or
+    /// rule may map one of them, and the check does not warn that nothing does.
+    pub amplitude: Option<Spanned<bool>>,
     /// Lints allowed for this family.
     #[serde(default)]
     pub allow: Vec<Spanned<String>>,

@@ -239,6 +239,12 @@ pub struct Family {
     pub logger: Option<String>,
     /// Where the family is defined.
     pub location: Location,
+    /// What maps the family's events, when the service maps any and a policy rewrite renames
+    /// none of them: `Exact` when an exact name is an event of the family, `Rule(i)` when rule
+    /// `i` maps one of its names (the shortest name a rule maps; with `amplitude: false`, one
+    /// that is an event of the family when there is one), `Unmapped` or `Excluded` when
+    /// nothing can.
+    pub amplitude: Option<MappedBy>,
     /// An example event of the family and what the mapping makes of it (computed once by
     /// lowering): a declared event or exact name of the family when there is one.
     pub example: EventExample,

@@ -19,9 +19,10 @@
 //! The walk visits each reachable state once and each distinct `M` once, so the cost is
 //! bounded by the DFA size, which is itself bounded by [`DFA_SIZE_LIMIT`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::hybrid;
 use regex_automata::util::start::Config as StartConfig;
 use regex_automata::{Anchored, MatchKind};
 use regex_syntax::hir::Look;
@@ -217,6 +218,172 @@ fn walk(wrapped: &[String]) -> Result<Vec<RuleReach>, String> {
         .collect())
 }
 
+/// Which rules can match a name of a family, decided on automata: the rules as one lazy DFA
+/// (built once per service, states made as a walk needs them), walked together with a small
+/// DFA of each family's names.
+/// A state pair reached after a whole name, then end of input, where the family's DFA matches,
+/// shows a name of the family and, in the rules' match set `M`, every rule that matches it:
+/// `min(M)` is the rule that maps it.
+#[derive(Debug)]
+pub struct RuleMatcher {
+    dfa: hybrid::dfa::DFA,
+    cache: hybrid::dfa::Cache,
+}
+
+/// The most state pairs one family's walk visits before it gives up.
+const PAIR_LIMIT: usize = 1 << 20;
+
+/// Bytes in the order a walk tries them, so that the names it shows read well: letters and
+/// digits first.
+const PREFERRED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_-.";
+
+impl RuleMatcher {
+    /// The rules, given as `regex` syntax patterns, in order.
+    ///
+    /// # Errors
+    /// What the automaton builder said when a pattern does not compile or the rules are too
+    /// large.
+    pub fn new(patterns: &[&str]) -> Result<Self, String> {
+        let wrapped: Vec<String> = patterns.iter().map(|p| wrap(p, true)).collect();
+        let wrapped: Vec<&str> = wrapped.iter().map(String::as_str).collect();
+        let dfa = lazy_dfa(&wrapped)?;
+        let cache = dfa.create_cache();
+        Ok(RuleMatcher { dfa, cache })
+    }
+
+    /// For each rule that maps some name `names` matches (a pattern anchored at both ends):
+    /// the rule's index and the shortest such name the walk found, by rule. With `first`, the
+    /// walk stops at the first such name (the shortest), which is all that "is the family
+    /// mapped at all" needs.
+    ///
+    /// # Errors
+    /// When the family's pattern does not compile, or the automata or the walk exceed their
+    /// limits.
+    pub fn first_rules(
+        &mut self,
+        names: &str,
+        first: bool,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        let family = lazy_dfa(&[names])?;
+        match self.walk(&family, first) {
+            Ok(found) => Ok(found),
+            Err(_) => {
+                // The states of earlier families may have filled the cache: once more, empty.
+                self.cache.reset(&self.dfa);
+                self.walk(&family, first)
+            }
+        }
+    }
+
+    fn walk(
+        &mut self,
+        family: &hybrid::dfa::DFA,
+        first: bool,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, String> {
+        let f_cache = &mut family.create_cache();
+        let (dfa, cache) = (&self.dfa, &mut self.cache);
+        let anchored = StartConfig::new().anchored(Anchored::Yes);
+        let f_start = family
+            .start_state(f_cache, &anchored)
+            .map_err(|e| e.to_string())?;
+        let r_start = dfa
+            .start_state(cache, &anchored)
+            .map_err(|e| e.to_string())?;
+        // One byte per pair of byte classes of the two automata, preferred bytes first.
+        let (f_classes, r_classes) = (family.byte_classes(), dfa.byte_classes());
+        let mut classes = vec![false; f_classes.alphabet_len() * r_classes.alphabet_len()];
+        let bytes: Vec<u8> = PREFERRED
+            .iter()
+            .copied()
+            .chain(0..=255)
+            .filter(|&b| {
+                let pair = usize::from(f_classes.get(b)) * r_classes.alphabet_len()
+                    + usize::from(r_classes.get(b));
+                !std::mem::replace(&mut classes[pair], true)
+            })
+            .collect();
+        // Breadth first, so each name found is a shortest one: every pair with the pair it
+        // was reached from and the byte that reached it.
+        let mut pairs = vec![(f_start, r_start, usize::MAX, 0u8)];
+        let mut seen = HashMap::new();
+        seen.insert((f_start, r_start), 0);
+        let mut found = BTreeMap::new();
+        let mut next = 0;
+        let error = |e: hybrid::CacheError| e.to_string();
+        while let Some(&(f, r, ..)) = pairs.get(next) {
+            if family.next_eoi_state(f_cache, f).map_err(error)?.is_match() {
+                let r_end = dfa.next_eoi_state(cache, r).map_err(error)?;
+                if r_end.is_match() {
+                    let rule = (0..dfa.match_len(cache, r_end))
+                        .map(|i| dfa.match_pattern(cache, r_end, i).as_usize())
+                        .min();
+                    if let Some(rule) = rule {
+                        found.entry(rule).or_insert_with(|| {
+                            let mut name = Vec::new();
+                            let mut at = next;
+                            while at != 0 {
+                                name.push(pairs[at].3);
+                                at = pairs[at].2;
+                            }
+                            name.reverse();
+                            name
+                        });
+                        if first {
+                            break;
+                        }
+                    }
+                }
+            }
+            for &byte in &bytes {
+                // The rules first: their states are shared by every family, so their
+                // transitions are mostly known, and most bytes end every rule.
+                let r_next = dfa.next_state(cache, r, byte).map_err(error)?;
+                if r_next.is_dead() || r_next.is_quit() {
+                    continue;
+                }
+                let f_next = family.next_state(f_cache, f, byte).map_err(error)?;
+                if f_next.is_dead() || f_next.is_quit() {
+                    continue;
+                }
+                if let std::collections::hash_map::Entry::Vacant(v) = seen.entry((f_next, r_next)) {
+                    if pairs.len() >= PAIR_LIMIT {
+                        return Err("too many states".to_owned());
+                    }
+                    v.insert(pairs.len());
+                    pairs.push((f_next, r_next, next, byte));
+                }
+            }
+            next += 1;
+        }
+        Ok(found)
+    }
+}
+
+/// A lazy DFA of `patterns` (already wrapped as they should match), every match reported, that
+/// gives up rather than clear its cache: a cleared cache would invalidate the states a walk
+/// holds.
+fn lazy_dfa(patterns: &[&str]) -> Result<hybrid::dfa::DFA, String> {
+    hybrid::dfa::Builder::new()
+        .configure(
+            hybrid::dfa::DFA::config()
+                .match_kind(MatchKind::All)
+                .cache_capacity(DFA_SIZE_LIMIT)
+                .minimum_cache_clear_count(Some(0)),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(true)
+                .utf8(false),
+        )
+        .thompson(
+            regex_automata::nfa::thompson::Config::new()
+                .utf8(false)
+                .shrink(false),
+        )
+        .build_many(patterns)
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,7 +531,85 @@ mod tests {
             .prop_map(|(start, atoms, end)| format!("{start}{}{end}", atoms.concat()))
     }
 
+    #[test]
+    fn rule_matcher_finds_the_first_rule_of_each_name() {
+        let mut rules =
+            RuleMatcher::new(&[r"^flow\.signin\.", r"\.engage$", r"^flow\.[0-9]+\.view$"]).unwrap();
+        let found = |rules: &mut RuleMatcher, names: &str| -> Vec<(usize, String)> {
+            rules
+                .first_rules(names, false)
+                .unwrap()
+                .into_iter()
+                .map(|(k, name)| (k, String::from_utf8(name).unwrap()))
+                .collect()
+        };
+        // Rule 0 wins `flow.signin.engage`, which rule 1 also matches.
+        assert_eq!(
+            found(&mut rules, r"^flow\.(signin|signup)\.engage$"),
+            [
+                (0, "flow.signin.engage".to_owned()),
+                (1, "flow.signup.engage".to_owned())
+            ]
+        );
+        // Names read well: letters first.
+        assert_eq!(
+            found(&mut rules, r"^flow\.(.+)\.engage$"),
+            [
+                (0, "flow.signin.engage".to_owned()),
+                (1, "flow.a.engage".to_owned())
+            ]
+        );
+        assert_eq!(
+            found(&mut rules, r"^flow\.(-?[0-9]+)\.view$"),
+            [(2, "flow.0.view".to_owned())]
+        );
+        assert_eq!(found(&mut rules, r"^screen\.([0-9]+)$"), []);
+        // Asked for the first only, the walk stops at the shortest name mapped.
+        let first = rules.first_rules(r"^flow\.(.+)\.engage$", true).unwrap();
+        assert_eq!(first, BTreeMap::from([(1, b"flow.a.engage".to_vec())]));
+        // Too large a family: an error, never a guess.
+        assert!(rules.first_rules(r"^[ab]*a[ab]{20}$", false).is_err());
+    }
+
     proptest! {
+        // The rules that map a name of a small anchored family, and a name for each, agree with
+        // matching every name: a family of at most three atoms has names of at most three
+        // characters.
+        #[test]
+        fn rule_matcher_agrees_with_brute_force(
+            family in prop::collection::vec(
+                prop::sample::select(vec!["a", "b", "[ab]", "a?", "c?"]), 1..=3),
+            rules in prop::collection::vec(rich_rule(), 1..=4),
+        ) {
+            let names = format!("^{}$", family.concat());
+            let patterns: Vec<&str> = rules.iter().map(String::as_str).collect();
+            let found = RuleMatcher::new(&patterns).unwrap().first_rules(&names, false).unwrap();
+            let family_regex = regex::Regex::new(&names).unwrap();
+            let set = regex::RegexSet::new(&rules).unwrap();
+            let mut expected = BTreeSet::new();
+            let mut strings = vec![String::new()];
+            for _ in 0..3 {
+                strings = strings
+                    .iter()
+                    .flat_map(|s| ["a", "b", "c"].map(|c| format!("{s}{c}")))
+                    .chain(strings.iter().cloned())
+                    .collect();
+            }
+            strings.sort();
+            strings.dedup();
+            for s in strings.iter().filter(|s| family_regex.is_match(s)) {
+                if let Some(first) = set.matches(s).into_iter().next() {
+                    expected.insert(first);
+                }
+            }
+            prop_assert_eq!(found.keys().copied().collect::<BTreeSet<_>>(), expected);
+            for (k, name) in &found {
+                let name = std::str::from_utf8(name).unwrap();
+                prop_assert!(family_regex.is_match(name), "{name}");
+                prop_assert_eq!(set.matches(name).into_iter().next(), Some(*k), "{}", name);
+            }
+        }
+
         // No match of a small rule is longer than 3 characters and `c` matches no atom, so a
         // string that shows a rule winning can be cut to its match with a `c` on either side
         // (at most 5 characters), and one that shows two rules matching together to the two

@@ -44,6 +44,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("allow_in_wrong_place", "E0029"),
     ("exact_for_undeclared_event", "E0031"),
     ("excluded_event_mapped", "E0032"),
+    ("excluded_family_mapped", "E0032"),
     ("missing_layout", "E0033"),
     ("policy_needs_device_id", "E0033"),
     ("unknown_setting", "E0034"),
@@ -62,6 +63,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("shadowed_rule", "W0005"),
     ("unmatchable_rule", "W0006"),
     ("unmapped_event", "W0007"),
+    ("unmapped_family", "W0007"),
     ("exact_also_matched", "I0001"),
     ("analysis_too_large", "I0002"),
 ];
@@ -274,27 +276,162 @@ fn a_service_without_a_mapping_needs_no_layout_or_marker() {
 }
 
 #[test]
-fn unmapped_event_cannot_be_allowed_on_a_family() {
+fn unmapped_event_is_allowed_on_a_family() {
     let text = format!(
-        "{HEADER}families:
+        "{HEADER}events:
+  account.login: {{description: The user signed in., kinds: [activity, flow]}}
+families:
   route:
     name: 'route.{{status}}'
     description: A request was answered.
     kinds: [activity, not-flow]
     parameters:
       status: {{type: integer, min: 100, max: 599}}
-    allow: [unmapped-event, naming]
+    allow: [unmapped-event]
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  exact:
+    account.login: {{group: login, event: success}}
+  layout:
+    fields: {{user_id: data.uid, device_id: data.deviceId}}
 "
     );
     let report = check_text("family_allow", &text);
+    assert!(report.diagnostics.is_empty(), "{report}");
+}
+
+/// The messages of a service with one family (`family`, its YAML indented under
+/// `families:`), an exact name for `account.login` and those in `exact`, and the rules in
+/// `rules`; only `W0007` and `E0032` may be reported.
+#[track_caller]
+fn family_coverage(family: &str, exact: &str, rules: &str) -> Vec<String> {
+    let text = format!(
+        "{HEADER}events:
+  account.login: {{description: The user signed in., kinds: [activity, flow]}}
+families:
+{family}
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  exact:
+    account.login: {{group: login, event: success}}
+{exact}
+  rules:
+{rules}
+  layout:
+    fields: {{user_id: data.uid, device_id: data.deviceId}}
+"
+    );
+    let report = check_text("family_coverage", &text);
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .all(|d| matches!(d.code, Code::UnmappedEvent | Code::ExcludedButMapped)),
+        "{report}"
+    );
+    report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_family_is_mapped_when_one_of_its_names_is() {
+    let family = "  view:
+    name: 'flow.{view}.view'
+    description: A screen was shown.
+    kinds: [activity, flow]
+    parameters:
+      view: {type: string, pattern: '^[a-z]+$', max_length: 10}";
+    let excluded = format!("{family}\n    amplitude: false");
+    let rule = |pattern: &str| format!("    - {{pattern: '{pattern}', group: login, event: x}}");
+    let unmapped = "no exact name or rule maps an event of family `view` (`flow.{view}.view`)";
+    let not_sent = "family `view` says its events are not sent to Amplitude, but";
+    let other_rule = rule(r"^account\.x$");
+    // What maps, the messages without `amplitude: false` and with it.
+    let cases = [
+        (
+            "an exact name",
+            "    flow.signin.view: {group: login, event: view}",
+            other_rule.clone(),
+            vec![],
+            vec![format!(
+                "{not_sent} an exact mapping maps `flow.signin.view`"
+            )],
+        ),
+        (
+            "an unanchored rule",
+            "",
+            format!("{other_rule}\n{}", rule(r"\.view$")),
+            vec![],
+            vec![format!("{not_sent} rule 2 maps `flow.a.view`")],
+        ),
+        (
+            "a rule for other names",
+            "",
+            rule(r"^flow\.[a-z]+\.submit$"),
+            vec![unmapped.to_owned()],
+            vec![],
+        ),
+        (
+            // Mapped for the warning (the automata see names of the family's shape), but no
+            // error: no such name is an event of the family.
+            "a rule for names that are not the family's",
+            "",
+            rule(r"^flow\.[0-9]+\.view$"),
+            vec![],
+            vec![],
+        ),
+    ];
+    for (what, exact, rules, plain, marked) in cases {
+        assert_eq!(family_coverage(family, exact, &rules), plain, "{what}");
+        assert_eq!(
+            family_coverage(&excluded, exact, &rules),
+            marked,
+            "{what}, with `amplitude: false`"
+        );
+    }
+}
+
+#[test]
+fn a_declared_event_of_a_family_that_a_rule_maps_maps_the_family() {
+    let text = format!(
+        "{HEADER}events:
+  flow.signin.view: {{description: The sign-in screen was shown., kinds: [activity, flow]}}
+families:
+  view:
+    name: 'flow.{{view}}.view'
+    description: A screen was shown.
+    kinds: [activity, flow]
+    parameters:
+      view: {{type: string, pattern: '^[a-z]{{2,}}$'}}
+    amplitude: false
+amplitude:
+  groups:
+    login: {{prefix: fxa_login, description: Sign-in.}}
+  rules:
+    - {{pattern: '\\.view$', group: login, event: view}}
+  layout:
+    fields: {{user_id: data.uid, device_id: data.deviceId}}
+"
+    );
+    let report = check_text("family_event", &text);
     let messages: Vec<&str> = report
         .diagnostics
         .iter()
         .map(|d| d.message.as_str())
         .collect();
+    // The declared event is the name shown: `a`, the plain value, is too short, and the
+    // shortest name the rule matches (`flow.a.view`) is no event of the family.
     assert_eq!(
         messages,
-        ["`unmapped-event` is never reported on a family"],
+        [
+            "family `view` says its events are not sent to Amplitude, but rule 1 maps \
+             `flow.signin.view`"
+        ],
         "{report}"
     );
 }

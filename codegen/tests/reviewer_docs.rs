@@ -134,3 +134,30 @@ fn family_examples_are_real_and_every_enum_value_is_shown() {
         "| `experiment.designF.passwordStrength.a` | `fxa_reg - password_a` ([rule 1](content-server-rules.md#rule-1)) |"
     ));
 }
+
+#[test]
+fn a_family_not_sent_on_purpose_says_so() {
+    let generated = pages();
+    let page = generated
+        .file("auth-server.md")
+        .expect("a page per service");
+    let section = page
+        .split("### `account.reminder.{reminder}`")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("the family has a section");
+    assert!(
+        section
+            .contains("| Amplitude of the example | not sent, on purpose (`amplitude: false`) |"),
+        "{section}"
+    );
+    assert!(
+        section
+            .contains("| `account.reminder.third` | not sent, on purpose (`amplitude: false`) |"),
+        "{section}"
+    );
+    // A family that a rule maps shows the rule.
+    assert!(page.contains(
+        "| Amplitude of the example | `fxa_login - complete` ([rule 3](auth-server-rules.md#rule-3)) |"
+    ));
+}

@@ -2084,7 +2084,7 @@ mod tests {
             ::metricsmith::types::event_types(super::mapping(), "flow.complete.activity", &data);
         assert_eq!(types, ["fxa_activity - complete"]);
     }
-    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:379): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
+    /// Example 1 (`account.login`, schema/fxa/auth-server.yaml:387): Spec §8.2 A03, an unknown OAuth client id becomes undefined_oauth.
     #[test]
     fn example_1() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -2103,7 +2103,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:387): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
+    /// Example 2 (`account.reset`, schema/fxa/auth-server.yaml:395): Spec §8.2 A06, account.reset logs forgot_complete and then complete one millisecond later.
     #[test]
     fn example_2() {
         let (got, want) = ::metricsmith::types::example_output(
@@ -2123,7 +2123,7 @@ mod tests {
         );
         assert_eq!(got, want);
     }
-    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:395): An event with neither user_id nor device_id is not logged (the auth logger's rule).
+    /// Example 3 (`account.login`, schema/fxa/auth-server.yaml:403): An event with neither user_id nor device_id is not logged (the auth logger's rule).
     #[test]
     fn example_3() {
         let (got, want) = ::metricsmith::types::example_output(

@@ -598,6 +598,9 @@ fn service_page_len(service: &Service) -> usize {
         + 100 * service.amplitude.exact.len()
 }
 
+/// What the docs say of an event or family that says `amplitude: false`.
+const NOT_SENT: &str = "not sent, on purpose (`amplitude: false`)";
+
 fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
     let amplitude = &service.amplitude;
     // The events table and each event's section both show what its example maps to.
@@ -607,7 +610,7 @@ fn write_service_page(service: &Service) -> Result<String, fmt::Error> {
         .map(|e| {
             let mut example = example(service, &e.example)?;
             if e.amplitude == Some(MappedBy::Excluded) {
-                example.amplitude = "not sent, on purpose (`amplitude: false`)".to_owned();
+                example.amplitude = NOT_SENT.to_owned();
             }
             Ok(example)
         })
@@ -1007,7 +1010,11 @@ fn write_families(p: &mut String, service: &Service) -> fmt::Result {
         p.push_str("\nNone.\n");
     }
     for f in service.families.values() {
-        write_family(p, service, f, &example(service, &f.example)?)?;
+        let mut example = example(service, &f.example)?;
+        if f.amplitude == Some(MappedBy::Excluded) {
+            example.amplitude = NOT_SENT.to_owned();
+        }
+        write_family(p, service, f, &example)?;
     }
     Ok(())
 }
@@ -1079,12 +1086,12 @@ fn write_value_examples(p: &mut String, service: &Service, f: &Family) -> fmt::R
         Code(&parameter.name)
     )?;
     for value in &f.value_examples {
-        writeln!(
-            p,
-            "| {} | {} |",
-            Code(&value.name),
+        let amplitude = if f.amplitude == Some(MappedBy::Excluded) {
+            NOT_SENT.to_owned()
+        } else {
             example(service, value)?.amplitude
-        )?;
+        };
+        writeln!(p, "| {} | {} |", Code(&value.name), amplitude)?;
     }
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! - an exact name must name a declared event, an event of a family, or a name a policy
 //!   rewrite produces (`E0031`), so a typo cannot map nothing in silence;
 //! - a declared event that no exact name or rule maps is a warning (`W0007`) unless it says
-//!   `amplitude: false`, and one that says so may not be mapped (`E0032`);
+//!   `amplitude: false`, and one that says so may not be mapped (`E0032`); the same for a
+//!   family, whose names are mapped when an exact name is one of them or a rule can match one
+//!   (decided on automata, [`shadow::RuleMatcher`]);
 //! - a service that maps events needs a layout that gives Amplitude a `user_id` or a
 //!   `device_id`, and both when its policy requires either (`E0033`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::*;
 
@@ -15,9 +17,12 @@ use super::*;
 pub(super) struct Coverage<'a, 'm> {
     pub events: &'m mut BTreeMap<String, Event>,
     pub event_defs: &'m BTreeMap<String, Def<'a, ast::EventDef>>,
-    pub families: &'m BTreeMap<String, Family>,
+    pub families: &'m mut BTreeMap<String, Family>,
+    pub family_defs: &'m BTreeMap<String, Def<'a, ast::FamilyDef>>,
     pub exact_defs: &'m BTreeMap<String, Def<'a, ast::TargetDef>>,
     pub compiled: &'m Compiled<'a>,
+    pub rules: &'m [Rule],
+    pub compiled_rules: &'m CompiledRules,
     pub policy: &'m Policy,
     pub layout: Option<(usize, &'a Spanned<ast::LayoutDef>)>,
     pub policy_def: Option<(usize, &'a Spanned<ast::PolicyDef>)>,
@@ -25,18 +30,20 @@ pub(super) struct Coverage<'a, 'm> {
 
 impl<'a> Lower<'a, '_> {
     pub(super) fn coverage(&mut self, mut c: Coverage<'a, '_>) {
-        self.exact_names(&c);
+        // Compiled once, for both checks, and only when one of them needs them.
+        let mut matchers = None;
+        self.exact_names(&c, &mut matchers);
         self.unmapped_events(&mut c);
+        self.unmapped_families(&mut c, &mut matchers);
         self.layout_coverage(&c);
     }
 
     /// `E0031`: every exact name is a name the service can log.
-    fn exact_names(&mut self, c: &Coverage<'a, '_>) {
+    fn exact_names(&mut self, c: &Coverage<'a, '_>, matchers: &mut Option<Matchers>) {
         if c.exact_defs.keys().all(|name| c.events.contains_key(name)) {
             return;
         }
-        let families: Vec<FamilyMatcher<'_>> =
-            c.families.values().filter_map(FamilyMatcher::new).collect();
+        let families = matchers.get_or_insert_with(|| family_matchers(c.families));
         let rewrites: Vec<regex::Regex> = c
             .policy
             .rewrites
@@ -45,7 +52,7 @@ impl<'a> Lower<'a, '_> {
             .collect();
         for (name, def) in c.exact_defs {
             if c.events.contains_key(name)
-                || families.iter().any(|f| f.matches(name))
+                || families.values().flatten().any(|f| f.matches(name))
                 || rewrites.iter().any(|r| r.is_match(name))
             {
                 continue;
@@ -95,18 +102,7 @@ impl<'a> Lower<'a, '_> {
                 }
                 (Some(mapped @ (MappedBy::Exact | MappedBy::Rule(_))), Some(marker)) => {
                     let span = self.span(def.file, marker);
-                    let (by, by_span) = match mapped {
-                        MappedBy::Rule(index) => {
-                            let found = c.compiled.iter().find(|(i, ..)| *i == index);
-                            let by_span = found
-                                .map(|(_, file, rule, _)| self.span(*file, &rule.value.pattern));
-                            (format!("rule {}", index + 1), by_span)
-                        }
-                        _ => (
-                            "an exact mapping".to_owned(),
-                            c.exact_defs.get(name).map(|d| self.span(d.file, d.key)),
-                        ),
-                    };
+                    let (by, by_span) = self.mapped_by_text(c.compiled, c.exact_defs, mapped, name);
                     let mut d = Diagnostic::new(
                         Code::ExcludedButMapped,
                         span,
@@ -124,6 +120,166 @@ impl<'a> Lower<'a, '_> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `W0007` and `E0032` for families. A family is mapped when an exact name is one of its
+    /// events, or when a rule can match a name of its shape: the name template with each
+    /// parameter as its type allows (an enum's values, an integer's or hex string's digits, any
+    /// text for a string). The cheap proofs come first (a plain name of the family, its exact
+    /// names, the declared events among its names), the automata last. A name found on the
+    /// automata is an example of the mapping; only one that is an event of the family (its
+    /// string patterns and lengths, its integer bounds hold) proves `E0032`. When the automata
+    /// are too large to walk, or a policy rewrites one of the family's names, the family counts
+    /// as mapped: never a warning that may be false.
+    fn unmapped_families(&mut self, c: &mut Coverage<'a, '_>, matchers: &mut Option<Matchers>) {
+        if (c.exact_defs.is_empty() && c.rules.is_empty()) || c.families.is_empty() {
+            return;
+        }
+        let matchers = matchers.get_or_insert_with(|| family_matchers(c.families));
+        // Built for the first family that needs it, and once per service.
+        let mut matcher: Option<Option<shadow::RuleMatcher>> = None;
+        for (id, family) in c.families.iter_mut() {
+            let Some(def) = c.family_defs.get(id) else {
+                continue;
+            };
+            let Some(Some(names)) = matchers.get(id) else {
+                continue;
+            };
+            if c.policy.rewrites.iter().any(|r| names.matches(&r.event)) {
+                continue;
+            }
+            let marker = def.def.amplitude.as_ref().filter(|m| !m.value);
+            // What maps the family, and a name of it that is proven to be mapped so.
+            // A plain name of the family (`a` for a string, the first value of an enum) is
+            // often mapped, and checking it needs no regex of the family; else an exact name of
+            // the family, else a declared event of the family that a rule maps (both sorted by
+            // name, and the family's names share a prefix); else the automata.
+            let mut found: Option<(MappedBy, Option<String>)> =
+                plain_name(family, names).and_then(|name| {
+                    let mapped = if c.exact_defs.contains_key(&name) {
+                        MappedBy::Exact
+                    } else {
+                        MappedBy::Rule(c.compiled_rules.first(&name)?)
+                    };
+                    Some((mapped, Some(name)))
+                });
+            if found.is_none() {
+                found = with_prefix(c.exact_defs, names)
+                    .find(|name| names.matches(name))
+                    .map(|name| (MappedBy::Exact, Some(name.clone())));
+            }
+            if found.is_none() {
+                found = with_prefix(c.events, names).find_map(|name| {
+                    let mapped = c.events.get(name)?.amplitude?;
+                    (matches!(mapped, MappedBy::Rule(_)) && names.matches(name))
+                        .then(|| (mapped, Some(name.clone())))
+                });
+            }
+            if found.is_none() && !c.compiled.is_empty() {
+                let rules = matcher.get_or_insert_with(|| {
+                    let patterns: Vec<&str> = c
+                        .compiled
+                        .iter()
+                        .map(|(i, ..)| c.rules[*i].rust_pattern.as_str())
+                        .collect();
+                    shadow::RuleMatcher::new(&patterns).ok()
+                });
+                // Without the marker, one name mapped is enough to know; with it, the walk looks
+                // for a name that is an event of the family.
+                let first = marker.is_none();
+                let Some(Ok(by_rule)) = rules
+                    .as_mut()
+                    .map(|r| r.first_rules(names.pattern(), first))
+                else {
+                    continue;
+                };
+                let proven = by_rule.iter().find_map(|(k, name)| {
+                    let index = c.compiled.get(*k)?.0;
+                    let name = String::from_utf8(name.clone()).ok()?;
+                    (names.matches(&name) && c.compiled_rules.first(&name) == Some(index))
+                        .then_some((index, name))
+                });
+                found = match (proven, by_rule.keys().next()) {
+                    (Some((index, name)), _) => Some((MappedBy::Rule(index), Some(name))),
+                    // Names of the family's shape that are not its events may be all a rule
+                    // matches: mapped, unless the family says it is not.
+                    (None, Some(&k)) if marker.is_none() => {
+                        c.compiled.get(k).map(|r| (MappedBy::Rule(r.0), None))
+                    }
+                    (None, _) => None,
+                };
+            }
+            match (found, marker) {
+                (None, Some(_)) => family.amplitude = Some(MappedBy::Excluded),
+                (None, None) => {
+                    family.amplitude = Some(MappedBy::Unmapped);
+                    let span = self.span(def.file, def.key);
+                    self.lint(
+                        &def.def.allow,
+                        Diagnostic::new(
+                            Code::UnmappedEvent,
+                            span,
+                            format!(
+                                "no exact name or rule maps an event of family `{id}` (`{}`)",
+                                family.name
+                            ),
+                        )
+                        .label("not sent to Amplitude")
+                        .help(
+                            "map its names under `amplitude.exact` or with a rule, or say \
+                             `amplitude: false` on the family if they are not sent on purpose",
+                        )
+                        .allowed_at("on the family"),
+                    );
+                }
+                (Some((mapped, _)), None) => family.amplitude = Some(mapped),
+                (Some((mapped, name)), Some(marker)) => {
+                    family.amplitude = Some(mapped);
+                    let name = name.unwrap_or_default();
+                    let span = self.span(def.file, marker);
+                    let (by, by_span) =
+                        self.mapped_by_text(c.compiled, c.exact_defs, mapped, &name);
+                    let mut d = Diagnostic::new(
+                        Code::ExcludedButMapped,
+                        span,
+                        format!(
+                            "family `{id}` says its events are not sent to Amplitude, but {by} \
+                             maps `{name}`"
+                        ),
+                    )
+                    .label("`amplitude: false` here")
+                    .help(
+                        "remove `amplitude: false`, or change the mapping so that it matches no \
+                         name of the family",
+                    );
+                    if let Some(by_span) = by_span {
+                        d = d.secondary(by_span, format!("{by} maps `{name}`"));
+                    }
+                    self.push(d);
+                }
+            }
+        }
+    }
+
+    /// `rule N` or `an exact mapping`, and where it is defined.
+    fn mapped_by_text(
+        &self,
+        compiled: &Compiled<'a>,
+        exact_defs: &BTreeMap<String, Def<'a, ast::TargetDef>>,
+        mapped: MappedBy,
+        name: &str,
+    ) -> (String, Option<Span>) {
+        match mapped {
+            MappedBy::Rule(index) => {
+                let found = compiled.iter().find(|(i, ..)| *i == index);
+                let by_span = found.map(|(_, file, rule, _)| self.span(*file, &rule.value.pattern));
+                (format!("rule {}", index + 1), by_span)
+            }
+            _ => (
+                "an exact mapping".to_owned(),
+                exact_defs.get(name).map(|d| self.span(d.file, d.key)),
+            ),
         }
     }
 
@@ -233,15 +389,103 @@ impl<'a> Lower<'a, '_> {
     }
 }
 
-/// Whether a name is an event of a family: the name template as a regex, each parameter as its
-/// type allows, then each string parameter checked against its pattern and length.
-pub(super) struct FamilyMatcher<'f> {
-    regex: regex::Regex,
-    parameters: Vec<(&'f Property, Option<regex::Regex>)>,
+/// A name of the family's shape with plain values: `a` for a string, the first value of an
+/// enum, the smallest allowed integer near 0, zeros for hex.
+/// It is checked against the parameters' constraints, never against the name regex, which is
+/// compiled only when a check needs it.
+fn plain_name(family: &Family, names: &FamilyMatcher) -> Option<String> {
+    let mut name = String::new();
+    let mut values = Vec::new();
+    for part in &family.name_template {
+        match part {
+            TemplatePart::Text(text) => name.push_str(text),
+            TemplatePart::Parameter(p) => {
+                let p = family.parameters.iter().find(|q| &q.name == p)?;
+                let value = match &p.ty {
+                    PropertyType::Enum { values } => values.first()?.value.clone(),
+                    PropertyType::Integer { min, max } => 0
+                        .max(min.unwrap_or(i64::MIN))
+                        .min(max.unwrap_or(i64::MAX))
+                        .to_string(),
+                    PropertyType::Hex { length } => {
+                        // A length no name has is not worth a string of it.
+                        let n = usize::try_from(length.unwrap_or(1))
+                            .ok()
+                            .filter(|n| *n <= 1024)?;
+                        "0".repeat(n)
+                    }
+                    _ => "a".to_owned(),
+                };
+                name.push_str(&value);
+                values.push(value);
+            }
+        }
+    }
+    let valid = values.len() == names.parameters.len()
+        && (names.parameters.iter().zip(&values)).all(|(check, value)| check.allows(value));
+    valid.then_some(name)
 }
 
-impl<'f> FamilyMatcher<'f> {
-    pub(super) fn new(family: &'f Family) -> Option<Self> {
+/// The keys of `map` that start with the literal text before the family's first parameter.
+fn with_prefix<'m, V>(
+    map: &'m BTreeMap<String, V>,
+    names: &'m FamilyMatcher,
+) -> impl Iterator<Item = &'m String> {
+    map.range::<str, _>((
+        std::ops::Bound::Included(names.prefix()),
+        std::ops::Bound::Unbounded,
+    ))
+    .map(|(name, _)| name)
+    .take_while(|name| name.starts_with(names.prefix()))
+}
+
+/// Each family's matcher, by family id (`None` when its pattern does not compile).
+type Matchers = BTreeMap<String, Option<FamilyMatcher>>;
+
+fn family_matchers(families: &BTreeMap<String, Family>) -> Matchers {
+    // Families often share their parameters' patterns: each is compiled once.
+    let mut patterns = HashMap::new();
+    families
+        .iter()
+        .map(|(id, f)| (id.clone(), FamilyMatcher::with_patterns(f, &mut patterns)))
+        .collect()
+}
+
+/// Whether a name is an event of a family: the name template as a regex, each parameter as its
+/// type allows, then each string parameter checked against its pattern and length.
+pub(super) struct FamilyMatcher {
+    /// The name template as a regex; compiled when a name is first checked, since the coverage
+    /// of most families is settled without it.
+    pattern: String,
+    regex: std::cell::OnceCell<Option<regex::Regex>>,
+    parameters: Vec<Check>,
+    /// The text before the first parameter, which every name of the family starts with.
+    prefix: String,
+}
+
+/// What a parameter's value must satisfy beyond the shape the name regex gives it.
+enum Check {
+    Text {
+        pattern: Option<regex::Regex>,
+        max_length: Option<u64>,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    None,
+}
+
+impl FamilyMatcher {
+    pub(super) fn new(family: &Family) -> Option<Self> {
+        Self::with_patterns(family, &mut HashMap::new())
+    }
+
+    /// `patterns`: the parameter patterns compiled so far, by pattern.
+    fn with_patterns(
+        family: &Family,
+        patterns: &mut HashMap<String, Option<regex::Regex>>,
+    ) -> Option<Self> {
         let mut pattern = String::from("^");
         let mut parameters = Vec::new();
         for part in &family.name_template {
@@ -256,28 +500,63 @@ impl<'f> FamilyMatcher<'f> {
                                 .map(|v| regex::escape(&v.value))
                                 .collect::<Vec<_>>()
                                 .join("|"),
-                            None,
+                            Check::None,
                         ),
-                        PropertyType::Integer { .. } => ("-?[0-9]+".to_owned(), None),
-                        PropertyType::Hex { length: Some(n) } => (format!("[0-9a-f]{{{n}}}"), None),
-                        PropertyType::Hex { length: None } => ("[0-9a-f]+".to_owned(), None),
+                        PropertyType::Integer { min, max } => (
+                            "-?[0-9]+".to_owned(),
+                            Check::Integer {
+                                min: *min,
+                                max: *max,
+                            },
+                        ),
+                        PropertyType::Hex { length: Some(n) } => {
+                            (format!("[0-9a-f]{{{n}}}"), Check::None)
+                        }
+                        PropertyType::Hex { length: None } => ("[0-9a-f]+".to_owned(), Check::None),
                         PropertyType::String {
-                            pattern: Some(p), ..
-                        } => (".+".to_owned(), regex::Regex::new(&p.rust).ok()),
-                        _ => (".+".to_owned(), None),
+                            pattern,
+                            max_length,
+                        } => (
+                            ".+".to_owned(),
+                            Check::Text {
+                                pattern: pattern.as_ref().and_then(|p| {
+                                    patterns
+                                        .entry(p.rust.clone())
+                                        .or_insert_with(|| regex::Regex::new(&p.rust).ok())
+                                        .clone()
+                                }),
+                                max_length: *max_length,
+                            },
+                        ),
+                        _ => (".+".to_owned(), Check::None),
                     };
                     pattern.push('(');
                     pattern.push_str(&shape);
                     pattern.push(')');
-                    parameters.push((p, check));
+                    parameters.push(check);
                 }
             }
         }
         pattern.push('$');
+        let prefix = match family.name_template.first() {
+            Some(TemplatePart::Text(text)) => text.clone(),
+            _ => String::new(),
+        };
         Some(FamilyMatcher {
-            regex: regex::Regex::new(&pattern).ok()?,
+            pattern,
+            regex: std::cell::OnceCell::new(),
             parameters,
+            prefix,
         })
+    }
+
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The name template as a `regex` pattern, anchored at both ends.
+    pub(super) fn pattern(&self) -> &str {
+        &self.pattern
     }
 
     pub(super) fn matches(&self, name: &str) -> bool {
@@ -287,7 +566,14 @@ impl<'f> FamilyMatcher<'f> {
     /// The parameter values of `name`, in the family's parameter order, when it is an event of
     /// the family.
     pub(super) fn values(&self, name: &str) -> Option<Vec<String>> {
-        let captures = self.regex.captures(name)?;
+        if !name.starts_with(&self.prefix) {
+            return None;
+        }
+        let regex = self
+            .regex
+            .get_or_init(|| regex::Regex::new(&self.pattern).ok())
+            .as_ref()?;
+        let captures = regex.captures(name)?;
         let valid = self.valid(&captures);
         valid.then(|| {
             (1..captures.len())
@@ -297,21 +583,29 @@ impl<'f> FamilyMatcher<'f> {
     }
 
     fn valid(&self, captures: &regex::Captures<'_>) -> bool {
-        self.parameters.iter().enumerate().all(|(i, (p, check))| {
-            let Some(value) = captures.get(i + 1).map(|m| m.as_str()) else {
-                return false;
-            };
-            match &p.ty {
-                PropertyType::String { max_length, .. } => {
-                    check.as_ref().is_none_or(|r| r.is_match(value))
-                        && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
-                }
-                PropertyType::Integer { min, max } => value.parse::<i64>().is_ok_and(|v| {
-                    min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)
-                }),
-                _ => true,
-            }
+        self.parameters.iter().enumerate().all(|(i, check)| {
+            captures
+                .get(i + 1)
+                .is_some_and(|m| check.allows(m.as_str()))
         })
+    }
+}
+
+impl Check {
+    fn allows(&self, value: &str) -> bool {
+        match self {
+            Check::Text {
+                pattern,
+                max_length,
+            } => {
+                pattern.as_ref().is_none_or(|r| r.is_match(value))
+                    && max_length.is_none_or(|max| value.chars().count() as u64 <= max)
+            }
+            Check::Integer { min, max } => value
+                .parse::<i64>()
+                .is_ok_and(|v| min.is_none_or(|min| v >= min) && max.is_none_or(|max| v <= max)),
+            Check::None => true,
+        }
     }
 }
 

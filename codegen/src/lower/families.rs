@@ -174,6 +174,7 @@ impl<'a> Lower<'a, '_> {
             governance,
             logger: f.logger.as_ref().map(|l| l.value.clone()),
             location: self.location(file, key),
+            amplitude: None,
             example: EventExample::default(),
             example_values: Vec::new(),
             value_examples: Vec::new(),

@@ -261,8 +261,7 @@ impl<'a> Lower<'a, '_> {
 
     /// Each `allow:` entry names a lint that is reported where it stands: one rule for every
     /// lint, so an entry is never silently without effect.
-    /// `family`: the definition is a family, which `unmapped-event` is never reported on (the
-    /// mapping of its events depends on their parameters).
+    /// `family`: the definition is a family.
     fn check_allow(
         &mut self,
         file: usize,
@@ -271,8 +270,7 @@ impl<'a> Lower<'a, '_> {
         family: bool,
     ) {
         let lints: Vec<&str> = Code::ALL.iter().filter_map(|c| c.lint()).collect();
-        let reported_here =
-            |c: Code| c.lint_site() == Some(site) && !(family && c == Code::UnmappedEvent);
+        let reported_here = |c: Code| c.lint_site() == Some(site);
         let here: Vec<&str> = Code::ALL
             .iter()
             .filter(|c| reported_here(**c))
@@ -452,7 +450,7 @@ impl<'a> Lower<'a, '_> {
         self.type_collisions(&event_defs, &family_defs, &events, &families);
         self.value_type_collisions(&event_defs, &family_defs, &events, &families);
 
-        let amplitude = self.amplitude(&mut events, &event_defs, &families);
+        let amplitude = self.amplitude(&mut events, &event_defs, &mut families, &family_defs);
         let collector = self
             .single("collector", |f| f.collector.as_ref())
             .map(|(file, def)| self.collector(file, &def.value));
@@ -503,7 +501,8 @@ impl<'a> Lower<'a, '_> {
         &mut self,
         events: &mut BTreeMap<String, Event>,
         event_defs: &BTreeMap<String, Def<'a, ast::EventDef>>,
-        families: &BTreeMap<String, Family>,
+        families: &mut BTreeMap<String, Family>,
+        family_defs: &BTreeMap<String, Def<'a, ast::FamilyDef>>,
     ) -> Amplitude {
         let get_amp = |f: &'a ast::File| f.amplitude.as_ref();
         let group_defs = self.collect("group", move |f| get_amp(f).map(|a| &a.groups));
@@ -538,8 +537,11 @@ impl<'a> Lower<'a, '_> {
             events,
             event_defs,
             families,
+            family_defs,
             exact_defs: &exact_defs,
             compiled: &compiled,
+            rules: &rules,
+            compiled_rules: &compiled_rules,
             policy: &policy,
             layout: layout_def,
             policy_def,
