@@ -108,16 +108,8 @@ fn build(wrapped: &[String]) -> Result<dense::DFA<Vec<u32>>, String> {
                 .determinize_size_limit(Some(DFA_SIZE_LIMIT))
                 .minimize(false),
         )
-        .syntax(
-            regex_automata::util::syntax::Config::new()
-                .unicode(true)
-                .utf8(false),
-        )
-        .thompson(
-            regex_automata::nfa::thompson::Config::new()
-                .utf8(false)
-                .shrink(false),
-        )
+        .syntax(syntax_config())
+        .thompson(thompson_config())
         .build_many(wrapped)
         .map_err(|e| e.to_string())
 }
@@ -362,6 +354,21 @@ impl RuleMatcher {
 /// A lazy DFA of `patterns` (already wrapped as they should match), every match reported, that
 /// gives up rather than clear its cache: a cleared cache would invalidate the states a walk
 /// holds.
+/// The syntax both automata read patterns with: Unicode classes, matching bytes (names are
+/// compared byte for byte).
+fn syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new()
+        .unicode(true)
+        .utf8(false)
+}
+
+/// The NFA both automata are built from.
+fn thompson_config() -> regex_automata::nfa::thompson::Config {
+    regex_automata::nfa::thompson::Config::new()
+        .utf8(false)
+        .shrink(false)
+}
+
 fn lazy_dfa(patterns: &[&str]) -> Result<hybrid::dfa::DFA, String> {
     hybrid::dfa::Builder::new()
         .configure(
@@ -370,16 +377,8 @@ fn lazy_dfa(patterns: &[&str]) -> Result<hybrid::dfa::DFA, String> {
                 .cache_capacity(DFA_SIZE_LIMIT)
                 .minimum_cache_clear_count(Some(0)),
         )
-        .syntax(
-            regex_automata::util::syntax::Config::new()
-                .unicode(true)
-                .utf8(false),
-        )
-        .thompson(
-            regex_automata::nfa::thompson::Config::new()
-                .utf8(false)
-                .shrink(false),
-        )
+        .syntax(syntax_config())
+        .thompson(thompson_config())
         .build_many(patterns)
         .map_err(|e| e.to_string())
 }
