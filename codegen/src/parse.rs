@@ -174,14 +174,22 @@ fn shape_errors(id: FileId, source: &SourceFile, first: YamlError) -> Vec<Diagno
 }
 
 /// Whether an error is about the shape of the document (keys, types, values) rather than its
-/// YAML syntax or a parser budget.
+/// YAML syntax or a parser budget: the mending goes on past every such error.
 fn is_shape_error(error: &YamlError) -> bool {
     matches!(
         error,
         YamlError::SerdeUnknownField { .. }
             | YamlError::SerdeUnknownVariant { .. }
             | YamlError::SerdeMissingField { .. }
-            | YamlError::SerdeInvalidType { .. }
+    ) || is_invalid_value(error)
+}
+
+/// Whether an error is about a value of the wrong type or content: one list for the mending
+/// (through [`is_shape_error`]) and for the diagnostic (`Code::InvalidValue`).
+fn is_invalid_value(error: &YamlError) -> bool {
+    matches!(
+        error,
+        YamlError::SerdeInvalidType { .. }
             | YamlError::SerdeInvalidValue { .. }
             | YamlError::SerdeInvalidLength { .. }
             | YamlError::NullIntoString { .. }
@@ -633,17 +641,7 @@ fn yaml_diagnostic(id: FileId, source: &SourceFile, error: &YamlError) -> Diagno
         )
         .label("limit reached here")
         .help("see the limits in docs/schema-language.md"),
-        YamlError::SerdeInvalidType { .. }
-        | YamlError::SerdeInvalidValue { .. }
-        | YamlError::SerdeInvalidLength { .. }
-        | YamlError::NullIntoString { .. }
-        | YamlError::Unexpected { .. }
-        | YamlError::InvalidScalar { .. }
-        | YamlError::InvalidBooleanStrict { .. }
-        | YamlError::UnexpectedValueForUnit { .. }
-        | YamlError::ExternallyTaggedEnumExpectedScalarOrMapping { .. }
-        | YamlError::UnexpectedValueForUnitEnumVariant { .. }
-        | YamlError::Message { .. } => {
+        error if is_invalid_value(error) => {
             let text = lower(&message(error));
             let help = value_help(&text);
             Diagnostic::new(Code::InvalidValue, point, text)
