@@ -320,14 +320,7 @@ fn amplitude_text(service: &Service, name: &str, outcome: &Outcome) -> Result<St
         .iter()
         .find(|r| r.event == name);
     if let Some(rewrite) = rewrite {
-        let template: String = rewrite
-            .to
-            .iter()
-            .map(|part| match part {
-                crate::model::RewritePart::Text(text) => text.clone(),
-                crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
-            })
-            .collect();
+        let template = rewrite_template(&rewrite.to);
         write!(
             out,
             "rewritten to {} before mapping; without that data, {} gives ",
@@ -826,14 +819,7 @@ fn write_layout(p: &mut String, service: &Service) -> fmt::Result {
         "- an event without a time is sent without one.\n"
     });
     for rewrite in &policy.rewrites {
-        let to: String = rewrite
-            .to
-            .iter()
-            .map(|part| match part {
-                crate::model::RewritePart::Text(text) => text.clone(),
-                crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
-            })
-            .collect();
+        let to = rewrite_template(&rewrite.to);
         writeln!(
             p,
             "\n{} is renamed to {} before it is mapped.",
@@ -1363,6 +1349,16 @@ fn write_index(model: &Model) -> Result<String, fmt::Error> {
         }
     }
     Ok(tidy(p))
+}
+
+/// A policy rewrite's target as the docs show it: its text, with `{data.KEY}` for each data part.
+fn rewrite_template(to: &[crate::model::RewritePart]) -> String {
+    to.iter()
+        .map(|part| match part {
+            crate::model::RewritePart::Text(text) => text.clone(),
+            crate::model::RewritePart::Data(key) => format!("{{data.{key}}}"),
+        })
+        .collect()
 }
 
 #[cfg(test)]
