@@ -21,7 +21,13 @@ use crate::view::{JsonRef, Kind, Num};
 /// assert!(truthy(&json!("0")));
 /// ```
 pub fn truthy<'a>(value: impl JsonRef<'a>) -> bool {
-    match value.kind() {
+    kind_truthy(value.kind())
+}
+
+/// JavaScript truthiness of a value of `kind`.
+#[inline]
+pub fn kind_truthy(kind: Kind<'_>) -> bool {
+    match kind {
         Kind::Null => false,
         Kind::Bool(b) => b,
         Kind::Number(n) => {

@@ -188,8 +188,21 @@ pub(crate) fn write_head(out: &mut Vec<u8>, record: &Record<'_>) {
 /// One value of `Fields`: scalars as they are, `null` as `"null"`, objects and arrays as
 /// their JSON text in a string.
 pub(crate) fn write_field_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>) {
-    match value.kind() {
+    let (kind, plain) = value.kind_plain();
+    write_field_kind(out, value, kind, plain);
+}
+
+/// [`write_field_value`] of a value whose [`JsonRef::kind_plain`] was read already.
+#[inline]
+pub(crate) fn write_field_kind<'a>(
+    out: &mut Vec<u8>,
+    value: impl JsonRef<'a>,
+    kind: Kind<'_>,
+    plain: bool,
+) {
+    match kind {
         Kind::Number(n) => write_number(out, n),
+        Kind::String(s) if plain => write_plain_str(out, s, Depth::Top),
         Kind::String(s) => write_str(out, s, Depth::Top),
         Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
         Kind::Null => out.extend_from_slice(b"\"null\""),
@@ -266,13 +279,29 @@ pub(crate) enum Depth {
 }
 
 pub(crate) fn write_value<'a>(out: &mut Vec<u8>, value: impl JsonRef<'a>, depth: Depth) {
-    if let Some(s) = value.escape_free_str() {
-        write_quote(out, depth);
-        out.extend_from_slice(s.as_bytes());
-        write_quote(out, depth);
-        return;
-    }
-    match value.kind() {
+    let (kind, plain) = value.kind_plain();
+    write_kind(out, value, kind, plain, depth);
+}
+
+/// A string literal of a string that needs no escape.
+#[inline]
+fn write_plain_str(out: &mut Vec<u8>, s: &str, depth: Depth) {
+    write_quote(out, depth);
+    out.extend_from_slice(s.as_bytes());
+    write_quote(out, depth);
+}
+
+/// [`write_value`] of a value whose [`JsonRef::kind_plain`] was read already.
+#[inline]
+pub(crate) fn write_kind<'a>(
+    out: &mut Vec<u8>,
+    value: impl JsonRef<'a>,
+    kind: Kind<'_>,
+    plain: bool,
+    depth: Depth,
+) {
+    match kind {
+        Kind::String(s) if plain => write_plain_str(out, s, depth),
         Kind::Null => out.extend_from_slice(b"null"),
         Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
         Kind::Number(n) => write_number(out, n),

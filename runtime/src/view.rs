@@ -116,6 +116,11 @@ pub trait JsonRef<'a>: Copy + 'a {
     fn escape_free_str(self) -> Option<&'a str> {
         None
     }
+    /// [`JsonRef::kind`] and whether [`JsonRef::escape_free_str`] gives the string, in one
+    /// reading of the value (writers read each value once).
+    fn kind_plain(self) -> (Kind<'a>, bool) {
+        (self.kind(), self.escape_free_str().is_some())
+    }
     /// The string, when the value is one.
     fn as_str(self) -> Option<&'a str> {
         match self.kind() {

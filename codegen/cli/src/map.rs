@@ -112,14 +112,16 @@ fn map(args: &Args) -> Result<(), String> {
     if threads == 1 {
         let mut reader = line::Reader::with_limit(stdin.lock(), args.max_line);
         let mut mapper = LineMapper::new(&mapping, &env, encoding, args.max_line);
-        let mut line_out = Vec::with_capacity(1 << 16);
+        // Written in pieces of at least the writer's capacity, which it passes straight to
+        // stdout without copying them (one `write_all` per line costs more than the mapping).
+        let piece = out.capacity();
+        let mut line_out = Vec::with_capacity(piece + (1 << 16));
         while let Some(line) = reader
             .next_line()
             .map_err(|err| format!("reading stdin: {err}"))?
         {
             mapper.map(&line, &mut line_out);
-            // Written in 64 KiB pieces: one `write_all` per line costs more than the mapping.
-            if line_out.len() >= 1 << 16 {
+            if line_out.len() >= piece {
                 out.write_all(&line_out).map_err(write_err)?;
                 line_out.clear();
             }

@@ -948,6 +948,9 @@ enum Time<V> {
 enum Val<'a, V> {
     /// A JSON value of the data bag or the event.
     Json(V),
+    /// A JSON value with its [`JsonRef::kind_plain`], read once by [`pruned`] for pruning
+    /// and writing.
+    Read(V, Kind<'a>, bool),
     /// A string of the mapping, the configuration, a capture or the data bag.
     Str(&'a str),
     /// A count.
@@ -967,6 +970,7 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
     fn truthy(&self) -> bool {
         match self {
             Val::Json(v) => js::truthy(*v),
+            Val::Read(_, kind, _) => js::kind_truthy(*kind),
             Val::Owned(v) => js::truthy(v),
             Val::Str(s) => !s.is_empty(),
             Val::Int(i) => *i != 0,
@@ -976,7 +980,7 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
 
     fn into_json(self) -> Json {
         match self {
-            Val::Json(v) => v.to_json(),
+            Val::Json(v) | Val::Read(v, ..) => v.to_json(),
             Val::Owned(v) => v,
             Val::Str(s) => Json::String(s.to_owned()),
             Val::Int(i) => Json::from(i),
@@ -1000,16 +1004,19 @@ impl<'d, V: JsonRef<'d>> Val<'_, V> {
     }
 }
 
-/// FxA's prune: absent and falsy values go, except `false` itself.
-fn pruned<'a, 'd, V: JsonRef<'d>>(value: Option<Val<'a, V>>) -> Option<Val<'a, V>> {
-    value.filter(|v| {
-        v.truthy()
-            || match v {
-                Val::Json(v) => v.kind() == Kind::Bool(false),
-                Val::Owned(v) => *v == Json::Bool(false),
-                _ => false,
-            }
-    })
+/// FxA's prune: absent and falsy values go, except `false` itself. A data value comes out
+/// with its kind read, for the writer.
+#[inline]
+fn pruned<'a, 'd: 'a, V: JsonRef<'d>>(value: Option<Val<'a, V>>) -> Option<Val<'a, V>> {
+    match value? {
+        Val::Json(v) => {
+            let (kind, plain) = v.kind_plain();
+            (js::kind_truthy(kind) || kind == Kind::Bool(false))
+                .then_some(Val::Read(v, kind, plain))
+        }
+        Val::Owned(v) => (js::truthy(&v) || v == Json::Bool(false)).then_some(Val::Owned(v)),
+        other => other.truthy().then_some(other),
+    }
 }
 
 /// Where an event goes: a map for [`Mapping::transform`], bytes for
@@ -1137,6 +1144,10 @@ impl<'o> ByteSink<'o> {
         let depth = self.depth();
         let out = &mut *self.out;
         match value {
+            Val::Read(v, kind, plain) if self.heka && self.level == 0 => {
+                mozlog::write_field_kind(out, v, kind, plain);
+            }
+            Val::Read(v, kind, plain) => mozlog::write_kind(out, v, kind, plain, depth),
             Val::Json(v) if self.heka && self.level == 0 => mozlog::write_field_value(out, v),
             Val::Owned(v) if self.heka && self.level == 0 => mozlog::write_field_value(out, &v),
             Val::Json(v) => mozlog::write_value(out, v, depth),
@@ -1266,7 +1277,8 @@ struct Plan {
     /// Open addressing over the keys: a power of two of entries, each a key's index in
     /// `keys` or [`NO_SLOT`].
     table: Vec<u8>,
-    keys: Vec<String>,
+    /// Each key with its [`KeyWords`], which decide equality for keys of up to 16 bytes.
+    keys: Vec<(KeyWords, String)>,
     fields: Vec<PlanField>,
     event_properties: Vec<PlanField>,
     user_properties: Vec<PlanField>,
@@ -1363,8 +1375,12 @@ impl Plan {
         }
         let size = (keys.len() * 4).next_power_of_two();
         let mut table = vec![NO_SLOT; size];
-        for (slot, key) in keys.iter().enumerate() {
-            let mut at = key_hash(key.as_bytes()) as usize & (size - 1);
+        let keys: Vec<(KeyWords, String)> = keys
+            .into_iter()
+            .map(|key| (KeyWords::of(key.as_bytes()), key))
+            .collect();
+        for (slot, (words, _)) in keys.iter().enumerate() {
+            let mut at = words.hash() as usize & (size - 1);
             while table[at] != NO_SLOT {
                 at = (at + 1) & (size - 1);
             }
@@ -1404,17 +1420,17 @@ impl Plan {
     #[inline]
     fn slot(&self, key: &str) -> Option<u8> {
         let mask = self.table.len().checked_sub(1)?;
-        let mut at = key_hash(key.as_bytes()) as usize & mask;
+        let words = KeyWords::of(key.as_bytes());
+        let mut at = words.hash() as usize & mask;
         loop {
             let slot = *self.table.get(at)?;
             if slot == NO_SLOT {
                 return None;
             }
-            if self
-                .keys
-                .get(usize::from(slot))
-                .is_some_and(|k| k.len() == key.len() && k == key)
-            {
+            // Equal words and lengths are equal keys up to 16 bytes; longer keys are compared.
+            if self.keys.get(usize::from(slot)).is_some_and(|(w, k)| {
+                *w == words && (key.len() <= 16 || k.as_bytes() == key.as_bytes())
+            }) {
                 return Some(slot);
             }
             at = (at + 1) & mask;
@@ -1437,24 +1453,49 @@ impl Plan {
     }
 }
 
-/// A hash of a data key for [`Plan`]'s table, where most keys are short: the first and the
-/// last eight bytes (overlapping in keys of 8 to 16 bytes) and the length, one multiply.
-#[inline]
-fn key_hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let n = bytes.len();
-    let word = |at: usize| {
-        bytes
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    let mixed = if n >= 8 {
-        word(0) ^ word(n - 8).rotate_left(29)
-    } else {
-        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-    };
-    (mixed ^ n as u64).wrapping_mul(K).rotate_left(26)
+/// A data key read as two words and its length, for [`Plan`]'s table, where most keys are
+/// short: a key of 8 bytes or more as its first and its last eight bytes (overlapping in keys
+/// of 8 to 16 bytes), a shorter one as its bytes in one word. Two keys of up to 16 bytes are
+/// equal exactly when their `KeyWords` are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyWords {
+    first: u64,
+    last: u64,
+    len: usize,
+}
+
+impl KeyWords {
+    #[inline]
+    fn of(bytes: &[u8]) -> Self {
+        let n = bytes.len();
+        let word = |at: usize| {
+            bytes
+                .get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let (first, last) = if n >= 8 {
+            (word(0), word(n - 8))
+        } else {
+            // Up to seven bytes: distinct keys of one length give distinct words.
+            let short = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            (short, 0)
+        };
+        Self {
+            first,
+            last,
+            len: n,
+        }
+    }
+
+    /// One multiply.
+    #[inline]
+    fn hash(self) -> u64 {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(K)
+            .rotate_left(26)
+    }
 }
 
 /// What one source event shares between its targets.

@@ -86,6 +86,8 @@ pub struct Doc {
     index: Vec<u32>,
     /// Large objects get no index (see [`Doc::unindexed`]).
     unindexed: bool,
+    /// The parser's stack of open arrays and objects.
+    frames: Vec<super::fast::Frame>,
 }
 
 /// A parsed line: the document's nodes and the text they point into.
@@ -132,7 +134,7 @@ impl Doc {
     pub fn reads_fast(&mut self, line: &str) -> bool {
         self.nodes.clear();
         self.scratch.clear();
-        super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch)
+        super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch, &mut self.frames)
             .parse()
             .is_ok()
     }
@@ -150,7 +152,9 @@ impl Doc {
         if u32::try_from(line.len()).is_err() {
             return Err(de::Error::custom("line longer than 4 GiB"));
         }
-        let fast = super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch).parse();
+        let fast =
+            super::fast::Parser::new(line, &mut self.nodes, &mut self.scratch, &mut self.frames)
+                .parse();
         if fast.is_err() {
             // serde_json explains what is wrong (or, should the two parsers ever disagree,
             // reads the line itself).
@@ -382,6 +386,22 @@ impl<'a> JsonRef<'a> for Value<'a> {
         }
     }
 
+    fn kind_plain(self) -> (Kind<'a>, bool) {
+        match self.node() {
+            // A string read from the line without escapes: see `escape_free_str`.
+            Node::Line { at, len } => (
+                Kind::String(
+                    self.doc
+                        .line
+                        .get(at as usize..(at as usize + len as usize))
+                        .unwrap_or(""),
+                ),
+                true,
+            ),
+            _ => (self.kind(), false),
+        }
+    }
+
     fn escape_free_str(self) -> Option<&'a str> {
         // A string read from the line without escapes holds no quote, backslash or control
         // character: JSON does not allow them unescaped.
@@ -503,8 +523,32 @@ impl<'a> Bag<'a> for Value<'a> {
     }
 
     fn pairs(self, mut f: impl FnMut(&'a str, Value<'a>)) {
-        for (key, value) in Value::pairs(self) {
-            f(key, value);
+        // Straight over the nodes (the transform fills its slots from here, once per event):
+        // a key node, its value, the value's subtree skipped in one step.
+        let doc = self.doc;
+        let nodes = doc.nodes;
+        let Some(&Node::Object { len, .. }) = nodes.get(self.index as usize) else {
+            return;
+        };
+        let mut key = self.index as usize + 1;
+        for _ in 0..len {
+            let text = match nodes.get(key) {
+                Some(&Node::Line { at, len }) => doc.line.get(at as usize..(at + len) as usize),
+                Some(&Node::Scratch { at, len }) => {
+                    doc.scratch.get(at as usize..(at + len) as usize)
+                }
+                _ => None,
+            };
+            let value = key + 1;
+            // Node indexes fit in u32: the parser checks it.
+            f(
+                text.unwrap_or(""),
+                Value {
+                    doc,
+                    index: value as u32,
+                },
+            );
+            key = subtree_end(nodes, value);
         }
     }
 }

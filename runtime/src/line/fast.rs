@@ -18,18 +18,37 @@ const DEPTH: u32 = 128;
 #[derive(Debug)]
 pub(super) struct Refused;
 
+/// An open array or object while its members are parsed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Frame {
+    /// Its node.
+    node: u32,
+    /// Its members so far.
+    len: u32,
+    object: bool,
+}
+
 pub(super) struct Parser<'p> {
     bytes: &'p [u8],
     nodes: &'p mut Vec<Node>,
     scratch: &'p mut String,
+    /// The open arrays and objects, innermost last (storage reused from line to line).
+    frames: &'p mut Vec<Frame>,
 }
 
 impl<'p> Parser<'p> {
-    pub(super) fn new(line: &'p str, nodes: &'p mut Vec<Node>, scratch: &'p mut String) -> Self {
+    pub(super) fn new(
+        line: &'p str,
+        nodes: &'p mut Vec<Node>,
+        scratch: &'p mut String,
+        frames: &'p mut Vec<Frame>,
+    ) -> Self {
+        frames.clear();
         Self {
             bytes: line.as_bytes(),
             nodes,
             scratch,
+            frames,
         }
     }
 
@@ -42,9 +61,6 @@ impl<'p> Parser<'p> {
             return Err(Refused);
         }
         let bytes = self.bytes;
-        // Per open array or object: its node and its number of members so far.
-        let mut open = [(0u32, 0u32); DEPTH as usize - 1];
-        let mut depth = 0usize;
         let mut pos = 0usize;
         'value: loop {
             pos = skip_whitespace(bytes, pos);
@@ -53,12 +69,16 @@ impl<'p> Parser<'p> {
                 Some(b'-' | b'0'..=b'9') => pos = self.number(pos)?,
                 Some(&open_byte @ (b'{' | b'[')) => {
                     let object = open_byte == b'{';
-                    let Some(frame) = open.get_mut(depth) else {
+                    if self.frames.len() >= DEPTH as usize - 1 {
                         // serde_json's recursion limit.
                         return Err(Refused);
-                    };
-                    *frame = (self.index()?, 0);
-                    depth += 1;
+                    }
+                    let node = self.index()?;
+                    self.frames.push(Frame {
+                        node,
+                        len: 0,
+                        object,
+                    });
                     self.nodes.push(if object {
                         Node::object(0, 0)
                     } else {
@@ -74,8 +94,8 @@ impl<'p> Parser<'p> {
                     }
                     // An empty array or object: closed below as it would be after a member.
                     pos += 1;
-                    depth -= 1;
-                    self.close(open.get(depth).copied())?;
+                    let frame = self.frames.pop();
+                    self.close(frame)?;
                 }
                 Some(b'n') => pos = self.literal(pos, b"null", Node::Null)?,
                 Some(b't') => pos = self.literal(pos, b"true", Node::Bool(true))?,
@@ -84,7 +104,7 @@ impl<'p> Parser<'p> {
             }
             // After a value: a comma and the next member, or the end of arrays and objects.
             loop {
-                let Some(top) = depth.checked_sub(1) else {
+                let Some(frame) = self.frames.last_mut() else {
                     pos = skip_whitespace(bytes, pos);
                     return if pos == bytes.len() {
                         Ok(())
@@ -92,13 +112,15 @@ impl<'p> Parser<'p> {
                         Err(Refused)
                     };
                 };
-                let Some(frame) = open.get_mut(top) else {
-                    return Err(Refused);
-                };
-                frame.1 += 1;
-                let object = matches!(self.nodes.get(frame.0 as usize), Some(Node::Object { .. }));
-                pos = skip_whitespace(bytes, pos);
-                match bytes.get(pos) {
+                frame.len += 1;
+                let object = frame.object;
+                // Compact JSON has no whitespace here: look before skipping.
+                let mut next = bytes.get(pos);
+                if !matches!(next, Some(b',' | b'}' | b']')) {
+                    pos = skip_whitespace(bytes, pos);
+                    next = bytes.get(pos);
+                }
+                match next {
                     Some(b',') => {
                         pos += 1;
                         if object {
@@ -111,21 +133,22 @@ impl<'p> Parser<'p> {
                     _ => return Err(Refused),
                 }
                 pos += 1;
-                depth = top;
-                self.close(open.get(top).copied())?;
+                let frame = self.frames.pop();
+                self.close(frame)?;
             }
         }
     }
 
-    /// Gives the array or object of `frame` (its node, its members) its length and end.
-    fn close(&mut self, frame: Option<(u32, u32)>) -> Result<(), Refused> {
-        let (at, len) = frame.ok_or(Refused)?;
+    /// Gives the array or object of `frame` its length and end.
+    fn close(&mut self, frame: Option<Frame>) -> Result<(), Refused> {
+        let Frame { node, len, object } = frame.ok_or(Refused)?;
         let end = self.index()?;
-        match self.nodes.get_mut(at as usize) {
-            Some(node @ Node::Array { .. }) => *node = Node::Array { len, end },
-            Some(node @ Node::Object { .. }) => *node = Node::object(len, end),
-            _ => return Err(Refused),
-        }
+        let slot = self.nodes.get_mut(node as usize).ok_or(Refused)?;
+        *slot = if object {
+            Node::object(len, end)
+        } else {
+            Node::Array { len, end }
+        };
         Ok(())
     }
 
@@ -148,9 +171,13 @@ impl<'p> Parser<'p> {
         if self.bytes.get(pos) != Some(&b'"') {
             return Err(Refused);
         }
-        let pos = skip_whitespace(self.bytes, self.string(pos + 1)?);
+        let mut pos = self.string(pos + 1)?;
+        // Compact JSON has the colon right after the key.
         if self.bytes.get(pos) != Some(&b':') {
-            return Err(Refused);
+            pos = skip_whitespace(self.bytes, pos);
+            if self.bytes.get(pos) != Some(&b':') {
+                return Err(Refused);
+            }
         }
         Ok(pos + 1)
     }
@@ -264,6 +291,8 @@ impl<'p> Parser<'p> {
             i += 1;
         }
         let int_start = i;
+        // The integer's value, read while its digits are found: exact up to 19 digits.
+        let mut value: u64 = 0;
         match bytes.get(i) {
             Some(b'0') => {
                 i += 1;
@@ -272,7 +301,8 @@ impl<'p> Parser<'p> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = bytes.get(i) {
+                while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+                    value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
                     i += 1;
                 }
             }
@@ -306,20 +336,22 @@ impl<'p> Parser<'p> {
             float = true;
         }
         if !float {
-            // At most 19 digits always fit in a u64; 20 may.
+            // At most 19 digits always fit in a u64; 20 may, and are read again with checks.
             let digits = bytes.get(int_start..int_end).ok_or(Refused)?;
             if digits.len() <= 20 {
-                let mut value: u64 = 0;
                 let mut fits = true;
-                for &d in digits {
-                    match value
-                        .checked_mul(10)
-                        .and_then(|v| v.checked_add(u64::from(d - b'0')))
-                    {
-                        Some(v) => value = v,
-                        None => {
-                            fits = false;
-                            break;
+                if digits.len() == 20 {
+                    value = 0;
+                    for &d in digits {
+                        match value
+                            .checked_mul(10)
+                            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                        {
+                            Some(v) => value = v,
+                            None => {
+                                fits = false;
+                                break;
+                            }
                         }
                     }
                 }
