@@ -318,6 +318,17 @@ pub fn snake_case_into(s: &str, out: &mut String) {
     metricsmith_spec::snake_case_into(s, out);
 }
 
+/// [`snake_case`] appended to bytes (the line writers' output).
+#[inline]
+pub(crate) fn snake_case_bytes_into(s: &str, out: &mut Vec<u8>) {
+    // At most one byte more per byte of `s` (`aB` -> `a_b`).
+    out.reserve(2 * s.len());
+    metricsmith_spec::snake_case_parts(s, |piece| match piece {
+        metricsmith_spec::SnakePiece::Same(run) => out.extend_from_slice(run.as_bytes()),
+        metricsmith_spec::SnakePiece::Byte(byte) => out.push(byte),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,9 +396,18 @@ mod tests {
             ("test-pilot", "test_pilot"),
             ("aBC", "a_bc"),
             ("Ärger", "Ärger"),
+            ("aÄB", "aÄb"),
+            ("xyÄöB-ü.zZ", "xyÄöb_ü_z_z"),
+            ("\u{1F600}A\u{1F600}b", "\u{1F600}a\u{1F600}b"),
+            ("", ""),
+            ("aB\"cD", "a_b\"c_d"),
         ];
         for (s, want) in cases {
             assert_eq!(snake_case(s), want, "{s:?}");
+            // The writers' byte version gives the same text.
+            let mut bytes = b"[".to_vec();
+            snake_case_bytes_into(s, &mut bytes);
+            assert_eq!(bytes.get(1..), Some(want.as_bytes()), "{s:?}");
         }
     }
 }

@@ -377,22 +377,55 @@ impl Source {
 /// `a_b`, other upper case lowered, `.` and `-` -> `_`; only ASCII letters are affected, as in
 /// the JavaScript (no `u` flag).
 pub fn snake_case_into(s: &str, out: &mut String) {
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    snake_case_parts(s, |piece| match piece {
+        SnakePiece::Same(run) => out.push_str(run),
+        SnakePiece::Byte(byte) => out.push(char::from(byte)),
+    });
+}
+
+/// A piece of [`snake_case_parts`]'s output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnakePiece<'s> {
+    /// A stretch of non-ASCII characters of the input, which stay as they are.
+    Same(&'s str),
+    /// An ASCII byte of the output.
+    Byte(u8),
+}
+
+/// The core of [`snake_case_into`] for any output: `piece` gets the output in order, ASCII
+/// bytes one by one and runs of other characters as they are.
+///
+/// Byte by byte: only ASCII bytes change, and a byte of a multi-byte character is never
+/// ASCII, so the stretches of other characters are cut at character boundaries.
+#[inline]
+pub fn snake_case_parts<'s>(s: &'s str, mut piece: impl FnMut(SnakePiece<'s>)) {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        i += 1;
         match c {
-            'a'..='z' => {
-                out.push(c);
-                if let Some(&next) = chars.peek()
+            b'a'..=b'z' => {
+                piece(SnakePiece::Byte(c));
+                // `aB` -> `a_b`.
+                if let Some(&next) = bytes.get(i)
                     && next.is_ascii_uppercase()
                 {
-                    out.push('_');
-                    out.push(next.to_ascii_lowercase());
-                    chars.next();
+                    piece(SnakePiece::Byte(b'_'));
+                    piece(SnakePiece::Byte(next.to_ascii_lowercase()));
+                    i += 1;
                 }
             }
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            '.' | '-' => out.push('_'),
-            _ => out.push(c),
+            b'A'..=b'Z' => piece(SnakePiece::Byte(c.to_ascii_lowercase())),
+            b'.' | b'-' => piece(SnakePiece::Byte(b'_')),
+            0..=0x7f => piece(SnakePiece::Byte(c)),
+            _ => {
+                // A run of multi-byte characters, cut before the next ASCII byte.
+                let start = i - 1;
+                while bytes.get(i).is_some_and(|b| !b.is_ascii()) {
+                    i += 1;
+                }
+                piece(SnakePiece::Same(s.get(start..i).unwrap_or("")));
+            }
         }
     }
 }

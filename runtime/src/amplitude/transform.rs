@@ -1029,6 +1029,18 @@ trait Sink {
         let _ = quoted;
         self.field(key, value);
     }
+    /// Sets `key` in the current object to a data value whose [`JsonRef::kind_plain`] was
+    /// read; `quoted` is `,"key":` (see [`PlanField`]).
+    fn field_read<'d, V: JsonRef<'d>>(
+        &mut self,
+        key: &str,
+        quoted: &[u8],
+        value: V,
+        kind: Kind<'_>,
+        plain: bool,
+    ) {
+        self.field_quoted(key, quoted, Val::Read(value, kind, plain));
+    }
     /// Starts the object at `key` in the current object.
     fn open(&mut self, key: &str);
     /// Ends the current object; an empty one is left out unless `keep_empty`.
@@ -1162,19 +1174,19 @@ impl<'o> ByteSink<'o> {
                 mozlog::write_quote(out, depth);
             }
             // At the top of mozlog's `Fields`, an array is written as its JSON text.
-            Val::Experiments(v) => write_made_strings(
+            Val::Experiments(v) => write_snake_strings(
                 out,
                 self.heka && self.level == 0,
                 depth,
-                experiment_items(v),
-                |(choice, group), name| experiment_name(choice, group, name),
+                experiment_values(v).map(|(choice, group)| (choice, Some(group))),
             ),
-            Val::SnakeItems(v) => write_made_strings(
+            Val::SnakeItems(v) => write_snake_strings(
                 out,
                 self.heka && self.level == 0,
                 depth,
-                v.items().filter_map(|item| item.as_str()),
-                js::snake_case_into,
+                v.items()
+                    .filter(|item| item.as_str().is_some())
+                    .map(|item| (item, None)),
             ),
         }
     }
@@ -1199,6 +1211,43 @@ impl Sink for ByteSink<'_> {
             self.key(key);
         }
         self.value(value);
+    }
+
+    fn field_read<'d, V: JsonRef<'d>>(
+        &mut self,
+        key: &str,
+        quoted: &[u8],
+        value: V,
+        kind: Kind<'_>,
+        plain: bool,
+    ) {
+        if !(self.plain_keys && self.depth() == Depth::Top) {
+            self.key(key);
+            self.value(Val::Read(value, kind, plain));
+            return;
+        }
+        let quoted = if self.first {
+            quoted.get(1..).unwrap_or_default()
+        } else {
+            quoted
+        };
+        self.first = false;
+        match kind {
+            // Most values: a string the line holds without escapes, written with its key in
+            // one reservation.
+            Kind::String(s) if plain => {
+                let out = &mut *self.out;
+                out.reserve(quoted.len() + s.len() + 2);
+                out.extend_from_slice(quoted);
+                out.push(b'"');
+                out.extend_from_slice(s.as_bytes());
+                out.push(b'"');
+            }
+            _ => {
+                self.out.extend_from_slice(quoted);
+                self.value(Val::Read(value, kind, plain));
+            }
+        }
     }
 
     fn open(&mut self, key: &str) {
@@ -1233,30 +1282,50 @@ impl Sink for ByteSink<'_> {
     }
 }
 
-/// Writes the strings that `make` builds from `items` (in a reused scratch string) as a JSON
-/// array; `as_text` writes the array as its JSON text, as mozlog does at the top of `Fields`.
-fn write_made_strings<I: Iterator>(
+/// Writes a JSON array of strings, each the snake case of an item's string, or of two joined
+/// by `_` (`snake(choice)_snake(group)`); `as_text` writes the array as its JSON text, as
+/// mozlog does at the top of `Fields`.
+///
+/// A string without escapes gives one without escapes (snake case changes only ASCII
+/// letters, `.` and `-`): those are written straight into `out`; others are built in a reused
+/// scratch string and escaped.
+fn write_snake_strings<'d, V: JsonRef<'d>>(
     out: &mut Vec<u8>,
     as_text: bool,
     depth: Depth,
-    items: I,
-    mut make: impl FnMut(I::Item, &mut String),
+    items: impl Iterator<Item = (V, Option<V>)>,
 ) {
     let depth = if as_text { Depth::Nested } else { depth };
     if as_text {
         out.push(b'"');
     }
     out.push(b'[');
-    SCRATCH.with_borrow_mut(|name| {
-        for (i, item) in items.enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            name.clear();
-            make(item, name);
-            mozlog::write_str(out, name, depth);
+    for (i, (first, second)) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-    });
+        let plain = |v: Option<V>| v.map(|v| v.escape_free_str());
+        match (first.escape_free_str(), plain(second)) {
+            (Some(a), None | Some(Some(_))) => {
+                mozlog::write_quote(out, depth);
+                js::snake_case_bytes_into(a, out);
+                if let Some(Some(b)) = plain(second) {
+                    out.push(b'_');
+                    js::snake_case_bytes_into(b, out);
+                }
+                mozlog::write_quote(out, depth);
+            }
+            _ => SCRATCH.with_borrow_mut(|name| {
+                name.clear();
+                js::snake_case_into(first.as_str().unwrap_or(""), name);
+                if let Some(second) = second {
+                    name.push('_');
+                    js::snake_case_into(second.as_str().unwrap_or(""), name);
+                }
+                mozlog::write_str(out, name, depth);
+            }),
+        }
+    }
     out.push(b']');
     if as_text {
         out.push(b'"');
@@ -1474,10 +1543,19 @@ impl KeyWords {
                 .and_then(|w| <[u8; 8]>::try_from(w).ok())
                 .map_or(0, u64::from_le_bytes)
         };
+        let half = |at: usize| {
+            bytes
+                .get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, u32::from_le_bytes)
+        };
         let (first, last) = if n >= 8 {
             (word(0), word(n - 8))
+        } else if n >= 4 {
+            // Four to seven bytes: the first and the last four (overlapping) in one word.
+            (u64::from(half(0)) | (u64::from(half(n - 4)) << 32), 0)
         } else {
-            // Up to seven bytes: distinct keys of one length give distinct words.
+            // Up to three bytes: distinct keys of one length give distinct words.
             let short = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
             (short, 0)
         };
@@ -1626,13 +1704,12 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         // the last value set.
         let (mut user, mut device) = (false, false);
         for (field, plan) in layout.fields.iter().zip(&mapping.plan.fields) {
-            if let Some(value) = pruned(self.source(&field.source, plan.slot)) {
+            if let Some(truthy) = self.field_pruned(field, plan, sink) {
                 if plan.user {
-                    user = value.truthy();
+                    user = truthy;
                 } else if plan.device {
-                    device = value.truthy();
+                    device = truthy;
                 }
-                sink.field_quoted(&field.name, &plan.quoted, value);
             }
         }
         sink.open("event_properties");
@@ -1712,10 +1789,33 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
 
     fn fields_pruned(&self, fields: &'a [Field], plan: &[PlanField], sink: &mut impl Sink) {
         for (field, plan) in fields.iter().zip(plan) {
-            if let Some(value) = pruned(self.source(&field.source, plan.slot)) {
-                sink.field_quoted(&field.name, &plan.quoted, value);
-            }
+            self.field_pruned(field, plan, sink);
         }
+    }
+
+    /// Writes `field` unless pruning drops it; returns the truthiness of what it wrote.
+    #[inline]
+    fn field_pruned(
+        &self,
+        field: &'a Field,
+        plan: &PlanField,
+        sink: &mut impl Sink,
+    ) -> Option<bool> {
+        if let (Source::Data(_), Some(slot)) = (&field.source, plan.slot) {
+            // Most fields: a data key read from its slot, its kind read once.
+            let value = self.event.slots.get(usize::from(slot)).copied().flatten()?;
+            let (kind, plain) = value.kind_plain();
+            let truthy = js::kind_truthy(kind);
+            if truthy || kind == Kind::Bool(false) {
+                sink.field_read(&field.name, &plan.quoted, value, kind, plain);
+                return Some(truthy);
+            }
+            return None;
+        }
+        let value = pruned(self.source(&field.source, plan.slot))?;
+        let truthy = value.truthy();
+        sink.field_quoted(&field.name, &plan.quoted, value);
+        Some(truthy)
     }
 
     fn group_properties(&self, props: &'a GroupProperties, sink: &mut impl Sink) {
@@ -1816,6 +1916,17 @@ fn experiment_items<'d, V: JsonRef<'d>>(value: V) -> impl Iterator<Item = (&'d s
             return None;
         }
         Some((item.get("choice")?.as_str()?, item.get("group")?.as_str()?))
+    })
+}
+
+/// The `(choice, group)` values of [`experiment_items`].
+fn experiment_values<'d, V: JsonRef<'d>>(value: V) -> impl Iterator<Item = (V, V)> {
+    value.items().filter_map(|item| {
+        if item.kind() != Kind::Object {
+            return None;
+        }
+        let (choice, group) = (item.get("choice")?, item.get("group")?);
+        (choice.as_str().is_some() && group.as_str().is_some()).then_some((choice, group))
     })
 }
 
