@@ -3,47 +3,70 @@
 //! new map.
 
 use metricsmith::js;
-use metricsmith::view::Bag;
-use serde_json::{Map, Value};
+use metricsmith::view::{Bag, JsonRef, Kind};
+use serde_json::Value;
+
+use crate::body::View;
 
 /// Keys derived from the request, in the order FxA set them; a later entry wins.
 pub(crate) type Added = Vec<(&'static str, Value)>;
 
-fn last<'a>(added: &'a [(&'static str, Value)], key: &str) -> Option<&'a Value> {
-    added.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
+fn last<'a>(added: &'a [(&'static str, Value)], key: &str) -> Option<View<'a>> {
+    added
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| View::Owned(v))
 }
 
 /// The content server's bag: the body without falsy values and `"none"`, then the added
 /// keys over it (`{...pruned(metrics), ...added}`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ContentBag<'a> {
-    pub(crate) metrics: &'a Map<String, Value>,
+    /// The body, an object.
+    pub(crate) metrics: View<'a>,
+    /// Its members that the bag keeps ([`pruned`]): the transform walks them once per event.
+    pub(crate) pruned: &'a [(&'a str, View<'a>)],
     pub(crate) added: &'a [(&'static str, Value)],
 }
 
+/// The members of `metrics` that the content server keeps in its bag, in order.
+pub(crate) fn pruned<'a>(metrics: View<'a>) -> Vec<(&'a str, View<'a>)> {
+    let mut pruned = Vec::with_capacity(32);
+    metrics.for_each_entry(|key, value| {
+        if kept(value) {
+            pruned.push((key, value));
+        }
+    });
+    pruned
+}
+
 /// Whether the content server keeps a body value in its bag.
-fn kept(value: &Value) -> bool {
-    js::truthy(value) && value.as_str() != Some("none")
+fn kept(value: View<'_>) -> bool {
+    match value.kind() {
+        Kind::String(s) => !s.is_empty() && s != "none",
+        _ => js::truthy(value),
+    }
 }
 
 impl<'a> Bag<'a> for ContentBag<'a> {
-    type Value = &'a Value;
+    type Value = View<'a>;
 
-    fn get(self, key: &str) -> Option<&'a Value> {
+    fn get(self, key: &str) -> Option<View<'a>> {
         if let Some(value) = last(self.added, key) {
             return Some(value);
         }
-        self.metrics.get(key).filter(|v| kept(v))
+        JsonRef::get(self.metrics, key).filter(|v| kept(*v))
     }
 
-    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
-        for (key, value) in self.metrics {
-            if kept(value) {
-                f(key, value);
-            }
+    fn pairs(self, mut f: impl FnMut(&'a str, View<'a>)) {
+        // Each key once, with its last value: a repeated key whose last value is pruned is
+        // not in the bag at all.
+        for &(key, value) in self.pruned {
+            f(key, value);
         }
         for (key, value) in self.added {
-            f(key, value);
+            f(key, View::Owned(value));
         }
     }
 }
@@ -52,25 +75,26 @@ impl<'a> Bag<'a> for ContentBag<'a> {
 /// (`{...added, ...data}`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PaymentsBag<'a> {
-    pub(crate) posted: Option<&'a Map<String, Value>>,
+    /// The posted `data`, when it is an object.
+    pub(crate) posted: Option<View<'a>>,
     pub(crate) added: &'a [(&'static str, Value)],
 }
 
 impl<'a> Bag<'a> for PaymentsBag<'a> {
-    type Value = &'a Value;
+    type Value = View<'a>;
 
-    fn get(self, key: &str) -> Option<&'a Value> {
+    fn get(self, key: &str) -> Option<View<'a>> {
         self.posted
-            .and_then(|posted| Bag::get(posted, key))
+            .and_then(|posted| JsonRef::get(posted, key))
             .or_else(|| last(self.added, key))
     }
 
-    fn pairs(self, mut f: impl FnMut(&'a str, &'a Value)) {
+    fn pairs(self, mut f: impl FnMut(&'a str, View<'a>)) {
         for (key, value) in self.added {
-            f(key, value);
+            f(key, View::Owned(value));
         }
         if let Some(posted) = self.posted {
-            posted.pairs(f);
+            posted.for_each_entry(f);
         }
     }
 }
@@ -84,7 +108,8 @@ mod tests {
     #[test]
     fn content_bag_prunes_the_body_and_lets_added_keys_win() {
         let metrics = json!({"a": 1, "b": 0, "c": "none", "d": "", "os": "body", "e": false});
-        let metrics = metrics.as_object().expect("an object");
+        let metrics = View::Owned(&metrics);
+        let pruned = pruned(metrics);
         let added = vec![
             ("os", json!("Linux")),
             ("region", json!("x")),
@@ -92,6 +117,7 @@ mod tests {
         ];
         let bag = ContentBag {
             metrics,
+            pruned: &pruned,
             added: &added,
         };
         let cases = [
@@ -105,15 +131,15 @@ mod tests {
             ("missing", None),
         ];
         for (key, expected) in cases {
-            assert_eq!(bag.get(key).cloned(), expected, "{key}");
+            assert_eq!(bag.get(key).map(JsonRef::to_json), expected, "{key}");
         }
         assert_pairs_agree(bag, &["a", "os", "region"]);
     }
 
     /// Every key `pairs` gives ends with the value of `get`, and `keys` are those it gives.
     #[track_caller]
-    fn assert_pairs_agree<'a>(bag: impl Bag<'a, Value = &'a Value>, keys: &[&str]) {
-        let mut seen: Vec<(&str, &Value)> = Vec::new();
+    fn assert_pairs_agree<'a>(bag: impl Bag<'a, Value = View<'a>>, keys: &[&str]) {
+        let mut seen: Vec<(&str, View<'a>)> = Vec::new();
         bag.pairs(
             |key, value| match seen.iter_mut().find(|(k, _)| *k == key) {
                 Some(entry) => entry.1 = value,
@@ -123,7 +149,11 @@ mod tests {
         let got: Vec<&str> = seen.iter().map(|(k, _)| *k).collect();
         assert_eq!(got, keys);
         for (key, value) in seen {
-            assert_eq!(bag.get(key), Some(value), "{key}");
+            assert_eq!(
+                bag.get(key).map(JsonRef::to_json),
+                Some(value.to_json()),
+                "{key}"
+            );
         }
     }
 
@@ -132,7 +162,7 @@ mod tests {
         let posted = json!({"version": "", "planId": "p"});
         let added = vec![("version", json!("1.148.4")), ("os", json!("Linux"))];
         let bag = PaymentsBag {
-            posted: posted.as_object(),
+            posted: Some(View::Owned(&posted)),
             added: &added,
         };
         let cases = [
@@ -142,13 +172,16 @@ mod tests {
             ("missing", None),
         ];
         for (key, expected) in cases {
-            assert_eq!(bag.get(key).cloned(), expected, "{key}");
+            assert_eq!(bag.get(key).map(JsonRef::to_json), expected, "{key}");
         }
         assert_pairs_agree(bag, &["version", "os", "planId"]);
         let without = PaymentsBag {
             posted: None,
             added: &added,
         };
-        assert_eq!(without.get("version").cloned(), Some(json!("1.148.4")));
+        assert_eq!(
+            without.get("version").map(JsonRef::to_json),
+            Some(json!("1.148.4"))
+        );
     }
 }

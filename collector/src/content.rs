@@ -4,12 +4,14 @@
 use std::borrow::Cow;
 use std::io::Write;
 
+use metricsmith::view::{JsonRef, Kind};
 use metricsmith::{js, mozlog};
 use metricsmith_codegen::model::{FlowPolicy, Picked};
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::bag::{Added, ContentBag};
+use crate::bag::{self, Added, ContentBag};
+use crate::body::{NULL, Root, View};
 use crate::outcome::Object;
 use crate::{Collector, Lines, Location, Log, Outcome, Request};
 
@@ -65,22 +67,22 @@ const NAVIGATION_TERMS: &[(&str, &[(&str, &str)])] = &[
 pub(crate) fn handle(
     collector: &Collector,
     request: &Request,
-    body: Value,
+    body: View<'_>,
     received_at: i64,
     location: Option<&Location>,
     log: &mut Log,
 ) -> Outcome {
-    let Value::Object(mut metrics) = body else {
+    if !body.is_object() {
         // Validation only lets objects through.
         return Outcome::json(
             400,
             &serde_json::json!({"statusCode": 400, "error": "Bad Request",
                 "message": "\"value\" must be an object"}),
         );
-    };
-    let number = |m: &Map<String, Value>, key: &str| js::number_of(m.get(key));
-    let max_offset = number(&metrics, "flushTime") - number(&metrics, "startTime");
-    for event in events_of(&metrics) {
+    }
+    let number = |key: &str| js::number_of(body.get(key));
+    let max_offset = number("flushTime") - number("startTime");
+    for event in events_of(body) {
         let offset = js::number_of(event.get("offset"));
         if offset > max_offset {
             return Outcome::json(
@@ -102,14 +104,21 @@ pub(crate) fn handle(
         ..Outcome::default()
     };
     let agent = request.header("user-agent");
+    let mut metrics = Root::new(body);
     match agent {
-        Some(agent) => metrics.insert("agent".to_owned(), Value::from(agent)),
-        None => metrics.remove("agent"),
-    };
+        Some(agent) => metrics.set("agent", View::Str(agent)),
+        None => metrics.delete("agent"),
+    }
     if collector.collector.client_metrics
-        && metrics.get("isSampledUser") == Some(&Value::Bool(true))
+        && View::Root(&metrics).get("isSampledUser").map(JsonRef::kind) == Some(Kind::Bool(true))
     {
-        client_metrics(collector, &metrics, agent, received_at, &mut outcome.stderr);
+        client_metrics(
+            collector,
+            View::Root(&metrics),
+            agent,
+            received_at,
+            &mut outcome.stderr,
+        );
     }
     if let Some(rules) = &collector.flow {
         let flow = Flow {
@@ -120,24 +129,22 @@ pub(crate) fn handle(
             location,
             agent,
         };
-        flow.run(&mut metrics, &mut outcome.stderr, log);
+        flow.run(metrics, &mut outcome.stderr, log);
     }
     outcome
 }
 
 /// The body's `events`, or none.
-fn events_of(metrics: &Map<String, Value>) -> &[Value] {
-    metrics
-        .get("events")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+fn events_of(metrics: View<'_>) -> impl Iterator<Item = View<'_>> {
+    metrics.get("events").into_iter().flat_map(JsonRef::items)
 }
 
 /// `String(event.type)`.
-fn type_of(event: &Value) -> Cow<'_, str> {
-    match event.get("type") {
-        Some(Value::String(s)) => Cow::Borrowed(s),
-        other => Cow::Owned(js::string_of(other)),
+fn type_of(event: View<'_>) -> Cow<'_, str> {
+    let kind = event.get("type");
+    match kind.map(JsonRef::kind) {
+        Some(Kind::String(s)) => Cow::Borrowed(s),
+        _ => Cow::Owned(js::string_of(kind)),
     }
 }
 
@@ -155,7 +162,7 @@ enum Set<'a> {
 /// The `client.metrics` line and one `client.marketing` line per impression.
 fn client_metrics(
     collector: &Collector,
-    metrics: &Map<String, Value>,
+    metrics: View<'_>,
     agent: Option<&str>,
     received_at: i64,
     stderr: &mut Lines,
@@ -192,16 +199,16 @@ fn client_metrics(
         ],
         &mut set,
     );
-    let events = events_of(metrics);
+    let events = || events_of(metrics);
     stderr.push(|out| {
         let mut line = Object::new(out);
         for &(key, value) in &set {
             write(line.key(key), key, value);
         }
-        if let Some(Value::Object(timing)) = metrics.get("navigationTiming") {
+        if let Some(timing) = metrics.get("navigationTiming").filter(|t| t.is_object()) {
             let mut key = String::with_capacity(32);
-            for (name, value) in timing {
-                if !value.is_null() {
+            for (name, value) in timing.entries() {
+                if !matches!(value.kind(), Kind::Null) {
                     key.clear();
                     key.push_str("nt.");
                     key.push_str(name);
@@ -209,16 +216,17 @@ fn client_metrics(
                 }
             }
         }
-        let not_flow = || events.iter().filter(|e| !type_of(e).starts_with("flow."));
+        let not_flow = || events().filter(|e| !type_of(*e).starts_with("flow."));
         write_array(line.key("events"), not_flow(), |out, event| {
             mozlog::write_json_str(out, &type_of(event));
         });
         write_array(line.key("event_durations"), not_flow(), |out, event| {
-            mozlog::write_json(out, event.get("offset").unwrap_or(&Value::Null));
+            mozlog::write_json(out, event.get("offset").unwrap_or(View::Owned(&NULL)));
         });
-        if let Some(Value::Object(screen)) = metrics.get("screen") {
+        if let Some(screen) = metrics.get("screen").filter(|s| s.is_object()) {
             for (key, name) in [("width", "screen.width"), ("height", "screen.height")] {
-                if let Some(value @ Value::Number(_)) = screen.get(key)
+                if let Some(value) = screen.get(key)
+                    && matches!(value.kind(), Kind::Number(_))
                     && js::truthy(value)
                 {
                     mozlog::write_json(line.key(name), value);
@@ -228,10 +236,9 @@ fn client_metrics(
         line.end();
     });
 
-    let marketing = metrics
-        .get("marketing")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+    let Some(marketing) = metrics.get("marketing").filter(|m| m.is_array()) else {
+        return;
+    };
     if marketing.is_empty() {
         return;
     }
@@ -249,20 +256,20 @@ fn client_metrics(
         ],
         &mut set,
     );
-    for impression in marketing {
-        let own = impression.as_object();
+    for impression in marketing.items() {
+        let own = Some(impression).filter(|i| i.is_object());
         // The impression's keys first; a key the server sets keeps its place there and takes
         // the server's value, as an assignment to an existing key does.
         stderr.push(|out| {
             let mut line = Object::new(out);
-            for (key, value) in own.into_iter().flatten() {
-                match set.iter().find(|(k, _)| k == key) {
+            for (key, value) in own.into_iter().flat_map(JsonRef::entries) {
+                match set.iter().find(|(k, _)| *k == key) {
                     Some(&(_, set)) => write(line.key(key), key, set),
                     None => mozlog::write_json(line.key(key), value),
                 }
             }
             for &(key, value) in &set {
-                if own.is_none_or(|own| !own.contains_key(key)) {
+                if own.is_none_or(|own| own.get(key).is_none()) {
                     write(line.key(key), key, value);
                 }
             }
@@ -329,24 +336,17 @@ impl PickedValues {
 }
 
 impl Flow<'_> {
-    fn run(&self, metrics: &mut Map<String, Value>, stderr: &mut Lines, log: &mut Log) {
-        let Some(begin) = self.valid(metrics) else {
+    fn run<'r>(&'r self, mut metrics: Root<'r>, stderr: &mut Lines, log: &mut Log) {
+        let Some(begin) = self.valid(View::Root(&metrics)) else {
             return;
         };
-        let mut location = Map::new();
-        if let Some(l) = self.location {
-            if let Some(country) = &l.country {
-                location.insert("country".to_owned(), Value::from(country.clone()));
-            }
-            if let Some(state) = &l.state {
-                location.insert("state".to_owned(), Value::from(state.clone()));
-            }
-        }
-        metrics.insert("location".to_owned(), Value::Object(location));
-        let metrics = &*metrics;
+        metrics.set("location", View::Location(self.location));
+        let metrics = View::Root(&metrics);
         let added = self.amplitude_added();
+        let pruned = bag::pruned(metrics);
         let data = ContentBag {
             metrics,
+            pruned: &pruned,
             added: &added,
         };
         let picked = self.picked(metrics);
@@ -356,7 +356,7 @@ impl Flow<'_> {
         let number = |key: &str| js::number_of(metrics.get(key));
         let (start, flush) = (number("startTime"), number("flushTime"));
         let received = self.received_at as f64;
-        let view = match metrics.get("initialView").and_then(Value::as_str) {
+        let view = match metrics.get("initialView").and_then(JsonRef::as_str) {
             Some(view) if self.rules.auth_views.iter().any(|v| v == view) => "auth",
             _ => "other",
         };
@@ -393,8 +393,13 @@ impl Flow<'_> {
             };
             let time_value = js::number_value(time);
             let name_value = Value::String(std::mem::take(&mut name));
-            self.collector
-                .amplitude(&name_value, Some(&time_value), data, &env, log);
+            self.collector.amplitude(
+                View::Owned(&name_value),
+                Some(View::Owned(&time_value)),
+                data,
+                &env,
+                log,
+            );
             if let Value::String(taken) = name_value {
                 name = taken;
             }
@@ -407,13 +412,14 @@ impl Flow<'_> {
                     .push(|out| self.line(out, &name, flow_id, flow_time, time, &locale, &picked));
             }
         }
-        if let (true, Some(Value::Object(timing))) = (loaded, metrics.get("navigationTiming")) {
+        let timing = metrics.get("navigationTiming").filter(|t| t.is_object());
+        if let (true, Some(timing)) = (loaded, timing) {
             for (what, terms) in NAVIGATION_TERMS {
                 let sum: f64 = terms
                     .iter()
                     .map(|(from, until)| {
-                        let from = js::number_of(timing.get(*from));
-                        let until = js::number_of(timing.get(*until));
+                        let from = js::number_of(timing.get(from));
+                        let until = js::number_of(timing.get(until));
                         if from >= 0.0 && until > from {
                             until - from
                         } else {
@@ -440,12 +446,12 @@ impl Flow<'_> {
     }
 
     /// The flow begin time when the flow data is valid (all or nothing).
-    fn valid(&self, metrics: &Map<String, Value>) -> Option<f64> {
+    fn valid(&self, metrics: View<'_>) -> Option<f64> {
         let flow_id = metrics.get("flowId").filter(|v| js::truthy(*v))?;
-        let Some(Value::Number(begin)) = metrics.get("flowBeginTime") else {
+        let Some(Kind::Number(begin)) = metrics.get("flowBeginTime").map(JsonRef::kind) else {
             return None;
         };
-        let begin = begin.as_f64()?;
+        let begin = begin.as_f64();
         if !self.fresh(begin) {
             return None;
         }
@@ -499,7 +505,7 @@ impl Flow<'_> {
     }
 
     /// The picked properties of flow lines, with the DNT and pattern rules applied.
-    fn picked(&self, metrics: &Map<String, Value>) -> PickedValues {
+    fn picked(&self, metrics: View<'_>) -> PickedValues {
         let dnt = self.request.header("dnt") == Some("1");
         let max = self.rules.max_length;
         // In insertion order; a key set again keeps its place and takes the new value.
@@ -549,7 +555,7 @@ impl Flow<'_> {
         &self,
         out: &mut Vec<u8>,
         name: &str,
-        flow_id: Option<&Value>,
+        flow_id: Option<View<'_>>,
         flow_time: f64,
         time: f64,
         locale: &str,
@@ -570,7 +576,7 @@ impl Flow<'_> {
         }
         set("event", &|out| mozlog::write_json_str(out, name));
         set("flow_id", &|out| {
-            mozlog::write_json(out, flow_id.unwrap_or(&Value::Null));
+            mozlog::write_json(out, flow_id.unwrap_or(View::Owned(&NULL)));
         });
         set("flow_time", &|out| {
             mozlog::write_json(out, &js::number_value(flow_time));

@@ -23,6 +23,7 @@
 //! ```
 
 mod bag;
+mod body;
 mod content;
 pub mod http;
 mod outcome;
@@ -30,12 +31,16 @@ mod payments;
 mod transport;
 mod validate;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use metricsmith::amplitude::{Mapping, MappingError};
-use metricsmith::view::Bag;
+use metricsmith::line::Doc;
+use metricsmith::view::{Bag, JsonRef, Kind};
 use metricsmith_codegen::model::{self, Handler, Service};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::body::View;
 
 pub use outcome::{Lines, Log, LogLine, Outcome};
 
@@ -269,10 +274,31 @@ impl Collector {
                     "message": format!("{} {} does not exist", request.method, request.path)}),
             );
         }
-        let mut log = Log::default();
         let body = match transport::read_body(request, self.collector.max_body_bytes) {
-            Ok(transport::Body::Parsed(value)) => value,
-            Ok(transport::Body::TextNotJson(message)) => {
+            Ok(body) => body,
+            Err(err) => return self.unreadable(request, &err),
+        };
+        with_doc(request.body.len(), |doc| {
+            self.handle_body(request, &body, doc, received_at_ms, location)
+        })
+    }
+
+    /// Handles a request whose body `read_body` accepted, parsing it into `doc`.
+    fn handle_body(
+        &self,
+        request: &Request,
+        body: &transport::Body<'_>,
+        doc: &mut Doc,
+        received_at_ms: i64,
+        location: Option<&Location>,
+    ) -> Outcome {
+        let mut log = Log::default();
+        // Only for a text/plain body that is not JSON.
+        let mut empty = Doc::new();
+        let parsed = match transport::parse(body, doc) {
+            Ok(parsed) => parsed,
+            Err(transport::Unparsed::Failed(err)) => return self.unreadable(request, &err),
+            Err(transport::Unparsed::TextNotJson(message)) => {
                 // The content server's preProcess logs the parse error and goes on with `{}`.
                 if self.collector.handler == Handler::ContentServer {
                     log.push_strings(
@@ -281,24 +307,20 @@ impl Collector {
                         &[("stack", &format!("SyntaxError: {message}"))],
                     );
                 }
-                Value::Object(Map::new())
-            }
-            Err(err) => {
-                let mut outcome = Outcome::json(err.status(), &err.body());
-                outcome.log.push_strings(
-                    format!("{}.request.failed", self.collector.validation_logger),
-                    2,
-                    &[
-                        ("err", &err.to_string()),
-                        ("method", &request.method),
-                        ("path", &request.path),
-                    ],
-                );
-                return outcome;
+                match empty.parse(transport::EMPTY) {
+                    Ok(parsed) => parsed,
+                    Err(err) => {
+                        return self.unreadable(
+                            request,
+                            &transport::TransportError::Json(err.to_string()),
+                        );
+                    }
+                }
             }
         };
-        let body = match self.schema.validate(body) {
-            Ok(body) => body,
+        let root = parsed.root();
+        let overlay = match self.schema.validate(root) {
+            Ok(overlay) => overlay,
             Err(failure) => {
                 let mut outcome = Outcome::json(400, &celebrate_body(&failure));
                 log.push_strings(
@@ -314,6 +336,7 @@ impl Collector {
                 return outcome;
             }
         };
+        let body = overlay.view(root);
         let mut outcome = match self.collector.handler {
             Handler::ContentServer => {
                 content::handle(self, request, body, received_at_ms, location, &mut log)
@@ -323,6 +346,21 @@ impl Collector {
             }
         };
         outcome.log = log;
+        outcome
+    }
+
+    /// The 4xx answer and log line of a body that cannot be read.
+    fn unreadable(&self, request: &Request, err: &transport::TransportError) -> Outcome {
+        let mut outcome = Outcome::json(err.status(), &err.body());
+        outcome.log.push_strings(
+            format!("{}.request.failed", self.collector.validation_logger),
+            2,
+            &[
+                ("err", &err.to_string()),
+                ("method", &request.method),
+                ("path", &request.path),
+            ],
+        );
         outcome
     }
 
@@ -356,23 +394,47 @@ impl Collector {
     }
 
     /// The amplitude events of one source event, as mozlog lines.
-    fn amplitude<'d, B: Bag<'d, Value = &'d Value>>(
+    fn amplitude<'d, B: Bag<'d, Value = View<'d>>>(
         &self,
-        name: &'d Value,
-        time: Option<&'d Value>,
+        name: View<'d>,
+        time: Option<View<'d>>,
         data: B,
         env: &metricsmith::amplitude::Env<'_>,
         log: &mut Log,
     ) {
-        let text = match name {
-            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
-            other => std::borrow::Cow::Owned(metricsmith::js::string_of(Some(other))),
+        let text = match name.kind() {
+            Kind::String(s) => std::borrow::Cow::Borrowed(s),
+            _ => std::borrow::Cow::Owned(metricsmith::js::string_of(Some(name))),
         };
         if self.unmapped.iter().any(|r| r.is_match(&text)) {
             return;
         }
         log.amplitude(&self.mapping, name, time, data, env);
     }
+}
+
+/// Bodies up to this size are parsed into a document kept by the thread for the next request;
+/// a larger one gets a document of its own, dropped after the request, so what a thread keeps
+/// stays bounded (a node per value, at most one per byte or two of text: about 1 MiB).
+const KEPT_DOC_BODY: usize = 64 * 1024;
+
+thread_local! {
+    /// The parse buffer of the thread's requests: after the first few, parsing a body
+    /// allocates nothing.
+    static DOC: Cell<Option<Doc>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the thread's parse buffer, or with a buffer of its own for a body of
+/// `length` bytes over [`KEPT_DOC_BODY`].
+fn with_doc<R>(length: usize, f: impl FnOnce(&mut Doc) -> R) -> R {
+    if length > KEPT_DOC_BODY {
+        return f(&mut Doc::new());
+    }
+    // Taken out while in use: a nested call, should there ever be one, gets a new buffer.
+    let mut doc = DOC.take().unwrap_or_default();
+    let result = f(&mut doc);
+    DOC.set(Some(doc));
+    result
 }
 
 /// celebrate's 400 body.

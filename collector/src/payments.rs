@@ -1,19 +1,17 @@
 //! The payments server's route after validation (spec §5.2, §4.10): each posted event is mapped
 //! with the posted `data` bag; the answer is an empty 200.
 
-use metricsmith::view::Bag;
+use metricsmith::view::{Bag, JsonRef};
 use serde_json::Value;
 
 use crate::bag::{Added, PaymentsBag};
+use crate::body::{NULL, View};
 use crate::{Collector, Log, Outcome, Request};
-
-/// The name of an event without `type`.
-static NULL: Value = Value::Null;
 
 pub(crate) fn handle(
     collector: &Collector,
     request: &Request,
-    body: Value,
+    body: View<'_>,
     received_at: i64,
     log: &mut Log,
 ) -> Outcome {
@@ -21,10 +19,10 @@ pub(crate) fn handle(
         status: 200,
         ..Outcome::default()
     };
-    let Value::Object(body) = body else {
+    if !body.is_object() {
         return outcome;
-    };
-    let posted = body.get("data").and_then(Value::as_object);
+    }
+    let posted = body.get("data").filter(|d| d.is_object());
     // `{version, ...userAgent, ...mapLocation(data.location), ...data}`: the posted data wins.
     let mut added: Added = Vec::with_capacity(8);
     added.push((
@@ -32,14 +30,17 @@ pub(crate) fn handle(
         Value::from(collector.config.service_version.clone()),
     ));
     collector.user_agent_fields(request, &mut added);
-    if let Some(Value::Object(location)) = posted.and_then(|p| p.get("location")) {
+    if let Some(location) = posted
+        .and_then(|p| p.get("location"))
+        .filter(|l| l.is_object())
+    {
         let truthy = |key: &str| location.get(key).filter(|v| metricsmith::js::truthy(*v));
         if truthy("country").is_some() || truthy("state").is_some() {
             if let Some(country) = location.get("country") {
-                added.push(("country", country.clone()));
+                added.push(("country", country.to_json()));
             }
             if let Some(state) = location.get("state") {
-                added.push(("region", state.clone()));
+                added.push(("region", state.to_json()));
             }
         }
     }
@@ -55,13 +56,8 @@ pub(crate) fn handle(
         app_version: app_version.as_deref(),
         now_ms: received_at,
     };
-    for event in body
-        .get("events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = event.get("type").unwrap_or(&NULL);
+    for event in body.get("events").into_iter().flat_map(JsonRef::items) {
+        let name = event.get("type").unwrap_or(View::Owned(&NULL));
         // The handler passes the posted `{offset, type}`: no time.
         collector.amplitude(name, None, data, &env, log);
     }

@@ -8,18 +8,52 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use metricsmith::line::{Doc, Parsed};
+use serde_json::Value;
 
 use crate::Request;
 
-/// The body handed to validation.
-pub(crate) enum Body {
-    /// The value Joi receives (possibly a string, which Joi's `object()` parses).
-    Parsed(Value),
-    /// A lowercase `text/plain` body that is not JSON: preProcess logs the error and the
+/// The body text, as the body parser that its content type selects leaves it.
+pub(crate) enum Body<'r> {
+    /// JSON text under a JSON type; text that is not JSON answers 400.
+    Json(Cow<'r, str>),
+    /// A lowercase `text/plain` body: text that is not JSON is logged by preProcess and the
     /// body becomes `{}`.
+    Plain(Cow<'r, str>),
+    /// The JSON text of a string: Joi receives other spellings of `text/plain` as a string.
+    Quoted(String),
+    /// No body parser ran, or the JSON body is empty: `{}`.
+    Empty,
+}
+
+/// Why a parsed body is not the value validation gets.
+pub(crate) enum Unparsed {
+    /// Answers 4xx.
+    Failed(TransportError),
+    /// The `text/plain` body is not JSON: serde_json's message; the body is `{}`.
     TextNotJson(String),
 }
+
+/// Parses `body` into `doc`.
+pub(crate) fn parse<'d>(body: &'d Body<'_>, doc: &'d mut Doc) -> Result<Parsed<'d>, Unparsed> {
+    match body {
+        Body::Json(text) => doc
+            .parse(text)
+            .map_err(|err| Unparsed::Failed(TransportError::Json(err.to_string()))),
+        Body::Plain(text) => doc
+            .parse(text)
+            .map_err(|err| Unparsed::TextNotJson(err.to_string())),
+        Body::Quoted(text) => doc
+            .parse(text)
+            .map_err(|err| Unparsed::Failed(TransportError::Json(err.to_string()))),
+        Body::Empty => doc
+            .parse(EMPTY)
+            .map_err(|err| Unparsed::Failed(TransportError::Json(err.to_string()))),
+    }
+}
+
+/// The body that stands for no body.
+pub(crate) const EMPTY: &str = "{}";
 
 /// Why a body could not be read; each answers a 4xx.
 #[derive(Debug, thiserror::Error)]
@@ -65,14 +99,14 @@ enum Kind {
     Other,
 }
 
-pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body, TransportError> {
+pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body<'_>, TransportError> {
     let content_type = request.header("content-type");
     let (kind, charset) = match content_type {
         Some(value) => classify(value),
         None => (Kind::Other, None),
     };
     if matches!(kind, Kind::Other) {
-        return Ok(Body::Parsed(Value::Object(Map::new())));
+        return Ok(Body::Empty);
     }
     if request.body.len() as u64 > limit {
         return Err(TransportError::TooLarge {
@@ -83,20 +117,21 @@ pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body, Transport
     let charset = charset.unwrap_or_else(|| "utf-8".to_owned());
     let text: Cow<'_, str> = match charset.as_str() {
         "utf-8" | "utf8" => {
-            Cow::Borrowed(std::str::from_utf8(&request.body).map_err(|_| TransportError::NotUtf8)?)
+            let text = std::str::from_utf8(&request.body).map_err(|_| TransportError::NotUtf8)?;
+            // iconv-lite strips a UTF-8 byte order mark.
+            Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text))
         }
-        // Latin-1 maps each byte to the code point of the same number.
+        // Latin-1 maps each byte to the code point of the same number (none is a byte order
+        // mark).
         "iso-8859-1" | "latin1" | "us-ascii" | "ascii" if matches!(kind, Kind::Text) => {
             Cow::Owned(request.body.iter().map(|&b| char::from(b)).collect())
         }
         _ => return Err(TransportError::Charset(charset)),
     };
-    // iconv-lite strips a UTF-8 byte order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match kind {
         Kind::Json => {
             if text.is_empty() {
-                return Ok(Body::Parsed(Value::Object(Map::new())));
+                return Ok(Body::Empty);
             }
             // body-parser's strict mode: the first non-blank character opens an object or an
             // array.
@@ -107,23 +142,18 @@ pub(crate) fn read_body(request: &Request, limit: u64) -> Result<Body, Transport
             if !matches!(first, Some('{' | '[')) {
                 return Err(TransportError::NotStrict);
             }
-            serde_json::from_str(text)
-                .map(Body::Parsed)
-                .map_err(|err| TransportError::Json(err.to_string()))
+            Ok(Body::Json(text))
         }
         Kind::Text => {
             // preProcess's regex, /^text\/plain/, is case-sensitive: other spellings reach
             // Joi as a string.
             let raw = content_type.unwrap_or("");
             if !raw.starts_with("text/plain") {
-                return Ok(Body::Parsed(Value::String(text.to_owned())));
+                return Ok(Body::Quoted(Value::from(text.into_owned()).to_string()));
             }
-            match serde_json::from_str(text) {
-                Ok(value) => Ok(Body::Parsed(value)),
-                Err(err) => Ok(Body::TextNotJson(err.to_string())),
-            }
+            Ok(Body::Plain(text))
         }
-        Kind::Other => Ok(Body::Parsed(Value::Object(Map::new()))),
+        Kind::Other => Ok(Body::Empty),
     }
 }
 

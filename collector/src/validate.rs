@@ -2,11 +2,15 @@
 //! order, the first failure reported with its path, Joi's conversions in `convert` mode, and
 //! undeclared keys stripped, rejected or kept.
 
+use metricsmith::line::{self, Doc};
+use metricsmith::view::{self, Bag, JsonRef};
 use metricsmith_codegen::model::{
     Limit, NumberShape, ObjectShape, Shape, StringShape, UnknownKeys, ValueRule,
 };
 use regex::Regex;
 use serde_json::Value;
+
+use crate::body::Overlay;
 
 /// The compiled rules of a body: the model's shapes with their regexes compiled once.
 #[derive(Debug)]
@@ -75,16 +79,23 @@ impl Schema {
         })
     }
 
-    /// Validates and converts `value` (the parsed body), returning the value handlers see.
-    pub(crate) fn validate(&self, value: Value) -> Result<Value, Failure> {
+    /// Validates `root` (the parsed body) and returns what Joi's conversions and stripping
+    /// change in it, for the handlers' [`View`](crate::body::View).
+    pub(crate) fn validate(&self, root: line::Value<'_>) -> Result<Overlay, Failure> {
         let label = "value".to_owned();
-        let checker = Checker { schema: self };
+        let mut overlay = Overlay::default();
+        let mut checker = Checker {
+            schema: self,
+            overlay: &mut overlay,
+        };
         checker
-            .object(value, &self.body, &label)
+            .object(root, &self.body, &label)
             .map_err(|leaf| Failure {
                 path: leaf.path,
                 message: leaf.message,
-            })
+            })?;
+        overlay.finish();
+        Ok(overlay)
     }
 }
 
@@ -139,21 +150,40 @@ struct Leaf {
     message: String,
 }
 
-struct Checker<'s> {
+struct Checker<'s, 'o> {
     schema: &'s Schema,
+    /// Where the conversions go (the values themselves are never changed).
+    overlay: &'o mut Overlay,
 }
 
-impl Checker<'_> {
-    fn object(&self, value: Value, shape: &CompiledObject, label: &str) -> Result<Value, Leaf> {
-        let value = self.parse_text(value, |v| v.is_object());
-        let Value::Object(mut object) = value else {
+impl Checker<'_, '_> {
+    fn object(
+        &mut self,
+        value: line::Value<'_>,
+        shape: &CompiledObject,
+        label: &str,
+    ) -> Result<(), Leaf> {
+        if let Some(parsed) = self.parse_text(value, true, |checker, object| {
+            checker.members(object, shape)
+        }) {
+            return parsed;
+        }
+        if !matches!(value.kind(), view::Kind::Object) {
             return Err(leaf(format!("\"{label}\" must be an object")));
-        };
+        }
+        self.members(value, shape)
+    }
+
+    /// The members of an object: the declared ones in schema order, then the undeclared
+    /// ones.
+    fn members(&mut self, object: line::Value<'_>, shape: &CompiledObject) -> Result<(), Leaf> {
         let Some(fields) = &shape.fields else {
-            return Ok(Value::Object(object));
+            return Ok(());
         };
+        let mut present = 0;
         for field in fields {
-            let Some(child) = object.get_mut(&field.name) else {
+            // A repeated key has its last value, as in serde_json's map.
+            let Some(child) = JsonRef::get(object, &field.name) else {
                 if field.required {
                     return Err(child_failure(
                         &field.name,
@@ -162,51 +192,92 @@ impl Checker<'_> {
                 }
                 continue;
             };
-            let taken = std::mem::take(child);
-            match self.rule(taken, &field.rule, &field.name) {
-                Ok(converted) => *child = converted,
-                Err(inner) => return Err(child_failure(&field.name, inner)),
-            }
+            present += 1;
+            self.rule(child, &field.rule, &field.name)
+                .map_err(|inner| child_failure(&field.name, inner))?;
         }
+        // As many members as declared keys present: each member is one of them (the usual
+        // case, which needs no look at the keys).
+        let mut members = 0;
+        Bag::pairs(object, |_, _| members += 1);
+        if members == present {
+            return Ok(());
+        }
+        let declared = |key: &str| fields.iter().any(|f| f.name == key);
         match shape.unknown_keys {
             UnknownKeys::Keep => {}
             UnknownKeys::Strip => {
-                object.retain(|key, _| fields.iter().any(|f| &f.name == key));
+                // Every occurrence of a repeated key, so that no reader finds an earlier one.
+                let overlay = &mut *self.overlay;
+                Bag::pairs(object, |key, value| {
+                    if !declared(key) {
+                        overlay.strip(value.id());
+                    }
+                });
             }
             UnknownKeys::Reject => {
-                if let Some(key) = object.keys().find(|k| fields.iter().all(|f| &f.name != *k)) {
-                    let key = key.clone();
+                if let Some((key, _)) = object.entries().find(|(k, _)| !declared(k)) {
                     return Err(child_failure(
-                        &key,
+                        key,
                         leaf(format!("\"{key}\" is not allowed")),
                     ));
                 }
             }
         }
-        Ok(Value::Object(object))
+        Ok(())
     }
 
-    /// Joi's `convert` for objects and arrays: a string holding JSON of the right kind is
-    /// parsed.
-    fn parse_text(&self, value: Value, kind: fn(&Value) -> bool) -> Value {
-        if self.schema.convert
-            && let Value::String(text) = &value
-            && let Ok(parsed) = serde_json::from_str::<Value>(text)
-            && kind(&parsed)
-        {
-            return parsed;
+    /// Joi's `convert` for objects and arrays: a string holding JSON of the right kind (an
+    /// object when `object`, else an array) is parsed, checked with `check` in a document of
+    /// its own and takes the string's place as an owned value (a rare case, which needs no
+    /// speed). `None` when the value is no such string.
+    fn parse_text(
+        &mut self,
+        value: line::Value<'_>,
+        object: bool,
+        check: impl FnOnce(&mut Checker<'_, '_>, line::Value<'_>) -> Result<(), Leaf>,
+    ) -> Option<Result<(), Leaf>> {
+        if !self.schema.convert {
+            return None;
         }
-        value
+        let view::Kind::String(text) = value.kind() else {
+            return None;
+        };
+        let mut doc = Doc::new();
+        let parsed = doc.parse(text).ok()?;
+        let root = parsed.root();
+        let fits = match root.kind() {
+            view::Kind::Object => object,
+            view::Kind::Array => !object,
+            _ => false,
+        };
+        if !fits {
+            return None;
+        }
+        let mut overlay = Overlay::default();
+        let mut checker = Checker {
+            schema: self.schema,
+            overlay: &mut overlay,
+        };
+        if let Err(failure) = check(&mut checker, root) {
+            return Some(Err(failure));
+        }
+        overlay.finish();
+        let tree = overlay.view(root).to_json();
+        self.overlay.patch(value.id(), tree);
+        Some(Ok(()))
     }
 
-    fn rule(&self, value: Value, rule: &CompiledRule, label: &str) -> Result<Value, Leaf> {
-        if let Value::String(s) = &value
-            && rule.allow.iter().any(|a| a == s)
-        {
-            return Ok(value);
-        }
-        if value.is_null() && rule.nullable {
-            return Ok(value);
+    fn rule(
+        &mut self,
+        value: line::Value<'_>,
+        rule: &CompiledRule,
+        label: &str,
+    ) -> Result<(), Leaf> {
+        match value.kind() {
+            view::Kind::String(s) if rule.allow.iter().any(|a| a == s) => return Ok(()),
+            view::Kind::Null if rule.nullable => return Ok(()),
+            _ => {}
         }
         match &rule.kind {
             Kind::String(shape, regex) => string(value, shape, regex.as_ref(), label),
@@ -219,29 +290,40 @@ impl Checker<'_> {
     }
 
     fn array(
-        &self,
-        value: Value,
+        &mut self,
+        value: line::Value<'_>,
         items: &CompiledRule,
         max_items: Option<u64>,
         label: &str,
-    ) -> Result<Value, Leaf> {
-        let value = self.parse_text(value, |v| v.is_array());
-        let Value::Array(mut array) = value else {
-            return Err(leaf(format!("\"{label}\" must be an array")));
+    ) -> Result<(), Leaf> {
+        let own = |checker: &mut Checker<'_, '_>, array: line::Value<'_>| {
+            checker.items(array, items, max_items, label)
         };
-        for (index, item) in array.iter_mut().enumerate() {
-            let taken = std::mem::take(item);
-            let position = index.to_string();
-            match self.rule(taken, items, &position) {
-                Ok(converted) => *item = converted,
-                Err(mut inner) => {
-                    inner.path.insert(0, position.clone());
-                    inner.message = format!(
-                        "\"{label}\" at position {index} fails because [{}]",
-                        inner.message
-                    );
-                    return Err(inner);
-                }
+        if let Some(parsed) = self.parse_text(value, false, own) {
+            return parsed;
+        }
+        if !matches!(value.kind(), view::Kind::Array) {
+            return Err(leaf(format!("\"{label}\" must be an array")));
+        }
+        self.items(value, items, max_items, label)
+    }
+
+    fn items(
+        &mut self,
+        array: line::Value<'_>,
+        items: &CompiledRule,
+        max_items: Option<u64>,
+        label: &str,
+    ) -> Result<(), Leaf> {
+        let mut position = Position::default();
+        for (index, item) in array.items().enumerate() {
+            if let Err(mut inner) = self.rule(item, items, position.of(index)) {
+                inner.path.insert(0, index.to_string());
+                inner.message = format!(
+                    "\"{label}\" at position {index} fails because [{}]",
+                    inner.message
+                );
+                return Err(inner);
             }
         }
         // As Joi: the items first, then the array's own rules.
@@ -252,39 +334,44 @@ impl Checker<'_> {
                 "\"{label}\" must contain less than or equal to {max} items"
             )));
         }
-        Ok(Value::Array(array))
+        Ok(())
     }
 
-    fn boolean(&self, value: Value, label: &str) -> Result<Value, Leaf> {
-        match value {
-            Value::Bool(_) => Ok(value),
-            Value::String(s) if self.schema.convert => match s.to_lowercase().as_str() {
-                "true" => Ok(Value::Bool(true)),
-                "false" => Ok(Value::Bool(false)),
+    fn boolean(&mut self, value: line::Value<'_>, label: &str) -> Result<(), Leaf> {
+        match value.kind() {
+            view::Kind::Bool(_) => Ok(()),
+            view::Kind::String(s) if self.schema.convert => match s.to_lowercase().as_str() {
+                "true" => self.converted(value, Value::Bool(true)),
+                "false" => self.converted(value, Value::Bool(false)),
                 _ => Err(leaf(format!("\"{label}\" must be a boolean"))),
             },
             _ => Err(leaf(format!("\"{label}\" must be a boolean"))),
         }
     }
 
+    fn converted(&mut self, value: line::Value<'_>, to: Value) -> Result<(), Leaf> {
+        self.overlay.patch(value.id(), to);
+        Ok(())
+    }
+
     fn number(
-        &self,
-        value: Value,
+        &mut self,
+        value: line::Value<'_>,
         shape: &NumberShape,
         integer: bool,
         label: &str,
-    ) -> Result<Value, Leaf> {
+    ) -> Result<(), Leaf> {
         let not_a_number = || leaf(format!("\"{label}\" must be a number"));
-        let (x, value) = match value {
-            Value::Number(n) => (n.as_f64().unwrap_or(f64::NAN), Value::Number(n)),
-            Value::String(s) if self.schema.convert => {
+        let (x, converted) = match value.kind() {
+            view::Kind::Number(n) => (n.as_f64(), None),
+            view::Kind::String(s) if self.schema.convert => {
                 // joi 10: `parseFloat(value)`, kept only when `isFinite(value)` (Number()).
-                let parsed = metricsmith_enrich::locale::parse_float(&s);
-                let whole = metricsmith::js::string_to_number(&s);
+                let parsed = metricsmith_enrich::locale::parse_float(s);
+                let whole = metricsmith::js::string_to_number(s);
                 if parsed.is_nan() || !whole.is_finite() {
                     return Err(not_a_number());
                 }
-                (parsed, metricsmith::js::number_value(parsed))
+                (parsed, Some(metricsmith::js::number_value(parsed)))
             }
             _ => return Err(not_a_number()),
         };
@@ -313,22 +400,53 @@ impl Checker<'_> {
                 "\"{label}\" must be less than or equal to {max}"
             )));
         }
-        Ok(value)
+        match converted {
+            Some(to) => self.converted(value, to),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An array index as text, for the label of an item, without an allocation per item.
+#[derive(Default)]
+struct Position {
+    digits: [u8; 20],
+}
+
+impl Position {
+    fn of(&mut self, index: usize) -> &str {
+        let mut at = self.digits.len();
+        let mut rest = index;
+        loop {
+            at -= 1;
+            if let Some(digit) = self.digits.get_mut(at) {
+                // A digit, 0 to 9.
+                *digit = b'0' + (rest % 10) as u8;
+            }
+            rest /= 10;
+            if rest == 0 || at == 0 {
+                break;
+            }
+        }
+        self.digits
+            .get(at..)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .unwrap_or("")
     }
 }
 
 fn string(
-    value: Value,
+    value: line::Value<'_>,
     shape: &StringShape,
     regex: Option<&Regex>,
     label: &str,
-) -> Result<Value, Leaf> {
-    let Value::String(s) = &value else {
+) -> Result<(), Leaf> {
+    let view::Kind::String(s) = value.kind() else {
         return Err(leaf(format!("\"{label}\" must be a string")));
     };
     if !shape.values.is_empty() {
         if shape.values.iter().any(|v| v == s) {
-            return Ok(value);
+            return Ok(());
         }
         return Err(leaf(format!(
             "\"{label}\" must be one of [{}]",
@@ -377,7 +495,7 @@ fn string(
             alternatives.join("|")
         )));
     }
-    Ok(value)
+    Ok(())
 }
 
 /// An RFC 3986 URI whose scheme is one of `schemes` (case-insensitive), as Joi's `uri()`

@@ -597,3 +597,176 @@ fn keys_the_server_sets_take_the_place_of_body_keys_of_the_same_name() {
     assert_eq!(flow["locale"], "xx_YY");
     assert_eq!(flow["region"], "Elsewhere");
 }
+
+/// `body`'s JSON text with `edit` made: `(from, to)` replaces the first `from`, where `to`
+/// writes members before those at `from`, so that a key of both comes first where `to` puts it
+/// and has the later value, as serde_json's map of the text holds it.
+fn edited(body: &Value, (from, to): (&str, &str)) -> String {
+    let text = body.to_string();
+    assert!(text.contains(from), "{from} in {text}");
+    text.replacen(from, to, 1)
+}
+
+/// Whether `text` and the JSON text of serde_json's value of it give the same outcome.
+#[track_caller]
+fn assert_read_as_serde_json_reads(collector: &Collector, text: &str, location: Option<&Location>) {
+    let value: Value = serde_json::from_str(text).expect("JSON");
+    let outcome = collector.handle(
+        &post(Some("text/plain"), text.as_bytes()),
+        RECEIVED,
+        location,
+    );
+    let expected = collector.handle(
+        &post(Some("text/plain"), value.to_string().as_bytes()),
+        RECEIVED,
+        location,
+    );
+    assert_eq!(outcome, expected, "{text}");
+}
+
+#[test]
+fn repeated_keys_have_their_first_place_and_their_last_value() {
+    let timing: Map<String, Value> = [
+        "connectEnd",
+        "connectStart",
+        "domainLookupEnd",
+        "domainLookupStart",
+        "domComplete",
+        "domContentLoadedEventEnd",
+        "domContentLoadedEventStart",
+        "domInteractive",
+        "domLoading",
+        "fetchStart",
+        "loadEventEnd",
+        "loadEventStart",
+        "navigationStart",
+        "redirectEnd",
+        "redirectStart",
+        "requestStart",
+        "responseEnd",
+        "responseStart",
+        "secureConnectionStart",
+        "unloadEventEnd",
+        "unloadEventStart",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, key)| (key.to_string(), json!(i * 10)))
+    .collect();
+    let mut body = content_body();
+    body["navigationTiming"] = Value::Object(timing);
+    body["events"] = json!([{"offset": 0, "type": "flow.begin"}, {"offset": 100, "type": "loaded"},
+        {"offset": 500, "type": "screen.signin"}]);
+    body["marketing"] = json!([{"campaignId": "c", "clicked": false, "url": "https://x.example/"}]);
+    body["utm_source"] = json!("none");
+    let location = Location {
+        country: Some("Brazil".to_owned()),
+        state: Some("Bahia".to_owned()),
+    };
+    let cases = [
+        // Top-level keys: validated, read by the lines and the data bag, stripped.
+        (
+            "{",
+            r#"{"isSampledUser":false,"flowId":"0","extra":1,"extra":2,"utm_source":"kept","#,
+        ),
+        // A value that only the first occurrence would convert or fail.
+        (
+            "{",
+            r#"{"flowBeginTime":"x","duration":"not a number","screen":"{}","#,
+        ),
+        // Nested objects: the lines write their members in order.
+        (
+            r#""navigationTiming":{"#,
+            r#""navigationTiming":{"responseEnd":1,"domComplete":"x","#,
+        ),
+        (
+            r#"{"campaignId":"c""#,
+            r#"{"url":1,"clicked":"yes","campaignId":"c""#,
+        ),
+        (
+            r#"{"offset":100,"type":"loaded"}"#,
+            r#"{"type":"x","offset":"x","offset":100,"type":"loaded"}"#,
+        ),
+    ];
+    let plain = content().handle(
+        &post(Some("text/plain"), body.to_string().as_bytes()),
+        RECEIVED,
+        None,
+    );
+    let lines: Vec<Value> = stderr_lines(&plain)
+        .iter()
+        .map(|line| line.get("event").unwrap_or(&line["op"]).clone())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "client.metrics",
+            "client.marketing",
+            "flow.begin",
+            "flow.performance.other",
+            "flow.signin.view",
+            "flow.performance.other.server"
+        ]
+    );
+    assert_eq!(plain.log.len(), 1, "fxa_login - view");
+    for edit in cases {
+        let text = edited(&body, edit);
+        for collector in [content(), overlapping()] {
+            assert_read_as_serde_json_reads(collector, &text, Some(&location));
+        }
+        let outcome = content().handle(&post(Some("text/plain"), text.as_bytes()), RECEIVED, None);
+        assert_eq!(outcome.status, 200, "{text}: {}", outcome.body);
+        assert_eq!(
+            outcome.stderr.len(),
+            plain.stderr.len(),
+            "{text}: the lines"
+        );
+        assert_eq!(outcome.log.len(), plain.log.len(), "{text}: the events");
+    }
+    // Payments: the posted data is the bag.
+    let text = r#"{"data":{"planId":"a","flowBeginTime":"1","planId":"plan_x","flowBeginTime":"1570000000000",
+        "deviceId":"0123456789abcdef0123456789abcdef","productId":"prod_x"},
+        "events":[{"offset":1,"type":"amplitude.subPaySetup.view","type":"amplitude.subPaySetup.engage"}]}"#;
+    assert_read_as_serde_json_reads(payments(), text, None);
+    assert_eq!(
+        payments()
+            .handle(&post(Some("text/plain"), text.as_bytes()), RECEIVED, None)
+            .log
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn converted_values_read_as_the_values_they_convert_to() {
+    let native = content_body();
+    let begin = native["flowBeginTime"].as_i64().expect("a time");
+    let mut converted = native.clone();
+    converted["flowBeginTime"] = json!(begin.to_string());
+    converted["isSampledUser"] = json!("TRUE");
+    converted["duration"] = json!("1000");
+    converted["screen"] = json!(native["screen"].to_string());
+    converted["events"] =
+        json!(r#"[{"offset":"0","type":"flow.begin"},{"offset":"5e2","type":"screen.signin"}]"#);
+    let outcome = |body: &Value| {
+        content().handle(
+            &post(Some("text/plain"), body.to_string().as_bytes()),
+            RECEIVED,
+            None,
+        )
+    };
+    let expected = outcome(&native);
+    assert_eq!(
+        expected.stderr.len(),
+        3,
+        "client.metrics and two flow events"
+    );
+    assert_eq!(outcome(&converted), expected);
+    // Whole bodies of JSON text in a string, as Joi receives other spellings of text/plain.
+    let quoted = content().handle(
+        &post(Some("Text/Plain"), converted.to_string().as_bytes()),
+        RECEIVED,
+        None,
+    );
+    assert_eq!(quoted, expected);
+}

@@ -282,6 +282,12 @@ impl<'a> Parsed<'a> {
 }
 
 impl<'a> Value<'a> {
+    /// The value's place in its document: every value of one parse has its own, so a reader
+    /// can keep notes on values (a validator's conversions, say) and find them again.
+    pub fn id(self) -> u32 {
+        self.index
+    }
+
     fn node(self) -> Node {
         self.doc
             .nodes
