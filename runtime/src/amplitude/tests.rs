@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use regex::Regex;
 use serde_json::{Map, Value as Json, json};
 
+use super::transform::Plan;
 use super::*;
 use crate::mozlog::{self, Record, Severity};
 
@@ -698,6 +699,46 @@ fn data_keys_read_from_slots_or_by_lookup_give_the_same_values() {
                 format!("v{i}")
             };
             assert_eq!(user[format!("p{i}")], json!(want), "{count} keys, p{i}");
+        }
+    }
+}
+
+#[test]
+fn plan_slots_find_exactly_their_keys_at_every_length() {
+    // Keys of 0 to 40 bytes, and for each a near miss: one byte changed at each position, one
+    // byte more and one less. A slot is found for the layout's keys and for nothing else.
+    let keys: Vec<String> = (0..=24)
+        .map(|n| (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect())
+        .chain(["x".repeat(33), "y".repeat(40)])
+        .collect();
+    let mut layout = Layout::default();
+    layout.user_properties = keys
+        .iter()
+        .enumerate()
+        .take(MAX_SLOTS)
+        .map(|(i, key)| Field::new(&format!("p{i}"), Source::data(key)))
+        .collect();
+    let plan = Plan::new(&layout);
+    let read: Vec<&String> = keys.iter().take(MAX_SLOTS).collect();
+    for (i, key) in read.iter().enumerate() {
+        assert_eq!(plan.slot(key).map(usize::from), Some(i), "{key:?}");
+        let bytes = key.as_bytes();
+        for at in 0..bytes.len() {
+            let mut near = bytes.to_vec();
+            near[at] ^= 0x20;
+            let near = String::from_utf8(near).unwrap_or_default();
+            if !read.iter().any(|k| **k == near) {
+                assert_eq!(plan.slot(&near), None, "{near:?} for {key:?}");
+            }
+        }
+        for near in [
+            format!("{key}a"),
+            format!("a{key}"),
+            key.chars().skip(1).collect(),
+        ] {
+            if !read.iter().any(|k| **k == near) {
+                assert_eq!(plan.slot(&near), None, "{near:?} for {key:?}");
+            }
         }
     }
 }

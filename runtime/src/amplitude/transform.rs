@@ -1342,7 +1342,7 @@ pub(super) const MAX_SLOTS: usize = 32;
 /// Each field list has the slot of each field's data key, or `None` for a field that reads
 /// no data key.
 #[derive(Debug, Default)]
-struct Plan {
+pub(super) struct Plan {
     /// Open addressing over the keys: a power of two of entries, each a key's index in
     /// `keys` or [`NO_SLOT`].
     table: Vec<u8>,
@@ -1389,7 +1389,7 @@ impl PlanField {
 }
 
 impl Plan {
-    fn new(layout: &Layout) -> Self {
+    pub(super) fn new(layout: &Layout) -> Self {
         fn data_key(source: &Source) -> Option<&str> {
             match source {
                 Source::Data(key)
@@ -1487,7 +1487,7 @@ impl Plan {
 
     /// The slot of `key`, if the layout reads it.
     #[inline]
-    fn slot(&self, key: &str) -> Option<u8> {
+    pub(super) fn slot(&self, key: &str) -> Option<u8> {
         let mask = self.table.len().checked_sub(1)?;
         let words = KeyWords::of(key.as_bytes());
         let mut at = words.hash() as usize & mask;
