@@ -63,7 +63,6 @@ impl<'p> Parser<'p> {
         let bytes = self.bytes;
         let mut pos = 0usize;
         'value: loop {
-            pos = skip_whitespace(bytes, pos);
             match bytes.get(pos) {
                 Some(b'"') => pos = self.string(pos + 1)?,
                 Some(b'-' | b'0'..=b'9') => pos = self.number(pos)?,
@@ -100,6 +99,11 @@ impl<'p> Parser<'p> {
                 Some(b'n') => pos = self.literal(pos, b"null", Node::Null)?,
                 Some(b't') => pos = self.literal(pos, b"true", Node::Bool(true))?,
                 Some(b'f') => pos = self.literal(pos, b"false", Node::Bool(false))?,
+                // Whitespace before the value (compact JSON has none: looked at last).
+                Some(b' ' | b'\n' | b'\t' | b'\r') => {
+                    pos = skip_whitespace(bytes, pos);
+                    continue 'value;
+                }
                 _ => return Err(Refused),
             }
             // After a value: a comma and the next member, or the end of arrays and objects.
@@ -124,7 +128,7 @@ impl<'p> Parser<'p> {
                     Some(b',') => {
                         pos += 1;
                         if object {
-                            pos = self.key(skip_whitespace(bytes, pos))?;
+                            pos = self.key(pos)?;
                         }
                         continue 'value;
                     }
@@ -165,11 +169,15 @@ impl<'p> Parser<'p> {
         u32::try_from(self.nodes.len()).map_err(|_| Refused)
     }
 
-    /// An object member's key at `pos` and its colon; returns the position after the colon.
+    /// An object member's key at `pos` (or after whitespace there) and its colon; returns the
+    /// position after the colon.
     #[inline(always)]
-    fn key(&mut self, pos: usize) -> Result<usize, Refused> {
+    fn key(&mut self, mut pos: usize) -> Result<usize, Refused> {
         if self.bytes.get(pos) != Some(&b'"') {
-            return Err(Refused);
+            pos = skip_whitespace(self.bytes, pos);
+            if self.bytes.get(pos) != Some(&b'"') {
+                return Err(Refused);
+            }
         }
         let mut pos = self.string(pos + 1)?;
         // Compact JSON has the colon right after the key.
