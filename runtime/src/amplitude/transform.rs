@@ -762,17 +762,19 @@ impl FxHasher {
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
+        if n < 8 {
+            self.add(short_word(bytes));
+            return;
+        }
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+            self.add(word_at(chunk, 0));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
+        if !chunks.remainder().is_empty() {
+            // The last eight bytes, overlapping the chunk before (the length follows as the
+            // `str` terminator, so keys that share the overlap still differ in the whole).
+            self.add(word_at(bytes, n - 8));
         }
     }
 
@@ -1537,27 +1539,10 @@ impl KeyWords {
     #[inline]
     fn of(bytes: &[u8]) -> Self {
         let n = bytes.len();
-        let word = |at: usize| {
-            bytes
-                .get(at..at + 8)
-                .and_then(|w| <[u8; 8]>::try_from(w).ok())
-                .map_or(0, u64::from_le_bytes)
-        };
-        let half = |at: usize| {
-            bytes
-                .get(at..at + 4)
-                .and_then(|w| <[u8; 4]>::try_from(w).ok())
-                .map_or(0, u32::from_le_bytes)
-        };
         let (first, last) = if n >= 8 {
-            (word(0), word(n - 8))
-        } else if n >= 4 {
-            // Four to seven bytes: the first and the last four (overlapping) in one word.
-            (u64::from(half(0)) | (u64::from(half(n - 4)) << 32), 0)
+            (word_at(bytes, 0), word_at(bytes, n - 8))
         } else {
-            // Up to three bytes: distinct keys of one length give distinct words.
-            let short = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-            (short, 0)
+            (short_word(bytes), 0)
         };
         Self {
             first,
@@ -1573,6 +1558,34 @@ impl KeyWords {
         (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(K)
             .rotate_left(26)
+    }
+}
+
+/// The eight bytes of `bytes` at `at`, little-endian (0 past the end).
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Up to seven bytes in one word, without a copy: four to seven bytes as their first and
+/// their last four (overlapping), fewer byte by byte. Distinct strings of one length give
+/// distinct words.
+#[inline]
+fn short_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let half = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    if n >= 4 {
+        u64::from(half(0)) | (u64::from(half(n - 4)) << 32)
+    } else {
+        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
     }
 }
 
