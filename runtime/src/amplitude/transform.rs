@@ -1043,6 +1043,11 @@ trait Sink {
     ) {
         self.field_quoted(key, quoted, Val::Read(value, kind, plain));
     }
+    /// Sets the first two members of an event: `op` and `event_type` (`group - name`).
+    fn head(&mut self, group: &str, name: &str) {
+        self.field("op", Val::<&Json>::Str("amplitudeEvent"));
+        self.field("event_type", Val::<&Json>::EventType(group, name));
+    }
     /// Starts the object at `key` in the current object.
     fn open(&mut self, key: &str);
     /// Ends the current object; an empty one is left out unless `keep_empty`.
@@ -1250,6 +1255,21 @@ impl Sink for ByteSink<'_> {
                 self.value(Val::Read(value, kind, plain));
             }
         }
+    }
+
+    fn head(&mut self, group: &str, name: &str) {
+        if !(self.first && self.plain_keys && self.depth() == Depth::Top) {
+            self.field("op", Val::<&Json>::Str("amplitudeEvent"));
+            self.field("event_type", Val::<&Json>::EventType(group, name));
+            return;
+        }
+        self.first = false;
+        let out = &mut *self.out;
+        out.extend_from_slice(br#""op":"amplitudeEvent","event_type":""#);
+        mozlog::write_escaped(out, group, Depth::Top);
+        out.extend_from_slice(b" - ");
+        mozlog::write_escaped(out, name, Depth::Top);
+        out.push(b'"');
     }
 
     fn open(&mut self, key: &str) {
@@ -1697,11 +1717,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     fn write_event(&self, target: &Target, sink: &mut impl Sink) -> bool {
         let mapping = self.event.mapping;
         let layout = &mapping.spec.layout;
-        sink.field("op", Val::<B::Value>::Str("amplitudeEvent"));
-        sink.field(
-            "event_type",
-            Val::<B::Value>::EventType(self.group, self.event_name),
-        );
+        sink.head(self.group, self.event_name);
         if let Some(time) = self.event.time {
             let time = match (time, target.time_offset) {
                 (Time::Data(t), Some(offset)) => Val::Owned(js::plus(t, offset)),
@@ -1709,8 +1725,12 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 (Time::Data(t), None) => Val::Json(t),
                 (Time::Now(now), None) => Val::Int(now),
             };
-            if let Some(time) = pruned(Some(time)) {
-                sink.field("time", time);
+            match pruned(Some(time)) {
+                Some(Val::Read(t, kind, plain)) => {
+                    sink.field_read("time", b",\"time\":", t, kind, plain);
+                }
+                Some(time) => sink.field("time", time),
+                None => {}
             }
         }
         // Pruning keeps `false`, so presence is not enough: the logger tests truthiness of
