@@ -1126,6 +1126,30 @@ impl<'o> ByteSink<'o> {
         }
     }
 
+    /// `quoted` (`,"key":`) for the next member of the current object, without its comma
+    /// for the first one.
+    #[inline]
+    fn member<'q>(&mut self, quoted: &'q [u8]) -> &'q [u8] {
+        let first = std::mem::replace(&mut self.first, false);
+        if first {
+            quoted.get(1..).unwrap_or_default()
+        } else {
+            quoted
+        }
+    }
+
+    /// A member whose value is a string that needs no escape, with its key in one
+    /// reservation.
+    #[inline]
+    fn plain_member(&mut self, quoted: &[u8], s: &str) {
+        let out = &mut *self.out;
+        out.reserve(quoted.len() + s.len() + 2);
+        out.extend_from_slice(quoted);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+
     /// Inside a stringified object, every literal is escaped once more.
     fn depth(&self) -> Depth {
         if self.heka && self.level > 0 {
@@ -1206,18 +1230,21 @@ impl Sink for ByteSink<'_> {
     }
 
     fn field_quoted<'d, V: JsonRef<'d>>(&mut self, key: &str, quoted: &[u8], value: Val<'_, V>) {
-        if self.plain_keys && self.depth() == Depth::Top {
-            let quoted = if self.first {
-                quoted.get(1..).unwrap_or_default()
-            } else {
-                quoted
-            };
-            self.first = false;
-            self.out.extend_from_slice(quoted);
-        } else {
+        if !(self.plain_keys && self.depth() == Depth::Top) {
             self.key(key);
+            self.value(value);
+            return;
         }
-        self.value(value);
+        let quoted = self.member(quoted);
+        match value {
+            Val::Str(s) if mozlog::next_escape(s.as_bytes(), 0) == s.len() => {
+                self.plain_member(quoted, s);
+            }
+            _ => {
+                self.out.extend_from_slice(quoted);
+                self.value(value);
+            }
+        }
     }
 
     fn field_read<'d, V: JsonRef<'d>>(
@@ -1233,22 +1260,12 @@ impl Sink for ByteSink<'_> {
             self.value(Val::Read(value, kind, plain));
             return;
         }
-        let quoted = if self.first {
-            quoted.get(1..).unwrap_or_default()
-        } else {
-            quoted
-        };
-        self.first = false;
+        let quoted = self.member(quoted);
         match kind {
-            // Most values: a string the line holds without escapes, written with its key in
-            // one reservation.
-            Kind::String(s) if plain => {
-                let out = &mut *self.out;
-                out.reserve(quoted.len() + s.len() + 2);
-                out.extend_from_slice(quoted);
-                out.push(b'"');
-                out.extend_from_slice(s.as_bytes());
-                out.push(b'"');
+            // Most values: a string that needs no escape (known from the line, or found by
+            // one scan).
+            Kind::String(s) if plain || mozlog::next_escape(s.as_bytes(), 0) == s.len() => {
+                self.plain_member(quoted, s);
             }
             _ => {
                 self.out.extend_from_slice(quoted);
