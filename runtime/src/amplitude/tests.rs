@@ -711,13 +711,15 @@ fn plan_slots_find_exactly_their_keys_at_every_length() {
         .map(|n| (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect())
         .chain(["x".repeat(33), "y".repeat(40)])
         .collect();
-    let mut layout = Layout::default();
-    layout.user_properties = keys
-        .iter()
-        .enumerate()
-        .take(MAX_SLOTS)
-        .map(|(i, key)| Field::new(&format!("p{i}"), Source::data(key)))
-        .collect();
+    let layout = Layout {
+        user_properties: keys
+            .iter()
+            .enumerate()
+            .take(MAX_SLOTS)
+            .map(|(i, key)| Field::new(&format!("p{i}"), Source::data(key)))
+            .collect(),
+        ..Layout::default()
+    };
     let plan = Plan::new(&layout);
     let read: Vec<&String> = keys.iter().take(MAX_SLOTS).collect();
     for (i, key) in read.iter().enumerate() {
