@@ -175,6 +175,11 @@ pub trait Bag<'a>: Copy + 'a {
     /// Calls `f` with every (key, value) pair in order, a repeated key each time (so the last
     /// call for a key has the value that [`Bag::get`] gives).
     fn pairs(self, f: impl FnMut(&'a str, Self::Value));
+    /// [`Bag::pairs`] with each key's bytes, for readers that only compare keys (a bag that
+    /// holds its keys as bytes gives them without making `str`s of them).
+    fn key_pairs(self, mut f: impl FnMut(&'a [u8], Self::Value)) {
+        self.pairs(|key, value| f(key.as_bytes(), value));
+    }
 }
 
 impl<'a> Bag<'a> for &'a Map<String, Value> {

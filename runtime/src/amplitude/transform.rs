@@ -1527,8 +1527,14 @@ impl Plan {
     /// The slot of `key`, if the layout reads it.
     #[inline]
     pub(super) fn slot(&self, key: &str) -> Option<u8> {
+        self.slot_of(key.as_bytes())
+    }
+
+    /// [`Plan::slot`] of a key's bytes.
+    #[inline]
+    fn slot_of(&self, key: &[u8]) -> Option<u8> {
         let mask = self.table.len().checked_sub(1)?;
-        let words = KeyWords::of(key.as_bytes());
+        let words = KeyWords::of(key);
         let mut at = words.hash() as usize & mask;
         loop {
             let slot = *self.table.get(at)?;
@@ -1536,9 +1542,11 @@ impl Plan {
                 return None;
             }
             // Equal words and lengths are equal keys up to 16 bytes; longer keys are compared.
-            if self.keys.get(usize::from(slot)).is_some_and(|(w, k)| {
-                *w == words && (key.len() <= 16 || k.as_bytes() == key.as_bytes())
-            }) {
+            if self
+                .keys
+                .get(usize::from(slot))
+                .is_some_and(|(w, k)| *w == words && (key.len() <= 16 || k.as_bytes() == key))
+            {
                 return Some(slot);
             }
             at = (at + 1) & mask;
@@ -1551,8 +1559,8 @@ impl Plan {
         if self.keys.is_empty() {
             return;
         }
-        data.pairs(|key, value| {
-            if let Some(slot) = self.slot(key)
+        data.key_pairs(|key, value| {
+            if let Some(slot) = self.slot_of(key)
                 && let Some(entry) = slots.get_mut(usize::from(slot))
             {
                 *entry = Some(value);

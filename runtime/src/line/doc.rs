@@ -529,8 +529,34 @@ impl<'a> Bag<'a> for Value<'a> {
     }
 
     fn pairs(self, mut f: impl FnMut(&'a str, Value<'a>)) {
-        // Straight over the nodes (the transform fills its slots from here, once per event):
-        // a key node, its value, the value's subtree skipped in one step.
+        let doc = self.doc;
+        self.members(|key, value| {
+            let text = match key {
+                Node::Line { at, len } => doc.line.get(at as usize..(at + len) as usize),
+                Node::Scratch { at, len } => doc.scratch.get(at as usize..(at + len) as usize),
+                _ => None,
+            };
+            f(text.unwrap_or(""), value);
+        });
+    }
+
+    fn key_pairs(self, mut f: impl FnMut(&'a [u8], Value<'a>)) {
+        let doc = self.doc;
+        self.members(|key, value| {
+            f(
+                str_bytes(key, doc.line, doc.scratch).unwrap_or_default(),
+                value,
+            );
+        });
+    }
+}
+
+impl<'a> Value<'a> {
+    /// Calls `f` with each member's key node and value, in order, straight over the nodes (the
+    /// transform fills its slots from here, once per event): a key node, its value, the
+    /// value's subtree skipped in one step.
+    #[inline]
+    fn members(self, mut f: impl FnMut(Node, Value<'a>)) {
         let doc = self.doc;
         let nodes = doc.nodes;
         let Some(&Node::Object { len, .. }) = nodes.get(self.index as usize) else {
@@ -538,17 +564,10 @@ impl<'a> Bag<'a> for Value<'a> {
         };
         let mut key = self.index as usize + 1;
         for _ in 0..len {
-            let text = match nodes.get(key) {
-                Some(&Node::Line { at, len }) => doc.line.get(at as usize..(at + len) as usize),
-                Some(&Node::Scratch { at, len }) => {
-                    doc.scratch.get(at as usize..(at + len) as usize)
-                }
-                _ => None,
-            };
             let value = key + 1;
             // Node indexes fit in u32: the parser checks it.
             f(
-                text.unwrap_or(""),
+                nodes.get(key).copied().unwrap_or(Node::Null),
                 Value {
                     doc,
                     index: value as u32,
