@@ -1150,6 +1150,34 @@ impl<'o> ByteSink<'o> {
         out.push(b'"');
     }
 
+    /// [`Sink::field_read`] of any value but a string the line holds without escapes.
+    #[inline(never)]
+    fn field_read_general<'d, V: JsonRef<'d>>(
+        &mut self,
+        key: &str,
+        quoted: &[u8],
+        value: V,
+        kind: Kind<'_>,
+        plain: bool,
+    ) {
+        if !(self.plain_keys && self.depth() == Depth::Top) {
+            self.key(key);
+            self.value(Val::Read(value, kind, plain));
+            return;
+        }
+        let quoted = self.member(quoted);
+        match kind {
+            // A string of another bag: one scan tells whether it needs an escape.
+            Kind::String(s) if plain || mozlog::next_escape(s.as_bytes(), 0) == s.len() => {
+                self.plain_member(quoted, s);
+            }
+            _ => {
+                self.out.extend_from_slice(quoted);
+                self.value(Val::Read(value, kind, plain));
+            }
+        }
+    }
+
     /// Inside a stringified object, every literal is escaped once more.
     fn depth(&self) -> Depth {
         if self.heka && self.level > 0 {
@@ -1247,6 +1275,7 @@ impl Sink for ByteSink<'_> {
         }
     }
 
+    #[inline(always)]
     fn field_read<'d, V: JsonRef<'d>>(
         &mut self,
         key: &str,
@@ -1255,23 +1284,18 @@ impl Sink for ByteSink<'_> {
         kind: Kind<'_>,
         plain: bool,
     ) {
-        if !(self.plain_keys && self.depth() == Depth::Top) {
-            self.key(key);
-            self.value(Val::Read(value, kind, plain));
+        // Most values: a string that the line holds without escapes, written with its key in
+        // one reservation; inlined into the layout's loops.
+        if let Kind::String(s) = kind
+            && plain
+            && self.plain_keys
+            && self.depth() == Depth::Top
+        {
+            let quoted = self.member(quoted);
+            self.plain_member(quoted, s);
             return;
         }
-        let quoted = self.member(quoted);
-        match kind {
-            // Most values: a string that needs no escape (known from the line, or found by
-            // one scan).
-            Kind::String(s) if plain || mozlog::next_escape(s.as_bytes(), 0) == s.len() => {
-                self.plain_member(quoted, s);
-            }
-            _ => {
-                self.out.extend_from_slice(quoted);
-                self.value(Val::Read(value, kind, plain));
-            }
-        }
+        self.field_read_general(key, quoted, value, kind, plain);
     }
 
     fn head(&mut self, group: &str, name: &str) {
@@ -1852,7 +1876,10 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     }
 
     /// Writes `field` unless pruning drops it; returns the truthiness of what it wrote.
-    #[inline]
+    ///
+    /// Inlined into the loops over the layout: most fields are a data key read from its slot
+    /// (often absent), whose value's kind is read once; other sources take the general path.
+    #[inline(always)]
     fn field_pruned(
         &self,
         field: &'a Field,
@@ -1860,7 +1887,6 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         sink: &mut impl Sink,
     ) -> Option<bool> {
         if let (Source::Data(_), Some(slot)) = (&field.source, plan.slot) {
-            // Most fields: a data key read from its slot, its kind read once.
             let value = self.event.slots.get(usize::from(slot)).copied().flatten()?;
             let (kind, plain) = value.kind_plain();
             let truthy = js::kind_truthy(kind);
@@ -1870,6 +1896,17 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             }
             return None;
         }
+        self.field_pruned_general(field, plan, sink)
+    }
+
+    /// [`Ctx::field_pruned`] of a field that is not read from a slot.
+    #[inline(never)]
+    fn field_pruned_general(
+        &self,
+        field: &'a Field,
+        plan: &PlanField,
+        sink: &mut impl Sink,
+    ) -> Option<bool> {
         let value = pruned(self.source(&field.source, plan.slot))?;
         let truthy = value.truthy();
         sink.field_quoted(&field.name, &plan.quoted, value);
