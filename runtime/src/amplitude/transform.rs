@@ -1128,7 +1128,7 @@ impl<'o> ByteSink<'o> {
 
     /// `quoted` (`,"key":`) for the next member of the current object, without its comma
     /// for the first one.
-    #[inline]
+    #[inline(always)]
     fn member<'q>(&mut self, quoted: &'q [u8]) -> &'q [u8] {
         let first = std::mem::replace(&mut self.first, false);
         if first {
@@ -1140,7 +1140,7 @@ impl<'o> ByteSink<'o> {
 
     /// A member whose value is a string that needs no escape, with its key in one
     /// reservation.
-    #[inline]
+    #[inline(always)]
     fn plain_member(&mut self, quoted: &[u8], s: &str) {
         let out = &mut *self.out;
         out.reserve(quoted.len() + s.len() + 2);

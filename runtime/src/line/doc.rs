@@ -288,6 +288,7 @@ impl<'a> Value<'a> {
         self.index
     }
 
+    #[inline]
     fn node(self) -> Node {
         self.doc
             .nodes
@@ -375,6 +376,7 @@ impl<'a> Iterator for Items<'a> {
 }
 
 impl<'a> JsonRef<'a> for Value<'a> {
+    #[inline]
     fn kind(self) -> Kind<'a> {
         let text = |source: &'a str, at: u32, len: u32| {
             source
@@ -392,6 +394,7 @@ impl<'a> JsonRef<'a> for Value<'a> {
         }
     }
 
+    #[inline]
     fn kind_plain(self) -> (Kind<'a>, bool) {
         match self.node() {
             // A string read from the line without escapes: see `escape_free_str`.
