@@ -430,6 +430,22 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Dept
 #[inline(always)]
 pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
+    // Sixteen bytes a step while they last (ids and tokens are 32 to 64 bytes), then eight.
+    while let Some((a, b)) = bytes.get(i..i + 16).and_then(|w| {
+        let a = <[u8; 8]>::try_from(w.get(..8)?).ok()?;
+        let b = <[u8; 8]>::try_from(w.get(8..)?).ok()?;
+        Some((u64::from_le_bytes(a), u64::from_le_bytes(b)))
+    }) {
+        let mask = escape_mask(a);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        let mask = escape_mask(b);
+        if mask != 0 {
+            return i + 8 + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
     while let Some(word) = bytes
         .get(i..i + 8)
         .and_then(|w| <[u8; 8]>::try_from(w).ok())
@@ -888,7 +904,7 @@ mod tests {
                 .find(|&i| NEEDS_ESCAPE[usize::from(bytes[i])])
                 .unwrap_or(bytes.len())
         };
-        for len in 0..20 {
+        for len in 0..40 {
             for stop_at in 0..=len {
                 for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
                     for fill in [b'a', 0xff, b' ', 0x7f, 0x21] {
