@@ -424,9 +424,10 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Dept
 /// The index of the first byte at or after `from` that a JSON string literal escapes (a
 /// control character, `"` or a backslash), or `bytes.len()` when there is none.
 ///
-/// Eight bytes at a time: the lowest flagged byte of [`escape_mask`] is the first one, so a
-/// word that holds a stop gives its position at once, and a short rest is read as the last
-/// eight bytes of `bytes` with the bytes before `from` masked off.
+/// A word of eight bytes at a time (two while sixteen are left): the lowest flagged byte of
+/// [`escape_mask`] is the first one, so a word that holds a stop gives its position at once,
+/// and a short rest is read as the last eight bytes of `bytes` with the bytes before `from`
+/// masked off.
 #[inline(always)]
 pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
