@@ -427,19 +427,14 @@ impl Mapping {
         encoding: Encoding<'_>,
         out: &mut Vec<u8>,
     ) -> usize {
-        let mut count = 0;
         out.push(b'[');
-        self.each_target(name, time, data, env, |ctx, target| {
-            let start = out.len();
-            if count > 0 {
-                out.push(b',');
-            }
-            if self.write_event(ctx, target, encoding, out) {
-                count += 1;
-            } else {
-                out.truncate(start);
-            }
+        // Each event is followed by a comma, and the last comma is taken back.
+        let count = self.transform_view_each_to(name, time, data, env, encoding, out, |out| {
+            out.push(b',');
         });
+        if count > 0 {
+            out.pop();
+        }
         out.push(b']');
         count
     }
