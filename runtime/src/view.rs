@@ -94,6 +94,10 @@ pub trait JsonRef<'a>: Copy + 'a {
     }
     /// The member `key` of an object; `None` for any other value.
     fn get(self, key: &str) -> Option<Self>;
+    /// [`JsonRef::get`] of two keys, in one walk where the value can.
+    fn get_pair(self, a: &str, b: &str) -> (Option<Self>, Option<Self>) {
+        (self.get(a), self.get(b))
+    }
     /// The members of an object in order, each key once; nothing for any other value.
     fn entries(self) -> impl Iterator<Item = (&'a str, Self)> + 'a;
     /// The value as an owned [`serde_json::Value`].

@@ -1043,8 +1043,9 @@ trait Sink {
         self.field("op", Val::<&Json>::Str("amplitudeEvent"));
         self.field("event_type", Val::<&Json>::EventType(group, name));
     }
-    /// Starts the object at `key` in the current object.
-    fn open(&mut self, key: &str);
+    /// Starts the object at `key` in the current object; `quoted` is `,"key":`, a key that
+    /// needs no escape.
+    fn open(&mut self, key: &str, quoted: &[u8]);
     /// Ends the current object; an empty one is left out unless `keep_empty`.
     fn close(&mut self, keep_empty: bool);
 }
@@ -1075,7 +1076,7 @@ impl Sink for MapSink {
         }
     }
 
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &str, _quoted: &[u8]) {
         self.stack.push((key.to_owned(), Map::new()));
     }
 
@@ -1308,9 +1309,19 @@ impl Sink for ByteSink<'_> {
         out.push(b'"');
     }
 
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &str, quoted: &[u8]) {
         if let Some(mark) = self.marks.get_mut(self.level) {
             *mark = (self.out.len(), self.first);
+        }
+        if !self.heka {
+            // The key and the brace in one reservation.
+            let quoted = self.member(quoted);
+            self.out.reserve(quoted.len() + 1);
+            self.out.extend_from_slice(quoted);
+            self.out.push(b'{');
+            self.level += 1;
+            self.first = true;
+            return;
         }
         self.key(key);
         if self.heka && self.level == 0 {
@@ -1362,12 +1373,12 @@ fn write_snake_strings<'d, V: JsonRef<'d>>(
         if i > 0 {
             out.push(b',');
         }
-        let plain = |v: Option<V>| v.map(|v| v.escape_free_str());
-        match (first.escape_free_str(), plain(second)) {
+        let plain_second = second.map(|v| v.escape_free_str());
+        match (first.escape_free_str(), plain_second) {
             (Some(a), None | Some(Some(_))) => {
                 mozlog::write_quote(out, depth);
                 js::snake_case_bytes_into(a, out);
-                if let Some(Some(b)) = plain(second) {
+                if let Some(Some(b)) = plain_second {
                     out.push(b'_');
                     js::snake_case_bytes_into(b, out);
                 }
@@ -1789,7 +1800,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 }
             }
         }
-        sink.open("event_properties");
+        sink.open("event_properties", b",\"event_properties\":");
         self.fields_pruned(
             &layout.event_properties,
             &mapping.plan.event_properties,
@@ -1802,7 +1813,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             self.group_properties(props, sink);
         }
         sink.close(true);
-        sink.open("user_properties");
+        sink.open("user_properties", b",\"user_properties\":");
         self.user_properties(layout, sink);
         sink.close(true);
         !mapping.spec.policy.require_user_or_device || user || device
@@ -1927,7 +1938,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         self.fields_pruned(&layout.user_properties, &plan.user_properties, sink);
 
         // `$append` is absent when none of its entries is present.
-        sink.open("$append");
+        sink.open("$append", b",\"$append\":");
         for (field, plan) in layout.append.iter().zip(&plan.append) {
             if let Some(value) = self.source(&field.source, plan.slot) {
                 sink.field_quoted(&field.name, &plan.quoted, value);
@@ -2001,12 +2012,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
 /// The JavaScript throws on an item whose `choice` or `group` is not a string, losing the
 /// whole event; the port skips such items instead and keeps the event.
 fn experiment_items<'d, V: JsonRef<'d>>(value: V) -> impl Iterator<Item = (&'d str, &'d str)> {
-    value.items().filter_map(|item| {
-        if item.kind() != Kind::Object {
-            return None;
-        }
-        Some((item.get("choice")?.as_str()?, item.get("group")?.as_str()?))
-    })
+    experiment_values(value).filter_map(|(choice, group)| Some((choice.as_str()?, group.as_str()?)))
 }
 
 /// The `(choice, group)` values of [`experiment_items`].
@@ -2015,7 +2021,8 @@ fn experiment_values<'d, V: JsonRef<'d>>(value: V) -> impl Iterator<Item = (V, V
         if item.kind() != Kind::Object {
             return None;
         }
-        let (choice, group) = (item.get("choice")?, item.get("group")?);
+        let (choice, group) = item.get_pair("choice", "group");
+        let (choice, group) = (choice?, group?);
         (choice.as_str().is_some() && group.as_str().is_some()).then_some((choice, group))
     })
 }

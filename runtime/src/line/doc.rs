@@ -439,6 +439,26 @@ impl<'a> JsonRef<'a> for Value<'a> {
         }
     }
 
+    fn get_pair(self, a: &str, b: &str) -> (Option<Self>, Option<Self>) {
+        let doc = self.doc;
+        let Some(&Node::Object { index, .. }) = doc.nodes.get(self.index as usize) else {
+            return (None, None);
+        };
+        if index != NO_INDEX {
+            return (JsonRef::get(self, a), JsonRef::get(self, b));
+        }
+        // One walk over a small object; the last occurrence of a key wins, as in `get`.
+        let (mut first, mut second) = (None, None);
+        self.key_pairs(|key, value| {
+            if key == a.as_bytes() {
+                first = Some(value);
+            } else if key == b.as_bytes() {
+                second = Some(value);
+            }
+        });
+        (first, second)
+    }
+
     fn get(self, key: &str) -> Option<Self> {
         let doc = self.doc;
         let nodes = doc.nodes;
