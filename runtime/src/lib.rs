@@ -18,6 +18,7 @@ pub mod line;
 pub mod mozlog;
 pub mod types;
 pub mod view;
+mod words;
 
 #[cfg(feature = "macros")]
 pub use metricsmith_macros::schema;

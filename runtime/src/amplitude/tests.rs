@@ -402,7 +402,7 @@ fn transform_view_to_on_a_parsed_line_writes_what_transform_to_writes() {
                     format!("{inner},")
                 };
                 let repeated = format!(
-                    r#"{{"uid":"shadowed","lang":"first",{inner}"lang":"xx","uid":"last"}}"#
+                    r#"{{"uid":"shadowed","lang":"first","raw":"shadowed",{inner}"lang":"xx","uid":"last"}}"#
                 );
                 for data in [bag_text, repeated] {
                     let text = format!(r#"{{"event":{event},"data":{data}}}"#);
@@ -720,7 +720,7 @@ fn plan_slots_find_exactly_their_keys_at_every_length() {
             .collect(),
         ..Layout::default()
     };
-    let plan = Plan::new(&layout);
+    let plan = Plan::new(&layout, &[]);
     let read: Vec<&String> = keys.iter().take(MAX_SLOTS).collect();
     for (i, key) in read.iter().enumerate() {
         assert_eq!(plan.slot(key).map(usize::from), Some(i), "{key:?}");
@@ -743,4 +743,43 @@ fn plan_slots_find_exactly_their_keys_at_every_length() {
             }
         }
     }
+}
+
+#[test]
+fn group_property_keys_get_the_slots_the_layout_leaves() {
+    let group = GroupProperties {
+        prefix: "g".to_owned(),
+        when: vec![Cond::Truthy(Value::Data("when".to_owned()))],
+        set: vec![PropertyRule {
+            name: "p".to_owned(),
+            value: Value::LookupData {
+                table: TableId(0),
+                key: "extra".to_owned(),
+            },
+            when: Vec::new(),
+        }],
+    };
+    let layout_of = |n: usize| Layout {
+        user_properties: (0..n)
+            .map(|i| Field::new(&format!("p{i}"), Source::data(&format!("k{i}"))))
+            .collect(),
+        ..Layout::default()
+    };
+    let slot = |plan: &Plan, key: &str| plan.slot(key).map(usize::from);
+    // Room left: the group's keys follow the layout's.
+    let plan = Plan::new(&layout_of(2), std::slice::from_ref(&group));
+    assert_eq!(
+        ["k0", "k1", "when", "extra"].map(|k| slot(&plan, k)),
+        [Some(0), Some(1), Some(2), Some(3)]
+    );
+    // One slot left: the first group key takes it; the other is read by lookup.
+    let plan = Plan::new(&layout_of(MAX_SLOTS - 1), std::slice::from_ref(&group));
+    assert_eq!(slot(&plan, "when"), Some(MAX_SLOTS - 1));
+    assert_eq!(slot(&plan, "extra"), None);
+    // A full layout keeps every slot.
+    let plan = Plan::new(&layout_of(MAX_SLOTS), std::slice::from_ref(&group));
+    for i in 0..MAX_SLOTS {
+        assert_eq!(slot(&plan, &format!("k{i}")), Some(i));
+    }
+    assert_eq!((slot(&plan, "when"), slot(&plan, "extra")), (None, None));
 }

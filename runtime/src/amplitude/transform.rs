@@ -15,6 +15,7 @@ use serde_json::{Map, Value as Json};
 use crate::js;
 use crate::mozlog::{self, Depth, Record};
 use crate::view::{Bag, JsonRef, Kind};
+use crate::words::{self, KeyWords};
 use metricsmith_spec::{
     Capture, Cond, Field, GroupExpr, GroupProperties, Layout, MappingSpec, Part, RewritePart,
     Source, Target, Value,
@@ -262,7 +263,7 @@ impl Mapping {
             distinct,
             distinct_groups,
             id: NEXT_MAPPING_ID.fetch_add(1, Ordering::Relaxed),
-            plan: Plan::new(&spec.layout),
+            plan: Plan::new(&spec.layout, &spec.group_properties),
             spec,
         })
     }
@@ -750,27 +751,14 @@ struct FxHasher(u64);
 
 impl FxHasher {
     fn add(&mut self, word: u64) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        self.0 = words::fx_add(self.0, word);
     }
 }
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let n = bytes.len();
-        if n < 8 {
-            self.add(short_word(bytes));
-            return;
-        }
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(word_at(chunk, 0));
-        }
-        if !chunks.remainder().is_empty() {
-            // The last eight bytes, overlapping the chunk before (the length follows as the
-            // `str` terminator, so keys that share the overlap still differ in the whole).
-            self.add(word_at(bytes, n - 8));
-        }
+        // The length follows as the `str` terminator.
+        words::each_word(bytes, |word| self.add(word));
     }
 
     fn write_u8(&mut self, byte: u8) {
@@ -1458,7 +1446,9 @@ impl PlanField {
 }
 
 impl Plan {
-    pub(super) fn new(layout: &Layout) -> Self {
+    /// Slots for the data keys of `layout`, then for those that `groups` read while the
+    /// slots last (the layout's own keys are never crowded out).
+    pub(super) fn new(layout: &Layout, groups: &[GroupProperties]) -> Self {
         fn data_key(source: &Source) -> Option<&str> {
             match source {
                 Source::Data(key)
@@ -1479,21 +1469,56 @@ impl Plan {
             &layout.user_properties_tail,
             &layout.user_properties_last,
         ];
-        let mut keys: Vec<String> = Vec::new();
-        let mut add = |key: Option<&str>| {
+        fn value_key(value: &Value) -> Option<&str> {
+            match value {
+                Value::Data(key) | Value::LookupData { key, .. } => Some(key.as_str()),
+                Value::Literal(_) | Value::Capture(_) | Value::Lookup { .. } => None,
+            }
+        }
+        fn cond_key(cond: &Cond) -> Option<&str> {
+            match cond {
+                Cond::Truthy(value) => value_key(value),
+                Cond::EventIs(_) => None,
+            }
+        }
+        fn add(keys: &mut Vec<String>, key: Option<&str>) {
             if let Some(key) = key
                 && !keys.iter().any(|k| k == key)
             {
                 keys.push(key.to_owned());
             }
-        };
-        for list in lists {
-            list.iter().for_each(|field| add(data_key(&field.source)));
         }
-        add(layout.service.as_ref().map(|s| s.data.as_str()));
-        add(layout.device_counts.as_ref().map(|d| d.data.as_str()));
-        add(layout.newsletter.as_ref().map(|n| n.data.as_str()));
-        if keys.len() > MAX_SLOTS {
+        let mut keys: Vec<String> = Vec::new();
+        for list in lists {
+            list.iter()
+                .for_each(|field| add(&mut keys, data_key(&field.source)));
+        }
+        add(&mut keys, layout.service.as_ref().map(|s| s.data.as_str()));
+        add(
+            &mut keys,
+            layout.device_counts.as_ref().map(|d| d.data.as_str()),
+        );
+        add(
+            &mut keys,
+            layout.newsletter.as_ref().map(|n| n.data.as_str()),
+        );
+        let layout_keys = keys.len();
+        let group_keys = groups.iter().flat_map(|group| {
+            let rules = group.set.iter().flat_map(|rule| {
+                rule.when
+                    .iter()
+                    .filter_map(cond_key)
+                    .chain(value_key(&rule.value))
+            });
+            group.when.iter().filter_map(cond_key).chain(rules)
+        });
+        for key in group_keys {
+            if keys.len() >= MAX_SLOTS {
+                break;
+            }
+            add(&mut keys, Some(key));
+        }
+        if layout_keys > MAX_SLOTS {
             // Every read is a lookup: no slots at all.
             let none = |fields: &[Field]| -> Vec<PlanField> {
                 fields
@@ -1599,71 +1624,6 @@ impl Plan {
     }
 }
 
-/// A data key read as two words and its length, for [`Plan`]'s table, where most keys are
-/// short: a key of 8 bytes or more as its first and its last eight bytes (overlapping in keys
-/// of 8 to 16 bytes), a shorter one as its bytes in one word. Two keys of up to 16 bytes are
-/// equal exactly when their `KeyWords` are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct KeyWords {
-    first: u64,
-    last: u64,
-    len: usize,
-}
-
-impl KeyWords {
-    #[inline]
-    fn of(bytes: &[u8]) -> Self {
-        let n = bytes.len();
-        let (first, last) = if n >= 8 {
-            (word_at(bytes, 0), word_at(bytes, n - 8))
-        } else {
-            (short_word(bytes), 0)
-        };
-        Self {
-            first,
-            last,
-            len: n,
-        }
-    }
-
-    /// One multiply.
-    #[inline]
-    fn hash(self) -> u64 {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
-            .wrapping_mul(K)
-            .rotate_left(26)
-    }
-}
-
-/// The eight bytes of `bytes` at `at`, little-endian (0 past the end).
-#[inline]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    bytes
-        .get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-/// Up to seven bytes in one word, without a copy: four to seven bytes as their first and
-/// their last four (overlapping), fewer byte by byte. Distinct strings of one length give
-/// distinct words.
-#[inline]
-fn short_word(bytes: &[u8]) -> u64 {
-    let n = bytes.len();
-    let half = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map_or(0, u32::from_le_bytes)
-    };
-    if n >= 4 {
-        u64::from(half(0)) | (u64::from(half(n - 4)) << 32)
-    } else {
-        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-    }
-}
-
 /// What one source event shares between its targets.
 struct EventCtx<'a, 'd, B: Bag<'d>> {
     mapping: &'a Mapping,
@@ -1691,6 +1651,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> EventCtx<'a, 'd, B> {
             Some(slot) => self.slots.get(usize::from(slot)).copied().flatten(),
             None => self.data.get(key),
         }
+    }
+
+    /// `data[key]`, from its slot when the plan gave `key` one (group properties' keys).
+    fn read_key(&self, key: &str) -> Option<B::Value> {
+        self.read(key, self.mapping.plan.slot(key))
     }
 
     fn derive_service(&self) -> Service<'a, B::Value> {
@@ -1823,13 +1788,13 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         match value {
             Value::Literal(s) => Some(Val::Str(s)),
             Value::Capture(c) => self.captures.get(*c).map(Val::Str),
-            Value::Data(key) => self.event.data.get(key).map(Val::Json),
+            Value::Data(key) => self.event.read_key(key).map(Val::Json),
             Value::Lookup { table, key } => {
                 let key = self.captures.get(*key)?;
                 self.lookup(table.0, key)
             }
             Value::LookupData { table, key } => {
-                let key = key_string(self.event.data.get(key));
+                let key = key_string(self.event.read_key(key));
                 self.lookup(table.0, &key)
             }
         }

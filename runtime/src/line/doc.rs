@@ -5,6 +5,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::view::{Bag, JsonRef, Kind, Num};
+use crate::words::KeyWords;
 
 /// One node of a parsed document, in document order.
 ///
@@ -193,23 +194,9 @@ fn str_bytes<'t>(node: Node, line: &'t str, scratch: &'t str) -> Option<&'t [u8]
         .get(at as usize..at as usize + len as usize)
 }
 
-/// rustc's Fx hash of a key, eight bytes at a time.
+/// The Fx hash of a key, a word at a time.
 fn hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = key.len() as u64;
-    let mut chunks = key.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    h
+    crate::words::fx_hash(key)
 }
 
 /// The index after the subtree of the value at `i`.
@@ -466,11 +453,16 @@ impl<'a> JsonRef<'a> for Value<'a> {
             return None;
         };
         let key = key.as_bytes();
-        // The length first: most keys differ in it, and it is in the node.
+        let words = KeyWords::of(key);
+        // The length first: most keys differ in it, and it is in the node; then the words.
         let is_key = |i: usize| match nodes.get(i) {
             Some(&Node::Line { at, len }) => {
                 len as usize == key.len()
-                    && doc.line.as_bytes().get(at as usize..(at + len) as usize) == Some(key)
+                    && doc
+                        .line
+                        .as_bytes()
+                        .get(at as usize..(at + len) as usize)
+                        .is_some_and(|bytes| words.is(key, bytes))
             }
             Some(&Node::Scratch { at, len }) => {
                 len as usize == key.len()
