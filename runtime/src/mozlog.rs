@@ -432,6 +432,36 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize, depth: Dept
 pub(crate) fn next_escape(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
     // Sixteen bytes a step while they last (ids and tokens are 32 to 64 bytes), then eight.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while let Some(block) = bytes
+        .get(i..i + 16)
+        .and_then(|w| <&[u8; 16]>::try_from(w).ok())
+    {
+        let mask = sse2::escape_mask16(block);
+        if mask != 0 {
+            return i + mask.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    // The rest of a slice of sixteen bytes or more: its last sixteen, the bytes already
+    // scanned shifted out of the mask.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(block) = bytes
+        .len()
+        .checked_sub(16)
+        .filter(|_| i < bytes.len())
+        .and_then(|at| bytes.get(at..))
+        .and_then(|w| <&[u8; 16]>::try_from(w).ok())
+    {
+        let skip = i + 16 - bytes.len();
+        let mask = sse2::escape_mask16(block) >> skip;
+        return if mask == 0 {
+            bytes.len()
+        } else {
+            i + mask.trailing_zeros() as usize
+        };
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     while let Some((a, b)) = bytes.get(i..i + 16).and_then(|w| {
         let a = <[u8; 8]>::try_from(w.get(..8)?).ok()?;
         let b = <[u8; 8]>::try_from(w.get(8..)?).ok()?;
@@ -489,6 +519,44 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Whether `s` holds a byte that a JSON string literal escapes.
 pub(crate) fn needs_escape(s: &str) -> bool {
     s.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)])
+}
+
+/// SSE2 (x86_64's baseline) through `safe_arch`: sixteen bytes in a few instructions.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+
+    /// Bit `i` is set when byte `i` of `block` needs an escape (see [`super::escape_mask`]).
+    #[inline(always)]
+    pub(super) fn escape_mask16(block: &[u8; 16]) -> u32 {
+        let v = load_unaligned_m128i(block);
+        let quote = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8));
+        let backslash = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
+        // Below 0x20 exactly when the unsigned maximum with 0x1f is 0x1f.
+        let limit = set_splat_i8_m128i(0x1f);
+        let control = cmp_eq_mask_i8_m128i(max_u8_m128i(v, limit), limit);
+        move_mask_i8_m128i(bitor_m128i(bitor_m128i(quote, backslash), control)) as u32
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn every_byte_at_every_position_is_flagged_as_the_table_says() {
+        for at in 0..16 {
+            for byte in 0..=255u8 {
+                let mut block = [b'a'; 16];
+                block[at] = byte;
+                let want = if super::NEEDS_ESCAPE[usize::from(byte)] {
+                    1 << at
+                } else {
+                    0
+                };
+                assert_eq!(escape_mask16(&block), want, "{byte:#x} at {at}");
+            }
+        }
+    }
 }
 
 /// The high bit of every byte of `word` (little-endian: the first byte lowest) that needs an
@@ -908,7 +976,7 @@ mod tests {
         for len in 0..40 {
             for stop_at in 0..=len {
                 for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
-                    for fill in [b'a', 0xff, b' ', 0x7f, 0x21] {
+                    for fill in [b'a', 0xff, b' ', 0x7f, 0x21, 0x80, 0xe0] {
                         let mut bytes = vec![fill; len];
                         if stop_at < len {
                             bytes[stop_at] = stop;

@@ -1014,6 +1014,18 @@ trait Sink {
         let _ = quoted;
         self.field(key, value);
     }
+    /// [`Sink::field_quoted`] when `quoted` is known, else [`Sink::field`].
+    fn field_maybe_quoted<'d, V: JsonRef<'d>>(
+        &mut self,
+        key: &str,
+        quoted: Option<&[u8]>,
+        value: Val<'_, V>,
+    ) {
+        match quoted {
+            Some(quoted) => self.field_quoted(key, quoted, value),
+            None => self.field(key, value),
+        }
+    }
     /// Sets `key` in the current object to a data value whose [`JsonRef::kind_plain`] was
     /// read; `quoted` is `,"key":` (see [`PlanField`]).
     fn field_read<'d, V: JsonRef<'d>>(
@@ -1414,6 +1426,11 @@ pub(super) struct Plan {
     service: Option<u8>,
     devices: Option<u8>,
     newsletter: Option<u8>,
+    /// [`quoted_key`] of the device counts' names (the count, then each window), of the
+    /// newsletter state's, and of each group property (by group, then rule).
+    counts_quoted: Vec<Box<[u8]>>,
+    newsletter_quoted: Box<[u8]>,
+    groups_quoted: Vec<Vec<Box<[u8]>>>,
 }
 
 const NO_SLOT: u8 = u8::MAX;
@@ -1431,14 +1448,19 @@ struct PlanField {
     device: bool,
 }
 
+/// `,"name":` as JSON writes it at the top level.
+fn quoted_key(name: &str) -> Box<[u8]> {
+    let mut quoted = vec![b','];
+    mozlog::write_str(&mut quoted, name, Depth::Top);
+    quoted.push(b':');
+    quoted.into_boxed_slice()
+}
+
 impl PlanField {
     fn new(name: &str, slot: Option<u8>) -> Self {
-        let mut quoted = vec![b','];
-        mozlog::write_str(&mut quoted, name, Depth::Top);
-        quoted.push(b':');
         Self {
             slot,
-            quoted: quoted.into_boxed_slice(),
+            quoted: quoted_key(name),
             user: name == "user_id",
             device: name == "device_id",
         }
@@ -1526,7 +1548,7 @@ impl Plan {
                     .map(|field| PlanField::new(&field.name, None))
                     .collect()
             };
-            return Self {
+            let mut plan = Self {
                 fields: none(&layout.fields),
                 event_properties: none(&layout.event_properties),
                 user_properties: none(&layout.user_properties),
@@ -1535,6 +1557,8 @@ impl Plan {
                 last: none(&layout.user_properties_last),
                 ..Self::default()
             };
+            plan.quote_names(layout, groups);
+            return plan;
         }
         let size = (keys.len() * 4).next_power_of_two();
         let mut table = vec![NO_SLOT; size];
@@ -1576,7 +1600,30 @@ impl Plan {
             .as_ref()
             .and_then(|d| plan.slot(&d.data));
         plan.newsletter = layout.newsletter.as_ref().and_then(|n| plan.slot(&n.data));
+        plan.quote_names(layout, groups);
         plan
+    }
+
+    fn quote_names(&mut self, layout: &Layout, groups: &[GroupProperties]) {
+        if let Some(counts) = &layout.device_counts {
+            self.counts_quoted = std::iter::once(counts.count.as_str())
+                .chain(counts.windows.iter().map(|(name, _)| name.as_str()))
+                .map(quoted_key)
+                .collect();
+        }
+        if let Some(newsletter) = &layout.newsletter {
+            self.newsletter_quoted = quoted_key(&newsletter.name);
+        }
+        self.groups_quoted = groups
+            .iter()
+            .map(|group| {
+                group
+                    .set
+                    .iter()
+                    .map(|rule| quoted_key(&rule.name))
+                    .collect()
+            })
+            .collect();
     }
 
     /// The slot of `key`, if the layout reads it.
@@ -1771,11 +1818,15 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
             &mapping.plan.event_properties,
             sink,
         );
-        if let Some(props) = self
-            .group_index
-            .and_then(|i| mapping.spec.group_properties.get(i))
+        if let Some(i) = self.group_index
+            && let Some(props) = mapping.spec.group_properties.get(i)
         {
-            self.group_properties(props, sink);
+            let quoted = mapping
+                .plan
+                .groups_quoted
+                .get(i)
+                .map_or(&[][..], Vec::as_slice);
+            self.group_properties(props, quoted, sink);
         }
         sink.close(true);
         sink.open("user_properties", b",\"user_properties\":");
@@ -1884,16 +1935,22 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         Some(truthy)
     }
 
-    fn group_properties(&self, props: &'a GroupProperties, sink: &mut impl Sink) {
+    /// `quoted`: the [`quoted_key`] of each of `props`' rules.
+    fn group_properties(
+        &self,
+        props: &'a GroupProperties,
+        quoted: &[Box<[u8]>],
+        sink: &mut impl Sink,
+    ) {
         if !props.when.iter().all(|c| self.cond(c)) {
             return;
         }
         // Not pruned: only absent values disappear, as `undefined` does in JSON.
-        for rule in &props.set {
+        for (i, rule) in props.set.iter().enumerate() {
             if rule.when.iter().all(|c| self.cond(c))
                 && let Some(value) = self.value(&rule.value)
             {
-                sink.field(&rule.name, value);
+                sink.field_maybe_quoted(&rule.name, quoted.get(i).map(|q| &q[..]), value);
             }
         }
     }
@@ -1917,7 +1974,12 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 .read(&counts.data, plan.devices)
                 .filter(|d| d.kind() == Kind::Array)
         {
-            sink.field(&counts.count, Val::<B::Value>::Int(devices.len() as i64));
+            let quoted = |i: usize| plan.counts_quoted.get(i).map(|q| &q[..]);
+            sink.field_maybe_quoted(
+                &counts.count,
+                quoted(0),
+                Val::<B::Value>::Int(devices.len() as i64),
+            );
             let now = self.event.env.now_ms as f64;
             // `d.lastAccessTime` is undefined (NaN) on anything but an object.
             let time = |d: B::Value| js::number_of(d.get(&counts.time_key));
@@ -1929,14 +1991,14 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                         *n += i64::from(t >= now - *window as f64);
                     }
                 }
-                for ((name, _), n) in counts.windows.iter().zip(active.iter()) {
-                    sink.field(name, Val::<B::Value>::Int(*n));
+                for (i, ((name, _), n)) in counts.windows.iter().zip(active.iter()).enumerate() {
+                    sink.field_maybe_quoted(name, quoted(i + 1), Val::<B::Value>::Int(*n));
                 }
             } else {
-                for (name, window) in &counts.windows {
+                for (i, (name, window)) in counts.windows.iter().enumerate() {
                     let since = now - *window as f64;
                     let n = devices.items().filter(|d| time(*d) >= since).count();
-                    sink.field(name, Val::<B::Value>::Int(n as i64));
+                    sink.field_maybe_quoted(name, quoted(i + 1), Val::<B::Value>::Int(n as i64));
                 }
             }
         }
@@ -1963,7 +2025,11 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
                 }
             });
             if let Some(state) = state.filter(|s| !s.is_empty()) {
-                sink.field(&newsletter.name, Val::<B::Value>::Str(state));
+                sink.field_quoted(
+                    &newsletter.name,
+                    &plan.newsletter_quoted,
+                    Val::<B::Value>::Str(state),
+                );
             }
         }
 
