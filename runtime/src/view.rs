@@ -125,6 +125,11 @@ pub trait JsonRef<'a>: Copy + 'a {
     fn kind_plain(self) -> (Kind<'a>, bool) {
         (self.kind(), self.escape_free_str().is_some())
     }
+    /// The value's JSON text with its quotes, when it is a string that needs no escape and its
+    /// text is at hand (a string of a parsed line): a writer copies it as it is.
+    fn quoted_text(self) -> Option<&'a [u8]> {
+        None
+    }
     /// The string, when the value is one.
     fn as_str(self) -> Option<&'a str> {
         match self.kind() {

@@ -1026,6 +1026,13 @@ trait Sink {
             None => self.field(key, value),
         }
     }
+    /// Sets `key` in the current object to a data value that is a string with its
+    /// [`JsonRef::quoted_text`], `text`; `quoted` is `,"key":` (see [`PlanField`]).
+    fn field_text<'d, V: JsonRef<'d>>(&mut self, key: &str, quoted: &[u8], value: V, text: &[u8]) {
+        let _ = text;
+        let (kind, plain) = value.kind_plain();
+        self.field_read(key, quoted, value, kind, plain);
+    }
     /// Sets `key` in the current object to a data value whose [`JsonRef::kind_plain`] was
     /// read; `quoted` is `,"key":` (see [`PlanField`]).
     fn field_read<'d, V: JsonRef<'d>>(
@@ -1269,6 +1276,21 @@ impl Sink for ByteSink<'_> {
                 self.value(value);
             }
         }
+    }
+
+    #[inline(always)]
+    fn field_text<'d, V: JsonRef<'d>>(&mut self, key: &str, quoted: &[u8], value: V, text: &[u8]) {
+        // The key and the string's text with its quotes, in one reservation.
+        if self.plain_keys && self.depth() == Depth::Top {
+            let quoted = self.member(quoted);
+            let out = &mut *self.out;
+            out.reserve(quoted.len() + text.len());
+            out.extend_from_slice(quoted);
+            out.extend_from_slice(text);
+            return;
+        }
+        let (kind, plain) = value.kind_plain();
+        self.field_read_general(key, quoted, value, kind, plain);
     }
 
     #[inline(always)]
@@ -1910,6 +1932,14 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     ) -> Option<bool> {
         if let (Source::Data(_), Some(slot)) = (&field.source, plan.slot) {
             let value = self.event.slots.get(usize::from(slot)).copied().flatten()?;
+            if let Some(text) = value.quoted_text() {
+                // A string: truthy unless empty (`""`).
+                if text.len() <= 2 {
+                    return None;
+                }
+                sink.field_text(&field.name, &plan.quoted, value, text);
+                return Some(true);
+            }
             let (kind, plain) = value.kind_plain();
             let truthy = js::kind_truthy(kind);
             if truthy || kind == Kind::Bool(false) {

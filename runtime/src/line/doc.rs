@@ -15,7 +15,11 @@ use crate::words::KeyWords;
 pub(super) enum Node {
     Null,
     Bool(bool),
-    Num(Num),
+    // A number's three forms are nodes of their own, not a `Num` inside one: a node is then
+    // 16 bytes, not 24.
+    U64(u64),
+    I64(i64),
+    F64(f64),
     /// A string borrowed from the line: its byte range there.
     Line {
         at: u32,
@@ -41,7 +45,19 @@ pub(super) enum Node {
     },
 }
 
+// Nodes are written and read for every value of every line: keep them small.
+const _: () = assert!(std::mem::size_of::<Node>() == 16);
+
 impl Node {
+    /// The node of a number.
+    pub(super) fn num(num: Num) -> Node {
+        match num {
+            Num::U64(u) => Node::U64(u),
+            Num::I64(i) => Node::I64(i),
+            Num::F64(f) => Node::F64(f),
+        }
+    }
+
     /// An object node, before its index is built.
     pub(super) fn object(len: u32, end: u32) -> Node {
         Node::Object {
@@ -373,11 +389,26 @@ impl<'a> JsonRef<'a> for Value<'a> {
         match self.node() {
             Node::Null => Kind::Null,
             Node::Bool(b) => Kind::Bool(b),
-            Node::Num(n) => Kind::Number(n),
+            Node::U64(u) => Kind::Number(Num::U64(u)),
+            Node::I64(i) => Kind::Number(Num::I64(i)),
+            Node::F64(f) => Kind::Number(Num::F64(f)),
             Node::Line { at, len } => Kind::String(text(self.doc.line, at, len)),
             Node::Scratch { at, len } => Kind::String(text(self.doc.scratch, at, len)),
             Node::Array { .. } => Kind::Array,
             Node::Object { .. } => Kind::Object,
+        }
+    }
+
+    #[inline]
+    fn quoted_text(self) -> Option<&'a [u8]> {
+        match self.node() {
+            // The quotes around a string read from the line are the bytes around its text.
+            Node::Line { at, len } => self
+                .doc
+                .line
+                .as_bytes()
+                .get((at as usize).checked_sub(1)?..at as usize + len as usize + 1),
+            _ => None,
         }
     }
 
@@ -659,19 +690,19 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_u64<E: de::Error>(self, u: u64) -> Result<(), E> {
-        self.nodes.push(Node::Num(Num::U64(u)));
+        self.nodes.push(Node::U64(u));
         Ok(())
     }
 
     fn visit_i64<E: de::Error>(self, i: i64) -> Result<(), E> {
         // serde_json's Value keeps a non-negative integer as u64.
         let num = u64::try_from(i).map_or(Num::I64(i), Num::U64);
-        self.nodes.push(Node::Num(num));
+        self.nodes.push(Node::num(num));
         Ok(())
     }
 
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
-        self.nodes.push(Node::Num(Num::F64(f)));
+        self.nodes.push(Node::F64(f));
         Ok(())
     }
 

@@ -384,7 +384,7 @@ impl<'p> Parser<'p> {
                             Num::I64(neg)
                         }
                     };
-                    self.nodes.push(Node::Num(num));
+                    self.nodes.push(Node::num(num));
                     return Ok(i);
                 }
             }
@@ -394,7 +394,7 @@ impl<'p> Parser<'p> {
         if !value.is_finite() {
             return Err(Refused);
         }
-        self.nodes.push(Node::Num(Num::F64(value)));
+        self.nodes.push(Node::F64(value));
         Ok(i)
     }
 }
