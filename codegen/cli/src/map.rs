@@ -335,16 +335,16 @@ fn map_line(
         let is_object = |v: &line::Value<'_>| v.kind() == Kind::Object;
         // One walk over each object's members (a repeated key: its last value, as a lookup).
         let (mut event, mut data) = (None, None);
-        Bag::pairs(root, |key, value| match key {
-            "event" => event = Some(value),
-            "data" => data = Some(value),
+        Bag::key_pairs(root, |key, value| match key {
+            b"event" => event = Some(value),
+            b"data" => data = Some(value),
             _ => {}
         });
         if let Some(event) = event.filter(is_object) {
             let (mut name, mut time) = (None, None);
-            Bag::pairs(event, |key, value| match key {
-                "type" => name = Some(value),
-                "time" => time = Some(value),
+            Bag::key_pairs(event, |key, value| match key {
+                b"type" => name = Some(value),
+                b"time" => time = Some(value),
                 _ => {}
             });
             match data {

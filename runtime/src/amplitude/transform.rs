@@ -1654,8 +1654,8 @@ impl Plan {
         self.slot_of(key.as_bytes())
     }
 
-    /// [`Plan::slot`] of a key's bytes.
-    #[inline]
+    /// [`Plan::slot`] of a key's bytes; inlined into the walk that fills the slots.
+    #[inline(always)]
     fn slot_of(&self, key: &[u8]) -> Option<u8> {
         let mask = self.table.len().checked_sub(1)?;
         let words = KeyWords::of(key);
@@ -1669,7 +1669,7 @@ impl Plan {
             if self
                 .keys
                 .get(usize::from(slot))
-                .is_some_and(|(w, k)| *w == words && (key.len() <= 16 || k.as_bytes() == key))
+                .is_some_and(|(w, k)| *w == words && (key.len() <= 16 || long_keys_equal(k, key)))
             {
                 return Some(slot);
             }
@@ -1691,6 +1691,13 @@ impl Plan {
             }
         });
     }
+}
+
+/// Keys of more than 16 bytes whose words are equal: compared whole, out of the slot walk.
+#[cold]
+#[inline(never)]
+fn long_keys_equal(key: &str, other: &[u8]) -> bool {
+    key.as_bytes() == other
 }
 
 /// What one source event shares between its targets.
