@@ -63,48 +63,52 @@ impl<'p> Parser<'p> {
         let bytes = self.bytes;
         let mut pos = 0usize;
         'value: loop {
-            match bytes.get(pos) {
-                Some(b'"') => pos = self.string(pos + 1)?,
-                Some(b'-' | b'0'..=b'9') => pos = self.number(pos)?,
-                Some(&open_byte @ (b'{' | b'[')) => {
-                    let object = open_byte == b'{';
-                    if self.frames.len() >= DEPTH as usize - 1 {
-                        // serde_json's recursion limit.
-                        return Err(Refused);
-                    }
-                    let node = self.index()?;
-                    self.frames.push(Frame {
-                        node,
-                        len: 0,
-                        object,
-                    });
-                    self.nodes.push(if object {
-                        Node::object(0, 0)
-                    } else {
-                        Node::Array { len: 0, end: 0 }
-                    });
-                    pos = skip_whitespace(bytes, pos + 1);
-                    let close = if object { b'}' } else { b']' };
-                    if bytes.get(pos) != Some(&close) {
-                        if object {
-                            pos = self.key(pos)?;
+            // Most values are strings: looked for before the other kinds.
+            if bytes.get(pos) == Some(&b'"') {
+                pos = self.string(pos + 1)?;
+            } else {
+                match bytes.get(pos) {
+                    Some(b'-' | b'0'..=b'9') => pos = self.number(pos)?,
+                    Some(&open_byte @ (b'{' | b'[')) => {
+                        let object = open_byte == b'{';
+                        if self.frames.len() >= DEPTH as usize - 1 {
+                            // serde_json's recursion limit.
+                            return Err(Refused);
                         }
+                        let node = self.index()?;
+                        self.frames.push(Frame {
+                            node,
+                            len: 0,
+                            object,
+                        });
+                        self.nodes.push(if object {
+                            Node::object(0, 0)
+                        } else {
+                            Node::Array { len: 0, end: 0 }
+                        });
+                        pos = skip_whitespace(bytes, pos + 1);
+                        let close = if object { b'}' } else { b']' };
+                        if bytes.get(pos) != Some(&close) {
+                            if object {
+                                pos = self.key(pos)?;
+                            }
+                            continue 'value;
+                        }
+                        // An empty array or object: closed below as it would be after a member.
+                        pos += 1;
+                        let frame = self.frames.pop();
+                        self.close(frame)?;
+                    }
+                    Some(b'n') => pos = self.literal(pos, b"null", Node::Null)?,
+                    Some(b't') => pos = self.literal(pos, b"true", Node::Bool(true))?,
+                    Some(b'f') => pos = self.literal(pos, b"false", Node::Bool(false))?,
+                    // Whitespace before the value (compact JSON has none: looked at last).
+                    Some(b' ' | b'\n' | b'\t' | b'\r') => {
+                        pos = skip_whitespace(bytes, pos);
                         continue 'value;
                     }
-                    // An empty array or object: closed below as it would be after a member.
-                    pos += 1;
-                    let frame = self.frames.pop();
-                    self.close(frame)?;
+                    _ => return Err(Refused),
                 }
-                Some(b'n') => pos = self.literal(pos, b"null", Node::Null)?,
-                Some(b't') => pos = self.literal(pos, b"true", Node::Bool(true))?,
-                Some(b'f') => pos = self.literal(pos, b"false", Node::Bool(false))?,
-                // Whitespace before the value (compact JSON has none: looked at last).
-                Some(b' ' | b'\n' | b'\t' | b'\r') => {
-                    pos = skip_whitespace(bytes, pos);
-                    continue 'value;
-                }
-                _ => return Err(Refused),
             }
             // After a value: a comma and the next member, or the end of arrays and objects.
             loop {
