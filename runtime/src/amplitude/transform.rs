@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::js;
 use crate::mozlog::{self, Depth, Record};
-use crate::view::{Bag, JsonRef, Kind};
+use crate::view::{Bag, JsonRef, Kind, Num};
 use crate::words::{self, KeyWords};
 use metricsmith_spec::{
     Capture, Cond, Field, GroupExpr, GroupProperties, Layout, MappingSpec, Part, RewritePart,
@@ -1033,6 +1033,10 @@ trait Sink {
         let (kind, plain) = value.kind_plain();
         self.field_read(key, quoted, value, kind, plain);
     }
+    /// [`Sink::field_quoted`] of a string.
+    fn field_str(&mut self, key: &str, quoted: &[u8], value: &str) {
+        self.field_quoted(key, quoted, Val::<&Json>::Str(value));
+    }
     /// Sets `key` in the current object to a data value whose [`JsonRef::kind_plain`] was
     /// read; `quoted` is `,"key":` (see [`PlanField`]).
     fn field_read<'d, V: JsonRef<'d>>(
@@ -1293,6 +1297,18 @@ impl Sink for ByteSink<'_> {
         self.field_read_general(key, quoted, value, kind, plain);
     }
 
+    fn field_str(&mut self, key: &str, quoted: &[u8], value: &str) {
+        if self.plain_keys
+            && self.depth() == Depth::Top
+            && mozlog::next_escape(value.as_bytes(), 0) == value.len()
+        {
+            let quoted = self.member(quoted);
+            self.plain_member(quoted, value);
+            return;
+        }
+        self.field_quoted(key, quoted, Val::<&Json>::Str(value));
+    }
+
     #[inline(always)]
     fn field_read<'d, V: JsonRef<'d>>(
         &mut self,
@@ -1304,14 +1320,23 @@ impl Sink for ByteSink<'_> {
     ) {
         // Most values: a string that the line holds without escapes, written with its key in
         // one reservation; inlined into the layout's loops.
-        if let Kind::String(s) = kind
-            && plain
-            && self.plain_keys
-            && self.depth() == Depth::Top
-        {
-            let quoted = self.member(quoted);
-            self.plain_member(quoted, s);
-            return;
+        if self.plain_keys && self.depth() == Depth::Top {
+            match kind {
+                Kind::String(s) if plain => {
+                    let quoted = self.member(quoted);
+                    self.plain_member(quoted, s);
+                    return;
+                }
+                // Integers print as they are up to 2^53 (times, counts), at any depth.
+                Kind::Number(Num::U64(n)) if n <= 1 << 53 => {
+                    let quoted = self.member(quoted);
+                    self.out.extend_from_slice(quoted);
+                    self.out
+                        .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                    return;
+                }
+                _ => {}
+            }
         }
         self.field_read_general(key, quoted, value, kind, plain);
     }
@@ -1814,7 +1839,15 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         let mapping = self.event.mapping;
         let layout = &mapping.spec.layout;
         sink.head(self.group, self.event_name);
-        if let Some(time) = self.event.time {
+        if let Some(Time::Data(t)) = self.event.time
+            && target.time_offset.is_none()
+        {
+            // The common case, a data value as it is: pruned and written as a slot field is.
+            let (kind, plain) = t.kind_plain();
+            if js::kind_truthy(kind) || kind == Kind::Bool(false) {
+                sink.field_read("time", b",\"time\":", t, kind, plain);
+            }
+        } else if let Some(time) = self.event.time {
             let time = match (time, target.time_offset) {
                 (Time::Data(t), Some(offset)) => Val::Owned(js::plus(t, offset)),
                 (Time::Now(now), Some(offset)) => Val::Owned(js::plus(&Json::from(now), offset)),
@@ -1966,6 +1999,19 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         plan: &PlanField,
         sink: &mut impl Sink,
     ) -> Option<bool> {
+        // Strings of the configuration: truthy unless empty, written without a `Val` built
+        // and pruned.
+        let text = match &field.source {
+            Source::AppVersion => Some(self.event.env.app_version),
+            Source::ServiceName => Some(self.event.service.name),
+            Source::Literal(s) => Some(Some(s.as_str())),
+            _ => None,
+        };
+        if let Some(text) = text {
+            let text = text.filter(|s| !s.is_empty())?;
+            sink.field_str(&field.name, &plan.quoted, text);
+            return Some(true);
+        }
         let value = pruned(self.source(&field.source, plan.slot))?;
         let truthy = value.truthy();
         sink.field_quoted(&field.name, &plan.quoted, value);
