@@ -627,7 +627,9 @@ fn remembered_rule_hits_give_what_a_fresh_search_gives() {
     for _ in 0..2 {
         for mapping in [&first, &second, &first] {
             for name in names {
-                let hit = mapping.rule_hit(name).map(|h| (h.rule, h.captures(name)));
+                let hit = mapping
+                    .rule_hit(name)
+                    .map(|(rule, h)| (rule, h.captures(name)));
                 assert_eq!(hit, expect(mapping, name), "{name}");
             }
         }
@@ -635,7 +637,7 @@ fn remembered_rule_hits_give_what_a_fresh_search_gives() {
     assert_eq!(
         first
             .rule_hit("screen.signin.x")
-            .map(|h| h.captures("screen.signin.x")),
+            .map(|(_, h)| h.captures("screen.signin.x")),
         Some(Captures {
             category: Some("signin"),
             target: Some("x"),

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::Regex;
@@ -562,14 +563,13 @@ impl Mapping {
         if let Some(rewrite) = self.spec.policy.rewrites.iter().find(|r| r.event == name) {
             name = render_rewrite(&rewrite.to, data, &mut rewritten);
         }
-        let (targets, captures) = if let Some(&i) = self.exact.get(name.as_ref()) {
-            (&self.spec.exact[i].1, Captures::default())
-        } else {
-            match self.rule_hit(&name) {
-                None => return,
-                Some(hit) => (&self.spec.rules[hit.rule].targets, hit.captures(&name)),
-            }
+        let resolved = self.resolved(&name);
+        let targets = match resolved.targets {
+            Some(TargetList::Exact(i)) => &self.spec.exact[i].1,
+            Some(TargetList::Rule(rule)) => &self.spec.rules[rule].targets,
+            None => return,
         };
+        let captures = resolved.hit.captures(&name);
         let fallback = self.spec.policy.time_falls_back_to_now;
         let time = match time {
             Some(t) if js::truthy(t) || !fallback => Some(Time::Data(t)),
@@ -593,25 +593,21 @@ impl Mapping {
         event.service = event.derive_service();
 
         for (i, target) in targets.iter().enumerate() {
-            // Names from captures are written on the stack: a rule hit allocates nothing.
-            let mut stack = [0u8; 128];
-            let event_name = render_template(&target.event, captures, &mut stack);
-            let ctx = Ctx {
-                event: &event,
-                captures,
-                event_name: &event_name,
-                group: "",
-                group_index: None,
-            };
-            match ctx.group(target) {
-                Some((group, group_index)) => f(
-                    &Ctx {
-                        group,
-                        group_index,
-                        ..ctx
-                    },
-                    target,
-                ),
+            // The target's event name, group and first members, from the name alone.
+            let head = resolved.heads.get(i).and_then(Option::as_ref);
+            let logged = head.and_then(|head| {
+                let ctx = Ctx {
+                    event: &event,
+                    captures,
+                    event_name: &head.name,
+                    group: &head.group,
+                    group_index: head.group_index,
+                    head: &head.bytes,
+                };
+                target.when.iter().all(|c| ctx.cond(c)).then_some(ctx)
+            });
+            match logged {
+                Some(ctx) => f(&ctx, target),
                 // Extra targets are copies of the first: none without it.
                 None if i == 0 => return,
                 None => {}
@@ -619,26 +615,23 @@ impl Mapping {
         }
     }
 
-    /// The first rule that matches `name` and its captures, remembered per thread: event
-    /// names repeat, and a search with captures costs more than the rest of a rule hit.
-    pub(super) fn rule_hit(&self, name: &str) -> Option<RuleHit> {
-        let search = || {
-            let Some(Matched::Rule(rule)) = self.resolve(name) else {
-                return None;
-            };
-            let captures = self.captures(rule, name);
-            let range = |s: Option<&str>| {
-                // A capture is a slice of `name`: its offset is the distance of the pointers.
-                s.map(|s| (s.as_ptr() as usize - name.as_ptr() as usize, s.len()))
-            };
-            Some(RuleHit {
-                rule,
-                category: range(captures.category),
-                target: range(captures.target),
-            })
-        };
+    /// The first rule that matches `name` and its captures, as [`Mapping::resolved`]
+    /// remembers them.
+    #[cfg(test)]
+    pub(super) fn rule_hit(&self, name: &str) -> Option<(usize, RuleHit)> {
+        let resolved = self.resolved(name);
+        match resolved.targets {
+            Some(TargetList::Rule(rule)) => Some((rule, resolved.hit)),
+            _ => None,
+        }
+    }
+
+    /// What `name` maps to, with each target's event name, group and first members worked
+    /// out once: remembered per thread, because event names repeat and a search with captures
+    /// costs more than the rest of an event.
+    fn resolved(&self, name: &str) -> Rc<Resolved> {
         if name.len() > MAX_REMEMBERED_NAME {
-            return search();
+            return Rc::new(self.resolve_now(name));
         }
         HITS.with_borrow_mut(|caches| {
             let at = match caches.iter().position(|(id, _)| *id == self.id) {
@@ -653,15 +646,93 @@ impl Mapping {
             };
             let hits = &mut caches[at].1;
             if let Some(hit) = hits.get(name) {
-                return *hit;
+                return Rc::clone(hit);
             }
-            let hit = search();
+            let hit = Rc::new(self.resolve_now(name));
             if hits.len() >= MAX_REMEMBERED_NAMES {
                 hits.clear();
             }
-            hits.insert(name.to_owned(), hit);
+            hits.insert(name.to_owned(), Rc::clone(&hit));
             hit
         })
+    }
+
+    /// [`Mapping::resolved`] without the memory.
+    fn resolve_now(&self, name: &str) -> Resolved {
+        let (targets, list, hit) = if let Some(&i) = self.exact.get(name) {
+            (
+                &self.spec.exact[i].1,
+                TargetList::Exact(i),
+                RuleHit::default(),
+            )
+        } else {
+            let Some(Matched::Rule(rule)) = self.resolve(name) else {
+                return Resolved {
+                    targets: None,
+                    hit: RuleHit::default(),
+                    heads: Vec::new(),
+                };
+            };
+            let captures = self.captures(rule, name);
+            let range = |s: Option<&str>| {
+                // A capture is a slice of `name`: its offset is the distance of the pointers.
+                s.map(|s| (s.as_ptr() as usize - name.as_ptr() as usize, s.len()))
+            };
+            let hit = RuleHit {
+                category: range(captures.category),
+                target: range(captures.target),
+            };
+            (&self.spec.rules[rule].targets, TargetList::Rule(rule), hit)
+        };
+        let captures = hit.captures(name);
+        let heads = targets
+            .iter()
+            .map(|target| {
+                let mut stack = [0u8; 128];
+                let event_name = render_template(&target.event, captures, &mut stack);
+                let (group, group_index) = self.group_of(target, captures, &event_name)?;
+                let mut bytes = br#""op":"amplitudeEvent","event_type":""#.to_vec();
+                mozlog::write_escaped(&mut bytes, group, Depth::Top);
+                bytes.extend_from_slice(b" - ");
+                mozlog::write_escaped(&mut bytes, &event_name, Depth::Top);
+                bytes.push(b'"');
+                Some(Head {
+                    name: event_name.into_owned(),
+                    group: group.to_owned(),
+                    group_index,
+                    bytes: bytes.into_boxed_slice(),
+                })
+            })
+            .collect();
+        Resolved {
+            targets: Some(list),
+            hit,
+            heads,
+        }
+    }
+
+    /// The group prefix of `target` and its group properties, or `None` when the target
+    /// is dropped whatever the data (no event name, no group).
+    fn group_of<'m>(
+        &'m self,
+        target: &'m Target,
+        captures: Captures<'_>,
+        event_name: &str,
+    ) -> Option<(&'m str, Option<usize>)> {
+        if event_name.is_empty() {
+            return None;
+        }
+        let group = match &target.group {
+            GroupExpr::Fixed(prefix) => prefix.as_str(),
+            GroupExpr::Lookup { table, key } => {
+                let key = captures.get(*key)?;
+                self.tables.get(table.0)?.get(key)?.as_str()
+            }
+        };
+        if group.is_empty() {
+            return None;
+        }
+        Some((group, self.group_properties.get(group).copied()))
     }
 
     pub(super) fn captures<'n>(&self, rule: usize, name: &'n str) -> Captures<'n> {
@@ -719,14 +790,40 @@ const MAX_REMEMBERED_NAMES: usize = 4096;
 const MAX_REMEMBERED_MAPPINGS: usize = 4;
 
 thread_local! {
-    /// Per mapping id, the rule hits (or misses) of the names seen on this thread.
-    static HITS: RefCell<Vec<(u64, FastMap<Option<RuleHit>>)>> = const { RefCell::new(Vec::new()) };
+    /// Per mapping id, what the names seen on this thread resolve to.
+    static HITS: RefCell<Vec<(u64, FastMap<Rc<Resolved>>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A name's first matching rule and the byte ranges (offset, length) of its captures.
+/// What a name resolves to (see [`Mapping::resolved`]).
+#[derive(Debug)]
+struct Resolved {
+    /// The targets of its exact name or rule; `None` when it maps to nothing.
+    targets: Option<TargetList>,
+    /// The rule's captures (none for an exact name).
+    hit: RuleHit,
+    /// Per target: `None` when the target is dropped whatever the data.
+    heads: Vec<Option<Head>>,
+}
+
 #[derive(Debug, Clone, Copy)]
+enum TargetList {
+    Exact(usize),
+    Rule(usize),
+}
+
+/// A target's event name and group, and the event's first members as written at the top
+/// of an event (`"op":"amplitudeEvent","event_type":"group - name"`).
+#[derive(Debug)]
+struct Head {
+    name: String,
+    group: String,
+    group_index: Option<usize>,
+    bytes: Box<[u8]>,
+}
+
+/// The byte ranges (offset, length) of a rule's captures in the name it matched.
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RuleHit {
-    pub(super) rule: usize,
     category: Option<(usize, usize)>,
     target: Option<(usize, usize)>,
 }
@@ -1049,8 +1146,10 @@ trait Sink {
     ) {
         self.field_quoted(key, quoted, Val::Read(value, kind, plain));
     }
-    /// Sets the first two members of an event: `op` and `event_type` (`group - name`).
-    fn head(&mut self, group: &str, name: &str) {
+    /// Sets the first two members of an event: `op` and `event_type` (`group - name`), whose
+    /// JSON text is `bytes`.
+    fn head(&mut self, group: &str, name: &str, bytes: &[u8]) {
+        let _ = bytes;
         self.field("op", Val::<&Json>::Str("amplitudeEvent"));
         self.field("event_type", Val::<&Json>::EventType(group, name));
     }
@@ -1341,19 +1440,14 @@ impl Sink for ByteSink<'_> {
         self.field_read_general(key, quoted, value, kind, plain);
     }
 
-    fn head(&mut self, group: &str, name: &str) {
+    fn head(&mut self, group: &str, name: &str, bytes: &[u8]) {
         if !(self.first && self.plain_keys && self.depth() == Depth::Top) {
             self.field("op", Val::<&Json>::Str("amplitudeEvent"));
             self.field("event_type", Val::<&Json>::EventType(group, name));
             return;
         }
         self.first = false;
-        let out = &mut *self.out;
-        out.extend_from_slice(br#""op":"amplitudeEvent","event_type":""#);
-        mozlog::write_escaped(out, group, Depth::Top);
-        out.extend_from_slice(b" - ");
-        mozlog::write_escaped(out, name, Depth::Top);
-        out.push(b'"');
+        self.out.extend_from_slice(bytes);
     }
 
     fn open(&mut self, key: &str, quoted: &[u8]) {
@@ -1804,6 +1898,8 @@ struct Ctx<'a, 'd, B: Bag<'d>> {
     event_name: &'a str,
     group: &'a str,
     group_index: Option<usize>,
+    /// The event's first members (see [`Head`]).
+    head: &'a [u8],
 }
 
 impl<'d, B: Bag<'d>> Clone for Ctx<'_, 'd, B> {
@@ -1815,30 +1911,11 @@ impl<'d, B: Bag<'d>> Clone for Ctx<'_, 'd, B> {
 impl<'d, B: Bag<'d>> Copy for Ctx<'_, 'd, B> {}
 
 impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
-    /// The group prefix and its group properties, or `None` when the target is dropped.
-    fn group(&self, target: &'a Target) -> Option<(&'a str, Option<usize>)> {
-        if self.event_name.is_empty() || !target.when.iter().all(|c| self.cond(c)) {
-            return None;
-        }
-        let mapping = self.event.mapping;
-        let group = match &target.group {
-            GroupExpr::Fixed(prefix) => prefix.as_str(),
-            GroupExpr::Lookup { table, key } => {
-                let key = self.captures.get(*key)?;
-                mapping.tables.get(table.0)?.get(key)?.as_str()
-            }
-        };
-        if group.is_empty() {
-            return None;
-        }
-        Some((group, mapping.group_properties.get(group).copied()))
-    }
-
     /// Writes the event in FxA key order; returns whether it is logged.
     fn write_event(&self, target: &Target, sink: &mut impl Sink) -> bool {
         let mapping = self.event.mapping;
         let layout = &mapping.spec.layout;
-        sink.head(self.group, self.event_name);
+        sink.head(self.group, self.event_name, self.head);
         if let Some(Time::Data(t)) = self.event.time
             && target.time_offset.is_none()
         {
