@@ -266,7 +266,7 @@ impl Warehouse {
                 let parsed = if line.too_long {
                     Err(format!("line longer than {MAX_LINE} bytes"))
                 } else {
-                    std::str::from_utf8(line.text)
+                    metricsmith::line::utf8(line.text)
                         .map_err(|err| format!("not UTF-8: {err}"))
                         .map(|text| text.trim_end_matches('\r'))
                 };

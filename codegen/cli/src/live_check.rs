@@ -670,7 +670,7 @@ impl Checker {
             });
             return;
         }
-        let Ok(text) = std::str::from_utf8(line.text) else {
+        let Ok(text) = metricsmith::line::utf8(line.text) else {
             self.violation(Code::NotJson, number, || "the line is not UTF-8".into());
             return;
         };

@@ -328,7 +328,7 @@ fn map_line(
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     // The line is parsed into reused storage and mapped from there; anything but the expected
     // shape (and every error) takes the general path, whose messages are the ones users see.
-    if let Ok(text) = std::str::from_utf8(line)
+    if let Ok(text) = line::utf8(line)
         && let Ok(parsed) = doc.parse(text)
     {
         let root = parsed.root();
