@@ -2006,6 +2006,18 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         }
     }
 
+    /// The value of `source` when it is a string of the configuration (`None` inside when it
+    /// is absent); `None` for any other source.
+    #[inline]
+    fn config_str(&self, source: &'a Source) -> Option<Option<&'a str>> {
+        match source {
+            Source::AppVersion => Some(self.event.env.app_version),
+            Source::ServiceName => Some(self.event.service.name),
+            Source::Literal(s) => Some(Some(s.as_str())),
+            _ => None,
+        }
+    }
+
     /// The value of `source`; `slot` is the plan's slot of its data key.
     fn source(&self, source: &'a Source, slot: Option<u8>) -> Option<Val<'a, B::Value>> {
         let event = self.event;
@@ -2078,13 +2090,7 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
     ) -> Option<bool> {
         // Strings of the configuration: truthy unless empty, written without a `Val` built
         // and pruned.
-        let text = match &field.source {
-            Source::AppVersion => Some(self.event.env.app_version),
-            Source::ServiceName => Some(self.event.service.name),
-            Source::Literal(s) => Some(Some(s.as_str())),
-            _ => None,
-        };
-        if let Some(text) = text {
+        if let Some(text) = self.config_str(&field.source) {
             let text = text.filter(|s| !s.is_empty())?;
             sink.field_str(&field.name, &plan.quoted, text);
             return Some(true);
@@ -2122,7 +2128,12 @@ impl<'a, 'd: 'a, B: Bag<'d>> Ctx<'a, 'd, B> {
         // `$append` is absent when none of its entries is present.
         sink.open("$append", b",\"$append\":");
         for (field, plan) in layout.append.iter().zip(&plan.append) {
-            if let Some(value) = self.source(&field.source, plan.slot) {
+            // Not pruned: only absent values are left out.
+            if let Some(text) = self.config_str(&field.source) {
+                if let Some(text) = text {
+                    sink.field_str(&field.name, &plan.quoted, text);
+                }
+            } else if let Some(value) = self.source(&field.source, plan.slot) {
                 sink.field_quoted(&field.name, &plan.quoted, value);
             }
         }
