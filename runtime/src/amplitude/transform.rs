@@ -138,7 +138,7 @@ pub struct Mapping {
     distinct: bool,
     /// Per group properties: whether its keys are distinct from each other and the base ones.
     distinct_groups: Vec<bool>,
-    /// Tells this mapping's remembered rule hits from other mappings' (see [`HITS`]).
+    /// Tells this mapping's remembered names from other mappings' (see [`HITS`]).
     id: u64,
     /// The data keys the layout reads, each read once per event.
     plan: Plan,
@@ -340,8 +340,9 @@ impl Mapping {
     /// The bytes are those of the events `transform` returns, written with JavaScript's
     /// `JSON.stringify` rules (the [`crate::mozlog`] writer), but the values are written
     /// straight from the data bag, without building a map per event.
-    /// Reuse `out` across calls: then an exact hit allocates nothing, and a rule hit one string
-    /// when its event name uses captures.
+    /// Reuse `out` across calls: then an event whose name this thread has seen before allocates
+    /// nothing (names are remembered per thread; the first sight of a name costs a few
+    /// allocations for what is remembered of it).
     ///
     /// # Examples
     /// ```
