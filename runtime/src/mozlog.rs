@@ -578,7 +578,7 @@ pub(crate) fn escape_mask(word: u64) -> u64 {
 
 /// Integers up to 2^53 are printed as they are; anything else goes through an `f64` and
 /// JavaScript's `Number.prototype.toString`, which is what `JSON.stringify` prints.
-fn write_number(out: &mut Vec<u8>, n: Num) {
+pub(crate) fn write_number(out: &mut Vec<u8>, n: Num) {
     const SAFE: u64 = 1 << 53;
     // Fast path: safe integers print as they are, without an intermediate String.
     if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {

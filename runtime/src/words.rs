@@ -75,7 +75,7 @@ impl KeyWords {
     /// words decide up to 16 bytes, longer keys are compared.
     #[inline]
     pub(crate) fn equals(self, bytes: &[u8], words: KeyWords, other: &[u8]) -> bool {
-        self == words && (self.len <= 16 || bytes == other)
+        self == words && (self.len <= 16 || long_keys_equal(bytes, other))
     }
 
     /// Whether `bytes` equal the key whose words these are, `key`, reading `bytes` only
@@ -84,6 +84,14 @@ impl KeyWords {
     pub(crate) fn is(self, key: &[u8], bytes: &[u8]) -> bool {
         bytes.len() == self.len && KeyWords::of(bytes).equals(bytes, self, key)
     }
+}
+
+/// Keys of more than 16 bytes whose words are equal: compared whole, out of the loops that
+/// compare keys.
+#[cold]
+#[inline(never)]
+fn long_keys_equal(key: &[u8], other: &[u8]) -> bool {
+    key == other
 }
 
 /// The eight bytes of `bytes` at `at`, little-endian (0 past the end).

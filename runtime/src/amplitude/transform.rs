@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::js;
 use crate::mozlog::{self, Depth, Record};
-use crate::view::{Bag, JsonRef, Kind, Num};
+use crate::view::{Bag, JsonRef, Kind};
 use crate::words::{self, KeyWords};
 use metricsmith_spec::{
     Capture, Cond, Field, GroupExpr, GroupProperties, Layout, MappingSpec, Part, RewritePart,
@@ -689,8 +689,7 @@ impl Mapping {
         let heads = targets
             .iter()
             .map(|target| {
-                let mut stack = [0u8; 128];
-                let event_name = render_template(&target.event, captures, &mut stack);
+                let event_name = render_template(&target.event, captures);
                 let (group, group_index) = self.group_of(target, captures, &event_name)?;
                 let mut bytes = br#""op":"amplitudeEvent","event_type":""#.to_vec();
                 mozlog::write_escaped(&mut bytes, group, Depth::Top);
@@ -698,7 +697,7 @@ impl Mapping {
                 mozlog::write_escaped(&mut bytes, &event_name, Depth::Top);
                 bytes.push(b'"');
                 Some(Head {
-                    name: event_name.into_owned(),
+                    name: event_name,
                     group: group.to_owned(),
                     group_index,
                     bytes: bytes.into_boxed_slice(),
@@ -917,59 +916,22 @@ fn check_tables(spec: &MappingSpec, count: usize) -> Result<(), MappingError> {
     Ok(())
 }
 
-/// The event name of a target: borrowed from the mapping, written into `stack` when it
-/// is made of captures and fits, or allocated.
-fn render_template<'t>(
-    parts: &'t [Part],
-    captures: Captures<'t>,
-    stack: &'t mut [u8],
-) -> Cow<'t, str> {
-    if let [Part::Text(text)] = parts {
-        return Cow::Borrowed(text);
-    }
-    if parts.iter().any(|p| matches!(p, Part::SnakeCapture(_))) {
-        let mut name = String::new();
-        for part in parts {
-            match part {
-                Part::Text(text) => name.push_str(text),
-                Part::Capture(c) => name.push_str(captures.get(*c).unwrap_or("undefined")),
-                Part::SnakeCapture(c) => match captures.get(*c) {
-                    Some(text) => js::snake_case_into(text, &mut name),
-                    None => name.push_str("undefined"),
-                },
-            }
-        }
-        return Cow::Owned(name);
-    }
-    // A JavaScript template literal writes an absent capture as `undefined`.
-    let piece = |part: &'t Part| -> &'t str {
-        match part {
-            Part::Text(text) => text,
-            Part::Capture(c) => captures.get(*c).unwrap_or("undefined"),
-            // Handled above: templates with a snake-cased capture are rendered apart.
-            Part::SnakeCapture(_) => "",
-        }
-    };
-    let mut len = 0;
-    let mut fits = true;
+/// The event name of a target, rendered once per remembered name (see
+/// [`Mapping::resolved`]). A JavaScript template literal writes an absent capture as
+/// `undefined`.
+fn render_template(parts: &[Part], captures: Captures<'_>) -> String {
+    let mut name = String::new();
     for part in parts {
-        let text = piece(part).as_bytes();
-        match stack.get_mut(len..len + text.len()) {
-            Some(room) => {
-                room.copy_from_slice(text);
-                len += text.len();
-            }
-            None => {
-                fits = false;
-                break;
-            }
+        match part {
+            Part::Text(text) => name.push_str(text),
+            Part::Capture(c) => name.push_str(captures.get(*c).unwrap_or("undefined")),
+            Part::SnakeCapture(c) => match captures.get(*c) {
+                Some(text) => js::snake_case_into(text, &mut name),
+                None => name.push_str("undefined"),
+            },
         }
     }
-    if fits && let Some(Ok(name)) = stack.get(..len).map(std::str::from_utf8) {
-        // Whole `str`s one after another: always valid UTF-8.
-        return Cow::Borrowed(name);
-    }
-    Cow::Owned(parts.iter().map(piece).collect())
+    name
 }
 
 /// A rewritten event name, written into `stack` when it fits.
@@ -1397,18 +1359,6 @@ impl Sink for ByteSink<'_> {
         self.field_read_general(key, quoted, value, kind, plain);
     }
 
-    fn field_str(&mut self, key: &str, quoted: &[u8], value: &str) {
-        if self.plain_keys
-            && self.depth() == Depth::Top
-            && mozlog::next_escape(value.as_bytes(), 0) == value.len()
-        {
-            let quoted = self.member(quoted);
-            self.plain_member(quoted, value);
-            return;
-        }
-        self.field_quoted(key, quoted, Val::<&Json>::Str(value));
-    }
-
     #[inline(always)]
     fn field_read<'d, V: JsonRef<'d>>(
         &mut self,
@@ -1427,12 +1377,11 @@ impl Sink for ByteSink<'_> {
                     self.plain_member(quoted, s);
                     return;
                 }
-                // Integers print as they are up to 2^53 (times, counts), at any depth.
-                Kind::Number(Num::U64(n)) if n <= 1 << 53 => {
+                // Numbers (times, counts) are written alike at any depth.
+                Kind::Number(n) => {
                     let quoted = self.member(quoted);
                     self.out.extend_from_slice(quoted);
-                    self.out
-                        .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                    mozlog::write_number(self.out, n);
                     return;
                 }
                 _ => {}
@@ -1785,11 +1734,10 @@ impl Plan {
             if slot == NO_SLOT {
                 return None;
             }
-            // Equal words and lengths are equal keys up to 16 bytes; longer keys are compared.
             if self
                 .keys
                 .get(usize::from(slot))
-                .is_some_and(|(w, k)| *w == words && (key.len() <= 16 || long_keys_equal(k, key)))
+                .is_some_and(|(w, k)| w.equals(k.as_bytes(), words, key))
             {
                 return Some(slot);
             }
@@ -1811,13 +1759,6 @@ impl Plan {
             }
         });
     }
-}
-
-/// Keys of more than 16 bytes whose words are equal: compared whole, out of the slot walk.
-#[cold]
-#[inline(never)]
-fn long_keys_equal(key: &str, other: &[u8]) -> bool {
-    key.as_bytes() == other
 }
 
 /// What one source event shares between its targets.
